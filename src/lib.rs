@@ -1,0 +1,9 @@
+//! leakscope: read Valgrind memcheck and LeakSanitizer reports, triage them, and
+//! explore them. Everything here except `tui` works without a terminal.
+
+pub mod cli;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod sanitize;
+pub mod triage;

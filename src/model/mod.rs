@@ -1,0 +1,17 @@
+//! The report model: what a memcheck (or LeakSanitizer) run said, independent of
+//! the format it was written in. Parsers fill it; triage, writers and the explorer
+//! only read it.
+
+mod error;
+mod frame;
+mod leak;
+mod process;
+mod report;
+mod summary;
+
+pub use error::{AuxStack, ErrorKind, MemcheckError};
+pub use frame::{Frame, FrameId, Interner, StackId};
+pub use leak::{LeakKind, LossRecord};
+pub use process::{LeakSearch, Process, UsedSuppression};
+pub use report::{Format, Input, Report, Warning};
+pub use summary::{ErrorSummary, Figure, HeapSummary, LeakSummary};

@@ -1,0 +1,75 @@
+//! One process under valgrind. A log with --trace-children=yes holds several.
+
+use super::error::MemcheckError;
+use super::leak::LossRecord;
+use super::summary::{ErrorSummary, HeapSummary, LeakSummary};
+
+/// One leak search: the final one at exit, or one requested by the client
+/// (VALGRIND_DO_LEAK_CHECK) or through vgdb during the run.
+#[derive(Debug, Clone, Default)]
+pub struct LeakSearch {
+    pub records: Vec<LossRecord>,
+    /// What valgrind printed at the end of the search; `None` when the log
+    /// stops before it (truncated) or the search printed none.
+    pub summary: Option<LeakSummary>,
+}
+
+/// A `used_suppression:` line of -v output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedSuppression {
+    pub count: u64,
+    pub name: String,
+    /// `file:line` as printed.
+    pub location: String,
+    /// `suppressed: N bytes in M blocks`, for leak suppressions.
+    pub bytes: Option<u64>,
+    pub blocks: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Process {
+    /// The PID; 0 when the log does not say (prefix-less logs).
+    pub pid: u32,
+    pub ppid: Option<u32>,
+    pub command: Option<String>,
+    /// `memcheck`, `helgrind`… (lower case).
+    pub tool: Option<String>,
+    pub valgrind_version: Option<String>,
+    /// Valgrind's options, where the log lists them (-v text, XML `<vargv>`).
+    pub options: Vec<String>,
+    /// Which of the report's inputs this process came from.
+    pub input: usize,
+    pub errors: Vec<MemcheckError>,
+    /// Every leak search in order; the last one is the state at exit.
+    pub leak_searches: Vec<LeakSearch>,
+    pub heap_summary: Option<HeapSummary>,
+    /// The last ERROR SUMMARY printed (-v prints it twice, with the same figures).
+    pub error_summary: Option<ErrorSummary>,
+    pub used_suppressions: Vec<UsedSuppression>,
+    /// `Process terminating with default action of signal 11 (SIGSEGV)`.
+    pub fatal_signal: Option<String>,
+}
+
+impl Process {
+    /// The loss records of the last leak search: what was still allocated when
+    /// the process ended (or when the log stops).
+    pub fn loss_records(&self) -> &[LossRecord] {
+        self.leak_searches
+            .last()
+            .map(|s| &s.records[..])
+            .unwrap_or(&[])
+    }
+
+    /// The LEAK SUMMARY of the last leak search.
+    pub fn leak_summary(&self) -> Option<&LeakSummary> {
+        self.leak_searches.last().and_then(|s| s.summary.as_ref())
+    }
+
+    /// A short name for the UI and text output: `1234 python nb_jit.py`.
+    pub fn title(&self) -> String {
+        match &self.command {
+            Some(c) => format!("{} {}", self.pid, c),
+            None => format!("{}", self.pid),
+        }
+    }
+}

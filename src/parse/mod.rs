@@ -1,0 +1,180 @@
+//! Reading inputs into a [`Report`]: format detection, decompression, and one
+//! parser per format. Problems inside an input become warnings on that input;
+//! only an input that cannot be opened, or yields nothing at all, is an error.
+
+pub mod cursor;
+pub mod detect;
+pub mod source;
+pub mod text;
+
+use crate::model::{Format, Input, Report, Warning};
+use source::{LineReader, OpenError, Source};
+
+pub use detect::detect_format;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("{path}: no valgrind or sanitizer output found{detail}")]
+    Nothing { path: String, detail: String },
+    #[error("{path}: {message}")]
+    Unsupported { path: String, message: String },
+}
+
+/// How far a load has come, for progress displays.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Bytes of the input file read (compressed bytes for compressed input).
+    pub read: u64,
+    /// The file's size, when known (not for stdin or pipes).
+    pub total: Option<u64>,
+    pub lines: u64,
+}
+
+/// Lines between two calls of the progress callback.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Reads one input into `report`, calling `progress` now and then with the
+/// report as parsed so far (the explorer draws from it while loading).
+pub fn read_source(
+    report: &mut Report,
+    mut src: Source,
+    format: Option<Format>,
+    progress: &mut dyn FnMut(&Report, Progress),
+) -> Result<(), LoadError> {
+    let mut head = source::Peek::new(std::mem::replace(
+        &mut src.reader,
+        Box::new(std::io::empty()),
+    ));
+    let sniff = head.peek(64 * 1024).to_vec();
+    let format = format.unwrap_or_else(|| detect_format(&sniff));
+    let index = report.inputs.len();
+    report.inputs.push(Input {
+        path: src.name.clone(),
+        format,
+        warnings: Vec::new(),
+        bytes: 0,
+        lines: 0,
+    });
+    let processes_before = report.processes.len();
+    match format {
+        Format::ValgrindText => read_text(report, index, &src, head, progress),
+        Format::ValgrindXml | Format::Lsan => {
+            report.inputs.pop();
+            return Err(LoadError::Unsupported {
+                path: src.name,
+                message: format!("{} input is not supported yet", format.name()),
+            });
+        }
+    }
+    let input = &report.inputs[index];
+    let found = report.processes[processes_before..].iter().any(|p| {
+        p.tool.is_some()
+            || !p.errors.is_empty()
+            || !p.leak_searches.is_empty()
+            || p.command.is_some()
+    });
+    if !found {
+        let detail = if looks_binary(&sniff) {
+            " (this looks like a binary file)".to_string()
+        } else if let Some(w) = input.warnings.first() {
+            format!(" ({})", w.message)
+        } else {
+            String::new()
+        };
+        report.processes.truncate(processes_before);
+        report.inputs.pop();
+        return Err(LoadError::Nothing {
+            path: src.name,
+            detail,
+        });
+    }
+    Ok(())
+}
+
+fn read_text(
+    report: &mut Report,
+    index: usize,
+    src: &Source,
+    reader: source::Peek,
+    progress: &mut dyn FnMut(&Report, Progress),
+) {
+    let mut parser = text::TextParser::new(index);
+    let mut lines = LineReader::new(reader);
+    let mut next_progress = PROGRESS_EVERY;
+    while let Some(line) = lines.next_line() {
+        let no = line.no;
+        parser.feed(report, no, line.text);
+        if no >= next_progress {
+            next_progress = no + PROGRESS_EVERY;
+            progress(report, progress_of(src, no));
+        }
+    }
+    parser.finish(report);
+    let mut warnings = std::mem::take(&mut parser.warnings);
+    finish_reader(&mut warnings, &lines);
+    let input = &mut report.inputs[index];
+    input.warnings.extend(warnings);
+    input.bytes = lines.bytes;
+    input.lines = lines.line_no;
+    progress(report, progress_of(src, lines.line_no));
+}
+
+fn progress_of(src: &Source, lines: u64) -> Progress {
+    Progress {
+        read: src.progress.load(std::sync::atomic::Ordering::Relaxed),
+        total: src.size,
+        lines,
+    }
+}
+
+/// Turns what the line reader noticed into warnings.
+fn finish_reader<R>(warnings: &mut Vec<Warning>, lines: &LineReader<R>) {
+    for &l in lines.long_lines.iter().take(10) {
+        warnings.push(Warning {
+            line: l,
+            message: format!(
+                "line longer than {} bytes; only its start was read",
+                source::MAX_LINE
+            ),
+        });
+    }
+    if let Some(e) = &lines.error {
+        warnings.push(Warning {
+            line: lines.line_no,
+            message: format!("reading stopped after this line: {e} (truncated or corrupt input?)"),
+        });
+    }
+}
+
+fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    !sample.is_empty()
+        && (sample.contains(&0)
+            || sample
+                .iter()
+                .filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b))
+                .count()
+                * 10
+                > sample.len())
+}
+
+/// Loads every path (or `-` for stdin) into one report. Stops at the first
+/// input that cannot be read at all.
+pub fn load_paths(paths: &[String], format: Option<Format>) -> Result<Report, LoadError> {
+    let mut report = Report::new();
+    for path in paths {
+        let src = source::open(path)?;
+        read_source(&mut report, src, format, &mut |_, _| {})?;
+    }
+    Ok(report)
+}
+
+/// Parses bytes held in memory (tests, fuzzing, benchmarks).
+pub fn parse_bytes(name: &str, data: &[u8], format: Option<Format>) -> Result<Report, LoadError> {
+    let mut report = Report::new();
+    let src = source::from_reader(name.into(), Box::new(std::io::Cursor::new(data.to_vec())));
+    read_source(&mut report, src, format, &mut |_, _| {})?;
+    Ok(report)
+}

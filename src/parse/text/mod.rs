@@ -1,0 +1,594 @@
+//! Valgrind's text output (`--log-file`, stderr, or a regression expectation).
+//!
+//! Fed one line at a time, so it streams: the caller owns the reading and can
+//! show progress. Each PID has its own state, because --trace-children=yes logs
+//! interleave processes line by line.
+
+mod grammar;
+
+pub use grammar::{parse_frame, record_header, split_prefix, Marker, Prefix, RecordHeader};
+
+use crate::model::{
+    AuxStack, ErrorKind, FrameId, HeapSummary, Interner, LeakKind, LeakSearch, LeakSummary,
+    LossRecord, MemcheckError, Process, Report, StackId, Warning,
+};
+use grammar::{context_count, error_summary, figure, frame_text, used_suppression};
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+
+/// What a PID's next lines belong to.
+#[derive(Debug, Default)]
+enum Block {
+    #[default]
+    None,
+    Record(RecordHeader, u64),
+    Error(PendingError),
+    /// An unrecognised headline: it becomes an error of its own kind if a stack
+    /// follows (a kind this version does not know), else it was just text.
+    Candidate(String, u64),
+    LeakSummary(LeakSummary),
+    HeapSummary(HeapSummary),
+    Options,
+    /// Lines to pass over until the next blank line (a fatal signal's stack).
+    Skip,
+}
+
+#[derive(Debug)]
+struct PendingError {
+    kind: ErrorKind,
+    what: String,
+    line: u64,
+    aux: Vec<(String, Vec<FrameId>)>,
+    /// `N errors in context K of M:` heads it: a repeat from the -v listing.
+    listed_count: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct PidState {
+    process: usize,
+    block: Block,
+    frames: Vec<FrameId>,
+    /// Whether the process's last leak search is still open (records arriving,
+    /// no summary yet). Records go straight into the report, so a reader of the
+    /// report mid-parse (the explorer's loader) sees them at once.
+    open_search: bool,
+    listed_count: Option<u64>,
+    in_heuristics: bool,
+}
+
+/// What a `{ … }` suppression block that follows will be attached to.
+#[derive(Debug, Clone, Copy)]
+enum LastItem {
+    Record { process: usize, index: usize },
+    Error { process: usize, index: usize },
+}
+
+pub struct TextParser {
+    input: usize,
+    pids: FxHashMap<u32, PidState>,
+    /// Whether any line carried a `==PID==` prefix. Until one does, unprefixed
+    /// lines are read as a prefix-less log (valgrind's filtered expectations);
+    /// after, they are the program's own output.
+    seen_prefix: bool,
+    supp: Option<(Vec<String>, u64)>,
+    last_item: Option<LastItem>,
+    warned_mangled: bool,
+    pub warnings: Vec<Warning>,
+}
+
+/// Longest suppression block kept; valgrind's own are --num-callers + 5 lines.
+const MAX_SUPP_LINES: usize = 600;
+
+impl TextParser {
+    pub fn new(input: usize) -> Self {
+        TextParser {
+            input,
+            pids: FxHashMap::default(),
+            seen_prefix: false,
+            supp: None,
+            last_item: None,
+            warned_mangled: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Feeds line `no` (1-based), without its newline.
+    pub fn feed(&mut self, report: &mut Report, no: u64, line: &[u8]) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some((prefix, content)) = split_prefix(line) {
+            self.seen_prefix = true;
+            if prefix.mangled && !self.warned_mangled {
+                self.warned_mangled = true;
+                self.warn(no, "mangled PID prefix (a shared --log-file without %p?); read as the last PID it names");
+            }
+            if self.supp.is_some() {
+                self.close_supp(report, no);
+            }
+            self.content(report, prefix.pid, content, no);
+            return;
+        }
+        if self.supp.is_some() || line.first() == Some(&b'{') && line.trim_ascii() == b"{" {
+            self.supp_line(report, line, no);
+            return;
+        }
+        if !self.seen_prefix {
+            self.content(report, 0, line, no);
+        }
+    }
+
+    /// Ends the input: closes whatever is open, as at a blank line.
+    pub fn finish(&mut self, report: &mut Report) {
+        if self.supp.is_some() {
+            self.close_supp(report, u64::MAX);
+        }
+        let mut pids: Vec<u32> = self.pids.keys().copied().collect();
+        pids.sort_unstable();
+        for pid in pids {
+            self.end_block(report, pid);
+            let st = self.pids.get_mut(&pid).expect("pid state");
+            if st.open_search {
+                st.open_search = false;
+                let search = report.processes[st.process].leak_searches.last();
+                let line = search.and_then(|s| s.records.last()).map_or(0, |r| r.line);
+                self.warnings.push(Warning {
+                    line,
+                    message: format!(
+                        "PID {pid}: the log ends before this leak search's LEAK SUMMARY (truncated?); its records are kept"
+                    ),
+                });
+            }
+        }
+    }
+
+    fn warn(&mut self, line: u64, message: &str) {
+        self.warnings.push(Warning {
+            line,
+            message: message.to_string(),
+        });
+    }
+
+    fn state(&mut self, report: &mut Report, pid: u32) -> &mut PidState {
+        let input = self.input;
+        self.pids.entry(pid).or_insert_with(|| {
+            report.processes.push(Process {
+                pid,
+                input,
+                ..Process::default()
+            });
+            PidState {
+                process: report.processes.len() - 1,
+                ..PidState::default()
+            }
+        })
+    }
+
+    fn content(&mut self, report: &mut Report, pid: u32, content: &[u8], no: u64) {
+        let trimmed = content.trim_ascii_start();
+        let indent = content.len() - trimmed.len();
+
+        // Hot path: a frame line, one hash lookup.
+        if let Some(text) = frame_text(trimmed) {
+            let Some(st) = self.pids.get_mut(&pid) else {
+                return;
+            };
+            match st.block {
+                Block::Record(..) | Block::Error(_) => {}
+                Block::Candidate(..) => {
+                    let Block::Candidate(headline, line) = std::mem::take(&mut st.block) else {
+                        unreachable!()
+                    };
+                    st.frames.clear();
+                    st.block = Block::Error(PendingError {
+                        kind: ErrorKind::Other(headline.clone().into()),
+                        what: headline,
+                        line,
+                        aux: Vec::new(),
+                        listed_count: st.listed_count.take(),
+                    });
+                }
+                _ => return,
+            }
+            let text = text.trim_ascii_end();
+            let id = report.interner.intern_frame_with(text, || {
+                grammar::parse_frame(&String::from_utf8_lossy(text))
+            });
+            match &mut st.block {
+                Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().expect("aux").1.push(id),
+                _ => st.frames.push(id),
+            }
+            return;
+        }
+
+        if trimmed.is_empty() {
+            if self.pids.contains_key(&pid) {
+                self.end_block(report, pid);
+            }
+            return;
+        }
+
+        let text: Cow<str> = String::from_utf8_lossy(trimmed);
+        let text = text.trim_end();
+
+        // Blocks that read their own continuation lines.
+        if let Some(st) = self.pids.get_mut(&pid) {
+            match &mut st.block {
+                Block::LeakSummary(sum) => {
+                    if leak_summary_line(sum, text, &mut st.in_heuristics) {
+                        return;
+                    }
+                    self.end_block(report, pid);
+                }
+                Block::HeapSummary(h) => {
+                    if heap_summary_line(h, text) {
+                        return;
+                    }
+                    self.end_block(report, pid);
+                }
+                Block::Options => {
+                    if indent >= 2 && text.starts_with('-') {
+                        let p = st.process;
+                        report.processes[p].options.push(text.to_string());
+                        return;
+                    }
+                    st.block = Block::None;
+                }
+                Block::Error(e) if indent == 1 => {
+                    e.aux.push((text.to_string(), Vec::new()));
+                    return;
+                }
+                Block::Skip => return,
+                _ => {}
+            }
+        }
+
+        if let Some(h) = record_header(text) {
+            self.end_block(report, pid);
+            let st = self.state(report, pid);
+            st.frames.clear();
+            st.block = Block::Record(h, no);
+            return;
+        }
+        if indent > 0 {
+            // An unexpected indented line; ignore it (it is not a record or headline).
+            return;
+        }
+        self.top_level(report, pid, text, no);
+    }
+
+    /// A non-indented line that is not a loss record header.
+    fn top_level(&mut self, report: &mut Report, pid: u32, text: &str, no: u64) {
+        self.end_block(report, pid);
+        if let Some(kind) = ErrorKind::from_headline(text) {
+            let st = self.state(report, pid);
+            st.frames.clear();
+            let listed_count = st.listed_count.take();
+            st.block = Block::Error(PendingError {
+                kind,
+                what: text.to_string(),
+                line: no,
+                aux: Vec::new(),
+                listed_count,
+            });
+            return;
+        }
+        if text == "LEAK SUMMARY:" {
+            let st = self.state(report, pid);
+            st.in_heuristics = false;
+            st.block = Block::LeakSummary(LeakSummary {
+                line: no,
+                ..LeakSummary::default()
+            });
+            return;
+        }
+        if text == "HEAP SUMMARY:" {
+            self.state(report, pid).block = Block::HeapSummary(HeapSummary::default());
+            return;
+        }
+        if let Some(rest) = text.strip_prefix("ERROR SUMMARY: ") {
+            if let Some(s) = error_summary(rest) {
+                let p = self.state(report, pid).process;
+                report.processes[p].error_summary = Some(s);
+            }
+            return;
+        }
+        if text == "All heap blocks were freed -- no leaks are possible" {
+            let summary = LeakSummary {
+                line: no,
+                ..LeakSummary::default()
+            };
+            self.close_search(report, pid, summary);
+            return;
+        }
+        if let Some(n) = context_count(text) {
+            self.state(report, pid).listed_count = Some(n);
+            return;
+        }
+        if let Some(u) = used_suppression(text) {
+            let p = self.state(report, pid).process;
+            report.processes[p].used_suppressions.push(u);
+            return;
+        }
+        if self.preamble(report, pid, text) {
+            return;
+        }
+        if text.starts_with("Process terminating with default action of signal") {
+            let st = self.state(report, pid);
+            st.block = Block::Skip;
+            let p = st.process;
+            report.processes[p].fatal_signal = Some(text.to_string());
+            return;
+        }
+        if let Some(st) = self.pids.get_mut(&pid) {
+            st.block = Block::Candidate(text.to_string(), no);
+        }
+    }
+
+    /// The lines valgrind prints at start-up. Returns whether `text` was one.
+    fn preamble(&mut self, report: &mut Report, pid: u32, text: &str) -> bool {
+        if let Some(cmd) = text.strip_prefix("Command: ") {
+            let p = self.state(report, pid).process;
+            report.processes[p].command = Some(cmd.to_string());
+        } else if let Some(pp) = text.strip_prefix("Parent PID: ") {
+            let p = self.state(report, pid).process;
+            report.processes[p].ppid = pp.trim().parse().ok();
+        } else if let Some(v) = text.strip_prefix("Using Valgrind-") {
+            let version = v.split_whitespace().next().unwrap_or("").to_string();
+            let p = self.state(report, pid).process;
+            report.processes[p].valgrind_version = Some(version);
+        } else if text == "Valgrind options:" {
+            self.state(report, pid).block = Block::Options;
+        } else if let Some(tool) = tool_banner(text) {
+            let p = self.state(report, pid).process;
+            let proc = &mut report.processes[p];
+            if proc.tool.is_none() {
+                proc.tool = Some(tool);
+            }
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// Closes the PID's open block: a record or error is complete at the blank
+    /// line (or the next headline) that follows its stack.
+    fn end_block(&mut self, report: &mut Report, pid: u32) {
+        let Some(st) = self.pids.get_mut(&pid) else {
+            return;
+        };
+        match std::mem::take(&mut st.block) {
+            Block::Record(h, line) => {
+                let stack = report.interner.intern_stack(&st.frames);
+                st.frames.clear();
+                let process = st.process;
+                let searches = &mut report.processes[process].leak_searches;
+                if !st.open_search {
+                    searches.push(LeakSearch::default());
+                    st.open_search = true;
+                }
+                let records = &mut searches.last_mut().expect("open search").records;
+                records.push(LossRecord {
+                    kind: h.kind,
+                    direct_bytes: h.direct,
+                    indirect_bytes: h.indirect,
+                    blocks: h.blocks,
+                    number: h.number,
+                    of: h.of,
+                    delta_bytes: h.delta_bytes,
+                    delta_blocks: h.delta_blocks,
+                    stack,
+                    suppression: None,
+                    line,
+                });
+                self.last_item = Some(LastItem::Record {
+                    process,
+                    index: records.len() - 1,
+                });
+            }
+            Block::Error(e) => {
+                let stack = report.interner.intern_stack(&st.frames);
+                st.frames.clear();
+                let aux = e
+                    .aux
+                    .iter()
+                    .map(|(what, frames)| AuxStack {
+                        what: what.as_str().into(),
+                        stack: report.interner.intern_stack(frames),
+                    })
+                    .collect();
+                let process = st.process;
+                let errors = &mut report.processes[process].errors;
+                let err = MemcheckError {
+                    kind: e.kind,
+                    what: e.what.into(),
+                    stack,
+                    aux,
+                    count: 1,
+                    suppression: None,
+                    line: e.line,
+                };
+                if let Some(n) = e.listed_count {
+                    // A repeat from the -v/-s listing: it tells the count of a
+                    // context already read, so it is not a new error.
+                    if let Some(i) = errors.iter().position(|x| {
+                        x.kind == err.kind && x.stack == err.stack && x.what == err.what
+                    }) {
+                        errors[i].count = n;
+                        self.last_item = None;
+                        return;
+                    }
+                    errors.push(MemcheckError { count: n, ..err });
+                } else {
+                    errors.push(err);
+                }
+                self.last_item = Some(LastItem::Error {
+                    process,
+                    index: errors.len() - 1,
+                });
+            }
+            Block::LeakSummary(sum) => {
+                st.frames.clear();
+                self.close_search(report, pid, sum);
+                return;
+            }
+            Block::HeapSummary(h) => {
+                report.processes[st.process].heap_summary = Some(h);
+            }
+            Block::None | Block::Candidate(..) | Block::Options | Block::Skip => {}
+        }
+        st.frames.clear();
+    }
+
+    /// Ends the PID's leak search with the summary valgrind printed for it.
+    fn close_search(&mut self, report: &mut Report, pid: u32, summary: LeakSummary) {
+        let st = self.state(report, pid);
+        let searches = &mut report.processes[st.process].leak_searches;
+        if !st.open_search {
+            searches.push(LeakSearch::default());
+        }
+        st.open_search = false;
+        searches.last_mut().expect("search").summary = Some(summary);
+    }
+
+    fn supp_line(&mut self, report: &mut Report, line: &[u8], no: u64) {
+        let text = String::from_utf8_lossy(line).trim_end().to_string();
+        let (lines, _) = self.supp.get_or_insert_with(|| (Vec::new(), no));
+        if lines.len() < MAX_SUPP_LINES {
+            lines.push(text.clone());
+        }
+        if text.trim() == "}" {
+            self.close_supp(report, no);
+        }
+    }
+
+    /// Attaches a finished `{ … }` block to the record or error it follows, and
+    /// teaches the stack's frames their mangled names from its `fun:` lines.
+    fn close_supp(&mut self, report: &mut Report, no: u64) {
+        let Some((lines, start)) = self.supp.take() else {
+            return;
+        };
+        let complete = lines.last().is_some_and(|l| l.trim() == "}");
+        let well_formed = complete
+            && lines.len() >= 4
+            && lines[2].trim().contains(':')
+            && !lines[2].trim().contains(' ');
+        if !well_formed {
+            if lines.len() > 1 || no == u64::MAX {
+                self.warn(
+                    start,
+                    "an unterminated or malformed suppression block; ignored",
+                );
+            }
+            return;
+        }
+        let text: Box<str> = lines.join("\n").into();
+        let funs: Vec<Option<&str>> = lines[3..lines.len() - 1]
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.starts_with("match-leak-kinds:"))
+            .map(|l| l.strip_prefix("fun:"))
+            .collect();
+        let (stack, slot) = match self.last_item.take() {
+            Some(LastItem::Record { process, index }) => {
+                let search = report.processes[process].leak_searches.last_mut();
+                let Some(r) = search.and_then(|s| s.records.get_mut(index)) else {
+                    return;
+                };
+                r.suppression = Some(text);
+                (r.stack, ())
+            }
+            Some(LastItem::Error { process, index }) => {
+                let e = &mut report.processes[process].errors[index];
+                e.suppression = Some(text);
+                (e.stack, ())
+            }
+            None => return,
+        };
+        let _ = slot;
+        learn_mangled(&mut report.interner, stack, &funs);
+    }
+}
+
+fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
+    let ids: Vec<FrameId> = interner.stack(stack).to_vec();
+    for (id, fun) in ids.into_iter().zip(funs) {
+        let Some(fun) = fun else { continue };
+        let frame = interner.frame_mut(id);
+        if frame.mangled.is_none() && frame.function.as_deref() != Some(fun) {
+            frame.mangled = Some((*fun).into());
+        }
+    }
+}
+
+/// `Memcheck, a memory error detector` → `memcheck`.
+fn tool_banner(text: &str) -> Option<String> {
+    let (name, rest) = text.split_once(", a ")?;
+    let known = [
+        "Memcheck",
+        "Helgrind",
+        "DRD",
+        "Massif",
+        "Cachegrind",
+        "Callgrind",
+        "DHAT",
+        "Nulgrind",
+        "Lackey",
+    ];
+    let ok = known.contains(&name)
+        || (rest.contains("detector") || rest.contains("profiler")) && !name.contains(' ');
+    ok.then(|| name.to_ascii_lowercase())
+}
+
+/// One line inside LEAK SUMMARY. Returns false when the block has ended.
+fn leak_summary_line(sum: &mut LeakSummary, text: &str, in_heuristics: &mut bool) -> bool {
+    if text == "of which reachable via heuristic:" {
+        *in_heuristics = true;
+        return true;
+    }
+    let Some((label, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let label = label.trim();
+    let Some(fig) = figure(rest) else {
+        return false;
+    };
+    if let Some(kind) = LeakKind::from_text(label) {
+        sum.kinds[kind.index()] = fig;
+        *in_heuristics = false;
+    } else if label == "suppressed" {
+        sum.suppressed = fig;
+        *in_heuristics = false;
+    } else if *in_heuristics {
+        sum.heuristics.push((label.to_string(), fig));
+    } else {
+        return false;
+    }
+    true
+}
+
+fn heap_summary_line(h: &mut HeapSummary, text: &str) -> bool {
+    use crate::parse::cursor::Cursor;
+    if let Some(rest) = text.strip_prefix("in use at exit: ") {
+        if let Some(f) = figure(rest) {
+            h.in_use_bytes = f.bytes;
+            h.in_use_blocks = f.blocks;
+            return true;
+        }
+    } else if let Some(rest) = text.strip_prefix("total heap usage: ") {
+        let mut c = Cursor::new(rest);
+        let allocs = c.num();
+        let ok1 = c.eat(" allocs, ");
+        let frees = c.num();
+        let ok2 = c.eat(" frees, ");
+        let bytes = c.num();
+        if let (Some(a), true, Some(f), true, Some(b)) = (allocs, ok1, frees, ok2, bytes) {
+            h.allocs = a.value;
+            h.frees = f.value;
+            h.bytes_allocated = b.value;
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests;

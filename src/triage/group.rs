@@ -1,0 +1,323 @@
+//! Grouping records by where they were allocated.
+//!
+//! A loss record's first frame is nearly always an allocator (`malloc`,
+//! `operator new`, LLVM's `safe_malloc`…), which says nothing about who leaked.
+//! The group is named by the first frame that is not one: the code that asked
+//! for the memory.
+
+use super::totals::Totals;
+use crate::model::{
+    ErrorKind, Frame, FrameId, Interner, LeakKind, LossRecord, MemcheckError, StackId,
+};
+use rustc_hash::FxHashMap;
+
+/// Functions that only hand out memory for someone else. Matched on the name
+/// without parameters, so `operator new(unsigned long, std::nothrow_t const&)`
+/// counts too.
+const ALLOCATORS: &[&str] = &[
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "memalign",
+    "posix_memalign",
+    "aligned_alloc",
+    "valloc",
+    "pvalloc",
+    "strdup",
+    "strndup",
+    "wcsdup",
+    "__libc_malloc",
+    "__libc_calloc",
+    "__libc_realloc",
+    "__libc_memalign",
+    "operator new",
+    "operator new[]",
+    "_Znwm",
+    "_Znam",
+    "_Znwj",
+    "_Znaj",
+    "_ZnwmRKSt9nothrow_t",
+    "_ZnamRKSt9nothrow_t",
+    "_ZnwmSt11align_val_t",
+    "_ZnamSt11align_val_t",
+    "llvm::safe_malloc",
+    "llvm::safe_calloc",
+    "llvm::safe_realloc",
+    "llvm::allocate_buffer",
+    "PyMem_RawMalloc",
+    "PyMem_RawCalloc",
+    "PyMem_RawRealloc",
+    "_PyMem_RawMalloc",
+    "_PyMem_RawCalloc",
+    "_PyMem_RawRealloc",
+    "PyMem_Malloc",
+    "PyMem_Calloc",
+    "PyMem_Realloc",
+    "PyObject_Malloc",
+    "PyObject_Calloc",
+    "PyObject_Realloc",
+    "_PyObject_Malloc",
+    "_PyObject_Calloc",
+    "_PyObject_Realloc",
+    "pymalloc_alloc",
+    "_PyMem_DebugRawAlloc",
+    "_PyMem_DebugRawMalloc",
+    "_PyMem_DebugRawCalloc",
+    "_PyMem_DebugRawRealloc",
+    "_PyMem_DebugMalloc",
+    "_PyMem_DebugCalloc",
+    "_PyMem_DebugRealloc",
+];
+
+pub fn is_allocator(frame: &Frame) -> bool {
+    match frame.base_name() {
+        Some(name) => ALLOCATORS.contains(&name),
+        None => false,
+    }
+}
+
+/// The first frame that is not an allocator and not an unresolved `???` (unless
+/// no resolved frame follows it). Falls back to the first frame.
+pub fn top_frame(interner: &Interner, stack: StackId) -> Option<FrameId> {
+    let frames = interner.stack(stack);
+    let mut first_unknown = None;
+    for &id in frames {
+        let f = interner.frame(id);
+        if is_allocator(f) {
+            continue;
+        }
+        if f.is_unknown() {
+            first_unknown.get_or_insert(id);
+            continue;
+        }
+        return Some(id);
+    }
+    first_unknown.or_else(|| frames.first().copied())
+}
+
+/// How records are gathered into groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// By the first frame that is not an allocator.
+    #[default]
+    TopFrame,
+    /// By the shared object of that frame (or of the first frame that names one).
+    Object,
+    /// By the whole stack, addresses aside.
+    Stack,
+}
+
+impl GroupBy {
+    pub fn next(self) -> Self {
+        match self {
+            GroupBy::TopFrame => GroupBy::Object,
+            GroupBy::Object => GroupBy::Stack,
+            GroupBy::Stack => GroupBy::TopFrame,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupBy::TopFrame => "top frame",
+            GroupBy::Object => "object",
+            GroupBy::Stack => "stack",
+        }
+    }
+}
+
+/// The group label of a stack under a grouping.
+pub fn group_label(interner: &Interner, stack: StackId, by: GroupBy) -> String {
+    match by {
+        GroupBy::TopFrame => match top_frame(interner, stack) {
+            Some(id) => interner.frame(id).label(),
+            None => "(no stack)".to_string(),
+        },
+        GroupBy::Object => object_of(interner, stack),
+        GroupBy::Stack => {
+            let labels: Vec<String> = interner
+                .stack(stack)
+                .iter()
+                .map(|&f| interner.frame(f))
+                .filter(|f| !is_allocator(f))
+                .take(8)
+                .map(|f| f.label())
+                .collect();
+            if labels.is_empty() {
+                "(no stack)".to_string()
+            } else {
+                labels.join(" ← ")
+            }
+        }
+    }
+}
+
+fn object_of(interner: &Interner, stack: StackId) -> String {
+    let frames: Vec<&Frame> = interner
+        .stack(stack)
+        .iter()
+        .map(|&f| interner.frame(f))
+        .filter(|f| !is_allocator(f))
+        .collect();
+    if let Some(obj) = frames.iter().find_map(|f| f.object.as_deref()) {
+        return obj.to_string();
+    }
+    match frames.iter().find_map(|f| f.file.as_deref()) {
+        Some(file) => format!("(source {file})"),
+        None => "(unknown object)".to_string(),
+    }
+}
+
+/// Loss records with the same kind and label.
+#[derive(Debug, Clone)]
+pub struct LeakGroup {
+    pub kind: LeakKind,
+    pub label: String,
+    /// The top frame of the first record, for the detail pane.
+    pub top: Option<FrameId>,
+    pub totals: Totals,
+    /// Indices into the slice given to `group_records`.
+    pub records: Vec<usize>,
+}
+
+/// Groups records by kind and label; largest total bytes first, then by label
+/// so equal groups come out in a stable order.
+pub fn group_records(interner: &Interner, records: &[LossRecord], by: GroupBy) -> Vec<LeakGroup> {
+    group_indices(interner, records, 0..records.len(), by)
+}
+
+/// As `group_records`, over a chosen subset of `records`.
+pub fn group_indices(
+    interner: &Interner,
+    records: &[LossRecord],
+    indices: impl IntoIterator<Item = usize>,
+    by: GroupBy,
+) -> Vec<LeakGroup> {
+    let mut labels: FxHashMap<StackId, String> = FxHashMap::default();
+    let mut index: FxHashMap<(LeakKind, String), usize> = FxHashMap::default();
+    let mut groups: Vec<LeakGroup> = Vec::new();
+    for i in indices {
+        let r = &records[i];
+        let label = labels
+            .entry(r.stack)
+            .or_insert_with(|| group_label(interner, r.stack, by))
+            .clone();
+        let g = *index.entry((r.kind, label.clone())).or_insert_with(|| {
+            groups.push(LeakGroup {
+                kind: r.kind,
+                label,
+                top: top_frame(interner, r.stack),
+                totals: Totals::default(),
+                records: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        groups[g].totals.add(r);
+        groups[g].records.push(i);
+    }
+    groups.sort_by(|a, b| {
+        b.totals
+            .total_bytes
+            .cmp(&a.totals.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    groups
+}
+
+/// Errors with the same kind and label.
+#[derive(Debug, Clone)]
+pub struct ErrorGroup {
+    pub kind: ErrorKind,
+    pub label: String,
+    /// Contexts (distinct errors) and occurrences.
+    pub contexts: u64,
+    pub count: u64,
+    pub errors: Vec<usize>,
+}
+
+pub fn group_errors(interner: &Interner, errors: &[MemcheckError], by: GroupBy) -> Vec<ErrorGroup> {
+    let mut index: FxHashMap<(ErrorKind, String), usize> = FxHashMap::default();
+    let mut groups: Vec<ErrorGroup> = Vec::new();
+    for (i, e) in errors.iter().enumerate() {
+        let label = group_label(interner, e.stack, by);
+        let g = *index
+            .entry((e.kind.clone(), label.clone()))
+            .or_insert_with(|| {
+                groups.push(ErrorGroup {
+                    kind: e.kind.clone(),
+                    label,
+                    contexts: 0,
+                    count: 0,
+                    errors: Vec::new(),
+                });
+                groups.len() - 1
+            });
+        groups[g].contexts += 1;
+        groups[g].count += e.count;
+        groups[g].errors.push(i);
+    }
+    groups.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::text::parse_frame;
+
+    fn stack(i: &mut Interner, lines: &[&str]) -> StackId {
+        let ids: Vec<FrameId> = lines
+            .iter()
+            .map(|l| i.intern_frame(parse_frame(l)))
+            .collect();
+        i.intern_stack(&ids)
+    }
+
+    #[test]
+    fn top_frame_skips_allocators_and_unknowns() {
+        let mut i = Interner::new();
+        let s = stack(
+            &mut i,
+            &[
+                "0x1: operator new(unsigned long) (in /vg.so)",
+                "0x2: llvm::safe_malloc(unsigned long) (MemAlloc.h:26)",
+                "0x3: ??? (in /libffi.so)",
+                "0x4: LLVMPY_CreatePassBuilder (in /libllvmlite.so)",
+            ],
+        );
+        let top = top_frame(&i, s).unwrap();
+        assert_eq!(
+            i.frame(top).label(),
+            "LLVMPY_CreatePassBuilder (in /libllvmlite.so)"
+        );
+        // Only unknowns after the allocator: the unknown is the best we have.
+        let s = stack(&mut i, &["0x1: malloc (in /vg.so)", "0x3: ??? (in /x.so)"]);
+        assert_eq!(i.frame(top_frame(&i, s).unwrap()).label(), "??? (in /x.so)");
+        // Nothing but allocators: the first frame.
+        let s = stack(&mut i, &["0x1: malloc (in /vg.so)"]);
+        assert_eq!(
+            i.frame(top_frame(&i, s).unwrap()).label(),
+            "malloc (in /vg.so)"
+        );
+    }
+
+    #[test]
+    fn object_grouping_uses_first_named_object() {
+        let mut i = Interner::new();
+        let s = stack(
+            &mut i,
+            &[
+                "0x1: malloc (in /vg.so)",
+                "0x2: f (a.c:3)",
+                "0x3: g (in /lib/libx.so)",
+            ],
+        );
+        assert_eq!(group_label(&i, s, GroupBy::Object), "/lib/libx.so");
+    }
+}

@@ -1,0 +1,11 @@
+//! Triage: turning a report's records into what a person reads first — groups
+//! with totals, and (with rules) what is noise and what is left.
+
+pub mod group;
+pub mod totals;
+
+pub use group::{
+    group_errors, group_indices, group_label, group_records, is_allocator, top_frame, ErrorGroup,
+    GroupBy, LeakGroup,
+};
+pub use totals::{leak_totals, Totals};
