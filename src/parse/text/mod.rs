@@ -189,9 +189,9 @@ impl TextParser {
                 _ => return,
             }
             let text = text.trim_ascii_end();
-            let id = report.interner.intern_frame_with(text, || {
-                grammar::parse_frame(&String::from_utf8_lossy(text))
-            });
+            let id = report
+                .interner
+                .intern_frame_text(text, |t| grammar::parse_frame(&String::from_utf8_lossy(t)));
             match &mut st.block {
                 Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().expect("aux").1.push(id),
                 _ => st.frames.push(id),
