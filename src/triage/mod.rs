@@ -2,6 +2,7 @@
 //! with totals, and (with rules) what is noise and what is left.
 
 pub mod group;
+pub mod rules;
 pub mod totals;
 
 pub use group::{
