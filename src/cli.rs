@@ -4,8 +4,9 @@
 
 use crate::model::Format;
 use crate::parse::load_paths;
-use crate::report::summary::{fails, FailOn};
-use crate::report::{summarize, text};
+use crate::report::summary::{fails, summarize_with_rules, FailOn};
+use crate::report::text;
+use crate::triage::rules::{RuleOptions, RuleSet};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -31,6 +32,27 @@ pub struct ExploreArgs {
     pub file: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules hide benign records.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RuleArgs {
+    /// Valgrind (or LeakSanitizer) suppression file whose rules hide what they match; repeatable
+    #[arg(long = "suppressions", value_name = "FILE")]
+    pub suppressions: Vec<std::path::PathBuf>,
+    /// Do not load the built-in rule sets (LLVM, llvmlite/Numba, CPython, glibc, libstdc++)
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+impl RuleArgs {
+    /// Loads the rules: these files, the user's rules file, the built-ins.
+    pub fn load(&self) -> Result<RuleSet> {
+        let opts = RuleOptions::standard(self.suppressions.clone(), !self.no_builtin_rules);
+        Ok(RuleSet::load(&opts)?)
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -66,6 +88,8 @@ impl InputFormat {
 pub enum Command {
     /// Print a triage summary: per process, each leak kind's totals, the top groups, error counts
     Summary(SummaryArgs),
+    /// Print valgrind suppressions for the records still visible after the rules
+    Supp(SuppArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -86,6 +110,32 @@ pub struct SummaryArgs {
     pub fail_on: Vec<FailOn>,
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SuppArgs {
+    /// Logs to write suppressions for; `-` for stdin
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Which records: definite,indirect,possible,reachable (all by default); add `errors` for errors
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub kinds: Vec<FailOn>,
+    /// Only records and errors with a frame (function, file or object) matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Keep only the top N frames, then `...`
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Shorter, wider suppressions: the allocators, the caller and two more frames, then
+    /// `...`; object paths as `*/libname.so*`
+    #[arg(long, alias = "generalize")]
+    pub generalise: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,6 +148,7 @@ pub enum OutputFormat {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Summary(args)) => summary(args),
+        Some(Command::Supp(args)) => supp(args),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "leakscope", &mut std::io::stdout());
@@ -108,8 +159,10 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 fn summary(args: SummaryArgs) -> Result<i32> {
+    let rules = args.rules.load()?;
     let report = load_paths(&args.files, args.input.input_format.format())?;
-    let summary = summarize(&report);
+    let hiding = rules.apply(&report);
+    let summary = summarize_with_rules(&report, &rules, &hiding);
     let out = match args.format {
         OutputFormat::Text => text::write(&summary),
         OutputFormat::Json => {
@@ -121,6 +174,43 @@ fn summary(args: SummaryArgs) -> Result<i32> {
     };
     write_stdout(&out)?;
     Ok(if fails(&summary, &args.fail_on) { 1 } else { 0 })
+}
+
+fn supp(args: SuppArgs) -> Result<i32> {
+    use crate::triage::rules::generate::{for_visible, GenOptions, Selection};
+    use crate::triage::rules::kinds::LeakKinds;
+    let grep = match &args.grep {
+        Some(g) => Some(regex::Regex::new(g).with_context(|| format!("--grep {g:?}"))?),
+        None => None,
+    };
+    let mut kinds = LeakKinds::NONE;
+    let mut errors = false;
+    for k in &args.kinds {
+        match k {
+            FailOn::Leak(l) => kinds.insert(*l),
+            FailOn::Errors => errors = true,
+        }
+    }
+    if args.kinds.is_empty() {
+        kinds = LeakKinds::ALL;
+    }
+    let rules = args.rules.load()?;
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
+    let report = load_paths(&args.files, args.input.input_format.format())?;
+    let hiding = rules.apply(&report);
+    let sel = Selection {
+        kinds,
+        errors,
+        grep: grep.as_ref(),
+    };
+    let opts = GenOptions {
+        depth: args.depth,
+        generalise: args.generalise,
+    };
+    write_stdout(&for_visible(&report, &hiding, &sel, opts))?;
+    Ok(0)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -139,5 +229,6 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         format: OutputFormat::Text,
         fail_on: Vec::new(),
         input: args.input,
+        rules: args.rules,
     })
 }

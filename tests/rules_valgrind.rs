@@ -9,21 +9,25 @@ use common::{fixture, load};
 use leakscope::model::{LeakKind, Report};
 use leakscope::triage::rules::{Hiding, RuleSet, Source, Verdict};
 
-fn supp_test() -> RuleSet {
+fn rules_from(file: &str) -> RuleSet {
     let mut rules = RuleSet::new();
-    let text = std::fs::read_to_string(fixture("supp-test.supp")).unwrap();
-    rules.add_text("supp-test.supp", &text, Source::CommandLine);
+    let text = std::fs::read_to_string(fixture(file)).unwrap();
+    rules.add_text(file, &text, Source::CommandLine);
     assert!(rules.problems().is_empty(), "{:?}", rules.problems());
     rules
 }
 
-/// Checks leakscope's hiding on `log` against what valgrind's run with the
-/// file reported.
-fn agrees_with_valgrind(log: &str) {
-    let with_supp = load("leaky-with-supp.txt");
+fn supp_test() -> RuleSet {
+    rules_from("supp-test.supp")
+}
+
+/// Checks leakscope's hiding on `log` with the rules of `supp` against what
+/// valgrind's run with that file (`with_supp`) reported.
+fn agrees_with_valgrind(log: &str, supp: &str, with_supp: &str) {
+    let with_supp = load(with_supp);
     let vg = &with_supp.processes[0];
     let report = load(log);
-    let rules = supp_test();
+    let rules = rules_from(supp);
     let hiding = rules.apply(&report);
     let p = &report.processes[0];
 
@@ -83,12 +87,48 @@ fn agrees_with_valgrind(log: &str) {
 
 #[test]
 fn hides_what_valgrind_suppressed() {
-    agrees_with_valgrind("leaky.txt");
+    agrees_with_valgrind("leaky.txt", "supp-test.supp", "leaky-with-supp.txt");
 }
 
 #[test]
 fn same_verdicts_with_mangled_names_from_gen_suppressions() {
-    agrees_with_valgrind("leaky-gensupp.txt");
+    agrees_with_valgrind("leaky-gensupp.txt", "supp-test.supp", "leaky-with-supp.txt");
+}
+
+/// mangled.supp names C++ frames by their mangled names, exact and with
+/// wildcards (constructors, const members, templates, an anonymous
+/// namespace, std::vector internals), while mangled.txt shows them
+/// demangled: leakscope must demangle and pseudo-mangle its way to
+/// valgrind's verdicts, including the rule valgrind does not match.
+#[test]
+fn mangled_patterns_on_a_demangled_log() {
+    agrees_with_valgrind("mangled.txt", "mangled.supp", "mangled-with-supp.txt");
+    let with_supp = load("mangled-with-supp.txt");
+    let used: Vec<&str> = with_supp.processes[0]
+        .used_suppressions
+        .iter()
+        .map(|u| u.name.as_str())
+        .collect();
+    assert_eq!(used.len(), 6);
+    assert!(!used.contains(&"wrong-signature"));
+    let report = load("mangled.txt");
+    let rules = rules_from("mangled.supp");
+    let hiding = rules.apply(&report);
+    let wrong = rules
+        .ids()
+        .find(|&id| rules.get(id).unwrap().name == "wrong-signature");
+    assert_eq!(hiding.counts(wrong.unwrap()).leaks.records, 0);
+}
+
+/// The same run with --gen-suppressions=all: every frame's real mangled name
+/// is known, and the verdicts must not change.
+#[test]
+fn mangled_patterns_with_real_mangled_names() {
+    agrees_with_valgrind(
+        "mangled-gensupp.txt",
+        "mangled.supp",
+        "mangled-with-supp.txt",
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! recomputes only the cheap part.
 
 mod builtin;
+pub mod generate;
 mod hiding;
 pub mod kinds;
 pub mod lsan_supp;
@@ -18,6 +19,7 @@ pub mod matcher;
 pub mod names;
 pub mod pattern;
 pub mod supp_file;
+pub mod write;
 
 pub use builtin::{builtin_sets, BUILTIN_PREFIX};
 pub use hiding::{Hiding, RuleCounts, Verdict};

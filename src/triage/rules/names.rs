@@ -145,11 +145,26 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// The qualified-name components of a demangled function name:
-/// `void std::vector<int>::push_back(int const&) const` → (["std", "vector",
-/// "push_back"], const). `None` for names this cannot take apart (operators
-/// other than new/delete, lambdas, conversion functions).
-pub fn components(demangled: &str) -> Option<(Vec<String>, bool)> {
+/// A demangled function name taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    /// The qualified-name components, template arguments left out.
+    pub comps: Vec<String>,
+    /// A `const` member function.
+    pub is_const: bool,
+    /// The parameter types in Itanium encoding (`l`, `PKc`, `v` for none),
+    /// where every one is a built-in type and no substitution can occur;
+    /// also `None` for function templates, whose encoding puts template
+    /// arguments and the return type first.
+    pub params: Option<String>,
+}
+
+/// Takes apart a demangled function name:
+/// `void std::vector<int>::push_back(int const&) const` → ["std", "vector",
+/// "push_back"], const, params `RKi`. `None` for names this cannot take
+/// apart (operators other than new/delete and a few others, lambdas,
+/// conversion functions, C functions without a parameter list).
+pub fn components(demangled: &str) -> Option<Parts> {
     let mut s = demangled.trim();
     while s.ends_with(']') {
         match s.rfind(" [clone ") {
@@ -178,12 +193,19 @@ pub fn components(demangled: &str) -> Option<(Vec<String>, bool)> {
         // mangled form at all.
         return None;
     }
-    let s = base_name(s);
+    let base = base_name(s);
+    let param_text = s[base.len()..].trim_start();
+    let param_text = param_text
+        .strip_prefix('(')
+        .and_then(|p| p.strip_suffix(')'))
+        .unwrap_or("");
+    let s = base;
     if s.contains('{') {
         return None;
     }
     let s = s.replace("(anonymous namespace)", "_GLOBAL__N_1");
     let s = strip_return_type(&s)?;
+    let templated = s.ends_with('>');
     let mut comps = Vec::new();
     for part in split_top(s, "::")? {
         let part = strip_templates(part)?;
@@ -210,7 +232,108 @@ pub fn components(demangled: &str) -> Option<(Vec<String>, bool)> {
     if comps.is_empty() {
         return None;
     }
-    Some((comps, is_const))
+    let params = if templated {
+        None
+    } else {
+        encode_params(param_text)
+    };
+    Some(Parts {
+        comps,
+        is_const,
+        params,
+    })
+}
+
+/// Encodes a parameter list of built-in types: `unsigned long, char const*`
+/// → `mPKc`, an empty list → `v`. `None` when a type is not built-in, or
+/// when a compound type repeats (the real encoding would then use a
+/// substitution such as `S_`).
+fn encode_params(list: &str) -> Option<String> {
+    let list = list.trim();
+    if list.is_empty() || list == "void" {
+        return Some("v".to_string());
+    }
+    let is_compound = |e: &str| e.len() > 1 && !matches!(e, "Ds" | "Di" | "Du" | "Dn");
+    let mut out = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    for param in split_top(list, ",")? {
+        let enc = encode_type(param.trim())?;
+        // Each compound part (`PKc` and `Kc`) becomes a substitution
+        // candidate; meeting one again means the encoding would differ.
+        let parts: Vec<String> = (0..enc.len())
+            .map(|i| enc[i..].to_string())
+            .filter(|p| is_compound(p))
+            .collect();
+        if parts.iter().any(|p| seen.contains(p)) {
+            return None;
+        }
+        seen.extend(parts);
+        out.push_str(&enc);
+    }
+    Some(out)
+}
+
+/// One parameter type: built-in, with `const`, `*`, `&`, `&&` around it.
+fn encode_type(t: &str) -> Option<String> {
+    let mut t = t.trim();
+    let mut prefix = String::new();
+    let mut outermost = true;
+    loop {
+        if let Some(r) = t.strip_suffix("&&") {
+            prefix.push('O');
+            t = r.trim_end();
+        } else if let Some(r) = t.strip_suffix('&') {
+            prefix.push('R');
+            t = r.trim_end();
+        } else if let Some(r) = t.strip_suffix('*') {
+            prefix.push('P');
+            t = r.trim_end();
+        } else if let Some(r) = t.strip_suffix(" const") {
+            // A top-level const is not part of a parameter's type.
+            if !outermost {
+                prefix.push('K');
+            }
+            t = r.trim_end();
+        } else if let Some(r) = t.strip_prefix("const ") {
+            t = r.trim_start();
+            let base = builtin_code(t)?;
+            return Some(format!("{prefix}K{base}"));
+        } else {
+            break;
+        }
+        outermost = false;
+    }
+    Some(format!("{prefix}{}", builtin_code(t)?))
+}
+
+fn builtin_code(t: &str) -> Option<&'static str> {
+    Some(match t {
+        "void" => "v",
+        "wchar_t" => "w",
+        "bool" => "b",
+        "char" => "c",
+        "signed char" => "a",
+        "unsigned char" => "h",
+        "short" => "s",
+        "unsigned short" => "t",
+        "int" => "i",
+        "unsigned int" => "j",
+        "long" => "l",
+        "unsigned long" => "m",
+        "long long" => "x",
+        "unsigned long long" => "y",
+        "__int128" => "n",
+        "unsigned __int128" => "o",
+        "float" => "f",
+        "double" => "d",
+        "long double" => "e",
+        "char16_t" => "Ds",
+        "char32_t" => "Di",
+        "char8_t" => "Du",
+        "decltype(nullptr)" => "Dn",
+        "..." => "z",
+        _ => return None,
+    })
 }
 
 /// The Itanium encoding of one component, given the one before it (a
@@ -242,7 +365,11 @@ fn encode(comp: &str, prev: Option<&str>, ctor: &str, dtor: &str) -> Option<Stri
 /// A stand-in for the mangled name of a demangled function, precise enough
 /// for patterns that name the nested-name prefix (`_ZN4llvm2cl*`).
 pub fn pseudo_mangle(demangled: &str) -> Option<String> {
-    let (comps, is_const) = components(demangled)?;
+    let Parts {
+        comps,
+        is_const,
+        params,
+    } = components(demangled)?;
     let (std, rest) = match comps.split_first() {
         Some((first, rest)) if first == "std" && !rest.is_empty() => (true, rest),
         _ => (false, &comps[..]),
@@ -254,11 +381,12 @@ pub fn pseudo_mangle(demangled: &str) -> Option<String> {
         prev = Some(c);
     }
     let nested = rest.len() > 1 || (std && is_const);
+    let params = params.unwrap_or_default();
     Some(match (nested, std) {
-        (false, false) => format!("_Z{enc}"),
-        (false, true) => format!("_ZSt{enc}"),
+        (false, false) => format!("_Z{enc}{params}"),
+        (false, true) => format!("_ZSt{enc}{params}"),
         (true, _) => format!(
-            "_ZN{}{}{enc}E",
+            "_ZN{}{}{enc}E{params}",
             if is_const { "K" } else { "" },
             if std { "St" } else { "" }
         ),
@@ -270,7 +398,7 @@ pub fn pseudo_mangle(demangled: &str) -> Option<String> {
 /// `ns::make_widget(int)` → `_Z*2ns*11make_widget*`. Leakscope's own matcher
 /// accepts it on the demangled name through the pseudo-mangled form.
 pub fn wildcard_for(demangled: &str) -> Option<String> {
-    let (comps, _) = components(demangled)?;
+    let comps = components(demangled)?.comps;
     let mut parts = Vec::new();
     let mut prev: Option<&str> = None;
     let mut skip_std_abbrev = false;
@@ -442,10 +570,33 @@ mod tests {
         );
         assert_eq!(pseudo_mangle("main"), None);
         assert_eq!(pseudo_mangle("(below main)"), None);
-        assert_eq!(pseudo_mangle("f(int)").as_deref(), Some("_Z1f"));
+        assert_eq!(pseudo_mangle("f(int)").as_deref(), Some("_Z1fi"));
+        assert_eq!(pseudo_mangle("f()").as_deref(), Some("_Z1fv"));
+        assert_eq!(
+            pseudo_mangle("ns::f(char const*, unsigned long)").as_deref(),
+            Some("_ZN2ns1fEPKcm")
+        );
+        // A repeated compound type: the real name would use a substitution.
+        assert_eq!(
+            pseudo_mangle("ns::f(char const*, char const*)").as_deref(),
+            Some("_ZN2ns1fE")
+        );
+        assert_eq!(
+            pseudo_mangle("ns::f(long&&, int* const)").as_deref(),
+            Some("_ZN2ns1fEOlPi")
+        );
+        // A function template: template arguments and return type come first.
+        assert_eq!(
+            pseudo_mangle("void ns::f<int>(int)").as_deref(),
+            Some("_ZN2ns1fE")
+        );
         assert_eq!(
             pseudo_mangle("operator new(unsigned long)").as_deref(),
-            Some("_Znw")
+            Some("_Znwm")
+        );
+        assert_eq!(
+            pseudo_mangle("registry::Entry::Entry(long)").as_deref(),
+            Some("_ZN8registry5EntryC1El")
         );
         assert_eq!(
             pseudo_mangle("llvm::cl::opt<bool, false, llvm::cl::parser<bool> >::opt<char [10]>(char const (&) [10])").as_deref(),
@@ -453,7 +604,7 @@ mod tests {
         );
         assert_eq!(
             pseudo_mangle("(anonymous namespace)::Foo::~Foo()").as_deref(),
-            Some("_ZN12_GLOBAL__N_13FooD1E")
+            Some("_ZN12_GLOBAL__N_13FooD1Ev")
         );
         assert_eq!(
             pseudo_mangle("foo::{lambda(int)#1}::operator()(int) const"),
