@@ -22,6 +22,9 @@ pub struct LeakSummary {
     pub heuristics: Vec<(String, Figure)>,
     /// Line where the summary starts.
     pub line: u64,
+    /// A grand total the tool printed instead of (or besides) per-kind figures:
+    /// LeakSanitizer's `SUMMARY: … N byte(s) leaked in M allocation(s).`
+    pub total: Option<Figure>,
 }
 
 impl LeakSummary {

@@ -508,7 +508,7 @@ impl TextParser {
     }
 }
 
-fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
+pub(crate) fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
     let ids: Vec<FrameId> = interner.stack(stack).to_vec();
     for (id, fun) in ids.into_iter().zip(funs) {
         let Some(fun) = fun else { continue };
