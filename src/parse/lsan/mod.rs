@@ -363,6 +363,12 @@ impl LsanParser {
 
     fn finish(&mut self, report: &mut Report) {
         self.end_block(report);
+        if self.pids.is_empty() {
+            self.warnings.push(Warning {
+                line: 0,
+                message: "no sanitizer report: no `ERROR: …Sanitizer:` banner and no `Direct leak of` record".to_string(),
+            });
+        }
         let mut open: Vec<(u32, u64)> = self
             .pids
             .iter()

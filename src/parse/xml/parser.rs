@@ -47,6 +47,7 @@ pub struct XmlParser {
     /// `--xml-user-comment` text and the depth of its element.
     comment: Option<(usize, String)>,
     warned_tool: bool,
+    seen_root: bool,
     dropped_warnings: u64,
     pub warnings: Vec<Warning>,
 }
@@ -74,6 +75,7 @@ impl XmlParser {
             signal: (None, None),
             comment: None,
             warned_tool: false,
+            seen_root: false,
             dropped_warnings: 0,
             warnings: Vec::new(),
         }
@@ -134,6 +136,7 @@ impl XmlParser {
         self.text.clear();
         match self.path[..] {
             [Tag::ValgrindOutput] => {
+                self.seen_root = true;
                 self.begin_process(report);
                 return;
             }
@@ -520,6 +523,12 @@ impl XmlParser {
 
     /// Called at the end of input (or where reading stopped).
     pub fn finish(&mut self, _report: &mut Report, line: u64) {
+        if !self.seen_root {
+            self.warnings.push(Warning {
+                line: 0,
+                message: "no <valgrindoutput> element: not a valgrind XML log?".to_string(),
+            });
+        }
         if !self.path.is_empty() {
             let open: Vec<String> = self.path.iter().map(|t| t.name().to_string()).collect();
             let mut message = format!(
