@@ -258,7 +258,10 @@ fn numba_seed_xml_matches_the_manifest() {
         .iter()
         .all(|e| e.kind == ErrorKind::InvalidRead && e.count == 2));
     assert_eq!(p.leak_searches.len(), 1);
-    assert_eq!(r.inputs[0].lines, 853_746);
+    assert_eq!(
+        (r.inputs[0].lines, r.inputs[0].bytes),
+        (853_746, 31_519_821)
+    );
     assert!(r.inputs[0].warnings.is_empty());
     eprintln!("numba-seed.xml.gz parsed in {:?}", started.elapsed());
 }
@@ -416,4 +419,47 @@ fn another_tools_xml_is_read_with_a_warning() {
     assert_eq!(p.errors[0].aux.len(), 2);
     let w = &r.inputs[0].warnings;
     assert!(w.len() == 1 && w[0].message.contains("helgrind"), "{w:?}");
+}
+
+/// The explorer draws from the report while it loads: progress comes every
+/// 64K lines, with the records read so far already in the report.
+#[test]
+fn progress_is_reported_while_loading() {
+    let src = leakscope::parse::source::open(&fixture("real/numba-seed.xml.gz").to_string_lossy())
+        .expect("opens");
+    let mut report = Report::new();
+    let mut seen: Vec<(u64, usize)> = Vec::new();
+    leakscope::parse::read_source(&mut report, src, None, &mut |r, p| {
+        let records = r.processes.iter().map(|p| p.loss_records().len()).sum();
+        seen.push((p.lines, records));
+    })
+    .expect("reads");
+    assert!(seen.len() >= 13, "{} progress calls", seen.len());
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress goes forward"
+    );
+    assert!(
+        seen.iter().any(|&(_, n)| n > 0 && n < 1995),
+        "records appear while loading"
+    );
+    assert_eq!(seen.last(), Some(&(853_746, 1995)));
+}
+
+#[test]
+fn suppcounts_become_used_suppressions() {
+    let r = load("leaky-with-supp.xml");
+    let used: Vec<(&str, u64)> = r.processes[0]
+        .used_suppressions
+        .iter()
+        .map(|u| (u.name.as_str(), u.count))
+        .collect();
+    assert_eq!(
+        used,
+        [
+            ("tree-children-indirect", 2),
+            ("widget-leak-cxx", 2),
+            ("write-past-end", 1)
+        ]
+    );
 }
