@@ -1,24 +1,45 @@
-//! Helpers shared by the parse tests: fixture paths and loading.
+//! Shared helpers for the integration tests: fixture paths and loading.
 #![allow(dead_code)]
 
 use leakscope::model::Report;
-use leakscope::parse::load_paths;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
 }
 
 pub fn load(rel: &str) -> Report {
     let p = fixture(rel);
-    load_paths(&[p.to_string_lossy().into_owned()], None).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    leakscope::parse::load_paths(&[p.to_string_lossy().into_owned()], None)
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Every file under `tests/fixtures/<dir>` whose name satisfies `keep`.
+pub fn files_under(dir: &str, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![fixture(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p.file_name().unwrap().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A file's bytes, gunzipped when it is gzip (as far as it decompresses).
-pub fn read_plain(path: &Path) -> Vec<u8> {
+pub fn read_plain(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
     let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
@@ -27,22 +48,4 @@ pub fn read_plain(path: &Path) -> Vec<u8> {
     } else {
         raw
     }
-}
-
-/// Every file under `dir`, recursively, sorted.
-pub fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let p = e.expect("dir entry").path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }

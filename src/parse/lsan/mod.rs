@@ -14,7 +14,7 @@
 mod grammar;
 
 use super::source::{LineReader, Peek, Source};
-use super::{finish_reader, progress_of, Progress, PROGRESS_EVERY};
+use super::{progress_of, reader_warnings, Progress, PROGRESS_EVERY};
 use crate::model::{
     AuxStack, ErrorKind, FrameId, Interner, LeakSearch, LeakSummary, LossRecord, MemcheckError,
     Process, Report, UsedSuppression, Warning,
@@ -43,7 +43,11 @@ pub(super) fn read_lsan(
     }
     parser.finish(report);
     let mut warnings = std::mem::take(&mut parser.warnings);
-    finish_reader(&mut warnings, &lines);
+    warnings.extend(reader_warnings(
+        &lines.long_lines,
+        lines.error.as_ref(),
+        lines.line_no,
+    ));
     let input = &mut report.inputs[index];
     input.warnings.extend(warnings);
     input.bytes = lines.bytes;
@@ -128,7 +132,7 @@ impl LsanParser {
         let text = String::from_utf8_lossy(line);
         let text = text.trim();
         if let Some(f) = grammar::frame(text) {
-            self.frame(report, text, f);
+            self.frame(report, f);
             return;
         }
         if text.is_empty() {
@@ -193,7 +197,7 @@ impl LsanParser {
         st.search_line = no;
     }
 
-    fn frame(&mut self, report: &mut Report, text: &str, f: crate::model::Frame) {
+    fn frame(&mut self, report: &mut Report, f: crate::model::Frame) {
         let frames = match &mut self.block {
             Block::Leak(_, _, frames) => frames,
             Block::Error(e) => {
@@ -208,13 +212,7 @@ impl LsanParser {
             }
             _ => return,
         };
-        // Keyed by the text after `#N`: the same frame at another depth is
-        // still the same frame.
-        let key = text
-            .split_once(' ')
-            .map_or(text, |(_, rest)| rest.trim_start());
-        let id = report.interner.intern_frame_with(key.as_bytes(), || f);
-        frames.push(id);
+        frames.push(report.interner.intern_frame(f));
     }
 
     /// An unprefixed line that is neither a frame nor blank.
