@@ -2,7 +2,7 @@
 //! recognises one kind of line and returns its parts, or `None`. The state
 //! machine in `mod.rs` decides what a line means in context.
 
-use crate::model::{ErrorKind, Figure, Frame, LeakKind};
+use crate::model::{ErrorKind, Frame, LeakKind};
 use crate::parse::cursor::Cursor;
 
 /// `ERROR: LeakSanitizer: detected memory leaks` (after the `==PID==`):
@@ -122,8 +122,8 @@ fn source_location(s: &str) -> Option<(&str, Option<u32>)> {
 /// What a `SUMMARY: AddressSanitizer: …` line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Summary {
-    /// `465 byte(s) leaked in 8 allocation(s).`
-    Leaked(Figure),
+    /// `465 byte(s) leaked in 8 allocation(s).`: (bytes, blocks).
+    Leaked(u64, u64),
     /// `heap-use-after-free src/asan_uaf.c:23 in read_after_free`: the name.
     Error(String),
 }
@@ -138,11 +138,7 @@ pub fn summary(line: &str) -> Option<Summary> {
     if let Some(bytes) = c.num() {
         if c.eat(" byte(s) leaked in ") {
             let blocks = c.num()?.value;
-            return Some(Summary::Leaked(Figure {
-                bytes: bytes.value,
-                blocks,
-                ..Figure::default()
-            }));
+            return Some(Summary::Leaked(bytes.value, blocks));
         }
     }
     let name = rest.split_whitespace().next()?;
@@ -243,11 +239,7 @@ mod tests {
         assert!(leak_header("Direct leak of many bytes").is_none());
         assert_eq!(
             summary("SUMMARY: AddressSanitizer: 465 byte(s) leaked in 8 allocation(s)."),
-            Some(Summary::Leaked(Figure {
-                bytes: 465,
-                blocks: 8,
-                ..Figure::default()
-            }))
+            Some(Summary::Leaked(465, 8))
         );
         assert_eq!(
             summary("SUMMARY: AddressSanitizer: heap-use-after-free src/a.c:23 in f"),

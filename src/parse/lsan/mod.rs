@@ -274,7 +274,7 @@ impl LsanParser {
                 }
                 self.end_block(report);
             }
-            Summary::Leaked(total) => {
+            Summary::Leaked(bytes, blocks) => {
                 self.end_block(report);
                 let pid = self.current;
                 let st = self.state(report, pid);
@@ -291,7 +291,7 @@ impl LsanParser {
                 // statement of each kind, the SUMMARY line of the total.
                 let mut summary = LeakSummary {
                     line: no,
-                    total: Some(total),
+                    total: Some((bytes, blocks)),
                     ..LeakSummary::default()
                 };
                 for r in &search.records {
