@@ -177,3 +177,46 @@ fn toggling_a_rule_recounts() {
     hiding.set_enabled(&report, widget, true);
     assert_eq!(hiding.process_hidden(0).leaks.records, 4);
 }
+
+/// The XML log names every frame's object, so the obj: line of
+/// write-past-end is decided there: every rule's count equals valgrind's
+/// `<suppcounts>`, errors included.
+#[test]
+fn xml_log_decides_obj_lines_too() {
+    let vg_report = load("leaky-with-supp.xml");
+    let vg = &vg_report.processes[0];
+    let report = load("leaky.xml");
+    let rules = supp_test();
+    let hiding = rules.apply(&report);
+    assert_eq!(vg.used_suppressions.len(), 3);
+    for u in &vg.used_suppressions {
+        let id = rules
+            .ids()
+            .find(|&id| rules.get(id).unwrap().name == u.name)
+            .unwrap();
+        let c = hiding.counts(id);
+        assert_eq!(c.leaks.records + c.error_contexts, u.count, "{}", u.name);
+        assert_eq!(c.undecided_records + c.undecided_errors, 0, "{}", u.name);
+    }
+    let shown: Vec<(LeakKind, u64, u64)> = vg
+        .loss_records()
+        .iter()
+        .map(|r| (r.kind, r.total_bytes(), r.blocks))
+        .collect();
+    let p = &report.processes[0];
+    let mut visible: Vec<(LeakKind, u64, u64)> = p
+        .loss_records()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| hiding.record(0, *i).is_none())
+        .map(|(_, r)| (r.kind, r.total_bytes(), r.blocks))
+        .collect();
+    let mut shown = shown;
+    shown.sort();
+    visible.sort();
+    assert_eq!(visible, shown);
+    let errors_left = (0..p.errors.len())
+        .filter(|&i| hiding.error(0, i).is_none())
+        .count();
+    assert_eq!(errors_left, vg.errors.len());
+}
