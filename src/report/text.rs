@@ -188,8 +188,9 @@ fn write_rules(o: &mut String, p: &ProcessSummary) {
         };
         let _ = writeln!(
             o,
-            "  hidden by {} rules: {} records, {} (direct + indirect){hint}",
+            "  hidden by {} rule{}: {} records, {} (direct + indirect){hint}",
             hid.len(),
+            if hid.len() == 1 { "" } else { "s" },
             count(records),
             bytes(total_bytes)
         );

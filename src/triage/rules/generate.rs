@@ -4,14 +4,15 @@
 //! written as valgrind itself would write it where the log says how: the
 //! record's own `--gen-suppressions` block, else the frame's known mangled
 //! name, else a C name as is. A C++ frame whose mangled name the log does not
-//! give becomes `obj:` when the object is known, else a `fun:_Z*…*` wildcard
-//! spelling its qualified name the way the Itanium ABI does (leakscope's
-//! matcher accepts it on demangled names too). A generalised suppression keeps
-//! the allocator frames, the caller and two more, then `...`, with `obj:`
-//! paths reduced to `*/libname.so*`.
+//! give becomes a `fun:_Z*…*` wildcard spelling its qualified name the way the
+//! Itanium ABI does (leakscope's matcher accepts it on demangled names too),
+//! which keeps the suppression as narrow as the frame; only where that cannot
+//! be built does it fall back to `obj:`. A generalised suppression keeps the
+//! allocator frames, the caller and two more, then `...`, with `obj:` paths
+//! (frames valgrind could not name) reduced to `*/libname.so*`.
 
 use super::kinds::LeakKinds;
-use super::names::{looks_mangled, wildcard_for};
+use super::names::{components, looks_mangled, wildcard_for};
 use crate::model::{ErrorKind, Frame, FrameId, LeakKind, MemcheckError, Report, StackId};
 use crate::sanitize::sanitize;
 use crate::triage::rules::kinds::{access_size, fishy_value, syscall_param};
@@ -150,21 +151,26 @@ fn frame_line(frame: &Frame, learned: Option<&str>) -> (String, Option<String>) 
     if let Some(m) = known_mangled(f).or(learned) {
         return (format!("fun:{m}"), None);
     }
-    if let Some(o) = &frame.object {
-        return (format!("obj:{o}"), None);
-    }
-    let shown = sanitize(f);
-    match wildcard_for(f) {
-        Some(w) => (
+    let shown = match components(f) {
+        Some(parts) => sanitize(&parts.comps.join("::")).into_owned(),
+        None => sanitize(f.split('(').next().unwrap_or(f)).into_owned(),
+    };
+    // The function's own name parts keep the suppression as narrow as the
+    // frame; an obj: line would match any function of the library.
+    if let Some(w) = wildcard_for(f) {
+        return (
             format!("fun:{w}"),
             Some(format!(
-                "{shown}: mangled name not in the log, matched by its name parts"
+                "{shown}: no mangled name in the log, matched by its name parts"
             )),
-        ),
+        );
+    }
+    match &frame.object {
+        Some(o) => (format!("obj:{o}"), None),
         None => (
             "fun:*".to_string(),
             Some(format!(
-                "{shown}: mangled name not in the log, any function matches here"
+                "{shown}: no mangled name in the log, any function matches here"
             )),
         ),
     }
@@ -389,25 +395,25 @@ pub fn for_errors(
     out
 }
 
-/// The top frame's function without parameters, for names.
+/// The top frame's qualified name (no return type, template arguments or
+/// parameters), for suppression names.
 fn top_name(report: &Report, stack: StackId) -> String {
     let name = top_frame(&report.interner, stack)
         .map(|id| report.interner.frame(id))
-        .map(|f| match (f.base_name(), &f.object) {
-            (Some(n), _) => n.to_string(),
+        .map(|f| match (f.function.as_deref(), &f.object) {
+            (Some(func), _) => match components(func) {
+                Some(parts) => parts.comps.join("::"),
+                None => f.base_name().unwrap_or(func).to_string(),
+            },
             (None, Some(o)) => format!("??? in {}", o.rsplit('/').next().unwrap_or(o)),
             (None, None) => "???".to_string(),
         })
         .unwrap_or_else(|| "no-stack".to_string());
-    let clean: String = sanitize(&name)
+    sanitize(&name)
         .chars()
         .map(|c| if c.is_whitespace() { '_' } else { c })
-        .collect();
-    if clean.chars().count() > 80 {
-        clean.chars().take(80).collect::<String>() + "…"
-    } else {
-        clean
-    }
+        .take(80)
+        .collect()
 }
 
 /// Makes names unique within one output: `name`, `name-2`, `name-3`…
@@ -524,8 +530,14 @@ mod tests {
             l(frame(None, Some("/usr/lib/libffi.so.8"), None)),
             "obj:/usr/lib/libffi.so.8"
         );
+        // The name parts keep it as narrow as the frame; obj: only when
+        // they cannot be spelled (an ABI tag here).
         assert_eq!(
             l(frame(Some("llvm::foo(int)"), Some("/l.so"), None)),
+            "fun:_Z*4llvm*3foo*"
+        );
+        assert_eq!(
+            l(frame(Some("f[abi:cxx11]()"), Some("/l.so"), None)),
             "obj:/l.so"
         );
         assert_eq!(
