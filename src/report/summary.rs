@@ -2,8 +2,8 @@
 //! JSON contract (`"schema": 1`): add fields freely, never rename or drop one.
 
 use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, Warning};
-use crate::triage::rules::{Hiding, RuleId, RuleSet, Severity, Source};
-use crate::triage::{group_indices, leak_totals, GroupBy, LeakGroup, Totals};
+use crate::triage::rules::{group_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
+use crate::triage::{leak_totals, GroupBy, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -241,37 +241,6 @@ fn rules_info(rules: &RuleSet) -> RulesInfo {
     }
 }
 
-/// Groups records apart by the rule hiding them (visible ones by none), so
-/// a group never mixes noise with what is left.
-fn groups(
-    report: &Report,
-    process: usize,
-    records: &[crate::model::LossRecord],
-    hiding: &Hiding,
-) -> Vec<(Option<RuleId>, LeakGroup)> {
-    let mut by_rule: BTreeMap<Option<RuleId>, Vec<usize>> = BTreeMap::new();
-    for i in 0..records.len() {
-        by_rule
-            .entry(hiding.record(process, i))
-            .or_default()
-            .push(i);
-    }
-    let mut out: Vec<(Option<RuleId>, LeakGroup)> = Vec::new();
-    for (rule, indices) in by_rule {
-        let gs = group_indices(&report.interner, records, indices, GroupBy::TopFrame);
-        out.extend(gs.into_iter().map(|g| (rule, g)));
-    }
-    out.sort_by(|(ra, a), (rb, b)| {
-        b.totals
-            .total_bytes
-            .cmp(&a.totals.total_bytes)
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.label.cmp(&b.label))
-            .then_with(|| ra.cmp(rb))
-    });
-    out
-}
-
 fn error_counts<'a>(errors: impl IntoIterator<Item = &'a crate::model::MemcheckError>) -> Errors {
     let mut by_kind = BTreeMap::new();
     let (mut total, mut contexts) = (0, 0);
@@ -304,7 +273,7 @@ fn summarize_process(
             .map(|(_, r)| r),
     );
     let rule_name = |id: RuleId| rules.get(id).map(|r| r.name.clone());
-    let groups = groups(report, index, records, hiding)
+    let groups = group_by_rule(report, index, hiding, GroupBy::TopFrame)
         .into_iter()
         .map(|(rule, g)| GroupSummary {
             kind: g.kind,

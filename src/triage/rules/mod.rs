@@ -12,6 +12,7 @@
 
 mod builtin;
 pub mod generate;
+mod grouping;
 mod hiding;
 pub mod kinds;
 pub mod lsan_supp;
@@ -22,6 +23,7 @@ pub mod supp_file;
 pub mod write;
 
 pub use builtin::{builtin_sets, BUILTIN_PREFIX};
+pub use grouping::group_by_rule;
 pub use hiding::{Hiding, RuleCounts, Verdict};
 
 use lsan_supp::LsanSuppression;

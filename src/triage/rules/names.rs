@@ -433,7 +433,7 @@ fn strip_return_type(s: &str) -> Option<&str> {
     let mut cut = 0;
     let mut i = 0;
     while i < b.len() {
-        if s[i..].starts_with("operator") && (i == 0 || !is_word(b[i - 1])) {
+        if b[i..].starts_with(b"operator") && (i == 0 || !is_word(b[i - 1])) {
             // The rest is the operator's own text (`operator new[]`, `operator<`).
             break;
         }
@@ -463,7 +463,7 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Option<Vec<&'a str>> {
     let mut start = 0;
     let mut i = 0;
     while i < b.len() {
-        if depth == 0 && s[i..].starts_with("operator") && (i == 0 || !is_word(b[i - 1])) {
+        if depth == 0 && b[i..].starts_with(b"operator") && (i == 0 || !is_word(b[i - 1])) {
             // An operator name runs to the end: `operator<<`, `operator()`.
             break;
         }
@@ -475,7 +475,7 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Option<Vec<&'a str>> {
         if depth < 0 {
             return None;
         }
-        if depth == 0 && s[i..].starts_with(sep) {
+        if depth == 0 && b[i..].starts_with(sep.as_bytes()) {
             parts.push(&s[start..i]);
             i += sep.len();
             start = i;
