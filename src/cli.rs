@@ -160,6 +160,12 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 fn summary(args: SummaryArgs) -> Result<i32> {
     let rules = args.rules.load()?;
+    if args.format == OutputFormat::Json {
+        // The text summary lists them itself; JSON readers may not look.
+        for p in rules.problems() {
+            eprintln!("leakscope: rules: {p}");
+        }
+    }
     let report = load_paths(&args.files, args.input.input_format.format())?;
     let hiding = rules.apply(&report);
     let summary = summarize_with_rules(&report, &rules, &hiding);

@@ -220,3 +220,42 @@ fn xml_log_decides_obj_lines_too() {
         .count();
     assert_eq!(errors_left, vg.errors.len());
 }
+
+/// Real suppression files (valgrind's default.supp, Debian's, CPython's,
+/// LLVM's, Numba's) load without a problem: one rule per Memcheck block,
+/// the blocks for other tools skipped as valgrind skips them.
+#[test]
+fn real_suppression_files_load_cleanly() {
+    let files = common::files_under("supp", |n| n.ends_with(".supp"));
+    assert_eq!(files.len(), 8);
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        let memcheck_blocks = lines
+            .windows(3)
+            .filter(|w| {
+                w[0] == "{"
+                    && w[2]
+                        .split(':')
+                        .next()
+                        .unwrap()
+                        .split(',')
+                        .any(|t| t == "Memcheck")
+            })
+            .count();
+        let mut rules = RuleSet::new();
+        rules.add_text(&path.to_string_lossy(), &text, Source::CommandLine);
+        assert!(
+            rules.problems().is_empty(),
+            "{}: {:?}",
+            path.display(),
+            rules.problems()
+        );
+        assert_eq!(rules.len(), memcheck_blocks, "{}", path.display());
+        assert!(memcheck_blocks > 0);
+    }
+}
