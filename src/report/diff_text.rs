@@ -59,7 +59,8 @@ pub fn write(d: &DiffOutput, t: &TextOptions) -> String {
     write_hidden(&mut o, &d.hidden, &["base", "new"], t);
     let _ = writeln!(
         o,
-        "visible growth: {} (positive Δ total of groups no rule hides)",
+        "visible growth: {}, what --fail-on-growth compares: the positive Δ total of\n  \
+         visible groups, indirectly lost left out (their bytes are in their owners' totals)",
         signed_bytes(d.visible_growth.min(i64::MAX as u64) as i64)
     );
     write_width_hint(&mut o, t);

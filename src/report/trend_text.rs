@@ -49,7 +49,8 @@ pub fn write(d: &TrendOutput, t: &TextOptions) -> String {
     write_hidden(&mut o, &d.hidden, &cols, t);
     let _ = writeln!(
         o,
-        "visible growth, first run to last: {}",
+        "visible growth, first run to last: {}, what --fail-on-growth compares (visible\n  \
+         groups that grew, indirectly lost left out: their bytes are in their owners' totals)",
         signed_bytes(d.visible_growth.min(i64::MAX as u64) as i64)
     );
     write_width_hint(&mut o, t);

@@ -31,6 +31,16 @@ impl GroupKind {
     pub fn is_error(&self) -> bool {
         matches!(self, GroupKind::Error(_))
     }
+
+    /// Whether the group's bytes are its own to count in a growth total:
+    /// errors have none, and indirectly lost bytes are already inside the
+    /// total bytes of the records whose blocks point to them.
+    pub fn counts_toward_growth(&self) -> bool {
+        !matches!(
+            self,
+            GroupKind::Error(_) | GroupKind::Leak(LeakKind::IndirectlyLost)
+        )
+    }
 }
 
 /// One group in one run.

@@ -127,11 +127,13 @@ pub struct Diff {
 
 impl Diff {
     /// What a growth gate checks: the sum of the positive `delta_total_bytes`
-    /// of groups no rule hides.
+    /// of groups no rule hides. Indirectly lost groups are left out: their
+    /// bytes are already in the total bytes of the definitely or possibly
+    /// lost records that own them, and counting both would double the growth.
     pub fn visible_growth(&self) -> u64 {
         self.groups
             .iter()
-            .filter(|g| g.is_visible())
+            .filter(|g| g.is_visible() && g.kind.counts_toward_growth())
             .map(|g| g.delta_total_bytes().max(0) as u64)
             .fold(0, u64::saturating_add)
     }

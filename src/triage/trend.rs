@@ -119,11 +119,12 @@ pub struct Trends {
 
 impl Trends {
     /// Growth from the first run to the last, over visible groups: what a
-    /// growth gate checks in this view.
+    /// growth gate checks in this view (indirectly lost left out, as in
+    /// [`super::diff::Diff::visible_growth`]).
     pub fn visible_growth(&self) -> u64 {
         self.groups
             .iter()
-            .filter(|g| g.is_visible() && !g.kind.is_error())
+            .filter(|g| g.is_visible() && g.kind.counts_toward_growth())
             .map(|g| {
                 let v = g.values();
                 let (f, l) = (v.first().copied(), v.last().copied());
