@@ -126,6 +126,8 @@ pub struct Interner {
     /// (large, cache-missing) `frame_index`.
     location_last: Vec<(u64, FrameId)>,
     frame_index: FxHashMap<(u64, u32), FrameId>,
+    /// The location of each frame, so another interner can absorb this one.
+    frame_loc: Vec<u32>,
     /// All stacks end to end; `stack_spans[id]` is (start, len) into it. One
     /// allocation for all stacks, not one per stack.
     stack_frames: Vec<FrameId>,
@@ -167,35 +169,14 @@ impl Interner {
         loc: &[u8],
         make: impl FnOnce() -> Frame,
     ) -> FrameId {
-        let loc_id = match self.locations.get(loc) {
-            Some(&l) => l,
-            None => {
-                let mut template = make();
-                template.addr = None;
-                let l = self.location_frames.len() as u32;
-                self.location_frames.push(template);
-                self.location_last.push((u64::MAX - 1, FrameId(u32::MAX)));
-                self.locations.insert(loc.into(), l);
-                l
-            }
-        };
-        let key = (addr.unwrap_or(u64::MAX), loc_id);
-        let last = &mut self.location_last[loc_id as usize];
-        if last.0 == key.0 {
+        let loc_id = self.location(loc, make);
+        let a = addr.unwrap_or(u64::MAX);
+        let last = self.location_last[loc_id as usize];
+        if last.0 == a {
             return last.1;
         }
-        let id = match self.frame_index.get(&key) {
-            Some(&id) => id,
-            None => {
-                let mut frame = self.location_frames[loc_id as usize].clone();
-                frame.addr = addr;
-                let id = FrameId(self.frames.len() as u32);
-                self.frames.push(frame);
-                self.frame_index.insert(key, id);
-                id
-            }
-        };
-        *last = (key.0, id);
+        let id = self.intern_at(addr, loc_id);
+        self.location_last[loc_id as usize] = (a, id);
         id
     }
 
@@ -248,6 +229,84 @@ impl Interner {
 
     pub fn stack_count(&self) -> usize {
         self.stack_spans.len()
+    }
+
+    /// Takes in everything `other` interned (a chunk parsed on another
+    /// thread) and says where each of its frames and stacks now lives.
+    pub fn absorb(&mut self, other: &Interner) -> Remap {
+        let mut loc_map = vec![0u32; other.location_frames.len()];
+        for (key, &l) in &other.locations {
+            let template = &other.location_frames[l as usize];
+            loc_map[l as usize] = self.location(key, || template.clone());
+        }
+        let frames: Vec<FrameId> = other
+            .frames
+            .iter()
+            .zip(&other.frame_loc)
+            .map(|(f, &l)| {
+                let loc = loc_map[l as usize];
+                let id = self.intern_at(f.addr, loc);
+                if f.mangled.is_some() && self.frames[id.0 as usize].mangled.is_none() {
+                    self.frames[id.0 as usize].mangled = f.mangled.clone();
+                }
+                id
+            })
+            .collect();
+        let mut buf = Vec::new();
+        let stacks = (0..other.stack_spans.len())
+            .map(|i| {
+                buf.clear();
+                buf.extend(
+                    other
+                        .stack(StackId(i as u32))
+                        .iter()
+                        .map(|f| frames[f.0 as usize]),
+                );
+                self.intern_stack(&buf)
+            })
+            .collect();
+        Remap { frames, stacks }
+    }
+
+    /// The id of a location, parsing it (`make`) only the first time.
+    fn location(&mut self, loc: &[u8], make: impl FnOnce() -> Frame) -> u32 {
+        if let Some(&l) = self.locations.get(loc) {
+            return l;
+        }
+        let mut template = make();
+        template.addr = None;
+        let l = self.location_frames.len() as u32;
+        self.location_frames.push(template);
+        self.location_last.push((u64::MAX - 1, FrameId(u32::MAX)));
+        self.locations.insert(loc.into(), l);
+        l
+    }
+
+    /// The frame at `addr` in an already known location.
+    fn intern_at(&mut self, addr: Option<u64>, loc_id: u32) -> FrameId {
+        let key = (addr.unwrap_or(u64::MAX), loc_id);
+        if let Some(&id) = self.frame_index.get(&key) {
+            return id;
+        }
+        let mut frame = self.location_frames[loc_id as usize].clone();
+        frame.addr = addr;
+        let id = FrameId(self.frames.len() as u32);
+        self.frames.push(frame);
+        self.frame_loc.push(loc_id);
+        self.frame_index.insert(key, id);
+        id
+    }
+}
+
+/// Where an absorbed interner's ids went.
+pub struct Remap {
+    pub frames: Vec<FrameId>,
+    pub stacks: Vec<StackId>,
+}
+
+impl Remap {
+    pub fn stack(&self, s: StackId) -> StackId {
+        self.stacks[s.0 as usize]
     }
 }
 

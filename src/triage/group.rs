@@ -72,7 +72,15 @@ const ALLOCATORS: &[&str] = &[
 
 pub fn is_allocator(frame: &Frame) -> bool {
     match frame.base_name() {
-        Some(name) => ALLOCATORS.contains(&name),
+        // AddressSanitizer names its wrappers `__interceptor_malloc` (gcc's
+        // libasan) or `___interceptor_malloc` (newer LLVM).
+        Some(name) => {
+            let name = name
+                .strip_prefix("___interceptor_")
+                .or_else(|| name.strip_prefix("__interceptor_"))
+                .unwrap_or(name);
+            ALLOCATORS.contains(&name)
+        }
         None => false,
     }
 }
