@@ -145,7 +145,11 @@ fn a_rule_hides_alike_on_both_sides_and_growth_ignores_it() {
     assert_eq!(hidden[0].hidden_by.as_deref(), Some("loop-noise"));
     assert_eq!(hidden[0].new.totals.total_bytes, 300);
     let all = diff_default(&empty, &leaky).visible_growth();
-    assert_eq!(d.visible_growth(), all - 300, "leak_in_loop: 300 B, no indirect");
+    assert_eq!(
+        d.visible_growth(),
+        all - 300,
+        "leak_in_loop: 300 B, no indirect"
+    );
     // The same rule over the same log on both sides: hidden, and unchanged.
     let same = diff(&leaky, &leaky, &DiffOptions::default(), &hider);
     let h: Vec<_> = same.groups.iter().filter(|g| !g.is_visible()).collect();
