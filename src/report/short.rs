@@ -166,8 +166,8 @@ struct Spans {
 
 fn top_level_spans(s: &str) -> Option<Spans> {
     let b = s.as_bytes();
-    let mut depth = 0usize;
-    let mut open = 0usize;
+    // Open brackets and where they opened; a closer must match the innermost.
+    let mut open: Vec<(u8, usize)> = Vec::new();
     let mut spans = Spans {
         last_space: None,
         templates: Vec::new(),
@@ -183,24 +183,23 @@ fn top_level_spans(s: &str) -> Option<Spans> {
         }
         let was_after_operator = std::mem::take(&mut after_operator);
         match b[i] {
-            b'<' | b'(' | b'[' => {
-                if depth == 0 && b[i] == b'<' {
-                    open = i;
+            c @ (b'<' | b'(' | b'[') => open.push((c, i)),
+            c @ (b'>' | b')' | b']') => {
+                let (o, at) = open.pop()?;
+                let pair = matches!((o, c), (b'<', b'>') | (b'(', b')') | (b'[', b']'));
+                if !pair {
+                    return None;
                 }
-                depth += 1;
-            }
-            b'>' | b')' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 && b[i] == b'>' {
-                    spans.templates.push((open, i));
+                if open.is_empty() && c == b'>' {
+                    spans.templates.push((at, i));
                 }
             }
-            b' ' if depth == 0 && !was_after_operator => spans.last_space = Some(i),
+            b' ' if open.is_empty() && !was_after_operator => spans.last_space = Some(i),
             _ => {}
         }
         i += 1;
     }
-    (depth == 0).then_some(spans)
+    open.is_empty().then_some(spans)
 }
 
 /// At `operator<<`, `operator()`, `operator new[]`…: how many bytes the
@@ -291,6 +290,7 @@ mod tests {
             "g<int> [clone .isra.0]"
         );
         assert_eq!(short_function("broken<(x"), "broken<(x");
+        assert_eq!(short_function("a<]b<c>"), "a<]b<c>");
     }
 
     #[test]
