@@ -292,3 +292,21 @@ fn scaling_view_puts_per_compile_growth_first() {
     }
     assert!(gs.iter().all(|g| g["hidden_by"].is_null()));
 }
+
+#[test]
+fn log_text_is_sanitised_in_both_views() {
+    let e = path("escapes.txt");
+    for args in [
+        vec!["diff", "--all", e.as_str(), e.as_str()],
+        vec!["diff", "--all", e.as_str(), e.as_str(), e.as_str()],
+    ] {
+        let out = leakscope(&args);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.chars().any(|c| (c as u32) < 0x20 && c != '\n'),
+            "{text}"
+        );
+        assert!(text.contains("plain_^[[31mleaker"), "{text}");
+    }
+}

@@ -9,6 +9,7 @@ use crate::model::LeakKind;
 use crate::sanitize::sanitize;
 use crate::triage::compare::GroupKind;
 use crate::triage::diff::Status;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy)]
@@ -85,14 +86,15 @@ pub(crate) fn write_width_hint(o: &mut String, t: &TextOptions) {
 
 pub(crate) const KIND_LEGEND: &str = "def(initely) ind(irectly) poss(ibly) lost, reach(able)";
 
-/// The kind column: short for leaks, the error kind's name for errors.
-pub(crate) fn kind_abbrev(k: &GroupKind) -> &str {
+/// The kind column: short for leaks, the error kind's name for errors
+/// (sanitised: a kind leakscope does not know keeps the name the log gave it).
+pub(crate) fn kind_abbrev(k: &GroupKind) -> Cow<'_, str> {
     match k {
-        GroupKind::Leak(LeakKind::DefinitelyLost) => "def",
-        GroupKind::Leak(LeakKind::IndirectlyLost) => "ind",
-        GroupKind::Leak(LeakKind::PossiblyLost) => "poss",
-        GroupKind::Leak(LeakKind::StillReachable) => "reach",
-        GroupKind::Error(e) => e.as_str(),
+        GroupKind::Leak(LeakKind::DefinitelyLost) => "def".into(),
+        GroupKind::Leak(LeakKind::IndirectlyLost) => "ind".into(),
+        GroupKind::Leak(LeakKind::PossiblyLost) => "poss".into(),
+        GroupKind::Leak(LeakKind::StillReachable) => "reach".into(),
+        GroupKind::Error(e) => sanitize(e.as_str()),
     }
 }
 
@@ -268,7 +270,7 @@ fn write_error_rows(o: &mut String, groups: &[&super::diff::DiffGroupOut], t: &T
     }
     let width = errors
         .iter()
-        .map(|g| kind_abbrev(&g.head.group_kind).len())
+        .map(|g| kind_abbrev(&g.head.group_kind).chars().count())
         .max()
         .unwrap_or(0);
     let head = format!(

@@ -93,7 +93,7 @@ fn write_rows(
     }
     let kind_w = rows
         .iter()
-        .map(|g| kind_abbrev(&g.head.group_kind).len())
+        .map(|g| kind_abbrev(&g.head.group_kind).chars().count())
         .max()
         .unwrap_or(0)
         .max(5);
