@@ -194,9 +194,13 @@ fn diff(args: DiffArgs) -> Result<i32> {
     write_stdout(&rendered)?;
     Ok(match args.fail_on_growth {
         Some(limit) if growth > limit => {
+            use crate::report::human::{bytes, count};
             eprintln!(
-                "leakscope: visible growth {} B exceeds --fail-on-growth {} B",
-                growth, limit
+                "leakscope: visible growth {} B ({}) exceeds --fail-on-growth {} B ({})",
+                count(growth),
+                bytes(growth),
+                count(limit),
+                bytes(limit)
             );
             1
         }

@@ -236,6 +236,15 @@ fn text_output_is_readable_at_100_columns() {
     let all = leakscope(&["diff", "--all", &path(SCALE_5), &path(SCALE_40)]);
     let all = String::from_utf8_lossy(&all.stdout);
     assert!(all.lines().filter(|l| l.starts_with("  = ")).count() > 50);
+    // Deeper signatures show the callers that split a group, still in 100 columns.
+    for runs in [vec![SCALE_5, SCALE_40], vec![SCALE_5, SCALE_20, SCALE_40]] {
+        let mut args = vec!["diff".to_string(), "--depth".into(), "3".into()];
+        args.extend(runs.iter().map(|r| path(r)));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let deep = String::from_utf8(leakscope(&args).stdout).expect("UTF-8");
+        assert!(deep.contains("← ??? (in libffi.so"), "{deep}");
+        assert!(deep.lines().all(|l| l.chars().count() <= 100), "{deep}");
+    }
 }
 
 #[test]

@@ -83,6 +83,9 @@ pub struct GroupHead {
     /// The top frame shortened for text tables.
     #[serde(skip)]
     pub short: ShortLabel,
+    /// The callers in the signature (`--depth` > 1), shortened likewise.
+    #[serde(skip)]
+    pub short_callers: Vec<ShortLabel>,
 }
 
 impl GroupHead {
@@ -101,6 +104,7 @@ impl GroupHead {
                     place: None,
                 },
             },
+            short_callers: sig.0.iter().skip(1).map(ShortLabel::of).collect(),
         }
     }
 }

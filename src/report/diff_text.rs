@@ -196,12 +196,38 @@ fn write_counts(o: &mut String, statuses: impl Iterator<Item = Status>) {
 }
 
 /// The label column of a row whose other columns take `used` characters.
+/// With `--depth` > 1 the callers (the rest of the signature, which is what
+/// tells apart groups of the same top frame) follow on a line of their own,
+/// under the label, each as its function name.
 pub(crate) fn label(head: &GroupHead, used: usize, width: usize) -> String {
     let room = match width {
         0 => 0,
         w => w.saturating_sub(used).max(MIN_LABEL),
     };
-    head.short.fit(room)
+    let mut out = head.short.fit(room);
+    if !head.short_callers.is_empty() {
+        // `???` says nothing without its object (`??? (in libffi.so.8)`).
+        let names: Vec<String> = head
+            .short_callers
+            .iter()
+            .map(|c| match c.function.as_str() {
+                "???" => c.fit(0),
+                f => f.to_string(),
+            })
+            .collect();
+        let callers = format!("← {}", names.join(" ← "));
+        let (pad, callers) = match width {
+            0 => (used, callers),
+            w => {
+                let pad = used.min(w.saturating_sub(MIN_LABEL));
+                (pad, super::short::fit(&callers, w.saturating_sub(pad)))
+            }
+        };
+        out.push('\n');
+        out.push_str(&" ".repeat(pad));
+        out.push_str(&callers);
+    }
+    out
 }
 
 fn write_leak_rows(o: &mut String, groups: &[&super::diff::DiffGroupOut], t: &TextOptions) {
