@@ -28,13 +28,16 @@ pub fn write(summary: &Summary) -> String {
         if !cmd.is_empty() {
             let _ = write!(o, "  {cmd}");
         }
-        if let Some(v) = &p.valgrind_version {
-            let _ = write!(
-                o,
-                "  ({}, valgrind {})",
-                p.tool.as_deref().unwrap_or("?"),
-                sanitize(v)
-            );
+        let tool = p.tool.as_deref().map(sanitize);
+        match (tool, &p.valgrind_version) {
+            (tool, Some(v)) => {
+                let tool = tool.unwrap_or_default();
+                let _ = write!(o, "  ({tool}, valgrind {})", sanitize(v));
+            }
+            (Some(tool), None) => {
+                let _ = write!(o, "  ({tool})");
+            }
+            (None, None) => {}
         }
         let _ = writeln!(o);
         let _ = writeln!(
