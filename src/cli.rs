@@ -90,6 +90,9 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Print valgrind suppressions for the records still visible after the rules
     Supp(SuppArgs),
+    /// Compare runs: BASE NEW lists groups that are new, grown, shrunk or gone;
+    /// three or more runs (smallest workload first) show how each group scales
+    Diff(DiffArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -138,6 +141,33 @@ pub struct SuppArgs {
     pub rules: RuleArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// BASE NEW, or three or more runs in increasing workload order; `-` for stdin (once)
+    #[arg(required = true, num_args = 2.., value_name = "LOG")]
+    pub files: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit 1 when visible growth (the sum of groups' growth in total bytes) exceeds BYTES (e.g. 0, 64K, 1.5MiB)
+    #[arg(long, value_name = "BYTES", value_parser = crate::report::human::parse_bytes)]
+    pub fail_on_growth: Option<u64>,
+    /// Frames that identify a group, from its top frame down; 1 groups as `summary` does
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub depth: u16,
+    /// Match frames without their line numbers (runs of a rebuilt binary)
+    #[arg(long)]
+    pub ignore_lines: bool,
+    /// List unchanged (or, over several runs, flat) groups one by one in text output
+    #[arg(long)]
+    pub all: bool,
+    /// Fit text rows into this many columns by shortening frame names; 0: no limit
+    #[arg(long, value_name = "COLUMNS", default_value_t = 100)]
+    pub width: usize,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
@@ -149,6 +179,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Summary(args)) => summary(args),
         Some(Command::Supp(args)) => supp(args),
+        Some(Command::Diff(args)) => diff(args),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "leakscope", &mut std::io::stdout());
@@ -217,6 +248,66 @@ fn supp(args: SuppArgs) -> Result<i32> {
     };
     write_stdout(&for_visible(&report, &hiding, &sel, opts))?;
     Ok(0)
+}
+
+fn diff(args: DiffArgs) -> Result<i32> {
+    use crate::report::{diff as out, diff_text, trend_text};
+    use crate::triage::{diff, hide::NoRules, signature::SignatureOptions, trend};
+    let format = args.input.input_format.format();
+    let reports = args
+        .files
+        .iter()
+        .map(|f| load_paths(std::slice::from_ref(f), format))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<&crate::model::Report> = reports.iter().collect();
+    let sig = SignatureOptions {
+        depth: args.depth as usize,
+        ignore_lines: args.ignore_lines,
+    };
+    let text = diff_text::TextOptions {
+        all: args.all,
+        width: args.width,
+        rules_applied: false,
+    };
+    let (rendered, growth) = if let [base, new] = runs[..] {
+        let opts = diff::DiffOptions { signature: sig };
+        let d = diff::diff(base, new, &opts, &NoRules);
+        let o = out::diff_output(base, new, &d, &sig);
+        let s = match args.format {
+            OutputFormat::Text => diff_text::write(&o, &text),
+            OutputFormat::Json => to_json(&o)?,
+        };
+        (s, o.visible_growth)
+    } else {
+        let t = trend::trends(&runs, &sig, &NoRules);
+        let o = out::trend_output(&runs, &t, &sig);
+        let s = match args.format {
+            OutputFormat::Text => trend_text::write(&o, &text),
+            OutputFormat::Json => to_json(&o)?,
+        };
+        (s, o.visible_growth)
+    };
+    write_stdout(&rendered)?;
+    Ok(match args.fail_on_growth {
+        Some(limit) if growth > limit => {
+            use crate::report::human::{bytes, count};
+            eprintln!(
+                "leakscope: visible growth {} B ({}) exceeds --fail-on-growth {} B ({})",
+                count(growth),
+                bytes(growth),
+                count(limit),
+                bytes(limit)
+            );
+            1
+        }
+        _ => 0,
+    })
+}
+
+fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v).context("serialising the diff")?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -17,7 +17,7 @@ use super::source::{LineReader, Peek, Source};
 use super::{progress_of, reader_warnings, Progress, PROGRESS_EVERY};
 use crate::model::{
     AuxStack, ErrorKind, FrameId, Interner, LeakSearch, LeakSummary, LossRecord, MemcheckError,
-    Process, Report, UsedSuppression, Warning,
+    Report, UsedSuppression, Warning,
 };
 use crate::parse::text::split_prefix;
 use grammar::{LeakHeader, Summary};
@@ -107,17 +107,10 @@ impl LsanParser {
 
     fn state(&mut self, report: &mut Report, pid: u32) -> &mut PidState {
         let input = self.input;
-        self.pids.entry(pid).or_insert_with(|| {
-            report.processes.push(Process {
-                pid,
-                input,
-                ..Process::default()
-            });
-            PidState {
-                process: report.processes.len() - 1,
-                search: None,
-                search_line: 0,
-            }
+        self.pids.entry(pid).or_insert_with(|| PidState {
+            process: report.add_process(pid, input),
+            search: None,
+            search_line: 0,
         })
     }
 

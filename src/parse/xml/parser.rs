@@ -101,11 +101,7 @@ impl XmlParser {
     /// Every `<valgrindoutput>` is one process: a file may hold several
     /// documents one after the other.
     fn begin_process(&mut self, report: &mut Report) -> usize {
-        report.processes.push(Process {
-            input: self.input,
-            ..Process::default()
-        });
-        let i = report.processes.len() - 1;
+        let i = report.add_process(0, self.input);
         self.process = Some(i);
         self.searches = Searches::default();
         self.uniques.clear();
