@@ -158,6 +158,8 @@ pub struct DiffArgs {
     /// Match frames without their line numbers (runs of a rebuilt binary)
     #[arg(long)]
     pub ignore_lines: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// List unchanged (or, over several runs, flat) groups one by one in text output
     #[arg(long)]
     pub all: bool,
@@ -252,7 +254,12 @@ fn supp(args: SuppArgs) -> Result<i32> {
 
 fn diff(args: DiffArgs) -> Result<i32> {
     use crate::report::{diff as out, diff_text, trend_text};
-    use crate::triage::{diff, hide::NoRules, signature::SignatureOptions, trend};
+    use crate::triage::rules::RuleHider;
+    use crate::triage::{diff, signature::SignatureOptions, trend};
+    let rules = args.rules.load()?;
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
     let format = args.input.input_format.format();
     let reports = args
         .files
@@ -260,6 +267,7 @@ fn diff(args: DiffArgs) -> Result<i32> {
         .map(|f| load_paths(std::slice::from_ref(f), format))
         .collect::<Result<Vec<_>, _>>()?;
     let runs: Vec<&crate::model::Report> = reports.iter().collect();
+    let hider = RuleHider::new(&rules, &runs);
     let sig = SignatureOptions {
         depth: args.depth as usize,
         ignore_lines: args.ignore_lines,
@@ -267,11 +275,11 @@ fn diff(args: DiffArgs) -> Result<i32> {
     let text = diff_text::TextOptions {
         all: args.all,
         width: args.width,
-        rules_applied: false,
+        rules_applied: !rules.is_empty(),
     };
     let (rendered, growth) = if let [base, new] = runs[..] {
         let opts = diff::DiffOptions { signature: sig };
-        let d = diff::diff(base, new, &opts, &NoRules);
+        let d = diff::diff(base, new, &opts, &hider);
         let o = out::diff_output(base, new, &d, &sig);
         let s = match args.format {
             OutputFormat::Text => diff_text::write(&o, &text),
@@ -279,7 +287,7 @@ fn diff(args: DiffArgs) -> Result<i32> {
         };
         (s, o.visible_growth)
     } else {
-        let t = trend::trends(&runs, &sig, &NoRules);
+        let t = trend::trends(&runs, &sig, &hider);
         let o = out::trend_output(&runs, &t, &sig);
         let s = match args.format {
             OutputFormat::Text => trend_text::write(&o, &text),
