@@ -259,3 +259,39 @@ fn real_suppression_files_load_cleanly() {
         assert!(memcheck_blocks > 0);
     }
 }
+
+/// The explorer applies rules while a log is still loading: updating with
+/// what arrived since gives the same verdicts as computing on the whole.
+#[test]
+fn incremental_update_matches_a_full_computation() {
+    let full = load("leaky.txt");
+    let rules = supp_test();
+    let whole = rules.apply(&full);
+    let mut partial = full.clone();
+    let p = &mut partial.processes[0];
+    let records = p.leak_searches[0].records.split_off(4);
+    let errors = p.errors.split_off(3);
+    let mut hiding = rules.apply(&partial);
+    let p = &mut partial.processes[0];
+    p.leak_searches[0].records.extend(records);
+    p.errors.extend(errors);
+    hiding.update(&rules, &partial);
+    let p = &full.processes[0];
+    for i in 0..p.loss_records().len() {
+        assert_eq!(
+            hiding.record_verdict(0, i),
+            whole.record_verdict(0, i),
+            "record {i}"
+        );
+    }
+    for i in 0..p.errors.len() {
+        assert_eq!(
+            hiding.error_verdict(0, i),
+            whole.error_verdict(0, i),
+            "error {i}"
+        );
+    }
+    for id in rules.ids() {
+        assert_eq!(hiding.counts(id), whole.counts(id));
+    }
+}
