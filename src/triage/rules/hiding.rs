@@ -113,8 +113,10 @@ impl Hiding {
     /// still loading. `rules` must be the set this was computed with.
     pub fn update(&mut self, rules: &RuleSet, report: &Report) {
         self.enabled.resize(rules.len(), true);
-        let mut fm = FrameMatcher::new(&report.interner);
         let plan = Plan::new(rules);
+        // Gather what is new, then match it on every core: this is the
+        // expensive part of a run (every rule over every stack).
+        let mut jobs: Vec<Job> = Vec::new();
         for (pi, p) in report.processes.iter().enumerate() {
             if self.procs.len() <= pi {
                 self.procs.push(ProcessHiding::default());
@@ -124,28 +126,55 @@ impl Hiding {
             let ph = &mut self.procs[pi];
             ph.records.resize_with(p.leak_searches.len(), Vec::new);
             for (si, s) in p.leak_searches.iter().enumerate() {
-                let done = ph.records[si].len();
-                for r in &s.records[done.min(s.records.len())..] {
-                    let stack = report.interner.stack(r.stack);
-                    let m = if lsan {
-                        plan.lsan_matches(report, stack)
-                    } else {
-                        plan.valgrind_matches(&mut fm, stack, limit, |s| {
-                            s.kind.matches_leak(r.kind)
-                        })
-                    };
-                    ph.records[si].push(m);
+                let done = ph.records[si].len().min(s.records.len());
+                for r in &s.records[done..] {
+                    jobs.push(Job {
+                        process: pi,
+                        search: Some(si),
+                        lsan,
+                        limit,
+                        item: Item::Record(r),
+                    });
                 }
             }
-            let done = ph.errors.len();
-            for e in &p.errors[done.min(p.errors.len())..] {
-                let stack = report.interner.stack(e.stack);
-                let m = if lsan {
-                    Matches::default()
-                } else {
-                    plan.valgrind_matches(&mut fm, stack, limit, |s| s.kind.matches_error(e))
-                };
-                ph.errors.push(m);
+            let done = ph.errors.len().min(p.errors.len());
+            for e in &p.errors[done..] {
+                jobs.push(Job {
+                    process: pi,
+                    search: None,
+                    lsan,
+                    limit,
+                    item: Item::Error(e),
+                });
+            }
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let per = jobs.len().div_ceil(threads).max(1024);
+        let results: Vec<Matches> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(per)
+                .map(|part| {
+                    let plan = &plan;
+                    scope.spawn(move || {
+                        let mut fm = FrameMatcher::new(&report.interner);
+                        part.iter()
+                            .map(|j| plan.job_matches(&mut fm, report, j))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for (job, m) in jobs.iter().zip(results) {
+            let ph = &mut self.procs[job.process];
+            match job.search {
+                Some(si) => ph.records[si].push(m),
+                None => ph.errors.push(m),
             }
         }
         self.refresh(report);
@@ -335,11 +364,48 @@ impl Hiding {
 
 /// Rules sorted by what they apply to, with their frame-pattern ids.
 struct Plan<'a> {
-    valgrind: Vec<(RuleId, &'a Suppression)>,
+    /// Each rule with the id of its first frame pattern: pattern ids are
+    /// dense, one verdict table each in the `FrameMatcher`.
+    valgrind: Vec<(RuleId, &'a Suppression, u32)>,
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
+/// One record or error to test, in the order its verdict is stored.
+struct Job<'r> {
+    process: usize,
+    /// The leak search of a record; `None` for an error.
+    search: Option<usize>,
+    lsan: bool,
+    limit: usize,
+    item: Item<'r>,
+}
+
+enum Item<'r> {
+    Record(&'r LossRecord),
+    Error(&'r MemcheckError),
+}
+
 impl<'a> Plan<'a> {
+    fn job_matches(&self, fm: &mut FrameMatcher, report: &Report, job: &Job) -> Matches {
+        match job.item {
+            Item::Record(r) => {
+                let stack = report.interner.stack(r.stack);
+                if job.lsan {
+                    self.lsan_matches(report, stack)
+                } else {
+                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(r.kind))
+                }
+            }
+            Item::Error(e) => {
+                if job.lsan {
+                    return Matches::default();
+                }
+                let stack = report.interner.stack(e.stack);
+                self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_error(e))
+            }
+        }
+    }
+
     fn new(rules: &'a RuleSet) -> Self {
         let mut plan = Plan {
             valgrind: Vec::new(),
@@ -347,7 +413,15 @@ impl<'a> Plan<'a> {
         };
         for (id, r) in rules.ids().zip(rules.rules()) {
             match &r.matcher {
-                Matcher::Valgrind(s) => plan.valgrind.push((id, s)),
+                Matcher::Valgrind(s) => {
+                    let first = plan
+                        .valgrind
+                        .last()
+                        .map_or(0, |&(_, p, f): &(_, &Suppression, u32)| {
+                            f + p.frames.len() as u32
+                        });
+                    plan.valgrind.push((id, s, first));
+                }
                 Matcher::Lsan(l) => plan.lsan.push((id, l)),
             }
         }
@@ -365,12 +439,11 @@ impl<'a> Plan<'a> {
         kind_fits: impl Fn(&Suppression) -> bool,
     ) -> Matches {
         let (mut yes, mut maybe) = (Vec::new(), Vec::new());
-        for &(id, s) in &self.valgrind {
+        for &(id, s, base) in &self.valgrind {
             if !kind_fits(s) {
                 continue;
             }
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];
-            let base = id.0.wrapping_mul(1024);
             let v = stack_verdict(pats, stack, &mut |p, f| {
                 fm.matches(base + p as u32, &pats[p], f)
             });

@@ -115,16 +115,28 @@ pub fn stack_verdict(
     }
 }
 
-/// Tests frame patterns on frames, remembering each frame's names and each
-/// (pattern, frame) verdict: real reports repeat the same frames in thousands
-/// of stacks.
+/// Tests frame patterns on frames, remembering each location's names and
+/// each (pattern, location) verdict: real reports repeat the same frames in
+/// thousands of stacks, and a frame's address never changes a verdict.
+/// Verdicts sit in a dense table of two bits per (pattern, location) — this
+/// lookup runs for every frame of every stack under every rule, so it must
+/// not hash.
 pub struct FrameMatcher<'r> {
     interner: &'r Interner,
     /// Mangled names learned for a function text elsewhere in the report;
     /// `None` where two different mangled names share one text.
     learned: FxHashMap<&'r str, Option<&'r str>>,
-    names: FxHashMap<FrameId, FrameNames>,
-    verdicts: FxHashMap<(u32, u32), Tri>,
+    names: FxHashMap<usize, FrameNames>,
+    /// Per pattern id, 32 verdicts a word: 0 not yet tested, else `Tri` + 1.
+    verdicts: Vec<Vec<u64>>,
+}
+
+fn tri_code(t: Tri) -> u64 {
+    match t {
+        Tri::Yes => 1,
+        Tri::No => 2,
+        Tri::Unknown => 3,
+    }
 }
 
 impl<'r> FrameMatcher<'r> {
@@ -147,7 +159,7 @@ impl<'r> FrameMatcher<'r> {
             interner,
             learned,
             names: FxHashMap::default(),
-            verdicts: FxHashMap::default(),
+            verdicts: Vec::new(),
         }
     }
 
@@ -156,9 +168,23 @@ impl<'r> FrameMatcher<'r> {
     }
 
     /// Whether `pattern` (known by the caller as `pattern_id`) matches frame `id`.
+    /// Pattern ids should be small and dense (one table each).
     pub fn matches(&mut self, pattern_id: u32, pattern: &FramePattern, id: FrameId) -> Tri {
-        if let Some(&v) = self.verdicts.get(&(pattern_id, id.0)) {
-            return v;
+        let loc = self.interner.location_of(id);
+        let pid = pattern_id as usize;
+        if self.verdicts.len() <= pid {
+            self.verdicts.resize_with(pid + 1, Vec::new);
+        }
+        let table = &mut self.verdicts[pid];
+        if table.is_empty() {
+            table.resize(self.interner.location_count().div_ceil(32), 0);
+        }
+        let (word, shift) = (loc / 32, (loc % 32) * 2);
+        match table.get(word).map(|w| (w >> shift) & 3) {
+            Some(1) => return Tri::Yes,
+            Some(2) => return Tri::No,
+            Some(3) => return Tri::Unknown,
+            _ => {}
         }
         let frame = self.interner.frame(id);
         let v = match pattern {
@@ -170,7 +196,7 @@ impl<'r> FrameMatcher<'r> {
                     .flatten();
                 let names = self
                     .names
-                    .entry(id)
+                    .entry(loc)
                     .or_insert_with(|| FrameNames::of(frame, learned));
                 p.matches(names).into()
             }
@@ -185,7 +211,9 @@ impl<'r> FrameMatcher<'r> {
             },
             FramePattern::Ellipsis => Tri::Yes,
         };
-        self.verdicts.insert((pattern_id, id.0), v);
+        if let Some(w) = self.verdicts[pid].get_mut(word) {
+            *w |= tri_code(v) << shift;
+        }
         v
     }
 }
