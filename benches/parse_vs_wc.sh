@@ -25,19 +25,22 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
 
 cat "$log" > /dev/null # warm the page cache for both
-wc_times=() ; ls_times=() ; peaks=()
+wc_times=() ; ls_times=() ; raw_times=() ; peaks=()
 for _ in $(seq "$runs"); do
   wc_times+=("$(seconds wc -l "$log")")
   out=$( { /usr/bin/time -f '%e %M' "$bin" summary "$log" >/dev/null; } 2>&1 | tail -1)
   ls_times+=("${out% *}")
   peaks+=("${out#* }")
+  raw_times+=("$(seconds "$bin" summary --no-builtin-rules "$log")")
 done
 wc_med=$(printf '%s\n' "${wc_times[@]}" | median)
 ls_med=$(printf '%s\n' "${ls_times[@]}" | median)
+raw_med=$(printf '%s\n' "${raw_times[@]}" | median)
 peak_kb=$(printf '%s\n' "${peaks[@]}" | sort -n | tail -1)
-awk -v b="$bytes" -v w="$wc_med" -v l="$ls_med" -v p="$peak_kb" -v n="$runs" 'BEGIN {
+awk -v b="$bytes" -v w="$wc_med" -v l="$ls_med" -v r="$raw_med" -v p="$peak_kb" -v n="$runs" 'BEGIN {
   printf "log: %.2f GB, %d runs each (medians)\n", b/1e9, n
-  printf "wc -l:             %.3f s\n", w
-  printf "leakscope summary: %.3f s  (%.1f x wc -l, %.2f GB/s)\n", l, l/w, b/1e9/l
-  printf "peak memory:       %.0f MB  (%.2f of the file size)\n", p/1024, p*1024/b
+  printf "wc -l:                                 %.3f s\n", w
+  printf "leakscope summary:                     %.3f s  (%.1f x wc -l, %.2f GB/s)\n", l, l/w, b/1e9/l
+  printf "leakscope summary --no-builtin-rules:  %.3f s  (%.1f x wc -l)\n", r, r/w
+  printf "peak memory:                           %.0f MB  (%.2f of the file size)\n", p/1024, p*1024/b
 }'
