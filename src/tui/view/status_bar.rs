@@ -1,0 +1,108 @@
+//! Two status lines: what is open and how it is viewed, then the visible and
+//! hidden totals per category.
+
+use super::text::{fit, width};
+use super::tree_pane::progress_text;
+use crate::report::human::{bytes, count};
+use crate::tui::app::App;
+use crate::tui::filter::Mode as FilterMode;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let theme = &app.theme;
+    let w = area.width as usize;
+    buf.set_style(area, theme.status());
+
+    // Line 1: the input, its state, and how it is viewed.
+    let mut info: Vec<String> = vec![crate::tui::frames::file_name(&app.source).to_string()];
+    if let Some(d) = &app.data {
+        if let Some(input) = d.report.inputs.first() {
+            info.push(input.format.name().to_string());
+        }
+        let n = d.report.processes.len();
+        info.push(format!("{n} process{}", if n == 1 { "" } else { "es" }));
+    }
+    if !app.load.done {
+        let p = app
+            .load
+            .progress
+            .as_ref()
+            .map(progress_text)
+            .unwrap_or_default();
+        info.push(format!("loading {p}"));
+    } else if app.follow {
+        info.push(format!("following ({} updates)", app.load.updates));
+    }
+    info.push(format!("by {}", app.group_by.name()));
+    info.push(format!("sort {}", app.sort.name()));
+    if app.filter.is_active() {
+        let mode = match app.filter.mode() {
+            FilterMode::Regex => "regex",
+            FilterMode::Fuzzy => "fuzzy",
+        };
+        let n = app.data.as_ref().map(|d| d.proj.matches).unwrap_or(0);
+        let mut f = format!(
+            "{mode} /{}/ {} match{}",
+            crate::sanitize::sanitize(app.filter.pattern()),
+            count(n),
+            if n == 1 { "" } else { "es" }
+        );
+        if let Some((i, n)) = app.match_pos {
+            f.push_str(&format!(" · match {i} of {n}"));
+        }
+        info.push(f);
+    }
+    if !app.hiding.is_empty() {
+        info.push(format!("{} hide rules", app.hiding.len()));
+    }
+    if app.show_hidden {
+        info.push("hidden shown".into());
+    }
+    let line = Line::from(fit(
+        vec![Span::styled(
+            format!(" {}", info.join(" · ")),
+            theme.status(),
+        )],
+        w,
+    ));
+    buf.set_line(area.x, area.y, &line, area.width);
+
+    if area.height < 2 {
+        return;
+    }
+    // Line 2: visible (and hidden) per category.
+    let mut spans = vec![Span::styled(" ", theme.status())];
+    if let Some(d) = &app.data {
+        for (cat, vis, hid) in &d.proj.by_category {
+            if vis.is_empty() && hid.is_empty() {
+                continue;
+            }
+            let style = theme.status().patch(theme.category(cat));
+            let text = if cat.is_leak() {
+                format!("{} {}/{}", cat.tag(), bytes(vis.bytes), count(vis.blocks))
+            } else {
+                format!("{} ×{}", cat.name(), count(vis.count))
+            };
+            spans.push(Span::styled(text, style));
+            if !hid.is_empty() {
+                let h = if cat.is_leak() {
+                    format!(" (+{}/{} hidden)", bytes(hid.bytes), count(hid.blocks))
+                } else {
+                    format!(" (+{} hidden)", count(hid.count))
+                };
+                spans.push(Span::styled(h, theme.status()));
+            }
+            spans.push(Span::styled("  ", theme.status()));
+        }
+    }
+    let used: usize = spans.iter().map(|s| width(&s.content)).sum();
+    if used < w {
+        spans.push(Span::styled(" ".repeat(w - used), theme.status()));
+    }
+    buf.set_line(area.x, area.y + 1, &Line::from(fit(spans, w)), area.width);
+}
