@@ -5,8 +5,11 @@
 //! each distinct frame and each distinct stack is stored once and referred to by a
 //! small id. Memory then grows with the number of distinct frames, not with the log.
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// One line of a stack: `at 0x4841F2F: operator new(unsigned long) (in /usr/…)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -14,15 +17,15 @@ pub struct Frame {
     /// Instruction pointer; `None` when the log masks it (`0x........`) or omits it.
     pub addr: Option<u64>,
     /// Function as the log shows it (usually demangled); `None` for `???`.
-    pub function: Option<Box<str>>,
+    pub function: Option<Arc<str>>,
     /// Mangled name, where the log states it (XML `<fn>` is demangled too, but
     /// --gen-suppressions blocks give mangled `fun:` lines that parsers attach here).
-    pub mangled: Option<Box<str>>,
-    pub dir: Option<Box<str>>,
-    pub file: Option<Box<str>>,
+    pub mangled: Option<Arc<str>>,
+    pub dir: Option<Arc<str>>,
+    pub file: Option<Arc<str>>,
     pub line: Option<u32>,
     /// The shared object or executable, where the log names it.
-    pub object: Option<Box<str>>,
+    pub object: Option<Arc<str>>,
 }
 
 impl Frame {
@@ -108,14 +111,28 @@ pub struct FrameId(pub u32);
 pub struct StackId(pub u32);
 
 /// Owns every distinct frame and stack of a report.
+///
+/// Frames are keyed by (address, location text): the location part
+/// (`malloc (in /usr/lib/…)`) repeats across thousands of addresses, so it is
+/// parsed and its strings allocated once, then shared by every frame at it.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
     frames: Vec<Frame>,
-    /// Keyed by the frame's source text (or a synthetic key for XML), so the hot
-    /// path of the text parser is one hash lookup per frame line, no allocation.
-    frame_index: FxHashMap<Box<[u8]>, FrameId>,
-    stacks: Vec<Box<[FrameId]>>,
-    stack_index: FxHashMap<Box<[FrameId]>, StackId>,
+    /// Location text → a parsed template frame (no address).
+    locations: FxHashMap<Box<[u8]>, u32>,
+    location_frames: Vec<Frame>,
+    /// Per location, the last frame interned there. A location almost always
+    /// has one address, so this answers most lookups without touching the
+    /// (large, cache-missing) `frame_index`.
+    location_last: Vec<(u64, FrameId)>,
+    frame_index: FxHashMap<(u64, u32), FrameId>,
+    /// The location of each frame, so another interner can absorb this one.
+    frame_loc: Vec<u32>,
+    /// All stacks end to end; `stack_spans[id]` is (start, len) into it. One
+    /// allocation for all stacks, not one per stack.
+    stack_frames: Vec<FrameId>,
+    stack_spans: Vec<(u32, u32)>,
+    stack_index: HashTable<StackId>,
 }
 
 impl Interner {
@@ -128,31 +145,60 @@ impl Interner {
 
     pub const EMPTY_STACK: StackId = StackId(0);
 
-    /// Interns a frame under `key`, building it with `make` only the first time.
-    pub fn intern_frame_with(&mut self, key: &[u8], make: impl FnOnce() -> Frame) -> FrameId {
-        if let Some(&id) = self.frame_index.get(key) {
-            return id;
+    /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
+    /// location with `parse` only the first time it is seen.
+    pub fn intern_frame_text(
+        &mut self,
+        text: &[u8],
+        parse: impl FnOnce(&[u8]) -> Frame,
+    ) -> FrameId {
+        let (addr, loc) = split_addr(text);
+        self.intern_frame_keyed(addr, loc, || parse(text))
+    }
+
+    /// Interns a fully built frame (XML, LSan), keyed by all of its fields.
+    pub fn intern_frame(&mut self, frame: Frame) -> FrameId {
+        let key = frame_key(&frame);
+        let addr = frame.addr;
+        self.intern_frame_keyed(addr, &key, || frame)
+    }
+
+    fn intern_frame_keyed(
+        &mut self,
+        addr: Option<u64>,
+        loc: &[u8],
+        make: impl FnOnce() -> Frame,
+    ) -> FrameId {
+        let loc_id = self.location(loc, make);
+        let a = addr.unwrap_or(u64::MAX);
+        let last = self.location_last[loc_id as usize];
+        if last.0 == a {
+            return last.1;
         }
-        let id = FrameId(self.frames.len() as u32);
-        self.frames.push(make());
-        self.frame_index.insert(key.into(), id);
+        let id = self.intern_at(addr, loc_id);
+        self.location_last[loc_id as usize] = (a, id);
         id
     }
 
-    /// Interns a fully built frame, keyed by all of its fields.
-    pub fn intern_frame(&mut self, frame: Frame) -> FrameId {
-        let key = frame_key(&frame);
-        self.intern_frame_with(&key, || frame)
-    }
-
     pub fn intern_stack(&mut self, frames: &[FrameId]) -> StackId {
-        if let Some(&id) = self.stack_index.get(frames) {
+        let hash = FxBuildHasher.hash_one(frames);
+        let (spans, all) = (&self.stack_spans, &self.stack_frames);
+        let slice = |id: &StackId| {
+            let (s, l) = spans[id.0 as usize];
+            &all[s as usize..(s + l) as usize]
+        };
+        if let Some(&id) = self.stack_index.find(hash, |id| slice(id) == frames) {
             return id;
         }
-        let id = StackId(self.stacks.len() as u32);
-        let boxed: Box<[FrameId]> = frames.into();
-        self.stacks.push(boxed.clone());
-        self.stack_index.insert(boxed, id);
+        let id = StackId(self.stack_spans.len() as u32);
+        let start = self.stack_frames.len() as u32;
+        self.stack_frames.extend_from_slice(frames);
+        self.stack_spans.push((start, frames.len() as u32));
+        let (spans, all) = (&self.stack_spans, &self.stack_frames);
+        self.stack_index.insert_unique(hash, id, |id| {
+            let (s, l) = spans[id.0 as usize];
+            FxBuildHasher.hash_one(&all[s as usize..(s + l) as usize])
+        });
         id
     }
 
@@ -167,10 +213,10 @@ impl Interner {
     }
 
     pub fn stack(&self, id: StackId) -> &[FrameId] {
-        self.stacks
-            .get(id.0 as usize)
-            .map(|s| &s[..])
-            .unwrap_or(&[])
+        match self.stack_spans.get(id.0 as usize) {
+            Some(&(s, l)) => &self.stack_frames[s as usize..(s + l) as usize],
+            None => &[],
+        }
     }
 
     pub fn frames_of(&self, id: StackId) -> impl Iterator<Item = &Frame> + '_ {
@@ -182,14 +228,118 @@ impl Interner {
     }
 
     pub fn stack_count(&self) -> usize {
-        self.stacks.len()
+        self.stack_spans.len()
+    }
+
+    /// Takes in everything `other` interned (a chunk parsed on another
+    /// thread) and says where each of its frames and stacks now lives.
+    pub fn absorb(&mut self, other: &Interner) -> Remap {
+        let mut loc_map = vec![0u32; other.location_frames.len()];
+        for (key, &l) in &other.locations {
+            let template = &other.location_frames[l as usize];
+            loc_map[l as usize] = self.location(key, || template.clone());
+        }
+        let frames: Vec<FrameId> = other
+            .frames
+            .iter()
+            .zip(&other.frame_loc)
+            .map(|(f, &l)| {
+                let loc = loc_map[l as usize];
+                let id = self.intern_at(f.addr, loc);
+                if f.mangled.is_some() && self.frames[id.0 as usize].mangled.is_none() {
+                    self.frames[id.0 as usize].mangled = f.mangled.clone();
+                }
+                id
+            })
+            .collect();
+        let mut buf = Vec::new();
+        let stacks = (0..other.stack_spans.len())
+            .map(|i| {
+                buf.clear();
+                buf.extend(
+                    other
+                        .stack(StackId(i as u32))
+                        .iter()
+                        .map(|f| frames[f.0 as usize]),
+                );
+                self.intern_stack(&buf)
+            })
+            .collect();
+        Remap { frames, stacks }
+    }
+
+    /// The id of a location, parsing it (`make`) only the first time.
+    fn location(&mut self, loc: &[u8], make: impl FnOnce() -> Frame) -> u32 {
+        if let Some(&l) = self.locations.get(loc) {
+            return l;
+        }
+        let mut template = make();
+        template.addr = None;
+        let l = self.location_frames.len() as u32;
+        self.location_frames.push(template);
+        self.location_last.push((u64::MAX - 1, FrameId(u32::MAX)));
+        self.locations.insert(loc.into(), l);
+        l
+    }
+
+    /// The frame at `addr` in an already known location.
+    fn intern_at(&mut self, addr: Option<u64>, loc_id: u32) -> FrameId {
+        let key = (addr.unwrap_or(u64::MAX), loc_id);
+        if let Some(&id) = self.frame_index.get(&key) {
+            return id;
+        }
+        let mut frame = self.location_frames[loc_id as usize].clone();
+        frame.addr = addr;
+        let id = FrameId(self.frames.len() as u32);
+        self.frames.push(frame);
+        self.frame_loc.push(loc_id);
+        self.frame_index.insert(key, id);
+        id
     }
 }
 
+/// Where an absorbed interner's ids went.
+pub struct Remap {
+    pub frames: Vec<FrameId>,
+    pub stacks: Vec<StackId>,
+}
+
+impl Remap {
+    pub fn stack(&self, s: StackId) -> StackId {
+        self.stacks[s.0 as usize]
+    }
+}
+
+/// `0x4841F2F: malloc (in …)` → (Some(0x4841F2F), `malloc (in …)`). Masked
+/// (`0x........`) or odd addresses give `None` and keep the whole text as the
+/// location, so they never collide with a real address.
+fn split_addr(text: &[u8]) -> (Option<u64>, &[u8]) {
+    let Some(colon) = memchr::memchr(b':', text) else {
+        return (None, text);
+    };
+    let hex = text.get(2..colon).unwrap_or(&[]);
+    if hex.is_empty() || hex.len() > 16 {
+        return (None, text);
+    }
+    let mut v: u64 = 0;
+    for &c in hex {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return (None, text),
+        };
+        v = (v << 4) | d as u64;
+    }
+    let rest = &text[colon + 1..];
+    (Some(v), rest.strip_prefix(b" ").unwrap_or(rest))
+}
+
+/// The location key of a built frame: every field but the address. Starts with
+/// 0xff, which no text-log location does, so the two kinds of key never meet.
 fn frame_key(f: &Frame) -> Vec<u8> {
     let mut k = Vec::with_capacity(96);
-    k.push(0xff); // never the first byte of a text-log frame line
-    k.extend_from_slice(&f.addr.unwrap_or(u64::MAX).to_le_bytes());
+    k.push(0xff);
     for part in [&f.function, &f.mangled, &f.dir, &f.file, &f.object] {
         if let Some(p) = part {
             k.extend_from_slice(p.as_bytes());
@@ -218,8 +368,11 @@ mod tests {
     #[test]
     fn interning_shares_equal_frames_and_stacks() {
         let mut i = Interner::new();
-        let a = i.intern_frame_with(b"0x1: f (a.c:1)", Frame::default);
-        let b = i.intern_frame_with(b"0x1: f (a.c:1)", || unreachable!());
+        let a = i.intern_frame_text(b"0x1: f (a.c:1)", |_| Frame::default());
+        let b = i.intern_frame_text(b"0x1: f (a.c:1)", |_| unreachable!());
+        let c = i.intern_frame_text(b"0x2: f (a.c:1)", |_| unreachable!());
+        assert_ne!(a, c);
+        assert_eq!(i.frame(c).addr, Some(2));
         assert_eq!(a, b);
         let s1 = i.intern_stack(&[a, b]);
         let s2 = i.intern_stack(&[a, b]);

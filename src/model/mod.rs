@@ -10,7 +10,7 @@ mod report;
 mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
-pub use frame::{Frame, FrameId, Interner, StackId};
+pub use frame::{Frame, FrameId, Interner, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use process::{LeakSearch, Process, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};

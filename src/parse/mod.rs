@@ -8,7 +8,7 @@ pub mod source;
 pub mod text;
 
 use crate::model::{Format, Input, Report, Warning};
-use source::{LineReader, OpenError, Source};
+use source::{OpenError, Source};
 
 pub use detect::detect_format;
 
@@ -31,9 +31,6 @@ pub struct Progress {
     pub total: Option<u64>,
     pub lines: u64,
 }
-
-/// Lines between two calls of the progress callback.
-const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// Reads one input into `report`, calling `progress` now and then with the
 /// report as parsed so far (the explorer draws from it while loading).
@@ -100,25 +97,23 @@ fn read_text(
     reader: source::Peek,
     progress: &mut dyn FnMut(&Report, Progress),
 ) {
-    let mut parser = text::TextParser::new(index);
-    let mut lines = LineReader::new(reader);
-    let mut next_progress = PROGRESS_EVERY;
-    while let Some(line) = lines.next_line() {
-        let no = line.no;
-        parser.feed(report, no, line.text);
-        if no >= next_progress {
-            next_progress = no + PROGRESS_EVERY;
-            progress(report, progress_of(src, no));
-        }
-    }
-    parser.finish(report);
-    let mut warnings = std::mem::take(&mut parser.warnings);
-    finish_reader(&mut warnings, &lines);
+    let (lines, bytes, error, long_lines) = text::read_chunked(
+        report,
+        index,
+        reader,
+        text::ChunkSizes::default(),
+        &mut |_| progress_of(src, 0),
+        progress,
+    );
+    text::warn_open_searches(report, index);
     let input = &mut report.inputs[index];
-    input.warnings.extend(warnings);
-    input.bytes = lines.bytes;
-    input.lines = lines.line_no;
-    progress(report, progress_of(src, lines.line_no));
+    input
+        .warnings
+        .extend(reader_warnings(&long_lines, error.as_ref(), lines));
+    input.warnings.sort_by_key(|w| w.line);
+    input.bytes = bytes;
+    input.lines = lines;
+    progress(report, progress_of(src, lines));
 }
 
 fn progress_of(src: &Source, lines: u64) -> Progress {
@@ -129,23 +124,26 @@ fn progress_of(src: &Source, lines: u64) -> Progress {
     }
 }
 
-/// Turns what the line reader noticed into warnings.
-fn finish_reader<R>(warnings: &mut Vec<Warning>, lines: &LineReader<R>) {
-    for &l in lines.long_lines.iter().take(10) {
-        warnings.push(Warning {
+/// Turns what the reader noticed (over-long lines, a read error) into warnings.
+fn reader_warnings(long_lines: &[u64], error: Option<&std::io::Error>, lines: u64) -> Vec<Warning> {
+    let mut warnings: Vec<Warning> = long_lines
+        .iter()
+        .take(10)
+        .map(|&l| Warning {
             line: l,
             message: format!(
                 "line longer than {} bytes; only its start was read",
                 source::MAX_LINE
             ),
-        });
-    }
-    if let Some(e) = &lines.error {
+        })
+        .collect();
+    if let Some(e) = error {
         warnings.push(Warning {
-            line: lines.line_no,
+            line: lines,
             message: format!("reading stopped after this line: {e} (truncated or corrupt input?)"),
         });
     }
+    warnings
 }
 
 fn looks_binary(head: &[u8]) -> bool {

@@ -68,6 +68,46 @@ pub fn split_prefix(line: &[u8]) -> Option<(Prefix, &[u8])> {
     ))
 }
 
+/// Remembers the last prefix seen. Nearly every line of a log carries the same
+/// `==PID== `, so comparing its bytes is cheaper than parsing it again.
+#[derive(Debug, Default)]
+pub struct PrefixCache {
+    bytes: [u8; 24],
+    len: usize,
+    prefix: Option<Prefix>,
+}
+
+impl PrefixCache {
+    pub fn split<'a>(&mut self, line: &'a [u8]) -> Option<(Prefix, &'a [u8])> {
+        if let Some(p) = self.prefix {
+            if line.len() >= self.len && line[..self.len] == self.bytes[..self.len] {
+                let mut content = &line[self.len..];
+                // `==1151==11511== `: digits right after the prefix mean a
+                // mangled prefix; let the full parser read it.
+                if !content.first().is_some_and(|c| c.is_ascii_digit()) {
+                    if content.first() == Some(&b' ') {
+                        content = &content[1..];
+                    }
+                    return Some((p, content));
+                }
+            }
+        }
+        let (p, content) = split_prefix(line)?;
+        let mut head = line.len() - content.len();
+        if line.get(head.wrapping_sub(1)) == Some(&b' ') {
+            head -= 1;
+        }
+        if head <= self.bytes.len() && !p.mangled {
+            self.bytes[..head].copy_from_slice(&line[..head]);
+            self.len = head;
+            self.prefix = Some(p);
+        } else {
+            self.prefix = None;
+        }
+        Some((p, content))
+    }
+}
+
 enum PidRead {
     Pid(u32),
     /// Digits followed by `:`: the start of a time stamp.
@@ -375,6 +415,28 @@ mod tests {
         assert_eq!(pre("== not"), None);
         assert_eq!(pre("=-1=="), None);
         assert_eq!(pre("==12-- mixed"), None);
+    }
+
+    #[test]
+    fn prefix_cache_agrees_with_the_parser() {
+        let mut cache = PrefixCache::default();
+        for line in [
+            "==4200== a",
+            "==4200==    at 0x1: f",
+            "==4200==",
+            "==4201== b",
+            "==1151==11511== c",
+            "==4201== d",
+            "==00:00:00:01.234 12345== e",
+            "==00:00:00:01.235 12345== f",
+            "plain",
+        ] {
+            assert_eq!(
+                cache.split(line.as_bytes()),
+                split_prefix(line.as_bytes()),
+                "{line}"
+            );
+        }
     }
 
     #[test]

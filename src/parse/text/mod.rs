@@ -4,9 +4,14 @@
 //! show progress. Each PID has its own state, because --trace-children=yes logs
 //! interleave processes line by line.
 
+mod chunked;
 mod grammar;
 
-pub use grammar::{parse_frame, record_header, split_prefix, Marker, Prefix, RecordHeader};
+pub use chunked::{read_chunked, ChunkSizes};
+
+pub use grammar::{
+    parse_frame, record_header, split_prefix, Marker, Prefix, PrefixCache, RecordHeader,
+};
 
 use crate::model::{
     AuxStack, ErrorKind, FrameId, HeapSummary, Interner, LeakKind, LeakSearch, LeakSummary,
@@ -74,6 +79,30 @@ pub struct TextParser {
     last_item: Option<LastItem>,
     warned_mangled: bool,
     pub warnings: Vec<Warning>,
+    /// Set for a chunk parsed apart from the rest (see `chunked`): repeats
+    /// from a -v listing whose originals are in an earlier chunk are kept
+    /// here for the merge to match, not added as new errors.
+    chunk: bool,
+    pub unmatched_listed: Vec<(u32, MemcheckError)>,
+    prefix: grammar::PrefixCache,
+}
+
+/// Warns about each process of `input` whose last leak search never got its
+/// LEAK SUMMARY: the log was cut off (or the summary filtered out).
+pub fn warn_open_searches(report: &mut Report, input: usize) {
+    let mut warnings = Vec::new();
+    for p in report.processes.iter().filter(|p| p.input == input) {
+        if let Some(s) = p.leak_searches.last().filter(|s| s.summary.is_none()) {
+            warnings.push(Warning {
+                line: s.records.last().map_or(0, |r| r.line),
+                message: format!(
+                    "PID {}: the log ends before this leak search's LEAK SUMMARY (truncated?); its records are kept",
+                    p.pid
+                ),
+            });
+        }
+    }
+    report.inputs[input].warnings.extend(warnings);
 }
 
 /// Longest suppression block kept; valgrind's own are --num-callers + 5 lines.
@@ -89,13 +118,49 @@ impl TextParser {
             last_item: None,
             warned_mangled: false,
             warnings: Vec::new(),
+            chunk: false,
+            unmatched_listed: Vec::new(),
+            prefix: grammar::PrefixCache::default(),
         }
+    }
+
+    /// A parser for one chunk of a log cut at a clean point (every PID
+    /// between items), to be merged into the whole afterwards.
+    pub fn for_chunk(input: usize) -> Self {
+        TextParser {
+            chunk: true,
+            ..TextParser::new(input)
+        }
+    }
+
+    /// A parser that carries on with `report` as parsed so far, from a clean
+    /// point: each PID's process and open leak search are found again.
+    pub fn resume(input: usize, report: &Report) -> Self {
+        let mut p = TextParser::new(input);
+        p.seen_prefix = true;
+        for (i, proc) in report.processes.iter().enumerate() {
+            if proc.input == input {
+                let open_search = proc
+                    .leak_searches
+                    .last()
+                    .is_some_and(|s| s.summary.is_none());
+                p.pids.insert(
+                    proc.pid,
+                    PidState {
+                        process: i,
+                        open_search,
+                        ..PidState::default()
+                    },
+                );
+            }
+        }
+        p
     }
 
     /// Feeds line `no` (1-based), without its newline.
     pub fn feed(&mut self, report: &mut Report, no: u64, line: &[u8]) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Some((prefix, content)) = split_prefix(line) {
+        if let Some((prefix, content)) = self.prefix.split(line) {
             self.seen_prefix = true;
             if prefix.mangled && !self.warned_mangled {
                 self.warned_mangled = true;
@@ -116,7 +181,7 @@ impl TextParser {
         }
     }
 
-    /// Ends the input: closes whatever is open, as at a blank line.
+    /// Ends the input (or chunk): closes whatever is open, as at a blank line.
     pub fn finish(&mut self, report: &mut Report) {
         if self.supp.is_some() {
             self.close_supp(report, u64::MAX);
@@ -125,18 +190,6 @@ impl TextParser {
         pids.sort_unstable();
         for pid in pids {
             self.end_block(report, pid);
-            let st = self.pids.get_mut(&pid).expect("pid state");
-            if st.open_search {
-                st.open_search = false;
-                let search = report.processes[st.process].leak_searches.last();
-                let line = search.and_then(|s| s.records.last()).map_or(0, |r| r.line);
-                self.warnings.push(Warning {
-                    line,
-                    message: format!(
-                        "PID {pid}: the log ends before this leak search's LEAK SUMMARY (truncated?); its records are kept"
-                    ),
-                });
-            }
         }
     }
 
@@ -189,9 +242,9 @@ impl TextParser {
                 _ => return,
             }
             let text = text.trim_ascii_end();
-            let id = report.interner.intern_frame_with(text, || {
-                grammar::parse_frame(&String::from_utf8_lossy(text))
-            });
+            let id = report
+                .interner
+                .intern_frame_text(text, |t| grammar::parse_frame(&String::from_utf8_lossy(t)));
             match &mut st.block {
                 Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().expect("aux").1.push(id),
                 _ => st.frames.push(id),
@@ -416,6 +469,12 @@ impl TextParser {
                         self.last_item = None;
                         return;
                     }
+                    if self.chunk {
+                        self.unmatched_listed
+                            .push((pid, MemcheckError { count: n, ..err }));
+                        self.last_item = None;
+                        return;
+                    }
                     errors.push(MemcheckError { count: n, ..err });
                 } else {
                     errors.push(err);
@@ -487,23 +546,22 @@ impl TextParser {
             .filter(|l| !l.starts_with("match-leak-kinds:"))
             .map(|l| l.strip_prefix("fun:"))
             .collect();
-        let (stack, slot) = match self.last_item.take() {
+        let stack = match self.last_item.take() {
             Some(LastItem::Record { process, index }) => {
                 let search = report.processes[process].leak_searches.last_mut();
                 let Some(r) = search.and_then(|s| s.records.get_mut(index)) else {
                     return;
                 };
                 r.suppression = Some(text);
-                (r.stack, ())
+                r.stack
             }
             Some(LastItem::Error { process, index }) => {
                 let e = &mut report.processes[process].errors[index];
                 e.suppression = Some(text);
-                (e.stack, ())
+                e.stack
             }
             None => return,
         };
-        let _ = slot;
         learn_mangled(&mut report.interner, stack, &funs);
     }
 }

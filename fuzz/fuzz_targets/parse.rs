@@ -1,0 +1,11 @@
+#![no_main]
+//! Any bytes, any format: the parser returns, it never panics or hangs.
+
+use libfuzzer_sys::fuzz_target;
+use leakscope::model::Format;
+
+fuzz_target!(|data: &[u8]| {
+    for format in [None, Some(Format::ValgrindText), Some(Format::ValgrindXml), Some(Format::Lsan)] {
+        let _ = leakscope::parse::parse_bytes("fuzz", data, format);
+    }
+});

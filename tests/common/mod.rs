@@ -1,0 +1,38 @@
+//! Shared helpers for the integration tests: fixture paths and loading.
+#![allow(dead_code)]
+
+use leakscope::model::Report;
+use std::path::PathBuf;
+
+pub fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+pub fn load(rel: &str) -> Report {
+    let p = fixture(rel);
+    leakscope::parse::load_paths(&[p.to_string_lossy().into_owned()], None)
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Every file under `tests/fixtures/<dir>` whose name satisfies `keep`.
+pub fn files_under(dir: &str, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![fixture(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p.file_name().unwrap().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
