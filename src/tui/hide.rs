@@ -4,8 +4,9 @@
 //! The explorer's own rules (the group key) implement [`Hide`]; the benign-rule
 //! engine plugs in the same way, by pushing its rules onto [`Hiding`].
 
+use super::frames::same_place;
 use super::index::Category;
-use crate::model::{Interner, Report, StackId};
+use crate::model::{Frame, Interner, Report, StackId};
 use crate::triage::{group_label, GroupBy};
 use rustc_hash::FxHashMap;
 
@@ -62,6 +63,47 @@ impl Hide for GroupRule {
             return false;
         }
         group_label(interner, stack, self.by) == self.label
+    }
+}
+
+/// Hides records with exactly one stack (the hide key on a record row):
+/// frames compared by place, so the same stack at other addresses counts.
+#[derive(Debug, Clone)]
+pub struct StackRule {
+    frames: Vec<Frame>,
+    pub category: Category,
+    name: String,
+    reason: String,
+}
+
+impl StackRule {
+    pub fn new(interner: &Interner, stack: StackId, category: Category, shown: &str) -> Self {
+        StackRule {
+            frames: interner.frames_of(stack).cloned().collect(),
+            name: format!("hide {shown}"),
+            reason: format!("hidden by hand: {} with this exact stack", category.name()),
+            category,
+        }
+    }
+}
+
+impl Hide for StackRule {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn hides(&self, interner: &Interner, category: &Category, stack: StackId) -> bool {
+        *category == self.category && {
+            let s = interner.stack(stack);
+            s.len() == self.frames.len()
+                && s.iter()
+                    .zip(&self.frames)
+                    .all(|(&id, f)| same_place(interner.frame(id), f))
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 
 use ratatui::layout::{Position, Rect};
 
-/// Side by side from this width; stacked below it (80×24 included).
-pub const WIDE: u16 = 120;
+/// Side by side from this width; stacked below it, where both panes get
+/// the full width that long C++ frames need (80×24 and 120×40 included).
+pub const WIDE: u16 = 140;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {

@@ -6,7 +6,7 @@
 
 use super::index::{Category, Index, ProcKey};
 use super::projection::Projection;
-use crate::model::{Report, StackId};
+use crate::model::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeRef {
@@ -75,11 +75,11 @@ pub enum NodeKey {
     Item(ProcKey, Category, String, ItemKey),
 }
 
-/// A loss record is unique by (kind, stack) within a leak search; an error
-/// context by its stack and the line it was reported on.
+/// A record or error is named by the log line it starts on: the same line
+/// holds the same record when a growing log is parsed again (ids assigned
+/// during a parse need not be).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ItemKey {
-    pub stack: StackId,
     pub line: u64,
 }
 
@@ -179,16 +179,11 @@ pub fn item_key(report: &Report, process: usize, cat: &Category, item: u32) -> I
     let p = &report.processes[process];
     match cat {
         Category::Leak(_) => ItemKey {
-            stack: p.loss_records()[item as usize].stack,
-            line: 0,
+            line: p.loss_records()[item as usize].line,
         },
-        Category::Error(_) => {
-            let e = &p.errors[item as usize];
-            ItemKey {
-                stack: e.stack,
-                line: e.line,
-            }
-        }
+        Category::Error(_) => ItemKey {
+            line: p.errors[item as usize].line,
+        },
     }
 }
 

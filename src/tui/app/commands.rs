@@ -5,10 +5,10 @@ use super::{App, Fallback, Focus, Status};
 use crate::model::Interner;
 use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
-use crate::triage::{group_label, GroupBy};
+use crate::triage::GroupBy;
 use crate::tui::action::{Cmd, Effect};
 use crate::tui::frames::FrameInfo;
-use crate::tui::hide::{CategoryRule, GroupRule, Hide};
+use crate::tui::hide::{CategoryRule, GroupRule, Hide, StackRule};
 use crate::tui::index::{display_label, Index, SortKey};
 use crate::tui::tree::{find_item, NodeKey, NodeRef};
 
@@ -189,10 +189,10 @@ impl App {
                     .index
                     .item_stack(&d.report, node.proc_(), c as usize, item);
                 let shown = display_label(interner, stack, GroupBy::TopFrame);
-                Box::new(GroupRule::new(
-                    GroupBy::Stack,
-                    group_label(interner, stack, GroupBy::Stack),
-                    Some(cn.category.clone()),
+                Box::new(StackRule::new(
+                    interner,
+                    stack,
+                    cn.category.clone(),
                     &format!("{shown} (this stack)"),
                 ))
             }
@@ -207,8 +207,8 @@ impl App {
         self.reproject(Fallback::Row(row));
         let (items, b) = self.hidden_totals();
         self.say(format!(
-            "“{name}” hides {} records, {} · u undoes · . shows hidden",
-            count(items - hidden_before.0),
+            "“{name}” hides {} · {} · u undoes · . shows hidden",
+            plural(items - hidden_before.0, "record"),
             bytes(b - hidden_before.1)
         ));
         Effect::Redraw
@@ -278,4 +278,8 @@ impl App {
             }
         }
     }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    format!("{} {what}{}", count(n), if n == 1 { "" } else { "s" })
 }

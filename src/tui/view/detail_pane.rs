@@ -38,6 +38,7 @@ pub fn render(app: &App, buf: &mut Buffer, title: Rect, body: Rect, separator: O
     } else {
         theme.title()
     };
+    head.push(' ');
     let mut spans = vec![Span::styled(truncate(&head, w), style)];
     let used = width(&head);
     if used + width(legend) < w {

@@ -38,8 +38,6 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     } else if app.follow {
         info.push(format!("following ({} updates)", app.load.updates));
     }
-    info.push(format!("by {}", app.group_by.name()));
-    info.push(format!("sort {}", app.sort.name()));
     if app.filter.is_active() {
         let mode = match app.filter.mode() {
             FilterMode::Regex => "regex",
@@ -57,8 +55,11 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         }
         info.push(f);
     }
+    info.push(format!("sort {}", app.sort.name()));
+    info.push(format!("by {}", app.group_by.name()));
     if !app.hiding.is_empty() {
-        info.push(format!("{} hide rules", app.hiding.len()));
+        let n = app.hiding.len();
+        info.push(format!("{n} hide rule{}", if n == 1 { "" } else { "s" }));
     }
     if app.show_hidden {
         info.push("hidden shown".into());

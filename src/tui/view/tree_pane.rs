@@ -202,7 +202,15 @@ impl RowCells {
             NodeRef::Proc { p } => {
                 let pn = &index.procs[p as usize];
                 let pv = &proj.procs[p as usize];
-                let (t, hidden) = pick(pv.vis, pv.hid);
+                // A process row totals its leaks; errors have no bytes.
+                let (mut vis, mut hid) = (Tot::default(), Tot::default());
+                for (cn, cv) in pn.cats.iter().zip(&pv.cats) {
+                    if cn.category.is_leak() {
+                        vis.add(&cv.vis);
+                        hid.add(&cv.hid);
+                    }
+                }
+                let (t, hidden) = pick(vis, hid);
                 let (pb, _) = totals.procs[p as usize];
                 RowCells {
                     arrow: arrow(pn.expanded),
@@ -344,7 +352,9 @@ impl RowCells {
             spans.push(Span::raw(" ".repeat(cols.blocks)));
         }
         spans.push(Span::styled(right(&count(t.items), cols.items), num));
-        let share = self.share.unwrap_or(0.0);
+        // A hidden row is not part of its parent's visible total.
+        let share_of = if self.hidden { None } else { self.share };
+        let share = share_of.unwrap_or(0.0);
         if cols.bar > 0 {
             let bar_style = if self.hidden {
                 theme.hidden()
@@ -354,8 +364,8 @@ impl RowCells {
             spans.push(Span::raw(" "));
             spans.push(Span::styled(bar(share, cols.bar - 1), bar_style));
         }
-        let pct = match self.share {
-            Some(s) => format!("{:.0}%", s * 100.0),
+        let pct = match share_of {
+            Some(s) => format!("{:.0}%", (s * 100.0).min(100.0)),
             None => String::new(),
         };
         spans.push(Span::styled(right(&pct, cols.pct), num));
