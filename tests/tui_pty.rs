@@ -118,16 +118,17 @@ impl Session {
         assert!(!s.hide_cursor(), "cursor still hidden");
         assert_eq!(s.mouse_protocol_mode(), vt100::MouseProtocolMode::None);
         let t = self.master.get_termios().expect("termios");
-        let lflag = t.local_flags.bits() as u32;
-        const ICANON: u32 = 0o000002;
-        const ECHO: u32 = 0o000010;
+        // tcflag_t is u32 on Linux, u64 on macOS.
+        let lflag = t.local_flags.bits() as u64;
+        const ICANON: u64 = 0o000002;
+        const ECHO: u64 = 0o000010;
         assert_eq!(lflag & ICANON, ICANON, "raw mode left on (no ICANON)");
         assert_eq!(lflag & ECHO, ECHO, "raw mode left on (no ECHO)");
     }
 
     fn in_raw_mode(&self) -> bool {
         let t = self.master.get_termios().expect("termios");
-        t.local_flags.bits() as u32 & 0o000002 == 0
+        t.local_flags.bits() as u64 & 0o000002 == 0
     }
 }
 
