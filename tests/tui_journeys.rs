@@ -10,6 +10,7 @@ use leakscope::parse::Progress;
 use leakscope::tui::app::Focus;
 use leakscope::tui::index::Category;
 use leakscope::tui::keymap::Mode;
+use leakscope::tui::loader::Snapshot;
 use leakscope::tui::tree::NodeRef;
 use leakscope::tui::{Action, App, Effect, Theme};
 use tui_support::*;
@@ -283,18 +284,14 @@ fn selection_follows_its_node_across_snapshots() {
     let cut = text[..cut].rfind('\n').unwrap();
     let partial = leakscope::parse::parse_bytes("p", &text.as_bytes()[..cut], None).unwrap();
     let mut app = App::new("growing.log", Theme { color: true }, (120, 40), true);
-    app.update(Action::Loaded {
-        report: Box::new(partial),
-        progress: Progress::default(),
-        done: false,
-    });
+    app.update(Action::Loaded(Box::new(Snapshot::bare(
+        partial,
+        Progress::default(),
+        false,
+    ))));
     keys(&mut app, "jjj");
     let picked = selected_line(&app);
-    app.update(Action::Loaded {
-        report: Box::new(numba()),
-        progress: Progress::default(),
-        done: true,
-    });
+    app.update(Action::loaded(numba()));
     let name = picked.split_whitespace().nth(1).unwrap().to_string();
     assert!(
         selected_line(&app).contains(&name),
@@ -427,11 +424,7 @@ fn keys_before_the_first_snapshot_do_nothing_harmful() {
     let mut app = App::new("big.log", Theme { color: true }, (80, 24), false);
     keys(&mut app, "jjkG<PgDn>*-lhx.uey/abc<Enter>nNbs4<Tab>?j<Esc>");
     let _ = screen(&app);
-    app.update(Action::Loaded {
-        report: Box::new(numba()),
-        progress: Progress::default(),
-        done: true,
-    });
+    app.update(Action::loaded(numba()));
     assert_eq!(
         app.filter.text(),
         "abc",

@@ -137,11 +137,7 @@ fn escape_sequences_render_as_placeholders() {
 #[test]
 fn no_color_draws_without_colours() {
     let mut app = App::new("numba-seed.txt.gz", Theme { color: false }, (80, 24), false);
-    app.update(Action::Loaded {
-        report: Box::new(numba()),
-        progress: Progress::default(),
-        done: true,
-    });
+    app.update(Action::loaded(numba()));
     keys(&mut app, "/LLVMPY<Enter>");
     let t = draw(&app);
     for cell in t.backend().buffer().content() {

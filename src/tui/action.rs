@@ -1,6 +1,7 @@
 //! What can happen to the app (actions in) and what the app asks the outside
 //! world to do (effects out). `App::update` maps one to the other without I/O.
 
+use super::loader::Snapshot;
 use crate::model::Report;
 use crate::parse::Progress;
 
@@ -44,7 +45,6 @@ pub enum Cmd {
     FilterToggleMode,
 }
 
-#[derive(Debug)]
 pub enum Action {
     Cmd(Cmd),
     /// A character typed into the filter bar.
@@ -59,16 +59,19 @@ pub enum Action {
         down: bool,
     },
     Resize(u16, u16),
-    /// A report snapshot from the loader; `done` when the parse finished.
-    Loaded {
-        report: Box<Report>,
-        progress: Progress,
-        done: bool,
-    },
+    /// A report snapshot from the loader.
+    Loaded(Box<Snapshot>),
     Progress(Progress),
     LoadFailed(String),
     /// Something the run loop wants the user to know (an editor that failed).
     Notify(String),
+}
+
+impl Action {
+    /// A finished load of `report`, with nothing prepared in advance.
+    pub fn loaded(report: Report) -> Action {
+        Action::Loaded(Box::new(Snapshot::bare(report, Progress::default(), true)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 //! demand from the state (the view draws it; `update` uses it to move the frame
 //! cursor, open a frame in the editor and copy a stack).
 
-use super::frames::FrameInfo;
 use super::hide::Hiding;
 use super::index::{Category, Index};
+use super::places::FrameInfo;
 use super::projection::{Cause, Projection, Visibility};
 use super::tree::NodeRef;
 use crate::model::{FrameId, Interner, Report};
@@ -234,7 +234,7 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     }
     d.push(Line::Blank);
     d.push(Line::Heading("Largest groups".into()));
-    for &g in cv.order.iter().take(8) {
+    for g in cx.proj.top_groups(cx.index, p, c, 8) {
         let gv = &cv.groups[g as usize];
         let amount = if cn.category.is_leak() {
             bytes(gv.vis.bytes)

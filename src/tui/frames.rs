@@ -3,69 +3,12 @@
 //! Log text is untrusted and C++ names are long, so everything here returns
 //! sanitized, display-ready strings; the raw model stays untouched.
 
-use crate::model::{Frame, FrameId, Interner};
+use crate::model::Frame;
 use crate::sanitize::sanitize;
-use rustc_hash::FxHashSet;
-
-/// What the explorer needs per distinct frame, built once per report: the
-/// text a filter is matched against (so a keystroke costs one pass over
-/// distinct frames, never over records) and whether it is the program's own.
-#[derive(Debug, Default, Clone)]
-pub struct FrameInfo {
-    haystacks: Vec<Box<str>>,
-    own: Vec<bool>,
-}
-
-impl FrameInfo {
-    pub fn build(interner: &Interner) -> Self {
-        let frames = || (0..interner.frame_count()).map(|i| interner.frame(FrameId(i as u32)));
-        let haystacks = frames().map(|f| haystack(f).into_boxed_str()).collect();
-        // Text logs name sources without directories, so `ceval.c` alone says
-        // nothing; but once `_PyEval_EvalFrameDefault (ceval.c:…)` is known to
-        // be CPython, every frame in ceval.c is CPython too.
-        let runtime_files: FxHashSet<&str> = frames()
-            .filter(|f| !is_own(f))
-            .filter_map(|f| f.file.as_deref().map(file_name))
-            .collect();
-        let own = frames()
-            .map(|f| {
-                is_own(f)
-                    && !f
-                        .file
-                        .as_deref()
-                        .is_some_and(|file| runtime_files.contains(file_name(file)))
-            })
-            .collect();
-        FrameInfo { haystacks, own }
-    }
-
-    pub fn is_own(&self, id: FrameId) -> bool {
-        self.own.get(id.0 as usize).copied().unwrap_or(false)
-    }
-
-    pub fn get(&self, id: FrameId) -> &str {
-        self.haystacks
-            .get(id.0 as usize)
-            .map(|s| &s[..])
-            .unwrap_or("")
-    }
-
-    pub fn len(&self) -> usize {
-        self.haystacks.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.haystacks.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        self.haystacks.iter().map(|s| &s[..])
-    }
-}
 
 /// Function, source and object together, so `/libllvmlite/` finds frames by
 /// object even where the log also gave a source line (XML gives both).
-fn haystack(f: &Frame) -> String {
+pub(crate) fn haystack(f: &Frame) -> String {
     let mut s = f.label();
     if f.file.is_some() {
         if let Some(obj) = f.object.as_deref() {
@@ -260,16 +203,6 @@ mod tests {
             "0x1: LLVMPY_X (in /tmp/v/site-packages/llvmlite/binding/libllvmlite.so)"
         )));
         assert!(!is_own(&parse_frame("0x1: ??? (in /usr/lib/libfoo.so)")));
-    }
-
-    #[test]
-    fn runtime_files_taint_their_other_frames() {
-        let mut i = Interner::new();
-        let a = i.intern_frame(parse_frame("0x1: _PyEval_EvalFrameDefault (ceval.c:5376)"));
-        let b = i.intern_frame(parse_frame("0x2: do_call_core (ceval.c:7352)"));
-        let c = i.intern_frame(parse_frame("0x3: leak_some (planted.c:12)"));
-        let info = FrameInfo::build(&i);
-        assert!(!info.is_own(a) && !info.is_own(b) && info.is_own(c));
     }
 
     #[test]

@@ -219,6 +219,11 @@ struct ProcVerdicts {
 }
 
 impl Verdicts {
+    /// No rule is active.
+    pub fn is_empty(&self) -> bool {
+        self.procs.is_empty()
+    }
+
     pub fn leak(&self, process: usize, record: u32) -> Option<u16> {
         self.procs
             .get(process)

@@ -3,23 +3,68 @@
 //! writing.
 
 use super::event::Event;
+use super::index::{Index, SortKey};
+use super::places::FrameInfo;
 use crate::model::{Format, Report};
 use crate::parse::source::{open, Source};
 use crate::parse::{read_source, Progress};
+use crate::triage::GroupBy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub enum LoadMsg {
-    Snapshot {
-        report: Box<Report>,
-        progress: Progress,
-        done: bool,
-    },
+    Snapshot(Box<Snapshot>),
     Progress(Progress),
     Failed(String),
 }
+
+/// A report as far as it is parsed, with what the explorer derives from it
+/// built here, off the UI thread: on a 1 GB log that is most of the work.
+pub struct Snapshot {
+    pub report: Report,
+    pub frames: Option<FrameInfo>,
+    /// Built for the grouping and sort the explorer showed when it started.
+    pub index: Option<Index>,
+    pub progress: Progress,
+    /// The parse finished.
+    pub done: bool,
+}
+
+impl Snapshot {
+    /// A snapshot with nothing prepared (tests, small inputs).
+    pub fn bare(report: Report, progress: Progress, done: bool) -> Snapshot {
+        Snapshot {
+            report,
+            frames: None,
+            index: None,
+            progress,
+            done,
+        }
+    }
+
+    /// A snapshot with the frame table and index built (on the loader thread).
+    pub fn prepared(
+        report: Report,
+        view: (GroupBy, SortKey),
+        progress: Progress,
+        done: bool,
+    ) -> Snapshot {
+        let frames = FrameInfo::build(&report.interner);
+        let index = Index::build(&report, view.0, view.1);
+        Snapshot {
+            report,
+            frames: Some(frames),
+            index: Some(index),
+            progress,
+            done,
+        }
+    }
+}
+
+/// What the UI tells the loader: the grouping and sort to prepare indexes for.
+pub type View = Arc<Mutex<(GroupBy, SortKey)>>;
 
 pub struct LoadSpec {
     pub path: String,
@@ -34,16 +79,16 @@ const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// Parses `src` on a thread, sending snapshots and progress; stops when
 /// `stop` is set (after the current parse).
-pub fn spawn(src: Source, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBool>) {
+pub fn spawn(src: Source, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBool>, view: View) {
     std::thread::Builder::new()
         .name("leakscope-loader".into())
-        .spawn(move || run(src, spec, &tx, &stop))
+        .spawn(move || run(src, spec, &tx, &stop, &view))
         .expect("spawning the loader thread");
 }
 
-fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
+fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view: &View) {
     let mut seen = file_len(&spec.path);
-    load(src, &spec, tx, true);
+    load(src, &spec, tx, true, view);
     if !spec.follow {
         return;
     }
@@ -58,7 +103,7 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
         seen = len;
         match open(&spec.path) {
             Ok(src) => {
-                if !load(src, &spec, tx, false) {
+                if !load(src, &spec, tx, false, view) {
                     return;
                 }
             }
@@ -81,24 +126,24 @@ fn file_len(path: &str) -> Option<u64> {
 /// One parse. `partial`: send snapshots while parsing (the first load; a
 /// re-read keeps showing the previous report until it is complete).
 /// Returns false when the explorer has gone.
-fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool) -> bool {
+fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &View) -> bool {
     let mut report = Report::new();
-    let mut last_snapshot: Option<Instant> = None;
+    let mut next_snapshot = Instant::now();
     let mut last = Progress::default();
     let mut alive = true;
+    let current_view = || *view.lock().unwrap_or_else(|e| e.into_inner());
     let result = read_source(&mut report, src, spec.format, &mut |r, p| {
         last = p;
         if !alive {
             return;
         }
-        let due = last_snapshot.map_or(true, |t| t.elapsed() >= SNAPSHOT_EVERY);
-        let msg = if partial && due {
-            last_snapshot = Some(Instant::now());
-            LoadMsg::Snapshot {
-                report: Box::new(r.clone()),
-                progress: p,
-                done: false,
-            }
+        let msg = if partial && Instant::now() >= next_snapshot {
+            let t = Instant::now();
+            let snap = Snapshot::prepared(r.clone(), current_view(), p, false);
+            // The parse waits while a snapshot is made: keep that under a
+            // fifth of its time, however big the report grows.
+            next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(t.elapsed() * 4);
+            LoadMsg::Snapshot(Box::new(snap))
         } else {
             LoadMsg::Progress(p)
         };
@@ -108,11 +153,12 @@ fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool) -> bool
         return false;
     }
     let msg = match result {
-        Ok(()) => LoadMsg::Snapshot {
-            report: Box::new(report),
-            progress: last,
-            done: true,
-        },
+        Ok(()) => LoadMsg::Snapshot(Box::new(Snapshot::prepared(
+            report,
+            current_view(),
+            last,
+            true,
+        ))),
         Err(e) => LoadMsg::Failed(e.to_string()),
     };
     tx.send(Event::Load(msg)).is_ok()

@@ -19,6 +19,7 @@ pub mod index;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
+pub mod places;
 pub mod projection;
 pub mod terminal;
 pub mod tree;
@@ -36,7 +37,7 @@ use loader::{LoadMsg, LoadSpec};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use terminal::TerminalGuard;
 
 pub struct Options {
@@ -68,6 +69,7 @@ pub fn run(opts: Options) -> Result<i32> {
     let src = crate::parse::source::open(&path)?;
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
+    let view: loader::View = Arc::new(Mutex::new(Default::default()));
     loader::spawn(
         src,
         LoadSpec {
@@ -77,6 +79,7 @@ pub fn run(opts: Options) -> Result<i32> {
         },
         tx.clone(),
         stop.clone(),
+        view.clone(),
     );
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let input = Input::spawn(tx.clone());
@@ -88,7 +91,7 @@ pub fn run(opts: Options) -> Result<i32> {
         (size.width, size.height),
         opts.follow,
     );
-    let result = event_loop(&mut app, &mut guard, &rx, &input);
+    let result = event_loop(&mut app, &mut guard, &rx, &input, &view);
     stop.store(true, Ordering::Relaxed);
     input.stop();
     signals.close();
@@ -101,6 +104,7 @@ fn event_loop(
     guard: &mut TerminalGuard,
     rx: &Receiver<Event>,
     input: &Input,
+    view: &loader::View,
 ) -> Result<i32> {
     guard.terminal.draw(|f| view::render(app, f))?;
     loop {
@@ -117,7 +121,7 @@ fn event_loop(
         // Only the newest report snapshot in a batch is worth building.
         let newest = batch
             .iter()
-            .rposition(|e| matches!(e, Event::Load(LoadMsg::Snapshot { .. })));
+            .rposition(|e| matches!(e, Event::Load(LoadMsg::Snapshot(_))));
         let mut redraw = false;
         for (i, ev) in batch.into_iter().enumerate() {
             let action = match ev {
@@ -128,16 +132,8 @@ fn event_loop(
                     TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
                     _ => None,
                 },
-                Event::Load(LoadMsg::Snapshot { .. }) if Some(i) != newest => None,
-                Event::Load(LoadMsg::Snapshot {
-                    report,
-                    progress,
-                    done,
-                }) => Some(Action::Loaded {
-                    report,
-                    progress,
-                    done,
-                }),
+                Event::Load(LoadMsg::Snapshot(_)) if Some(i) != newest => None,
+                Event::Load(LoadMsg::Snapshot(s)) => Some(Action::Loaded(s)),
                 Event::Load(LoadMsg::Progress(p)) => Some(Action::Progress(p)),
                 Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
             };
@@ -160,6 +156,8 @@ fn event_loop(
                 }
             }
         }
+        // The loader prepares indexes for what the explorer shows now.
+        *view.lock().unwrap_or_else(|e| e.into_inner()) = (app.group_by, app.sort);
         if redraw {
             guard.terminal.draw(|f| view::render(app, f))?;
         }

@@ -6,7 +6,7 @@
 use super::filter::Filter;
 use super::hide::Verdicts;
 use super::index::{Category, Index, SortKey};
-use crate::model::{MemcheckError, Report};
+use crate::model::{MemcheckError, Process, Report};
 
 /// Totals of a node. For leaks, `bytes` are direct bytes (the figure valgrind's
 /// LEAK SUMMARY adds up), so children always sum to their parent; indirect
@@ -74,8 +74,11 @@ pub struct ProcView {
 pub struct CatView {
     pub vis: Tot,
     pub hid: Tot,
-    /// Groups to show, in display order (indices into the index's groups).
+    /// Groups to show (indices into the index's groups), in display order
+    /// once `sorted`: only shown categories are sorted, so a keystroke does
+    /// not sort the groups of collapsed ones (see [`Projection::sort`]).
     pub order: Vec<u32>,
+    pub sorted: bool,
     /// Parallel to the index's groups.
     pub groups: Vec<GroupView>,
     /// Items to show, all groups' runs back to back (positions in the
@@ -138,6 +141,26 @@ impl Visibility<'_> {
     }
 }
 
+impl Visibility<'_> {
+    /// The hot path of `project`: whether an item is hidden, without saying why.
+    #[inline]
+    fn hidden(&self, proc_: &Process, process: usize, cat: &Category, item: u32) -> bool {
+        match cat {
+            Category::Leak(_) => {
+                self.verdicts.leak(process, item).is_some()
+                    || !self
+                        .filter
+                        .stack_matches(proc_.loss_records()[item as usize].stack)
+            }
+            Category::Error(_) => {
+                self.verdicts.error(process, item).is_some()
+                    || (self.filter.is_active()
+                        && !error_matches(self.filter, &proc_.errors[item as usize]))
+            }
+        }
+    }
+}
+
 fn error_matches(filter: &Filter, e: &MemcheckError) -> bool {
     filter.stack_matches(e.stack) || e.aux.iter().any(|a| filter.stack_matches(a.stack))
 }
@@ -145,6 +168,7 @@ fn error_matches(filter: &Filter, e: &MemcheckError) -> bool {
 pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bool) -> Projection {
     let mut out = Projection::default();
     let mut by_cat: Vec<(Category, Tot, Tot)> = Vec::new();
+    let rules = !vis.verdicts.is_empty();
     for (p, pn) in index.procs.iter().enumerate() {
         let proc_ = &report.processes[pn.process];
         let mut pv = ProcView::default();
@@ -159,15 +183,27 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                     start,
                     ..GroupView::default()
                 };
-                for (pos, &item) in g.items.iter().enumerate() {
-                    let t = item_tot(proc_, &cn.category, item);
-                    let cause = vis.cause(report, index, p, c, item);
-                    if cause.is_none() {
-                        gv.vis.add(&t);
+                let leak = cn.category.is_leak();
+                for (pos, (&item, f)) in g.items.iter().zip(&g.facts).enumerate() {
+                    let t = Tot {
+                        bytes: f.bytes,
+                        indirect: f.indirect,
+                        blocks: f.blocks,
+                        items: 1,
+                        count: f.count,
+                    };
+                    let hidden = if leak {
+                        (rules && vis.verdicts.leak(pn.process, item).is_some())
+                            || !vis.filter.stack_matches(f.stack)
                     } else {
+                        vis.hidden(proc_, pn.process, &cn.category, item)
+                    };
+                    if hidden {
                         gv.hid.add(&t);
+                    } else {
+                        gv.vis.add(&t);
                     }
-                    if cause.is_none() || show_hidden {
+                    if !hidden || show_hidden {
                         cv.items.push(pos as u32);
                     }
                 }
@@ -179,7 +215,9 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
             cv.order = (0..cn.groups.len() as u32)
                 .filter(|&g| cv.groups[g as usize].len > 0)
                 .collect();
-            sort_groups(&mut cv, index, c, p, index.sort, cn.category.is_leak());
+            if cn.expanded && pn.expanded {
+                sort_groups(&mut cv, index, c, p, index.sort, cn.category.is_leak());
+            }
             if vis.filter.is_active() {
                 out.matches += cv.vis.items;
             }
@@ -221,11 +259,50 @@ pub fn item_tot(p: &crate::model::Process, cat: &Category, item: u32) -> Tot {
     }
 }
 
+impl Projection {
+    /// Puts a category's groups in display order, if not done yet.
+    pub fn sort(&mut self, index: &Index, p: usize, c: usize) {
+        let leak = index.procs[p].cats[c].category.is_leak();
+        if let Some(cv) = self.procs.get_mut(p).and_then(|pv| pv.cats.get_mut(c)) {
+            if !cv.sorted {
+                sort_groups(cv, index, c, p, index.sort, leak);
+            }
+        }
+    }
+
+    /// The first `n` groups in display order, without sorting the rest (the
+    /// detail pane draws this for collapsed categories too).
+    pub fn top_groups(&self, index: &Index, p: usize, c: usize, n: usize) -> Vec<u32> {
+        let cv = &self.procs[p].cats[c];
+        if cv.sorted {
+            return cv.order.iter().take(n).copied().collect();
+        }
+        let mut part = CatView {
+            order: cv.order.clone(),
+            groups: cv.groups.clone(),
+            ..CatView::default()
+        };
+        let leak = index.procs[p].cats[c].category.is_leak();
+        sort_groups(&mut part, index, c, p, index.sort, leak);
+        part.order.truncate(n);
+        part.order
+    }
+
+    pub fn sort_all(&mut self, index: &Index) {
+        for p in 0..self.procs.len() {
+            for c in 0..self.procs[p].cats.len() {
+                self.sort(index, p, c);
+            }
+        }
+    }
+}
+
 fn sort_groups(cv: &mut CatView, index: &Index, c: usize, p: usize, sort: SortKey, leak: bool) {
+    cv.sorted = true;
     let groups = &index.procs[p].cats[c].groups;
     let views = &cv.groups;
-    let metric = |g: u32| {
-        let v = &views[g as usize];
+    let metric = |g: &u32| {
+        let v = &views[*g as usize];
         let (t, h) = (&v.vis, &v.hid);
         match (sort, leak) {
             (SortKey::Bytes, true) => (t.bytes, h.bytes),
@@ -239,10 +316,9 @@ fn sort_groups(cv: &mut CatView, index: &Index, c: usize, p: usize, sort: SortKe
         cv.order
             .sort_by(|&a, &b| groups[a as usize].display.cmp(&groups[b as usize].display));
     } else {
-        cv.order.sort_by(|&a, &b| {
-            metric(b)
-                .cmp(&metric(a))
-                .then_with(|| groups[a as usize].label.cmp(&groups[b as usize].label))
-        });
+        // Ties keep the index's order (total bytes, then label): no string
+        // comparisons on the hot path.
+        cv.order
+            .sort_unstable_by_key(|g| (std::cmp::Reverse(metric(g)), *g));
     }
 }

@@ -5,7 +5,6 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakscope::model::Report;
-use leakscope::parse::Progress;
 use leakscope::tui::{keymap, view, Action, App, Effect, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -34,11 +33,7 @@ pub fn numba() -> Report {
 /// An app showing `report` at `w`×`h`, as after a finished load.
 pub fn app_with(name: &str, report: Report, w: u16, h: u16) -> App {
     let mut app = App::new(name, Theme { color: true }, (w, h), false);
-    app.update(Action::Loaded {
-        report: Box::new(report),
-        progress: Progress::default(),
-        done: true,
-    });
+    app.update(Action::loaded(report));
     app
 }
 

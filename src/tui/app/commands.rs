@@ -7,9 +7,9 @@ use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
 use crate::triage::GroupBy;
 use crate::tui::action::{Cmd, Effect};
-use crate::tui::frames::FrameInfo;
 use crate::tui::hide::{CategoryRule, GroupRule, Hide, StackRule};
 use crate::tui::index::{display_label, Index, SortKey};
+use crate::tui::places::FrameInfo;
 use crate::tui::tree::{find_item, NodeKey, NodeRef};
 
 impl App {

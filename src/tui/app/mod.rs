@@ -7,11 +7,11 @@ mod navigate;
 use super::action::{Action, Cmd, Effect};
 use super::detail::{self, Ctx, Detail};
 use super::filter::Filter;
-use super::frames::FrameInfo;
 use super::hide::{Hiding, Verdicts};
 use super::index::{Category, Index, SortKey};
 use super::keymap::Mode;
 use super::layout::{areas, Areas};
+use super::places::FrameInfo;
 use super::projection::{project, Projection, Visibility};
 use super::tree::{build_rows, key_of, resolve, NodeKey, NodeRef, TreeState};
 use super::view::theme::Theme;
@@ -168,18 +168,15 @@ impl App {
                 self.keep_cursor_visible();
                 Effect::Redraw
             }
-            Action::Loaded {
-                report,
-                progress,
-                done,
-            } => {
-                if done && self.load.done {
+            Action::Loaded(snapshot) => {
+                let s = *snapshot;
+                if s.done && self.load.done {
                     self.load.updates += 1;
                 }
-                self.load.progress = Some(progress);
-                self.load.done |= done;
+                self.load.progress = Some(s.progress);
+                self.load.done |= s.done;
                 self.load.error = None;
-                self.set_report(*report);
+                self.set_report(s.report, s.frames, s.index);
                 Effect::Redraw
             }
             Action::Progress(p) => {
@@ -272,16 +269,21 @@ impl App {
         Effect::Redraw
     }
 
-    fn set_report(&mut self, report: Report) {
+    /// Takes a new report, with what the loader already derived from it.
+    fn set_report(&mut self, report: Report, frames: Option<FrameInfo>, index: Option<Index>) {
         let carried = self.data.as_ref().map(|d| d.index.expansion());
-        let frames = FrameInfo::build(&report.interner);
-        let mut index = Index::build(&report, self.group_by, self.sort);
+        let frames = frames.unwrap_or_else(|| FrameInfo::build(&report.interner));
+        let mut index = match index {
+            Some(i) if i.by == self.group_by && i.sort == self.sort => i,
+            _ => Index::build(&report, self.group_by, self.sort),
+        };
         match carried {
             Some(e) if self.touched => index.apply_expansion(&e),
             _ => default_expansion(&mut index),
         }
         self.filter.refresh(&frames, &report.interner);
         let verdicts = self.hiding.evaluate(&report);
+        let old = self.data.take();
         self.data = Some(Data {
             report,
             frames,
@@ -289,6 +291,11 @@ impl App {
             verdicts,
             proj: Projection::default(),
         });
+        // Freeing a big report's millions of small allocations takes longer
+        // than a frame; nothing else refers to it, so free it elsewhere.
+        if let Some(old) = old {
+            std::thread::spawn(move || drop(old));
+        }
         self.reproject(Fallback::Parent);
     }
 
@@ -307,12 +314,20 @@ impl App {
     /// Rebuilds the visible rows after expansion changed; the selection
     /// follows its node.
     fn rebuild_rows(&mut self, fallback: Fallback) {
-        let Some(d) = self.data.as_ref() else {
+        let h = self.tree_height();
+        let Some(d) = self.data.as_mut() else {
             return;
         };
+        for (p, pn) in d.index.procs.iter().enumerate() {
+            for (c, cn) in pn.cats.iter().enumerate() {
+                if pn.expanded && cn.expanded {
+                    d.proj.sort(&d.index, p, c);
+                }
+            }
+        }
+        let d = &*d;
         let before = self.tree.selected;
         self.tree.rows = build_rows(&d.index, &d.proj);
-        let h = self.tree_height();
         let mut key = self.selected_key.clone();
         let mut first = true;
         while let Some(k) = key {

@@ -266,7 +266,8 @@ impl App {
         Effect::Redraw
     }
 
-    /// Items that match the filter (and no rule hides), in tree order.
+    /// Items that match the filter (and no rule hides), in tree order (once
+    /// every category is sorted).
     pub(crate) fn matches(&self) -> Vec<NodeRef> {
         let Some(d) = self.data.as_ref() else {
             return Vec::new();
@@ -305,6 +306,9 @@ impl App {
                 error: false,
             });
             return Effect::Redraw;
+        }
+        if let Some(d) = self.data.as_mut() {
+            d.proj.sort_all(&d.index);
         }
         let list = self.matches();
         let n = list.len();

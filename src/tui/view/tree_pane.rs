@@ -131,9 +131,12 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
 }
 
 pub fn progress_text(p: &crate::parse::Progress) -> String {
-    match p.total {
-        Some(t) if t > 0 => format!("{}% ({} lines)", (p.read.min(t) * 100 / t), count(p.lines)),
-        _ => format!("{} lines", count(p.lines)),
+    let lines = (p.lines > 0).then(|| format!("{} lines", count(p.lines)));
+    match (p.total, lines) {
+        (Some(t), Some(l)) if t > 0 => format!("{}% ({l})", p.read.min(t) * 100 / t),
+        (Some(t), None) if t > 0 => format!("{}%", p.read.min(t) * 100 / t),
+        (_, Some(l)) => l,
+        _ => format!("{} read", bytes(p.read)),
     }
 }
 
