@@ -229,3 +229,47 @@ fn no_terminal_on_stdout_is_a_clear_error() {
     assert!(err.contains("stdout is not one"), "{err}");
     assert!(err.contains("leakscope summary"), "{err}");
 }
+
+#[test]
+fn a_log_with_nothing_to_explore_is_a_plain_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, b"just some text\n").unwrap();
+    let mut s = Session::explorer(&[&empty.to_string_lossy()]);
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 2);
+    s.assert_restored();
+    let screen = s.contents();
+    assert!(
+        screen.contains("no valgrind or sanitizer output found"),
+        "{screen}"
+    );
+}
+
+/// `--follow` on a log valgrind is still writing: the tree grows as the
+/// rest of the log arrives.
+#[test]
+fn follow_updates_the_tree_as_the_log_grows() {
+    use std::io::Read as _;
+    let mut full = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(numba_log()).unwrap())
+        .read_to_string(&mut full)
+        .unwrap();
+    let cut = full.find("loss record 1,000 of").unwrap();
+    let cut = full[..cut].rfind('\n').unwrap() + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("run.log");
+    std::fs::write(&log, &full[..cut]).unwrap();
+    let mut s = Session::explorer(&["--follow", &log.to_string_lossy()]);
+    s.wait_for("following (0 updates)");
+    s.wait_for("DL 128 B/2");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&full.as_bytes()[cut..]).unwrap();
+    drop(f);
+    s.wait_for("following (1 update)");
+    s.wait_for("DL 304.2 KiB/423");
+    s.wait_for("LLVMPY_CreatePassBuilder");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

@@ -128,8 +128,23 @@ const RUNTIME_FUNCTIONS: &[&str] = &[
     "_ctypes",
 ];
 
-/// Source files of valgrind's preload and glibc that text logs name bare.
-const RUNTIME_FILES: &[&str] = &["vg_replace_malloc.c", "vg_replace_strmem.c"];
+/// Source files of valgrind's preload and CPython that text logs name bare.
+const RUNTIME_FILES: &[&str] = &[
+    "vg_replace_malloc.c",
+    "vg_replace_strmem.c",
+    "ceval.c",
+    "call.c",
+    "abstract.c",
+    "import.c",
+    "importdl.c",
+    "pythonrun.c",
+    "pylifecycle.c",
+    "obmalloc.c",
+    "gcmodule.c",
+    "bltinmodule.c",
+    "callproc.c",
+    "_ctypes.c",
+];
 
 /// Whether a frame, on its own, looks like the program's code rather than a
 /// library or runtime frame. A heuristic: own frames have a source file that
@@ -155,7 +170,9 @@ pub fn is_own(f: &Frame) -> bool {
         }
     }
     let base = file_name(file);
-    if RUNTIME_FILES.contains(&base) || base.ends_with(".S") || base.starts_with("dl-") {
+    // CPython's object implementations and internal headers, by name.
+    let cpython = base.ends_with("object.c") || base.starts_with("pycore_");
+    if RUNTIME_FILES.contains(&base) || cpython || base.ends_with(".S") || base.starts_with("dl-") {
         return false;
     }
     if let Some(func) = f.function.as_deref() {
@@ -203,6 +220,10 @@ mod tests {
             "0x1: LLVMPY_X (in /tmp/v/site-packages/llvmlite/binding/libllvmlite.so)"
         )));
         assert!(!is_own(&parse_frame("0x1: ??? (in /usr/lib/libfoo.so)")));
+        assert!(!is_own(&parse_frame(
+            "0x1: method_vectorcall (classobject.c:89)"
+        )));
+        assert!(!is_own(&parse_frame("0x1: f (pycore_call.h:92)")));
     }
 
     #[test]

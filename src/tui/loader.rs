@@ -137,7 +137,8 @@ fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &
         if !alive {
             return;
         }
-        let msg = if partial && Instant::now() >= next_snapshot {
+        // A snapshot before any process appeared would only flash an empty tree.
+        let msg = if partial && !r.processes.is_empty() && Instant::now() >= next_snapshot {
             let t = Instant::now();
             let snap = Snapshot::prepared(r.clone(), current_view(), p, false);
             // The parse waits while a snapshot is made: keep that under a

@@ -135,6 +135,11 @@ fn event_loop(
                 Event::Load(LoadMsg::Snapshot(_)) if Some(i) != newest => None,
                 Event::Load(LoadMsg::Snapshot(s)) => Some(Action::Loaded(s)),
                 Event::Load(LoadMsg::Progress(p)) => Some(Action::Progress(p)),
+                // Nothing to explore and nothing more coming: say why, as
+                // `summary` would, instead of showing an empty explorer.
+                Event::Load(LoadMsg::Failed(m)) if !app.has_content() && !app.follow => {
+                    bail!("{m}")
+                }
                 Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
             };
             let Some(action) = action else {

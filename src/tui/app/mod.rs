@@ -118,6 +118,13 @@ impl App {
         }
     }
 
+    /// Whether a report with anything in it has arrived.
+    pub fn has_content(&self) -> bool {
+        self.data
+            .as_ref()
+            .is_some_and(|d| !d.index.procs.is_empty())
+    }
+
     /// Which key bindings apply now.
     pub fn mode(&self) -> Mode {
         if self.help.is_some() {

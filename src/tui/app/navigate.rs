@@ -61,21 +61,38 @@ impl App {
         Effect::Redraw
     }
 
-    /// Moves the frame cursor, or scrolls when the detail has no frames.
+    /// Moves the frame cursor; past the first or last frame (or with no
+    /// frames) it scrolls instead, so lines after the stack (aux stacks,
+    /// the suppression) can be read.
     fn move_cursor(&mut self, delta: isize) {
         let Some(d) = self.detail() else {
             return;
         };
+        let h = self.detail_height().max(1);
+        let max_offset = d.lines.len().saturating_sub(h);
+        let scroll = |off: usize| off.saturating_add_signed(delta).min(max_offset);
         if d.frames.is_empty() {
-            let max = d.lines.len().saturating_sub(1);
-            self.detail_offset = self.detail_offset.saturating_add_signed(delta).min(max);
+            self.detail_offset = scroll(self.detail_offset);
             return;
         }
-        self.detail_cursor = self
+        let cursor = self
             .detail_cursor
             .saturating_add_signed(delta)
             .min(d.frames.len() - 1);
+        if cursor == self.detail_cursor {
+            self.detail_offset = scroll(self.detail_offset);
+            return;
+        }
+        self.detail_cursor = cursor;
         self.keep_cursor_visible();
+        if delta.unsigned_abs() >= d.lines.len() {
+            // g / G: to the very top or bottom of the pane.
+            self.detail_offset = if delta > 0 {
+                max_offset.min(d.frames[cursor])
+            } else {
+                0
+            };
+        }
     }
 
     /// Scrolls the detail pane so the frame cursor's line is on screen.

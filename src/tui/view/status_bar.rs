@@ -1,7 +1,7 @@
 //! Two status lines: what is open and how it is viewed, then the visible and
 //! hidden totals per category.
 
-use super::text::{fit, width};
+use super::text::fit;
 use super::tree_pane::progress_text;
 use crate::report::human::{bytes, count};
 use crate::tui::app::App;
@@ -16,7 +16,8 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     }
     let theme = &app.theme;
     let w = area.width as usize;
-    buf.set_style(area, theme.status());
+    // Only the first line is a bar: category colours need the plain background.
+    buf.set_style(Rect::new(area.x, area.y, area.width, 1), theme.status());
 
     // Line 1: the input, its state, and how it is viewed.
     let mut info: Vec<String> = vec![crate::tui::frames::file_name(&app.source).to_string()];
@@ -36,7 +37,11 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             .unwrap_or_default();
         info.push(format!("loading {p}"));
     } else if app.follow {
-        info.push(format!("following ({} updates)", app.load.updates));
+        let n = app.load.updates;
+        info.push(format!(
+            "following ({n} update{})",
+            if n == 1 { "" } else { "s" }
+        ));
     }
     if app.filter.is_active() {
         let mode = match app.filter.mode() {
@@ -77,13 +82,13 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         return;
     }
     // Line 2: visible (and hidden) per category.
-    let mut spans = vec![Span::styled(" ", theme.status())];
+    let mut spans = vec![Span::raw(" ")];
     if let Some(d) = &app.data {
         for (cat, vis, hid) in &d.proj.by_category {
             if vis.is_empty() && hid.is_empty() {
                 continue;
             }
-            let style = theme.status().patch(theme.category(cat));
+            let style = theme.category(cat);
             let text = if cat.is_leak() {
                 format!("{} {}/{}", cat.tag(), bytes(vis.bytes), count(vis.blocks))
             } else {
@@ -96,14 +101,10 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
                 } else {
                     format!(" (+{} hidden)", count(hid.count))
                 };
-                spans.push(Span::styled(h, theme.status()));
+                spans.push(Span::styled(h, theme.dim()));
             }
-            spans.push(Span::styled("  ", theme.status()));
+            spans.push(Span::raw("  "));
         }
-    }
-    let used: usize = spans.iter().map(|s| width(&s.content)).sum();
-    if used < w {
-        spans.push(Span::styled(" ".repeat(w - used), theme.status()));
     }
     buf.set_line(area.x, area.y + 1, &Line::from(fit(spans, w)), area.width);
 }

@@ -13,6 +13,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// Right-hand columns, sized for the pane.
 struct Cols {
@@ -89,12 +90,10 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         } else {
             theme.dim()
         };
-        buf.set_line(
-            rows.x,
-            rows.y,
-            &Line::styled(truncate(&msg, w), style),
-            rows.width,
-        );
+        // Errors name paths and can be long: wrap rather than cut.
+        Paragraph::new(Line::styled(msg, style))
+            .wrap(Wrap { trim: false })
+            .render(rows, buf);
         return;
     };
     if app.tree.rows.is_empty() {
