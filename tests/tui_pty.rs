@@ -273,3 +273,21 @@ fn follow_updates_the_tree_as_the_log_grows() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+/// A log whose names carry an OSC title sequence, colours and a clear-screen:
+/// on a real terminal they show as placeholders and change nothing.
+#[test]
+fn escape_sequences_in_a_log_never_reach_the_terminal() {
+    let log = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escapes.txt");
+    let mut s = Session::explorer(&[&log.to_string_lossy()]);
+    s.wait_for("escapes.txt · valgrind-text");
+    s.send("jlj");
+    s.wait_for("plain_^[[31mleaker^[[0m^@^Hx");
+    {
+        let p = s.screen.lock().unwrap();
+        assert_eq!(p.screen().title(), "", "the log retitled the terminal");
+    }
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
