@@ -398,6 +398,9 @@ fn quit_help_and_focus() {
     assert_eq!(app.mode(), Mode::Help);
     keys(&mut app, "jj");
     assert_eq!(app.help, Some(2));
+    keys(&mut app, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k");
+    let max = leakscope::tui::view::help::max_offset(&app, 24);
+    assert_eq!(app.help, Some(max - 1), "scrolling stops at the end");
     keys(&mut app, "q");
     assert_eq!(
         app.mode(),

@@ -262,15 +262,16 @@ impl App {
     }
 
     fn help_command(&mut self, cmd: Cmd) -> Effect {
+        let max = super::view::help::max_offset(self, self.size.1);
         let Some(off) = self.help.as_mut() else {
             return Effect::None;
         };
         match cmd {
             Cmd::Quit => return Effect::Quit,
             Cmd::Up => *off = off.saturating_sub(1),
-            Cmd::Down => *off += 1,
+            Cmd::Down => *off = (*off + 1).min(max),
             Cmd::PageUp => *off = off.saturating_sub(10),
-            Cmd::PageDown => *off += 10,
+            Cmd::PageDown => *off = (*off + 10).min(max),
             _ => self.help = None,
         }
         Effect::Redraw

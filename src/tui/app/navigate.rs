@@ -258,8 +258,9 @@ impl App {
 
     pub(crate) fn wheel(&mut self, col: u16, row: u16, down: bool) -> Effect {
         let step: isize = if down { 3 } else { -3 };
+        let max = crate::tui::view::help::max_offset(self, self.size.1);
         if let Some(off) = self.help.as_mut() {
-            *off = off.saturating_add_signed(step);
+            *off = off.saturating_add_signed(step).min(max);
             return Effect::Redraw;
         }
         let a = self.areas();

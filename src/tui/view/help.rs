@@ -36,6 +36,16 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
+/// The largest useful scroll offset for the overlay at a terminal height
+/// (`update` clamps to it, so scrolling back up is never a dead key).
+pub fn max_offset(app: &App, height: u16) -> usize {
+    let n = lines(app).len();
+    let inner = (height.saturating_sub(2) as usize)
+        .min(n + 2)
+        .saturating_sub(2);
+    n.saturating_sub(inner)
+}
+
 pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     let Some(offset) = app.help else {
         return;
