@@ -133,7 +133,8 @@ fn filter_live_then_jump_between_matches() {
         Some((matches as usize, matches as usize)),
         "wraps"
     );
-    assert!(screen(&app).contains(&format!("match {} of {}", matches, matches)));
+    let m = leakscope::report::human::count(matches);
+    assert!(screen(&app).contains(&format!("match {m} of {m}")));
     // Every frame line the filter matched is in the selected record's stack.
     let detail = app.detail().unwrap();
     assert!(detail.copy.unwrap().to_lowercase().contains("passbuilder"));

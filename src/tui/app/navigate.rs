@@ -378,6 +378,14 @@ impl App {
         }
         self.focus = Focus::Tree;
         self.match_pos = Some((next + 1, n));
+        self.status = Some(Status {
+            text: format!(
+                "match {} of {}",
+                crate::report::human::count(next as u64 + 1),
+                crate::report::human::count(n as u64)
+            ),
+            error: false,
+        });
         Effect::Redraw
     }
 }

@@ -19,15 +19,9 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     // Only the first line is a bar: category colours need the plain background.
     buf.set_style(Rect::new(area.x, area.y, area.width, 1), theme.status());
 
-    // Line 1: the input, its state, and how it is viewed.
+    // Line 1: the input, then what changes (loading, filter, sort…) before
+    // what does not (format, processes), so a narrow line cuts the latter.
     let mut info: Vec<String> = vec![crate::tui::frames::file_name(&app.source).to_string()];
-    if let Some(d) = &app.data {
-        if let Some(input) = d.report.inputs.first() {
-            info.push(input.format.name().to_string());
-        }
-        let n = d.report.processes.len();
-        info.push(format!("{n} process{}", if n == 1 { "" } else { "es" }));
-    }
     if !app.load.done {
         let p = app
             .load
@@ -56,7 +50,11 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             if n == 1 { "" } else { "es" }
         );
         if let Some((i, n)) = app.match_pos {
-            f.push_str(&format!(" · match {i} of {n}"));
+            f.push_str(&format!(
+                " · match {} of {}",
+                count(i as u64),
+                count(n as u64)
+            ));
         }
         info.push(f);
     }
@@ -68,6 +66,13 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     }
     if app.show_hidden {
         info.push("hidden shown".into());
+    }
+    if let Some(d) = &app.data {
+        if let Some(input) = d.report.inputs.first() {
+            info.push(input.format.name().to_string());
+        }
+        let n = d.report.processes.len();
+        info.push(format!("{n} process{}", if n == 1 { "" } else { "es" }));
     }
     let line = Line::from(fit(
         vec![Span::styled(
