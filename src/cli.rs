@@ -4,8 +4,9 @@
 
 use crate::model::Format;
 use crate::parse::load_paths;
-use crate::report::summary::{fails, FailOn};
-use crate::report::{summarize, text};
+use crate::report::summary::{fails, summarize_with_rules, FailOn};
+use crate::report::text;
+use crate::triage::rules::{RuleOptions, RuleSet};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -34,6 +35,27 @@ pub struct ExploreArgs {
     pub follow: bool,
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules hide benign records.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RuleArgs {
+    /// Valgrind (or LeakSanitizer) suppression file whose rules hide what they match; repeatable
+    #[arg(long = "suppressions", value_name = "FILE")]
+    pub suppressions: Vec<std::path::PathBuf>,
+    /// Do not load the built-in rule sets (LLVM, llvmlite/Numba, CPython, glibc, libstdc++)
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+impl RuleArgs {
+    /// Loads the rules: these files, the user's rules file, the built-ins.
+    pub fn load(&self) -> Result<RuleSet> {
+        let opts = RuleOptions::standard(self.suppressions.clone(), !self.no_builtin_rules);
+        Ok(RuleSet::load(&opts)?)
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -69,6 +91,11 @@ impl InputFormat {
 pub enum Command {
     /// Print a triage summary: per process, each leak kind's totals, the top groups, error counts
     Summary(SummaryArgs),
+    /// Print valgrind suppressions for the records still visible after the rules
+    Supp(SuppArgs),
+    /// Compare runs: BASE NEW lists groups that are new, grown, shrunk or gone;
+    /// three or more runs (smallest workload first) show how each group scales
+    Diff(DiffArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -89,6 +116,61 @@ pub struct SummaryArgs {
     pub fail_on: Vec<FailOn>,
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SuppArgs {
+    /// Logs to write suppressions for; `-` for stdin
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Which records: definite,indirect,possible,reachable (all by default); add `errors` for errors
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub kinds: Vec<FailOn>,
+    /// Only records and errors with a frame (function, file or object) matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Keep only the top N frames, then `...`
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Shorter, wider suppressions: the allocators, the caller and two more frames, then
+    /// `...`; object paths as `*/libname.so*`
+    #[arg(long, alias = "generalize")]
+    pub generalise: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// BASE NEW, or three or more runs in increasing workload order; `-` for stdin (once)
+    #[arg(required = true, num_args = 2.., value_name = "LOG")]
+    pub files: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit 1 when visible growth (the sum of groups' growth in total bytes) exceeds BYTES (e.g. 0, 64K, 1.5MiB)
+    #[arg(long, value_name = "BYTES", value_parser = crate::report::human::parse_bytes)]
+    pub fail_on_growth: Option<u64>,
+    /// Frames that identify a group, from its top frame down; 1 groups as `summary` does
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub depth: u16,
+    /// Match frames without their line numbers (runs of a rebuilt binary)
+    #[arg(long)]
+    pub ignore_lines: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// List unchanged (or, over several runs, flat) groups one by one in text output
+    #[arg(long)]
+    pub all: bool,
+    /// Fit text rows into this many columns by shortening frame names; 0: no limit
+    #[arg(long, value_name = "COLUMNS", default_value_t = 100)]
+    pub width: usize,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +183,8 @@ pub enum OutputFormat {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Summary(args)) => summary(args),
+        Some(Command::Supp(args)) => supp(args),
+        Some(Command::Diff(args)) => diff(args),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "leakscope", &mut std::io::stdout());
@@ -111,8 +195,21 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 fn summary(args: SummaryArgs) -> Result<i32> {
+    let rules = args.rules.load()?;
+    if args.format == OutputFormat::Json {
+        // The text summary lists them itself; JSON readers may not look.
+        for p in rules.problems() {
+            eprintln!("leakscope: rules: {p}");
+        }
+    }
     let report = load_paths(&args.files, args.input.input_format.format())?;
-    let summary = summarize(&report);
+    let hiding = rules.apply(&report);
+    let summary = summarize_with_rules(&report, &rules, &hiding);
+    // The process ends right after: freeing millions of interned frames and
+    // records one by one would only delay the exit (by half a second on a
+    // 1 GB log).
+    std::mem::forget(report);
+    std::mem::forget(hiding);
     let out = match args.format {
         OutputFormat::Text => text::write(&summary),
         OutputFormat::Json => {
@@ -124,6 +221,109 @@ fn summary(args: SummaryArgs) -> Result<i32> {
     };
     write_stdout(&out)?;
     Ok(if fails(&summary, &args.fail_on) { 1 } else { 0 })
+}
+
+fn supp(args: SuppArgs) -> Result<i32> {
+    use crate::triage::rules::generate::{for_visible, GenOptions, Selection};
+    use crate::triage::rules::kinds::LeakKinds;
+    let grep = match &args.grep {
+        Some(g) => Some(regex::Regex::new(g).with_context(|| format!("--grep {g:?}"))?),
+        None => None,
+    };
+    let mut kinds = LeakKinds::NONE;
+    let mut errors = false;
+    for k in &args.kinds {
+        match k {
+            FailOn::Leak(l) => kinds.insert(*l),
+            FailOn::Errors => errors = true,
+        }
+    }
+    if args.kinds.is_empty() {
+        kinds = LeakKinds::ALL;
+    }
+    let rules = args.rules.load()?;
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
+    let report = load_paths(&args.files, args.input.input_format.format())?;
+    let hiding = rules.apply(&report);
+    let sel = Selection {
+        kinds,
+        errors,
+        grep: grep.as_ref(),
+    };
+    let opts = GenOptions {
+        depth: args.depth,
+        generalise: args.generalise,
+    };
+    write_stdout(&for_visible(&report, &hiding, &sel, opts))?;
+    Ok(0)
+}
+
+fn diff(args: DiffArgs) -> Result<i32> {
+    use crate::report::{diff as out, diff_text, trend_text};
+    use crate::triage::rules::RuleHider;
+    use crate::triage::{diff, signature::SignatureOptions, trend};
+    let rules = args.rules.load()?;
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
+    let format = args.input.input_format.format();
+    let reports = args
+        .files
+        .iter()
+        .map(|f| load_paths(std::slice::from_ref(f), format))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<&crate::model::Report> = reports.iter().collect();
+    let hider = RuleHider::new(&rules, &runs);
+    let sig = SignatureOptions {
+        depth: args.depth as usize,
+        ignore_lines: args.ignore_lines,
+    };
+    let text = diff_text::TextOptions {
+        all: args.all,
+        width: args.width,
+        rules_applied: !rules.is_empty(),
+    };
+    let (rendered, growth) = if let [base, new] = runs[..] {
+        let opts = diff::DiffOptions { signature: sig };
+        let d = diff::diff(base, new, &opts, &hider);
+        let o = out::diff_output(base, new, &d, &sig);
+        let s = match args.format {
+            OutputFormat::Text => diff_text::write(&o, &text),
+            OutputFormat::Json => to_json(&o)?,
+        };
+        (s, o.visible_growth)
+    } else {
+        let t = trend::trends(&runs, &sig, &hider);
+        let o = out::trend_output(&runs, &t, &sig);
+        let s = match args.format {
+            OutputFormat::Text => trend_text::write(&o, &text),
+            OutputFormat::Json => to_json(&o)?,
+        };
+        (s, o.visible_growth)
+    };
+    write_stdout(&rendered)?;
+    Ok(match args.fail_on_growth {
+        Some(limit) if growth > limit => {
+            use crate::report::human::{bytes, count};
+            eprintln!(
+                "leakscope: visible growth {} B ({}) exceeds --fail-on-growth {} B ({})",
+                count(growth),
+                bytes(growth),
+                count(limit),
+                bytes(limit)
+            );
+            1
+        }
+        _ => 0,
+    })
+}
+
+fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v).context("serialising the diff")?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -156,5 +356,6 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         format: OutputFormat::Text,
         fail_on: Vec::new(),
         input: args.input,
+        rules: args.rules,
     })
 }

@@ -231,6 +231,17 @@ impl Interner {
         self.stack_spans.len()
     }
 
+    /// The location of a frame: frames at one location (same function,
+    /// file, line, object) differ only by address, so anything that does not
+    /// look at addresses can be computed once per location.
+    pub fn location_of(&self, id: FrameId) -> usize {
+        self.frame_loc[id.0 as usize] as usize
+    }
+
+    pub fn location_count(&self) -> usize {
+        self.location_frames.len()
+    }
+
     /// Takes in everything `other` interned (a chunk parsed on another
     /// thread) and says where each of its frames and stacks now lives.
     pub fn absorb(&mut self, other: &Interner) -> Remap {

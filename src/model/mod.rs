@@ -10,6 +10,7 @@ mod report;
 mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
+pub use frame::base_name;
 pub use frame::{Frame, FrameId, Interner, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use process::{LeakSearch, Process, UsedSuppression};

@@ -48,6 +48,11 @@ pub struct Process {
     pub used_suppressions: Vec<UsedSuppression>,
     /// `Process terminating with default action of signal 11 (SIGSEGV)`.
     pub fatal_signal: Option<String>,
+    /// XML `<protocolversion>`: 4 (valgrind ≤ 3.25), 5 (with --track-fds), 6.
+    /// Decides whether leak searches end with a `<leak_summary>` of their own.
+    pub protocol_version: Option<u32>,
+    /// `--xml-user-comment=…`, as given: it may itself be a piece of XML.
+    pub user_comment: Option<String>,
 }
 
 impl Process {

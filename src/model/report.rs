@@ -61,4 +61,14 @@ impl Report {
             interner: Interner::new(),
         }
     }
+
+    /// Starts a process read from input `input`; returns its index.
+    pub fn add_process(&mut self, pid: u32, input: usize) -> usize {
+        self.processes.push(Process {
+            pid,
+            input,
+            ..Process::default()
+        });
+        self.processes.len() - 1
+    }
 }

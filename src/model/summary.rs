@@ -22,6 +22,9 @@ pub struct LeakSummary {
     pub heuristics: Vec<(String, Figure)>,
     /// Line where the summary starts.
     pub line: u64,
+    /// A grand total, as (bytes, blocks), printed instead of per-kind
+    /// figures: LeakSanitizer's `SUMMARY: … N byte(s) leaked in M allocation(s).`
+    pub total: Option<(u64, u64)>,
 }
 
 impl LeakSummary {

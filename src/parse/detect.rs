@@ -7,7 +7,11 @@ use crate::model::Format;
 pub fn detect_format(head: &[u8]) -> Format {
     let text = String::from_utf8_lossy(&head[..head.len().min(64 * 1024)]);
     let start = text.trim_start_matches('\u{feff}').trim_start();
-    if start.starts_with("<?xml") || start.starts_with("<valgrindoutput") {
+    // With --xml-fd=2 the program's own stderr can come before the XML.
+    if start.starts_with("<?xml")
+        || start.starts_with("<valgrindoutput")
+        || text.contains("\n<valgrindoutput>")
+    {
         return Format::ValgrindXml;
     }
     // Sanitizer banners first: `==9==ERROR: LeakSanitizer:` also looks like a
@@ -45,5 +49,17 @@ mod tests {
             Format::Lsan
         );
         assert_eq!(detect_format(b"just prose"), Format::ValgrindText);
+        assert_eq!(
+            detect_format(b"program output\n<?xml version=\"1.0\"?>\n\n<valgrindoutput>\n"),
+            Format::ValgrindXml
+        );
+        assert_eq!(
+            detect_format(b"==7==ERROR: AddressSanitizer: heap-use-after-free on address 0x1"),
+            Format::Lsan
+        );
+        assert_eq!(
+            detect_format(b"the manual mentions <valgrindoutput> in prose"),
+            Format::ValgrindText
+        );
     }
 }

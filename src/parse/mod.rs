@@ -4,8 +4,10 @@
 
 pub mod cursor;
 pub mod detect;
+mod lsan;
 pub mod source;
 pub mod text;
+mod xml;
 
 use crate::model::{Format, Input, Report, Warning};
 use source::{OpenError, Source};
@@ -32,6 +34,10 @@ pub struct Progress {
     pub lines: u64,
 }
 
+/// Lines between two calls of the progress callback, for the parsers that
+/// read line by line (XML, sanitizer reports).
+const PROGRESS_EVERY: u64 = 1 << 16;
+
 /// Reads one input into `report`, calling `progress` now and then with the
 /// report as parsed so far (the explorer draws from it while loading).
 pub fn read_source(
@@ -57,13 +63,8 @@ pub fn read_source(
     let processes_before = report.processes.len();
     match format {
         Format::ValgrindText => read_text(report, index, &src, head, progress),
-        Format::ValgrindXml | Format::Lsan => {
-            report.inputs.pop();
-            return Err(LoadError::Unsupported {
-                path: src.name,
-                message: format!("{} input is not supported yet", format.name()),
-            });
-        }
+        Format::ValgrindXml => xml::read_xml(report, index, &src, head, progress),
+        Format::Lsan => lsan::read_lsan(report, index, &src, head, progress),
     }
     let input = &report.inputs[index];
     let found = report.processes[processes_before..].iter().any(|p| {

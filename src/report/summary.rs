@@ -2,7 +2,8 @@
 //! JSON contract (`"schema": 1`): add fields freely, never rename or drop one.
 
 use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, Warning};
-use crate::triage::{group_records, leak_totals, GroupBy, Totals};
+use crate::triage::rules::{group_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
+use crate::triage::{leak_totals, GroupBy, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -13,6 +14,56 @@ pub struct Summary {
     pub schema: u32,
     pub inputs: Vec<InputSummary>,
     pub processes: Vec<ProcessSummary>,
+    /// The rules applied: which files, and what was wrong in them.
+    pub rules: RulesInfo,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RulesInfo {
+    /// Whether the built-in rule sets were loaded.
+    pub builtin: bool,
+    pub files: Vec<RuleFileInfo>,
+    pub problems: Vec<RuleProblem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleFileInfo {
+    pub file: String,
+    /// `command-line`, `user` or `builtin`.
+    pub source: &'static str,
+    pub rules: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleProblem {
+    pub file: String,
+    pub line: u64,
+    /// `error` (the rule was skipped) or `warning`.
+    pub severity: &'static str,
+    pub message: String,
+}
+
+/// What one rule hid in one process.
+#[derive(Debug, Serialize)]
+pub struct HiddenSummary {
+    pub rule: String,
+    pub file: String,
+    pub line: u64,
+    pub reason: Option<String>,
+    pub builtin: bool,
+    /// Direct bytes, as valgrind's `suppressed:` figure counts them.
+    pub bytes: u64,
+    /// Direct plus indirect, as valgrind's `used_suppression:` lines count them.
+    pub total_bytes: u64,
+    pub blocks: u64,
+    pub records: u64,
+    /// Error contexts hidden, and their occurrences.
+    pub error_contexts: u64,
+    pub errors: u64,
+    /// Records and error contexts the rule might hide but the log does not
+    /// say enough to decide (left visible).
+    pub undecided_records: u64,
+    pub undecided_errors: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,6 +149,8 @@ pub struct GroupSummary {
     pub total_bytes: u64,
     pub blocks: u64,
     pub records: u64,
+    /// The rule hiding every record of this group; `null` for visible ones.
+    pub hidden_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,9 +170,24 @@ pub struct ProcessSummary {
     pub leak_searches: usize,
     pub fatal_signal: Option<String>,
     pub groups: Vec<GroupSummary>,
+    /// As `leaks`, counting only the records no rule hides.
+    pub visible_leaks: ByKind<Totals>,
+    /// As `errors`, counting only the errors no rule hides.
+    pub visible_errors: Errors,
+    /// Per rule, what it hid, in rule priority order.
+    pub hidden: Vec<HiddenSummary>,
 }
 
+/// The summary with no rules applied.
 pub fn summarize(report: &Report) -> Summary {
+    let rules = RuleSet::new();
+    let hiding = rules.apply(report);
+    summarize_with_rules(report, &rules, &hiding)
+}
+
+/// The summary with `hiding` (computed from `rules`) applied: what rules hid,
+/// per rule, and what stays visible.
+pub fn summarize_with_rules(report: &Report, rules: &RuleSet, hiding: &Hiding) -> Summary {
     Summary {
         schema: SCHEMA,
         inputs: report
@@ -134,31 +202,118 @@ pub fn summarize(report: &Report) -> Summary {
         processes: report
             .processes
             .iter()
-            .map(|p| summarize_process(report, p))
+            .enumerate()
+            .map(|(i, p)| summarize_process(report, i, p, rules, hiding))
+            .collect(),
+        rules: rules_info(rules),
+    }
+}
+
+fn rules_info(rules: &RuleSet) -> RulesInfo {
+    RulesInfo {
+        builtin: rules.files().iter().any(|f| f.1 == Source::Builtin),
+        files: rules
+            .files()
+            .iter()
+            .map(|(file, source, n)| RuleFileInfo {
+                file: file.clone(),
+                source: match source {
+                    Source::CommandLine => "command-line",
+                    Source::UserFile => "user",
+                    Source::Builtin => "builtin",
+                },
+                rules: *n,
+            })
+            .collect(),
+        problems: rules
+            .problems()
+            .iter()
+            .map(|p| RuleProblem {
+                file: p.file.clone(),
+                line: p.line,
+                severity: match p.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                },
+                message: p.message.clone(),
+            })
             .collect(),
     }
 }
 
-fn summarize_process(report: &Report, p: &Process) -> ProcessSummary {
+fn error_counts<'a>(errors: impl IntoIterator<Item = &'a crate::model::MemcheckError>) -> Errors {
+    let mut by_kind = BTreeMap::new();
+    let (mut total, mut contexts) = (0, 0);
+    for e in errors {
+        *by_kind.entry(e.kind.as_str().to_string()).or_insert(0) += e.count;
+        total += e.count;
+        contexts += 1;
+    }
+    Errors {
+        total,
+        contexts,
+        by_kind,
+    }
+}
+
+fn summarize_process(
+    report: &Report,
+    index: usize,
+    p: &Process,
+    rules: &RuleSet,
+    hiding: &Hiding,
+) -> ProcessSummary {
     let records = p.loss_records();
     let totals = leak_totals(records);
-    let groups = group_records(&report.interner, records, GroupBy::TopFrame)
+    let visible_totals = leak_totals(
+        records
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| hiding.record(index, *i).is_none())
+            .map(|(_, r)| r),
+    );
+    let rule_name = |id: RuleId| rules.get(id).map(|r| r.name.clone());
+    let groups = group_by_rule(report, index, hiding, GroupBy::TopFrame)
         .into_iter()
-        .map(|g| GroupSummary {
+        .map(|(rule, g)| GroupSummary {
             kind: g.kind,
             top_frame: g.label,
             bytes: g.totals.bytes,
             total_bytes: g.totals.total_bytes,
             blocks: g.totals.blocks,
             records: g.totals.records,
+            hidden_by: rule.and_then(rule_name),
         })
         .collect();
-    let mut by_kind = BTreeMap::new();
-    let mut total = 0;
-    for e in &p.errors {
-        *by_kind.entry(e.kind.as_str().to_string()).or_insert(0) += e.count;
-        total += e.count;
-    }
+    let hidden = hiding
+        .process_counts(index)
+        .filter_map(|(id, c)| {
+            let r = rules.get(id)?;
+            Some(HiddenSummary {
+                rule: r.name.clone(),
+                file: r.file.clone(),
+                line: r.line,
+                reason: r.reason.clone(),
+                builtin: r.is_builtin(),
+                bytes: c.leaks.bytes,
+                total_bytes: c.leaks.total_bytes,
+                blocks: c.leaks.blocks,
+                records: c.leaks.records,
+                error_contexts: c.error_contexts,
+                errors: c.errors,
+                undecided_records: c.undecided_records,
+                undecided_errors: c.undecided_errors,
+            })
+        })
+        .collect();
+    let errors = error_counts(&p.errors);
+    let visible_errors = error_counts(
+        p.errors
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| hiding.error(index, *i).is_none())
+            .map(|(_, e)| e),
+    );
     ProcessSummary {
         pid: p.pid,
         ppid: p.ppid,
@@ -168,11 +323,7 @@ fn summarize_process(report: &Report, p: &Process) -> ProcessSummary {
         input: p.input,
         leaks: ByKind::from_array(&totals),
         reported_leaks: p.leak_summary().map(reported_leaks),
-        errors: Errors {
-            total,
-            contexts: p.errors.len() as u64,
-            by_kind,
-        },
+        errors,
         reported_errors: p.error_summary.map(|s| ReportedErrors {
             errors: s.errors,
             contexts: s.contexts,
@@ -182,6 +333,9 @@ fn summarize_process(report: &Report, p: &Process) -> ProcessSummary {
         leak_searches: p.leak_searches.len(),
         fatal_signal: p.fatal_signal.clone(),
         groups,
+        visible_leaks: ByKind::from_array(&visible_totals),
+        visible_errors,
+        hidden,
     }
 }
 
@@ -214,12 +368,12 @@ impl std::str::FromStr for FailOn {
     }
 }
 
-/// Whether any process has something `fail_on` names.
+/// Whether any process has something `fail_on` names that no rule hides.
 pub fn fails(summary: &Summary, fail_on: &[FailOn]) -> bool {
     summary.processes.iter().any(|p| {
         fail_on.iter().any(|f| match f {
-            FailOn::Leak(k) => p.leaks.get(*k).records > 0,
-            FailOn::Errors => p.errors.contexts > 0,
+            FailOn::Leak(k) => p.visible_leaks.get(*k).records > 0,
+            FailOn::Errors => p.visible_errors.contexts > 0,
         })
     })
 }

@@ -1,7 +1,7 @@
 //! The plain-text summary: what a person reads in a CI log.
 
 use super::human::{bytes, count};
-use super::summary::Summary;
+use super::summary::{ProcessSummary, Summary};
 use crate::model::LeakKind;
 use crate::sanitize::sanitize;
 use std::fmt::Write;
@@ -9,8 +9,21 @@ use std::fmt::Write;
 /// Groups shown per process; the JSON output has all of them.
 pub const TOP_GROUPS: usize = 10;
 
+/// Hidden-by-rule lines shown per process; the JSON output has all of them.
+pub const TOP_RULES: usize = 15;
+
 pub fn write(summary: &Summary) -> String {
     let mut o = String::new();
+    for p in &summary.rules.problems {
+        let _ = writeln!(
+            o,
+            "rules: {}: {}:{}: {}",
+            p.severity,
+            sanitize(&p.file),
+            p.line,
+            sanitize(&p.message)
+        );
+    }
     for input in &summary.inputs {
         let _ = writeln!(o, "{} ({})", sanitize(&input.path), input.format);
         for w in &input.warnings {
@@ -28,13 +41,16 @@ pub fn write(summary: &Summary) -> String {
         if !cmd.is_empty() {
             let _ = write!(o, "  {cmd}");
         }
-        if let Some(v) = &p.valgrind_version {
-            let _ = write!(
-                o,
-                "  ({}, valgrind {})",
-                p.tool.as_deref().unwrap_or("?"),
-                sanitize(v)
-            );
+        let tool = p.tool.as_deref().map(sanitize);
+        match (tool, &p.valgrind_version) {
+            (tool, Some(v)) => {
+                let tool = tool.unwrap_or_default();
+                let _ = write!(o, "  ({tool}, valgrind {})", sanitize(v));
+            }
+            (Some(tool), None) => {
+                let _ = write!(o, "  ({tool})");
+            }
+            (None, None) => {}
         }
         let _ = writeln!(o);
         let _ = writeln!(
@@ -63,6 +79,10 @@ pub fn write(summary: &Summary) -> String {
                 let _ = writeln!(o, "  note: valgrind's own LEAK SUMMARY differs from the records shown (not every kind was shown?)");
             }
         }
+        let any_hidden = !p.hidden.is_empty();
+        if any_hidden {
+            write_rules(&mut o, p);
+        }
         if p.errors.contexts > 0 {
             let kinds: Vec<String> = p
                 .errors
@@ -77,6 +97,14 @@ pub fn write(summary: &Summary) -> String {
                 count(p.errors.contexts),
                 kinds.join(", ")
             );
+            if p.visible_errors.contexts != p.errors.contexts {
+                let _ = writeln!(
+                    o,
+                    "  errors left by rules: {} in {} contexts",
+                    count(p.visible_errors.total),
+                    count(p.visible_errors.contexts)
+                );
+            }
         } else {
             let _ = writeln!(o, "  errors: none");
         }
@@ -93,9 +121,15 @@ pub fn write(summary: &Summary) -> String {
         if let Some(sig) = &p.fatal_signal {
             let _ = writeln!(o, "  {}", sanitize(sig));
         }
-        if !p.groups.is_empty() {
-            let _ = writeln!(o, "  top groups by bytes (direct + indirect):");
-            for g in p.groups.iter().take(TOP_GROUPS) {
+        let shown: Vec<_> = p.groups.iter().filter(|g| g.hidden_by.is_none()).collect();
+        if !shown.is_empty() {
+            let heading = if any_hidden {
+                "top visible groups by bytes (direct + indirect):"
+            } else {
+                "top groups by bytes (direct + indirect):"
+            };
+            let _ = writeln!(o, "  {heading}");
+            for g in shown.iter().take(TOP_GROUPS) {
                 let _ = writeln!(
                     o,
                     "    {:>10}  {:<15} {:>6} blocks {:>5} rec  {}",
@@ -106,14 +140,128 @@ pub fn write(summary: &Summary) -> String {
                     sanitize(&g.top_frame)
                 );
             }
-            if p.groups.len() > TOP_GROUPS {
+            if shown.len() > TOP_GROUPS {
                 let _ = writeln!(
                     o,
                     "    … {} more groups (--format json lists all)",
-                    p.groups.len() - TOP_GROUPS
+                    shown.len() - TOP_GROUPS
                 );
             }
         }
     }
     o
+}
+
+/// What rules hid in one process: the visible remainder per kind, then each
+/// rule with its totals and its reason.
+fn write_rules(o: &mut String, p: &ProcessSummary) {
+    let _ = writeln!(
+        o,
+        "  {:<17} {:>12} {:>14} {:>10} {:>9}",
+        "left by rules", "size", "bytes", "blocks", "records"
+    );
+    for k in LeakKind::ALL {
+        let t = p.visible_leaks.get(k);
+        let _ = writeln!(
+            o,
+            "  {:<17} {:>12} {:>14} {:>10} {:>9}",
+            k.text(),
+            bytes(t.bytes),
+            count(t.bytes),
+            count(t.blocks),
+            count(t.records)
+        );
+    }
+    let hid: Vec<_> = p
+        .hidden
+        .iter()
+        .filter(|h| h.records > 0 || h.error_contexts > 0)
+        .collect();
+    let (records, total_bytes): (u64, u64) = hid
+        .iter()
+        .fold((0, 0), |(r, b), h| (r + h.records, b + h.total_bytes));
+    if !hid.is_empty() {
+        let hint = if hid.iter().any(|h| h.builtin) {
+            "; --no-builtin-rules shows all"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  hidden by {} rule{}: {} records, {} (direct + indirect){hint}",
+            hid.len(),
+            if hid.len() == 1 { "" } else { "s" },
+            count(records),
+            bytes(total_bytes)
+        );
+    }
+    let mut by_size = hid.clone();
+    by_size.sort_by(|a, b| {
+        b.total_bytes
+            .cmp(&a.total_bytes)
+            .then(b.errors.cmp(&a.errors))
+    });
+    for h in by_size.iter().take(TOP_RULES) {
+        let errs = if h.error_contexts > 0 {
+            format!(" {:>4} err", count(h.error_contexts))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "    {:>10} {:>7} blocks {:>5} rec{errs}  {}  ({}:{})",
+            bytes(h.total_bytes),
+            count(h.blocks),
+            count(h.records),
+            sanitize(&h.rule),
+            sanitize(&h.file),
+            h.line
+        );
+        let reason = h.reason.as_deref().unwrap_or("(no # why: comment)");
+        for line in wrap(&sanitize(reason), 88) {
+            let _ = writeln!(o, "               {line}");
+        }
+    }
+    if by_size.len() > TOP_RULES {
+        let _ = writeln!(
+            o,
+            "    … {} more rules (--format json lists all)",
+            by_size.len() - TOP_RULES
+        );
+    }
+    for h in p
+        .hidden
+        .iter()
+        .filter(|h| h.undecided_records > 0 || h.undecided_errors > 0)
+    {
+        let _ = writeln!(
+            o,
+            "  undecided: {} records and {} error contexts might be hidden by {} ({}:{}), but the log \
+             does not name the objects its obj: lines test; they stay visible (an XML log names them)",
+            count(h.undecided_records),
+            count(h.undecided_errors),
+            sanitize(&h.rule),
+            sanitize(&h.file),
+            h.line
+        );
+    }
+}
+
+/// Greedy word wrap at `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for w in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }

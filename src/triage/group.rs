@@ -72,7 +72,15 @@ const ALLOCATORS: &[&str] = &[
 
 pub fn is_allocator(frame: &Frame) -> bool {
     match frame.base_name() {
-        Some(name) => ALLOCATORS.contains(&name),
+        // AddressSanitizer names its wrappers `__interceptor_malloc` (gcc's
+        // libasan) or `___interceptor_malloc` (newer LLVM).
+        Some(name) => {
+            let name = name
+                .strip_prefix("___interceptor_")
+                .or_else(|| name.strip_prefix("__interceptor_"))
+                .unwrap_or(name);
+            ALLOCATORS.contains(&name)
+        }
         None => false,
     }
 }
@@ -193,19 +201,28 @@ pub fn group_indices(
     indices: impl IntoIterator<Item = usize>,
     by: GroupBy,
 ) -> Vec<LeakGroup> {
-    let mut labels: FxHashMap<StackId, String> = FxHashMap::default();
-    let mut index: FxHashMap<(LeakKind, String), usize> = FxHashMap::default();
+    // By top frame, a label is a function of the top frame's location: build
+    // each label string once per location, not once per record.
+    let mut by_location: FxHashMap<usize, std::rc::Rc<str>> = FxHashMap::default();
+    let mut labels: FxHashMap<StackId, std::rc::Rc<str>> = FxHashMap::default();
+    let mut index: FxHashMap<(LeakKind, std::rc::Rc<str>), usize> = FxHashMap::default();
     let mut groups: Vec<LeakGroup> = Vec::new();
     for i in indices {
         let r = &records[i];
         let label = labels
             .entry(r.stack)
-            .or_insert_with(|| group_label(interner, r.stack, by))
+            .or_insert_with(|| match (by, top_frame(interner, r.stack)) {
+                (GroupBy::TopFrame, Some(top)) => by_location
+                    .entry(interner.location_of(top))
+                    .or_insert_with(|| interner.frame(top).label().into())
+                    .clone(),
+                _ => group_label(interner, r.stack, by).into(),
+            })
             .clone();
         let g = *index.entry((r.kind, label.clone())).or_insert_with(|| {
             groups.push(LeakGroup {
                 kind: r.kind,
-                label,
+                label: label.to_string(),
                 top: top_frame(interner, r.stack),
                 totals: Totals::default(),
                 records: Vec::new(),

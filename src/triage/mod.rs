@@ -1,8 +1,15 @@
 //! Triage: turning a report's records into what a person reads first — groups
 //! with totals, and (with rules) what is noise and what is left.
 
+pub mod compare;
+pub mod diff;
 pub mod group;
+pub mod hide;
+pub mod pairing;
+pub mod rules;
+pub mod signature;
 pub mod totals;
+pub mod trend;
 
 pub use group::{
     group_errors, group_indices, group_label, group_records, is_allocator, top_frame, ErrorGroup,

@@ -36,3 +36,16 @@ pub fn files_under(dir: &str, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// A file's bytes, gunzipped when it is gzip (as far as it decompresses).
+pub fn read_plain(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        let _ = flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out);
+        out
+    } else {
+        raw
+    }
+}

@@ -15,7 +15,7 @@ pub use grammar::{
 
 use crate::model::{
     AuxStack, ErrorKind, FrameId, HeapSummary, Interner, LeakKind, LeakSearch, LeakSummary,
-    LossRecord, MemcheckError, Process, Report, StackId, Warning,
+    LossRecord, MemcheckError, Report, StackId, Warning,
 };
 use grammar::{context_count, error_summary, figure, frame_text, used_suppression};
 use rustc_hash::FxHashMap;
@@ -202,16 +202,9 @@ impl TextParser {
 
     fn state(&mut self, report: &mut Report, pid: u32) -> &mut PidState {
         let input = self.input;
-        self.pids.entry(pid).or_insert_with(|| {
-            report.processes.push(Process {
-                pid,
-                input,
-                ..Process::default()
-            });
-            PidState {
-                process: report.processes.len() - 1,
-                ..PidState::default()
-            }
+        self.pids.entry(pid).or_insert_with(|| PidState {
+            process: report.add_process(pid, input),
+            ..PidState::default()
         })
     }
 
@@ -566,7 +559,7 @@ impl TextParser {
     }
 }
 
-fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
+pub(crate) fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
     let ids: Vec<FrameId> = interner.stack(stack).to_vec();
     for (id, fun) in ids.into_iter().zip(funs) {
         let Some(fun) = fun else { continue };

@@ -1,0 +1,214 @@
+//! One `<error>` while it is being read, and what it becomes: a loss record
+//! for the `Leak_*` kinds, a [`MemcheckError`] for every other kind.
+
+use crate::model::{
+    AuxStack, ErrorKind, Frame, FrameId, Interner, LeakKind, LossRecord, MemcheckError, StackId,
+};
+use crate::parse::text::record_header;
+
+/// A `<suppression>` (inside an error, or repeated at top level by 3.19).
+#[derive(Debug, Default)]
+pub struct PendingSupp {
+    /// One entry per `<sframe>`: the `<fun>` name, or `None` for `<obj>`.
+    pub funs: Vec<Option<String>>,
+    pub raw: String,
+}
+
+impl PendingSupp {
+    /// The text as a .supp file holds it; `None` when `<rawtext>` was empty.
+    pub fn text(&self) -> Option<Box<str>> {
+        let t = self.raw.trim();
+        (!t.is_empty()).then(|| t.into())
+    }
+
+    pub fn fun_refs(&self) -> Vec<Option<&str>> {
+        self.funs.iter().map(|f| f.as_deref()).collect()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct PendingError {
+    pub line: u64,
+    pub unique: Option<String>,
+    pub kind: Option<String>,
+    pub what: Option<String>,
+    pub leaked_bytes: Option<u64>,
+    pub leaked_blocks: Option<u64>,
+    /// The first `<stack>`: where the error happened or the block was allocated.
+    pub stack: Option<StackId>,
+    /// Sentences after the first, each with the stack that followed it;
+    /// `None` while a stack may still follow.
+    pub aux: Vec<(String, Option<StackId>)>,
+    /// The stack and frame being read.
+    pub frames: Vec<FrameId>,
+    pub frame: Frame,
+    pub supp: Option<PendingSupp>,
+}
+
+impl PendingError {
+    pub fn new(line: u64) -> Self {
+        PendingError {
+            line,
+            ..PendingError::default()
+        }
+    }
+
+    /// A `<what>` or `<xwhat><text>`. The protocol allows a second one before
+    /// the stack; it is kept as a sentence without a stack.
+    pub fn add_what(&mut self, text: &str) {
+        if self.what.is_none() {
+            self.what = Some(text.to_string());
+        } else {
+            self.aux
+                .push((text.to_string(), Some(Interner::EMPTY_STACK)));
+        }
+    }
+
+    /// An `<auxwhat>` or `<xauxwhat><text>`: a stack may follow it.
+    pub fn add_aux(&mut self, text: &str) {
+        self.aux.push((text.to_string(), None));
+    }
+
+    /// A `<stack>` ended: the first is the error's own, later ones belong to
+    /// the sentence before them (origins, "Block was alloc'd at", …).
+    pub fn end_stack(&mut self, interner: &mut Interner) {
+        let id = interner.intern_stack(&self.frames);
+        self.frames.clear();
+        if self.stack.is_none() {
+            self.stack = Some(id);
+            return;
+        }
+        match self.aux.last_mut() {
+            Some((_, slot @ None)) => *slot = Some(id),
+            _ => self.aux.push((String::new(), Some(id))),
+        }
+    }
+
+    pub fn end_frame(&mut self, interner: &mut Interner) {
+        let frame = std::mem::take(&mut self.frame);
+        self.frames.push(interner.intern_frame(frame));
+    }
+
+    /// The leak kind, when `<kind>` is one of the four `Leak_*`.
+    pub fn leak_kind(&self) -> Option<LeakKind> {
+        LeakKind::from_xml_kind(self.kind.as_deref()?)
+    }
+
+    /// Builds the loss record. `<leakedbytes>` is direct plus indirect; the
+    /// split is only in the text (`48 (16 direct, 32 indirect) bytes in …`),
+    /// read with the text log's grammar. When the two disagree (a masked
+    /// text), the XML figures win and all bytes count as direct.
+    pub fn into_record(self, kind: LeakKind) -> (LossRecord, Option<PendingSupp>) {
+        let header = self.what.as_deref().and_then(record_header);
+        let total = self
+            .leaked_bytes
+            .or_else(|| header.as_ref().map(|h| h.direct + h.indirect))
+            .unwrap_or(0);
+        let (mut direct, mut indirect) = (total, 0);
+        if let Some(h) = &header {
+            if h.direct.checked_add(h.indirect) == Some(total) {
+                (direct, indirect) = (h.direct, h.indirect);
+            }
+        }
+        let blocks = self
+            .leaked_blocks
+            .or_else(|| header.as_ref().map(|h| h.blocks))
+            .unwrap_or(0);
+        let record = LossRecord {
+            kind,
+            direct_bytes: direct,
+            indirect_bytes: indirect,
+            blocks,
+            number: header.as_ref().and_then(|h| h.number),
+            of: header.as_ref().and_then(|h| h.of),
+            delta_bytes: header.as_ref().and_then(|h| h.delta_bytes),
+            delta_blocks: header.as_ref().and_then(|h| h.delta_blocks),
+            stack: self.stack.unwrap_or(Interner::EMPTY_STACK),
+            suppression: self.supp.as_ref().and_then(PendingSupp::text),
+            line: self.line,
+        };
+        (record, self.supp)
+    }
+
+    pub fn into_error(self) -> (MemcheckError, Option<PendingSupp>) {
+        let kind = match self.kind.as_deref() {
+            Some(k) => ErrorKind::from_xml(k),
+            None => ErrorKind::Other("(no kind)".into()),
+        };
+        let error = MemcheckError {
+            what: self
+                .what
+                .unwrap_or_else(|| kind.as_str().to_string())
+                .into(),
+            kind,
+            stack: self.stack.unwrap_or(Interner::EMPTY_STACK),
+            aux: self
+                .aux
+                .into_iter()
+                .map(|(what, stack)| AuxStack {
+                    what: what.into(),
+                    stack: stack.unwrap_or(Interner::EMPTY_STACK),
+                })
+                .collect(),
+            count: 1,
+            suppression: self.supp.as_ref().and_then(PendingSupp::text),
+            line: self.line,
+        };
+        (error, self.supp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leak(text: &str, bytes: Option<u64>) -> LossRecord {
+        let e = PendingError {
+            what: Some(text.into()),
+            leaked_bytes: bytes,
+            leaked_blocks: Some(1),
+            ..PendingError::default()
+        };
+        e.into_record(LeakKind::DefinitelyLost).0
+    }
+
+    #[test]
+    fn direct_and_indirect_come_from_the_text() {
+        let r = leak(
+            "48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 2 of 3",
+            Some(48),
+        );
+        assert_eq!((r.direct_bytes, r.indirect_bytes), (16, 32));
+        assert_eq!((r.number, r.of), (Some(2), Some(3)));
+    }
+
+    #[test]
+    fn leakedbytes_wins_over_a_text_that_disagrees() {
+        let r = leak(
+            "x (y direct, z indirect) bytes in 1 blocks are definitely lost in loss record ... of ...",
+            Some(396),
+        );
+        assert_eq!((r.direct_bytes, r.indirect_bytes, r.number), (396, 0, None));
+        let r = leak("something else entirely", Some(7));
+        assert_eq!((r.direct_bytes, r.blocks), (7, 1));
+    }
+
+    #[test]
+    fn later_stacks_follow_their_sentence() {
+        let mut i = Interner::new();
+        let mut e = PendingError::new(1);
+        e.frame.function = Some("f".into());
+        e.end_frame(&mut i);
+        e.end_stack(&mut i);
+        e.add_aux("Address 0x1 is on thread 1's stack");
+        e.add_aux("Block was alloc'd at");
+        e.frame.function = Some("malloc".into());
+        e.end_frame(&mut i);
+        e.end_stack(&mut i);
+        let (err, _) = e.into_error();
+        assert_eq!(err.aux.len(), 2);
+        assert_eq!(err.aux[0].stack, Interner::EMPTY_STACK);
+        assert_eq!(i.stack(err.aux[1].stack).len(), 1);
+        assert_eq!(err.kind, ErrorKind::Other("(no kind)".into()));
+    }
+}

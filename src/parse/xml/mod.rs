@@ -1,0 +1,121 @@
+//! Valgrind's XML output (`--xml=yes`), protocols 4, 5 and 6.
+//!
+//! Streamed with quick-xml: memory grows with the distinct frames and stacks,
+//! not with the log, and records reach the report as each `</error>` is read
+//! (the explorer draws from the report while it loads). XML that is cut off or
+//! malformed keeps everything read before the problem, plus a warning with
+//! its line.
+
+mod counted;
+mod error;
+mod parser;
+mod search;
+mod summary;
+mod tag;
+
+#[cfg(test)]
+mod tests;
+
+use super::source::{Peek, Source};
+use super::{progress_of, Progress, PROGRESS_EVERY};
+use crate::model::{Report, Warning};
+use counted::Counted;
+use parser::XmlParser;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use std::borrow::Cow;
+
+/// Errors of the XML reader tolerated before giving up on an input.
+const MAX_XML_ERRORS: u32 = 100;
+
+pub(super) fn read_xml(
+    report: &mut Report,
+    index: usize,
+    src: &Source,
+    reader: Peek,
+    progress: &mut dyn FnMut(&Report, Progress),
+) {
+    let mut xml = Reader::from_reader(Counted::new(reader));
+    let mut parser = XmlParser::new(index);
+    let mut buf = Vec::with_capacity(1 << 12);
+    let mut next_progress = PROGRESS_EVERY;
+    let mut errors = 0;
+    loop {
+        buf.clear();
+        let before = xml.buffer_position();
+        let event = xml.read_event_into(&mut buf);
+        let line = xml.get_ref().line();
+        match event {
+            Ok(Event::Start(e)) => parser.start(report, e.name().as_ref(), &e, line),
+            Ok(Event::Empty(e)) => parser.empty(report, e.name().as_ref(), &e, line),
+            Ok(Event::End(e)) => parser.end(report, e.name().as_ref(), line),
+            Ok(Event::Text(t)) if parser.in_comment() => {
+                parser.text(&String::from_utf8_lossy(&t));
+            }
+            Ok(Event::Text(t)) => parser.text(&unescape(&t)),
+            Ok(Event::CData(c)) => parser.text(&String::from_utf8_lossy(&c)),
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let stop = match &e {
+                    quick_xml::Error::Io(_) => {
+                        parser.warn(
+                            line,
+                            format!(
+                                "reading stopped at this line: {e} (truncated or corrupt input?)"
+                            ),
+                        );
+                        true
+                    }
+                    quick_xml::Error::IllFormed(
+                        quick_xml::errors::IllFormedError::MismatchedEndTag { .. },
+                    ) => {
+                        // quick-xml closed the innermost element; so do we.
+                        parser.close_top_element(report, line);
+                        parser.warn(line, format!("malformed XML: {e}"));
+                        false
+                    }
+                    _ => {
+                        parser.warn(line, format!("malformed XML: {e}"));
+                        false
+                    }
+                };
+                errors += 1;
+                if stop || errors >= MAX_XML_ERRORS || xml.buffer_position() == before {
+                    if !stop {
+                        parser.warn(
+                            line,
+                            "too broken to read on; reading stopped here, everything before is kept"
+                                .to_string(),
+                        );
+                    }
+                    break;
+                }
+            }
+        }
+        if line >= next_progress {
+            next_progress = line + PROGRESS_EVERY;
+            progress(report, progress_of(src, line));
+        }
+    }
+    let counted = xml.get_ref();
+    let (bytes, lines, last_line) = (counted.bytes_read(), counted.lines_seen(), counted.line());
+    parser.finish(report, last_line);
+    let warnings: Vec<Warning> = std::mem::take(&mut parser.warnings);
+    let input = &mut report.inputs[index];
+    input.warnings.extend(warnings);
+    input.bytes = bytes;
+    input.lines = lines;
+    progress(report, progress_of(src, lines));
+}
+
+/// Text with entities resolved; valgrind writes bytes as they are, so invalid
+/// UTF-8 and stray `&` are kept as read rather than failing the element.
+fn unescape(raw: &[u8]) -> Cow<'_, str> {
+    let s = String::from_utf8_lossy(raw);
+    match quick_xml::escape::unescape(&s) {
+        Ok(Cow::Borrowed(_)) => s,
+        Ok(Cow::Owned(o)) => Cow::Owned(o),
+        Err(_) => s,
+    }
+}

@@ -1,0 +1,510 @@
+//! Which rule hides which record, computed once per report.
+//!
+//! Testing hundreds of rules on thousands of stacks is the expensive part, so
+//! it is done once: each record and error keeps the list of rules that match
+//! it, in priority order. What a user toggles (a rule, all built-ins) only
+//! changes which of those rules are enabled; the hiding rule is then the first
+//! enabled one, and the totals are recounted from the lists.
+
+use super::lsan_supp::{self, LsanSuppression};
+use super::matcher::{stack_verdict, FrameMatcher, Tri};
+use super::supp_file::Suppression;
+use super::{Matcher, Rule, RuleId, RuleSet};
+use crate::model::{Format, FrameId, LossRecord, MemcheckError, Process, Report};
+use crate::triage::Totals;
+use std::collections::BTreeMap;
+
+/// What the rules say about one record or error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Hidden by this rule (the first enabled rule that matches).
+    Hidden(RuleId),
+    /// Visible; this enabled rule might hide it, but the log does not say
+    /// enough to decide (an `obj:` line on a frame shown without its object).
+    Undecided(RuleId),
+    Visible,
+}
+
+/// What one rule hides (or could not decide) in one process, or in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleCounts {
+    /// Loss records of the last leak search that this rule hides.
+    pub leaks: Totals,
+    /// The same, per leak kind (indexed by `LeakKind::index()`).
+    pub by_kind: [Totals; 4],
+    /// Error contexts hidden, and their occurrences.
+    pub error_contexts: u64,
+    pub errors: u64,
+    /// Records and error contexts left visible because the rule could not be
+    /// decided on them.
+    pub undecided_records: u64,
+    pub undecided_errors: u64,
+}
+
+impl RuleCounts {
+    fn add_record(&mut self, r: &LossRecord) {
+        self.leaks.add(r);
+        self.by_kind[r.kind.index()].add(r);
+    }
+
+    fn add_error(&mut self, e: &MemcheckError) {
+        self.error_contexts += 1;
+        self.errors += e.count;
+    }
+
+    pub fn merge(&mut self, o: &RuleCounts) {
+        self.leaks.merge(&o.leaks);
+        for (a, b) in self.by_kind.iter_mut().zip(&o.by_kind) {
+            a.merge(b);
+        }
+        self.error_contexts += o.error_contexts;
+        self.errors += o.errors;
+        self.undecided_records += o.undecided_records;
+        self.undecided_errors += o.undecided_errors;
+    }
+
+    /// Whether the rule hid or left undecided anything.
+    pub fn is_empty(&self) -> bool {
+        self.leaks.records == 0
+            && self.error_contexts == 0
+            && self.undecided_records == 0
+            && self.undecided_errors == 0
+    }
+}
+
+/// The rules matching one record or error, in priority order.
+#[derive(Debug, Clone, Default)]
+struct Matches {
+    yes: Box<[RuleId]>,
+    maybe: Box<[RuleId]>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ProcessHiding {
+    /// Per leak search, per record.
+    records: Vec<Vec<Matches>>,
+    errors: Vec<Matches>,
+    hidden_records: Vec<Vec<Verdict>>,
+    hidden_errors: Vec<Verdict>,
+    counts: BTreeMap<RuleId, RuleCounts>,
+}
+
+/// The rules' verdicts on a report: see the module documentation.
+#[derive(Debug, Clone, Default)]
+pub struct Hiding {
+    enabled: Vec<bool>,
+    procs: Vec<ProcessHiding>,
+    totals: Vec<RuleCounts>,
+}
+
+impl Hiding {
+    /// Tests every rule of `rules` on `report`; every rule starts enabled.
+    pub fn compute(rules: &RuleSet, report: &Report) -> Self {
+        let mut h = Hiding {
+            enabled: vec![true; rules.len()],
+            ..Hiding::default()
+        };
+        h.update(rules, report);
+        h
+    }
+
+    /// Tests the rules on what `report` gained since the last call (new
+    /// processes, errors, leak searches and records), for a report that is
+    /// still loading. `rules` must be the set this was computed with.
+    pub fn update(&mut self, rules: &RuleSet, report: &Report) {
+        self.enabled.resize(rules.len(), true);
+        let plan = Plan::new(rules);
+        // Gather what is new, then match it on every core: this is the
+        // expensive part of a run (every rule over every stack).
+        let mut jobs: Vec<Job> = Vec::new();
+        for (pi, p) in report.processes.iter().enumerate() {
+            if self.procs.len() <= pi {
+                self.procs.push(ProcessHiding::default());
+            }
+            let lsan = report.inputs.get(p.input).map(|i| i.format) == Some(Format::Lsan);
+            let limit = num_callers(report, p);
+            let ph = &mut self.procs[pi];
+            ph.records.resize_with(p.leak_searches.len(), Vec::new);
+            for (si, s) in p.leak_searches.iter().enumerate() {
+                let done = ph.records[si].len().min(s.records.len());
+                for r in &s.records[done..] {
+                    jobs.push(Job {
+                        process: pi,
+                        search: Some(si),
+                        lsan,
+                        limit,
+                        item: Item::Record(r),
+                    });
+                }
+            }
+            let done = ph.errors.len().min(p.errors.len());
+            for e in &p.errors[done..] {
+                jobs.push(Job {
+                    process: pi,
+                    search: None,
+                    lsan,
+                    limit,
+                    item: Item::Error(e),
+                });
+            }
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let per = jobs.len().div_ceil(threads).max(1024);
+        let results: Vec<Matches> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(per)
+                .map(|part| {
+                    let plan = &plan;
+                    scope.spawn(move || {
+                        let mut fm = FrameMatcher::new(&report.interner);
+                        part.iter()
+                            .map(|j| plan.job_matches(&mut fm, report, j))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for (job, m) in jobs.iter().zip(results) {
+            let ph = &mut self.procs[job.process];
+            match job.search {
+                Some(si) => ph.records[si].push(m),
+                None => ph.errors.push(m),
+            }
+        }
+        self.refresh(report);
+    }
+
+    /// Recomputes verdicts and totals from the match lists and the enabled
+    /// flags.
+    fn refresh(&mut self, report: &Report) {
+        self.totals = vec![RuleCounts::default(); self.enabled.len()];
+        let enabled = &self.enabled;
+        let verdict = |m: &Matches| -> Verdict {
+            if let Some(&r) = m.yes.iter().find(|r| enabled[r.index()]) {
+                Verdict::Hidden(r)
+            } else if let Some(&r) = m.maybe.iter().find(|r| enabled[r.index()]) {
+                Verdict::Undecided(r)
+            } else {
+                Verdict::Visible
+            }
+        };
+        for (ph, p) in self.procs.iter_mut().zip(&report.processes) {
+            ph.hidden_records = ph
+                .records
+                .iter()
+                .map(|s| s.iter().map(verdict).collect())
+                .collect();
+            ph.hidden_errors = ph.errors.iter().map(verdict).collect();
+            ph.counts.clear();
+            let last = p.leak_searches.len().checked_sub(1);
+            if let Some(last) = last {
+                let records = &p.leak_searches[last].records;
+                for (r, v) in records.iter().zip(&ph.hidden_records[last]) {
+                    match *v {
+                        Verdict::Hidden(id) => ph.counts.entry(id).or_default().add_record(r),
+                        Verdict::Undecided(id) => {
+                            ph.counts.entry(id).or_default().undecided_records += 1
+                        }
+                        Verdict::Visible => {}
+                    }
+                }
+            }
+            for (e, v) in p.errors.iter().zip(&ph.hidden_errors) {
+                match *v {
+                    Verdict::Hidden(id) => ph.counts.entry(id).or_default().add_error(e),
+                    Verdict::Undecided(id) => {
+                        ph.counts.entry(id).or_default().undecided_errors += 1
+                    }
+                    Verdict::Visible => {}
+                }
+            }
+            for (id, c) in &ph.counts {
+                self.totals[id.index()].merge(c);
+            }
+        }
+    }
+
+    /// The rule hiding record `index` of the process's last leak search.
+    pub fn record(&self, process: usize, index: usize) -> Option<RuleId> {
+        let p = self.procs.get(process)?;
+        let last = p.hidden_records.len().checked_sub(1)?;
+        self.search_record(process, last, index)
+    }
+
+    /// The rule hiding record `index` of leak search `search`.
+    pub fn search_record(&self, process: usize, search: usize, index: usize) -> Option<RuleId> {
+        match self.search_record_verdict(process, search, index) {
+            Verdict::Hidden(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn search_record_verdict(&self, process: usize, search: usize, index: usize) -> Verdict {
+        self.procs
+            .get(process)
+            .and_then(|p| p.hidden_records.get(search))
+            .and_then(|s| s.get(index))
+            .copied()
+            .unwrap_or(Verdict::Visible)
+    }
+
+    /// The verdict on record `index` of the process's last leak search.
+    pub fn record_verdict(&self, process: usize, index: usize) -> Verdict {
+        match self.procs.get(process) {
+            Some(p) if !p.hidden_records.is_empty() => {
+                self.search_record_verdict(process, p.hidden_records.len() - 1, index)
+            }
+            _ => Verdict::Visible,
+        }
+    }
+
+    /// The rule hiding error `index` of the process.
+    pub fn error(&self, process: usize, index: usize) -> Option<RuleId> {
+        match self.error_verdict(process, index) {
+            Verdict::Hidden(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn error_verdict(&self, process: usize, index: usize) -> Verdict {
+        self.procs
+            .get(process)
+            .and_then(|p| p.hidden_errors.get(index))
+            .copied()
+            .unwrap_or(Verdict::Visible)
+    }
+
+    /// Every rule that matches record `index` of the last leak search,
+    /// enabled or not, in priority order: what would hide it if the rule
+    /// before were turned off.
+    pub fn record_rules(&self, process: usize, index: usize) -> &[RuleId] {
+        self.procs
+            .get(process)
+            .and_then(|p| p.records.last())
+            .and_then(|s| s.get(index))
+            .map_or(&[], |m| &m.yes)
+    }
+
+    /// Every rule that matches error `index`, enabled or not.
+    pub fn error_rules(&self, process: usize, index: usize) -> &[RuleId] {
+        self.procs
+            .get(process)
+            .and_then(|p| p.errors.get(index))
+            .map_or(&[], |m| &m.yes)
+    }
+
+    pub fn is_enabled(&self, rule: RuleId) -> bool {
+        self.enabled.get(rule.index()).copied().unwrap_or(false)
+    }
+
+    /// Turns one rule on or off and recounts.
+    pub fn set_enabled(&mut self, report: &Report, rule: RuleId, on: bool) {
+        if let Some(e) = self.enabled.get_mut(rule.index()) {
+            *e = on;
+            self.refresh(report);
+        }
+    }
+
+    /// Turns every rule that `which` selects on or off (e.g. all built-ins),
+    /// then recounts once.
+    pub fn set_enabled_where(
+        &mut self,
+        report: &Report,
+        rules: &RuleSet,
+        which: impl Fn(&Rule) -> bool,
+        on: bool,
+    ) {
+        for (e, r) in self.enabled.iter_mut().zip(rules.rules()) {
+            if which(r) {
+                *e = on;
+            }
+        }
+        self.refresh(report);
+    }
+
+    /// What `rule` hides over the whole report.
+    pub fn counts(&self, rule: RuleId) -> RuleCounts {
+        self.totals.get(rule.index()).copied().unwrap_or_default()
+    }
+
+    /// What each rule hides in one process, in priority order; only rules
+    /// that hid or left undecided something.
+    pub fn process_counts(&self, process: usize) -> impl Iterator<Item = (RuleId, &RuleCounts)> {
+        self.procs
+            .get(process)
+            .into_iter()
+            .flat_map(|p| p.counts.iter().map(|(&id, c)| (id, c)))
+    }
+
+    /// Everything rules hide in one process.
+    pub fn process_hidden(&self, process: usize) -> RuleCounts {
+        let mut t = RuleCounts::default();
+        for (_, c) in self.process_counts(process) {
+            t.merge(c);
+        }
+        t
+    }
+
+    /// Indices of the records of the process's last leak search that no
+    /// rule hides.
+    pub fn visible_records(
+        &self,
+        process: usize,
+        count: usize,
+    ) -> impl Iterator<Item = usize> + '_ {
+        (0..count).filter(move |&i| self.record(process, i).is_none())
+    }
+}
+
+/// Rules sorted by what they apply to, with their frame-pattern ids.
+struct Plan<'a> {
+    /// Each rule with the id of its first frame pattern: pattern ids are
+    /// dense, one verdict table each in the `FrameMatcher`.
+    valgrind: Vec<(RuleId, &'a Suppression, u32)>,
+    lsan: Vec<(RuleId, &'a LsanSuppression)>,
+}
+
+/// One record or error to test, in the order its verdict is stored.
+struct Job<'r> {
+    process: usize,
+    /// The leak search of a record; `None` for an error.
+    search: Option<usize>,
+    lsan: bool,
+    limit: usize,
+    item: Item<'r>,
+}
+
+enum Item<'r> {
+    Record(&'r LossRecord),
+    Error(&'r MemcheckError),
+}
+
+impl<'a> Plan<'a> {
+    fn job_matches(&self, fm: &mut FrameMatcher, report: &Report, job: &Job) -> Matches {
+        match job.item {
+            Item::Record(r) => {
+                let stack = report.interner.stack(r.stack);
+                if job.lsan {
+                    self.lsan_matches(report, stack)
+                } else {
+                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(r.kind))
+                }
+            }
+            Item::Error(e) => {
+                if job.lsan {
+                    return Matches::default();
+                }
+                let stack = report.interner.stack(e.stack);
+                self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_error(e))
+            }
+        }
+    }
+
+    fn new(rules: &'a RuleSet) -> Self {
+        let mut plan = Plan {
+            valgrind: Vec::new(),
+            lsan: Vec::new(),
+        };
+        for (id, r) in rules.ids().zip(rules.rules()) {
+            match &r.matcher {
+                Matcher::Valgrind(s) => {
+                    let first = plan
+                        .valgrind
+                        .last()
+                        .map_or(0, |&(_, p, f): &(_, &Suppression, u32)| {
+                            f + p.frames.len() as u32
+                        });
+                    plan.valgrind.push((id, s, first));
+                }
+                Matcher::Lsan(l) => plan.lsan.push((id, l)),
+            }
+        }
+        plan
+    }
+
+    /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
+    /// `stack`, with patterns cut at the process's --num-callers as valgrind
+    /// cuts them when it reads the file.
+    fn valgrind_matches(
+        &self,
+        fm: &mut FrameMatcher,
+        stack: &[FrameId],
+        limit: usize,
+        kind_fits: impl Fn(&Suppression) -> bool,
+    ) -> Matches {
+        let (mut yes, mut maybe) = (Vec::new(), Vec::new());
+        for &(id, s, base) in &self.valgrind {
+            if !kind_fits(s) {
+                continue;
+            }
+            let pats = &s.frames[..s.frames.len().min(limit.max(1))];
+            let v = stack_verdict(pats, stack, &mut |p, f| {
+                fm.matches(base + p as u32, &pats[p], f)
+            });
+            match v {
+                Tri::Yes => yes.push(id),
+                Tri::Unknown => maybe.push(id),
+                Tri::No => {}
+            }
+        }
+        Matches {
+            yes: yes.into(),
+            maybe: maybe.into(),
+        }
+    }
+
+    /// LSan rules matching a leak's stack, in the order LSan would find them:
+    /// frame by frame from the top, each frame's module, function and file.
+    fn lsan_matches(&self, report: &Report, stack: &[FrameId]) -> Matches {
+        let mut yes: Vec<RuleId> = Vec::new();
+        if self.lsan.is_empty() {
+            return Matches::default();
+        }
+        for &f in stack {
+            for name in lsan_supp::frame_names(report.interner.frame(f)) {
+                for &(id, l) in &self.lsan {
+                    if !yes.contains(&id) && l.matches_name(&name) {
+                        yes.push(id);
+                    }
+                }
+            }
+        }
+        Matches {
+            yes: yes.into(),
+            maybe: Box::default(),
+        }
+    }
+}
+
+/// How many frame lines of a suppression valgrind uses: --num-callers where
+/// the log lists the options, else (a lower bound) the deepest stack shown,
+/// at least valgrind's default of 12.
+fn num_callers(report: &Report, p: &Process) -> usize {
+    let from_options = p.options.iter().rev().find_map(|o| {
+        o.strip_prefix("--num-callers=")
+            .and_then(|n| n.trim().parse::<usize>().ok())
+    });
+    if let Some(n) = from_options {
+        return n;
+    }
+    let deepest_records = p
+        .leak_searches
+        .iter()
+        .flat_map(|s| &s.records)
+        .map(|r| report.interner.stack(r.stack).len());
+    let deepest_errors = p
+        .errors
+        .iter()
+        .map(|e| report.interner.stack(e.stack).len());
+    deepest_records
+        .chain(deepest_errors)
+        .max()
+        .unwrap_or(0)
+        .max(12)
+}
