@@ -6,11 +6,13 @@
 //! `benches/genlog.rs` writes it), 246,000 records with tens of thousands of
 //! distinct stacks — built in memory. `LEAKSCOPE_BENCH_LOG=big.log` measures
 //! a log file instead (e.g. one made by `benches/parse_vs_wc.sh`'s genlog).
+//! The built-in rule sets are loaded, as the binary does by default.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakscope::model::{Frame, FrameId, LossRecord, Report};
 use leakscope::parse::Progress;
+use leakscope::triage::rules::{RuleOptions, RuleSet};
 use leakscope::tui::loader::Snapshot;
 use leakscope::tui::{keymap, view, Action, App, Theme};
 use ratatui::backend::TestBackend;
@@ -93,7 +95,15 @@ struct Bench {
 
 impl Bench {
     fn new(report: Report) -> Bench {
-        let mut app = App::new("big.log", Theme { color: true }, (120, 40), false);
+        // As the binary starts: with the built-in rule sets.
+        let rules = RuleSet::load(&RuleOptions {
+            files: Vec::new(),
+            user_file: None,
+            builtin: true,
+        })
+        .expect("built-in rules");
+        let mut app = App::new("big.log", Theme { color: true }, (120, 40), false)
+            .with_rules(std::sync::Arc::new(rules));
         app.update(Action::loaded(report));
         Bench {
             app,
@@ -185,7 +195,7 @@ fn latency(c: &mut Criterion) {
     g.bench_function("prepare (loader thread)", |bch| {
         bch.iter_batched(
             || report.clone(),
-            |r| Snapshot::prepared(r, view, Progress::default(), true),
+            |r| Snapshot::prepared(r, view, None, Progress::default(), true),
             criterion::BatchSize::LargeInput,
         )
     });
@@ -195,6 +205,7 @@ fn latency(c: &mut Criterion) {
                 Box::new(Snapshot::prepared(
                     report.clone(),
                     view,
+                    None,
                     Progress::default(),
                     true,
                 ))

@@ -6,6 +6,7 @@
 //!     cargo run --example screenshots
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use leakscope::triage::rules::{RuleOptions, RuleSet};
 use leakscope::tui::{keymap, view, Action, App, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -48,6 +49,13 @@ const SHOTS: &[(&str, u16, u16, &str, &str)] = &[
         "A group hidden with x, shown dimmed with .",
     ),
     (
+        "rules",
+        120,
+        40,
+        ".jjjjjlj",
+        "A record a built-in rule hides, shown dimmed, with the rule and why",
+    ),
+    (
         "wide",
         200,
         50,
@@ -67,10 +75,17 @@ fn main() -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let report =
         leakscope::parse::load_paths(&[root.join(LOG).to_string_lossy().into_owned()], None)?;
+    // As the binary starts: the built-in rule sets hide the runtime's noise.
+    let rules = std::sync::Arc::new(RuleSet::load(&RuleOptions {
+        files: Vec::new(),
+        user_file: None,
+        builtin: true,
+    })?);
     let out = root.join("screenshots");
     std::fs::create_dir_all(&out)?;
     for (name, w, h, keys, caption) in SHOTS {
-        let mut app = App::new("numba-seed.txt.gz", Theme { color: true }, (*w, *h), false);
+        let mut app = App::new("numba-seed.txt.gz", Theme { color: true }, (*w, *h), false)
+            .with_rules(rules.clone());
         app.update(Action::loaded(report.clone()));
         for c in keys.chars() {
             let code = match c {

@@ -337,10 +337,16 @@ fn write_stdout(s: &str) -> Result<()> {
 
 #[cfg(feature = "tui")]
 fn explore(args: ExploreArgs) -> Result<i32> {
+    let rules = args.rules.load()?;
+    // Shown once the explorer has given the terminal back.
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
     crate::tui::run(crate::tui::Options {
         file: args.file,
         format: args.input.input_format.format(),
         follow: args.follow,
+        rules,
     })
 }
 

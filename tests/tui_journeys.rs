@@ -479,3 +479,45 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn loaded_rules_attribute_what_they_hide() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    let d = app.data.as_ref().unwrap();
+    let sr = d
+        .proj
+        .by_category
+        .iter()
+        .find(|(c, _, _)| *c == Category::Leak(LeakKind::StillReachable))
+        .map(|(_, v, h)| (v.bytes, h.bytes))
+        .unwrap();
+    assert!(
+        sr.1 > 10 * sr.0,
+        "most still-reachable bytes hidden: {sr:?}"
+    );
+    // The pass-builder leak is real: no rule hides it.
+    assert!(screen(&app).contains("LLVMPY_CreatePassBuilder"));
+    // Show hidden records; find one and read why it is hidden.
+    keys(&mut app, ".*");
+    let mut found = None;
+    for i in 0..app.tree.rows.len() {
+        app.tree.selected = i;
+        if let Some(d) = app.detail() {
+            let text = format!("{:?}", d.lines);
+            if text.contains("hidden by rule “") && text.contains("builtin:") {
+                found = Some(text);
+                break;
+            }
+        }
+    }
+    let text = found.expect("a record hidden by a built-in rule");
+    assert!(text.contains("why: "), "{text}");
+    // u only undoes rules made here.
+    keys(&mut app, "u");
+    assert!(app
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("loaded rules stay"));
+}

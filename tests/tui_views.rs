@@ -164,3 +164,14 @@ fn definitely_lost_stands_out_and_still_reachable_is_quiet() {
     assert_eq!(fg_of("definitely lost"), Color::LightRed);
     assert_eq!(fg_of("still reachable"), Color::DarkGray);
 }
+
+/// With the built-in rule sets: the one-time state of CPython, LLVM and the
+/// loader is hidden (the status line counts it), the per-compile pass-builder
+/// leak is not; `.` shows what was hidden, dimmed.
+#[test]
+fn builtin_rules_hide_the_noise_120x40() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    insta::assert_snapshot!("builtin_rules", draw(&app).backend());
+    keys(&mut app, "G.");
+    insta::assert_snapshot!("builtin_rules_hidden_shown", draw(&app).backend());
+}

@@ -2,7 +2,7 @@
 //! demand from the state (the view draws it; `update` uses it to move the frame
 //! cursor, open a frame in the editor and copy a stack).
 
-use super::hide::Hiding;
+use super::hide::{describe_loaded, Hiding, RuleRef};
 use super::index::{Category, Index};
 use super::places::FrameInfo;
 use super::projection::{Cause, Projection, Visibility};
@@ -11,6 +11,7 @@ use crate::model::{FrameId, Interner, Report};
 use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
 use crate::triage::is_allocator;
+use crate::triage::rules::{self, RuleSet, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
@@ -67,6 +68,31 @@ impl Detail {
         }
     }
 
+    /// Splits long prose lines (not frames or suppression text) at spaces.
+    fn wrap(&mut self, width: usize) {
+        let lines = std::mem::take(&mut self.lines);
+        self.frames.clear();
+        for l in lines {
+            let (text, make): (&str, fn(String) -> Line) = match &l {
+                Line::Text(t) => (t, Line::Text),
+                Line::Dim(t) => (t, Line::Dim),
+                Line::Hidden(t) => (t, Line::Hidden),
+                Line::Title(t) => (t, Line::Title),
+                _ => {
+                    self.push(l);
+                    continue;
+                }
+            };
+            if text.chars().count() <= width {
+                self.push(l);
+                continue;
+            }
+            for (i, part) in wrap_words(text, width).into_iter().enumerate() {
+                self.push(make(if i == 0 { part } else { format!("  {part}") }));
+            }
+        }
+    }
+
     /// The frame under the cursor.
     pub fn frame_at(&self, cursor: usize) -> Option<FrameId> {
         let li = *self.frames.get(cursor)?;
@@ -104,9 +130,21 @@ pub struct Ctx<'a> {
     pub proj: &'a Projection,
     pub vis: Visibility<'a>,
     pub hiding: &'a Hiding,
+    pub rule_set: &'a RuleSet,
+    pub engine: Option<&'a rules::Hiding>,
 }
 
-pub fn build(cx: &Ctx, node: NodeRef) -> Detail {
+/// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),
+/// so that scrolling and drawing agree on what a line is.
+pub fn build(cx: &Ctx, node: NodeRef, width: usize) -> Detail {
+    let mut d = build_lines(cx, node);
+    if width > 8 {
+        d.wrap(width);
+    }
+    d
+}
+
+fn build_lines(cx: &Ctx, node: NodeRef) -> Detail {
     let mut d = Detail::default();
     match node {
         NodeRef::Proc { p } => process(cx, &mut d, p as usize),
@@ -326,6 +364,33 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     ));
 }
 
+/// Greedy word wrap by characters; a word longer than the width is cut.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let need = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
+        if need > width - 2 && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        while cur.chars().count() > width - 2 {
+            let cut: String = cur.chars().take(width - 2).collect();
+            let rest: String = cur.chars().skip(width - 2).collect();
+            out.push(cut);
+            cur = rest;
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Min, median and max (sorts partially in place).
 pub fn spread(v: &mut [u64]) -> (u64, u64, u64) {
     let n = v.len();
@@ -429,7 +494,7 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
 
 fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
     match cx.vis.cause(cx.report, cx.index, p, c, item) {
-        Some(Cause::Rule(r)) => {
+        Some(Cause::Rule(RuleRef::Manual(r))) => {
             if let Some(rule) = cx.hiding.get(r) {
                 d.push(Line::Hidden(format!(
                     "hidden by rule “{}”: {}",
@@ -438,10 +503,38 @@ fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
                 )));
             }
         }
+        Some(Cause::Rule(RuleRef::Loaded(id))) => {
+            if let Some((name, reason, at)) = describe_loaded(cx.rule_set, id) {
+                d.push(Line::Hidden(format!(
+                    "hidden by rule “{}” ({})",
+                    sanitize(&name),
+                    sanitize(&at)
+                )));
+                if let Some(why) = reason {
+                    d.push(Line::Hidden(format!("why: {}", sanitize(&why))));
+                }
+            }
+        }
         Some(Cause::Filter) => d.push(Line::Hidden(
             "hidden: its stack does not match the filter".into(),
         )),
         None => {}
+    }
+    // A rule that might hide this, had the log said enough (an obj: line on
+    // a frame printed with its source instead of its object).
+    let process = cx.index.procs[p].process;
+    let verdict = cx.engine.map(|e| match cx.index.procs[p].cats[c].category {
+        Category::Leak(_) => e.record_verdict(process, item as usize),
+        Category::Error(_) => e.error_verdict(process, item as usize),
+    });
+    if let Some(Verdict::Undecided(id)) = verdict {
+        if let Some((name, _, at)) = describe_loaded(cx.rule_set, id) {
+            d.dim(format!(
+                "rule “{}” ({}) might hide this; the log does not say enough to decide",
+                sanitize(&name),
+                sanitize(&at)
+            ));
+        }
     }
 }
 
@@ -463,6 +556,19 @@ pub fn stack_text(header: &str, interner: &Interner, frames: &[FrameId]) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_wraps_at_spaces() {
+        let w = wrap_words(
+            "why: dlopen's global-scope arrays are kept for the process",
+            24,
+        );
+        assert!(w.iter().all(|l| l.chars().count() <= 22), "{w:?}");
+        assert_eq!(
+            w.join(" "),
+            "why: dlopen's global-scope arrays are kept for the process"
+        );
+    }
 
     #[test]
     fn spread_of_sizes() {

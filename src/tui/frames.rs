@@ -156,6 +156,11 @@ pub fn is_own(f: &Frame) -> bool {
     let Some(file) = f.file.as_deref() else {
         return false;
     };
+    // An allocator (glibc's, the loader's `malloc (rtld-malloc.h)`) only
+    // hands out memory; it is never what the program did.
+    if crate::triage::is_allocator(f) {
+        return false;
+    }
     let path = f.source_path().unwrap_or_else(|| file.to_string());
     if LIBRARY_DIRS.iter().any(|d| path.contains(d)) {
         return false;
@@ -172,7 +177,8 @@ pub fn is_own(f: &Frame) -> bool {
     let base = file_name(file);
     // CPython's object implementations and internal headers, by name.
     let cpython = base.ends_with("object.c") || base.starts_with("pycore_");
-    if RUNTIME_FILES.contains(&base) || cpython || base.ends_with(".S") || base.starts_with("dl-") {
+    let glibc = base.ends_with(".S") || base.starts_with("dl-") || base.starts_with("rtld");
+    if RUNTIME_FILES.contains(&base) || cpython || glibc {
         return false;
     }
     if let Some(func) = f.function.as_deref() {

@@ -1,14 +1,28 @@
 //! Hiding: rules that set records aside, each hidden record attributed to the
 //! rule that hid it, so the user can always ask "why is this gone?".
 //!
-//! The explorer's own rules (the group key) implement [`Hide`]; the benign-rule
-//! engine plugs in the same way, by pushing its rules onto [`Hiding`].
+//! Two kinds of rule feed one list of verdicts. The benign-rule engine
+//! (`triage::rules`: suppression files and the built-in sets, with valgrind's
+//! semantics) decides per record, once per report, on the loader thread; the
+//! rules the user makes here (the hide key) implement [`Hide`] and are decided
+//! per stack. Loaded rules come first: a record is attributed to the first
+//! rule that hides it.
 
 use super::frames::same_place;
 use super::index::Category;
 use crate::model::{Frame, Interner, Report, StackId};
+use crate::triage::rules::{self, RuleId, RuleSet, Verdict};
 use crate::triage::{group_label, GroupBy};
 use rustc_hash::FxHashMap;
+
+/// The rule an item is attributed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleRef {
+    /// A loaded rule (suppression file or built-in set).
+    Loaded(RuleId),
+    /// A rule made with the hide key (index into [`Hiding::rules`]).
+    Manual(u16),
+}
 
 /// A named reason to hide records. Decided per (category, stack), never per
 /// record: real logs repeat stacks, so verdicts are memoised by stack.
@@ -171,39 +185,67 @@ impl Hiding {
         self.rules.len()
     }
 
-    /// Decides every item of the report.
-    pub fn evaluate(&self, report: &Report) -> Verdicts {
-        if self.rules.is_empty() {
+    /// Decides every item of the report: the loaded rules' verdicts
+    /// (`engine`, computed on the loader thread) first, then the rules made
+    /// here, decided once per (category, stack).
+    pub fn evaluate(&self, report: &Report, engine: Option<&rules::Hiding>) -> Verdicts {
+        if self.rules.is_empty() && engine.is_none() {
             return Verdicts::default();
         }
         let interner = &report.interner;
         let mut memo: FxHashMap<(Category, StackId), Option<u16>> = FxHashMap::default();
-        let mut decide = |cat: Category, stack: StackId| -> Option<u16> {
-            *memo.entry((cat, stack)).or_insert_with_key(|(cat, stack)| {
-                self.rules
-                    .iter()
-                    .position(|r| r.hides(interner, cat, *stack))
-                    .map(|i| i as u16)
-            })
+        let mut manual = |cat: Category, stack: StackId| -> Option<RuleRef> {
+            if self.rules.is_empty() {
+                return None;
+            }
+            memo.entry((cat, stack))
+                .or_insert_with_key(|(cat, stack)| {
+                    self.rules
+                        .iter()
+                        .position(|r| r.hides(interner, cat, *stack))
+                        .map(|i| i as u16)
+                })
+                .map(RuleRef::Manual)
+        };
+        let loaded = |v: Verdict| match v {
+            Verdict::Hidden(id) => Some(RuleRef::Loaded(id)),
+            _ => None,
         };
         let procs = report
             .processes
             .iter()
-            .map(|p| ProcVerdicts {
+            .enumerate()
+            .map(|(pi, p)| ProcVerdicts {
                 leaks: p
                     .loss_records()
                     .iter()
-                    .map(|r| decide(Category::Leak(r.kind), r.stack))
+                    .enumerate()
+                    .map(|(i, r)| {
+                        engine
+                            .and_then(|e| loaded(e.record_verdict(pi, i)))
+                            .or_else(|| manual(Category::Leak(r.kind), r.stack))
+                    })
                     .collect(),
                 errors: p
                     .errors
                     .iter()
-                    .map(|e| decide(Category::Error(e.kind.clone()), e.stack))
+                    .enumerate()
+                    .map(|(i, e)| {
+                        engine
+                            .and_then(|h| loaded(h.error_verdict(pi, i)))
+                            .or_else(|| manual(Category::Error(e.kind.clone()), e.stack))
+                    })
                     .collect(),
             })
             .collect();
         Verdicts { procs }
     }
+}
+
+/// A loaded rule's name, reason and place, for the detail pane.
+pub fn describe_loaded(set: &RuleSet, id: RuleId) -> Option<(String, Option<String>, String)> {
+    let r = set.get(id)?;
+    Some((r.name.clone(), r.reason.clone(), r.location()))
 }
 
 /// Which rule hid each item; empty when no rule is active.
@@ -214,8 +256,8 @@ pub struct Verdicts {
 
 #[derive(Debug, Default, Clone)]
 struct ProcVerdicts {
-    leaks: Vec<Option<u16>>,
-    errors: Vec<Option<u16>>,
+    leaks: Vec<Option<RuleRef>>,
+    errors: Vec<Option<RuleRef>>,
 }
 
 impl Verdicts {
@@ -224,19 +266,19 @@ impl Verdicts {
         self.procs.is_empty()
     }
 
-    pub fn leak(&self, process: usize, record: u32) -> Option<u16> {
+    pub fn leak(&self, process: usize, record: u32) -> Option<RuleRef> {
         self.procs
             .get(process)
             .and_then(|p| p.leaks.get(record as usize).copied().flatten())
     }
 
-    pub fn error(&self, process: usize, error: u32) -> Option<u16> {
+    pub fn error(&self, process: usize, error: u32) -> Option<RuleRef> {
         self.procs
             .get(process)
             .and_then(|p| p.errors.get(error as usize).copied().flatten())
     }
 
-    pub fn of(&self, process: usize, category: &Category, item: u32) -> Option<u16> {
+    pub fn of(&self, process: usize, category: &Category, item: u32) -> Option<RuleRef> {
         match category {
             Category::Leak(_) => self.leak(process, item),
             Category::Error(_) => self.error(process, item),

@@ -8,6 +8,7 @@ use super::places::FrameInfo;
 use crate::model::{Format, Report};
 use crate::parse::source::{open, Source};
 use crate::parse::{read_source, Progress};
+use crate::triage::rules::{self, RuleSet};
 use crate::triage::GroupBy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -27,6 +28,8 @@ pub struct Snapshot {
     pub frames: Option<FrameInfo>,
     /// Built for the grouping and sort the explorer showed when it started.
     pub index: Option<Index>,
+    /// The loaded rules' verdicts on this report.
+    pub rules: Option<rules::Hiding>,
     pub progress: Progress,
     /// The parse finished.
     pub done: bool,
@@ -39,15 +42,18 @@ impl Snapshot {
             report,
             frames: None,
             index: None,
+            rules: None,
             progress,
             done,
         }
     }
 
-    /// A snapshot with the frame table and index built (on the loader thread).
+    /// A snapshot with the frame table, index and rule verdicts built (on
+    /// the loader thread). `rules` are the verdicts on the report so far.
     pub fn prepared(
         report: Report,
         view: (GroupBy, SortKey),
+        rules: Option<rules::Hiding>,
         progress: Progress,
         done: bool,
     ) -> Snapshot {
@@ -57,6 +63,7 @@ impl Snapshot {
             report,
             frames: Some(frames),
             index: Some(index),
+            rules,
             progress,
             done,
         }
@@ -70,6 +77,24 @@ pub struct LoadSpec {
     pub path: String,
     pub format: Option<Format>,
     pub follow: bool,
+    pub rules: Arc<RuleSet>,
+}
+
+/// The rules' verdicts, brought up to date with a report that grew: only
+/// what is new is matched (the expensive part), on every core.
+fn verdicts(
+    set: &RuleSet,
+    state: &mut Option<rules::Hiding>,
+    report: &Report,
+) -> Option<rules::Hiding> {
+    if set.is_empty() {
+        return None;
+    }
+    match state {
+        Some(h) => h.update(set, report),
+        None => *state = Some(rules::Hiding::compute(set, report)),
+    }
+    state.clone()
 }
 
 /// A snapshot clones the report; five a second keeps the UI fresh without
@@ -128,6 +153,7 @@ fn file_len(path: &str) -> Option<u64> {
 /// Returns false when the explorer has gone.
 fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &View) -> bool {
     let mut report = Report::new();
+    let mut engine: Option<rules::Hiding> = None;
     let mut next_snapshot = Instant::now();
     let mut last = Progress::default();
     let mut alive = true;
@@ -140,7 +166,8 @@ fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &
         // A snapshot before any process appeared would only flash an empty tree.
         let msg = if partial && !r.processes.is_empty() && Instant::now() >= next_snapshot {
             let t = Instant::now();
-            let snap = Snapshot::prepared(r.clone(), current_view(), p, false);
+            let rules = verdicts(&spec.rules, &mut engine, r);
+            let snap = Snapshot::prepared(r.clone(), current_view(), rules, p, false);
             // The parse waits while a snapshot is made: keep that under a
             // fifth of its time, however big the report grows.
             next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(t.elapsed() * 4);
@@ -154,12 +181,16 @@ fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &
         return false;
     }
     let msg = match result {
-        Ok(()) => LoadMsg::Snapshot(Box::new(Snapshot::prepared(
-            report,
-            current_view(),
-            last,
-            true,
-        ))),
+        Ok(()) => {
+            let rules = verdicts(&spec.rules, &mut engine, &report);
+            LoadMsg::Snapshot(Box::new(Snapshot::prepared(
+                report,
+                current_view(),
+                rules,
+                last,
+                true,
+            )))
+        }
         Err(e) => LoadMsg::Failed(e.to_string()),
     };
     tx.send(Event::Load(msg)).is_ok()

@@ -30,6 +30,7 @@ pub use app::App;
 pub use view::theme::Theme;
 
 use crate::model::Format;
+use crate::triage::rules::RuleSet;
 use anyhow::{bail, Context, Result};
 use crossterm::event::{Event as TermEvent, MouseButton, MouseEventKind};
 use event::{Event, Input};
@@ -45,6 +46,8 @@ pub struct Options {
     pub file: Option<String>,
     pub format: Option<Format>,
     pub follow: bool,
+    /// Rules that hide benign records (loaded by the caller).
+    pub rules: RuleSet,
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
@@ -70,12 +73,14 @@ pub fn run(opts: Options) -> Result<i32> {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let view: loader::View = Arc::new(Mutex::new(Default::default()));
+    let rules = Arc::new(opts.rules);
     loader::spawn(
         src,
         LoadSpec {
             path: path.clone(),
             format: opts.format,
             follow: opts.follow,
+            rules: rules.clone(),
         },
         tx.clone(),
         stop.clone(),
@@ -90,7 +95,8 @@ pub fn run(opts: Options) -> Result<i32> {
         Theme::from_env(),
         (size.width, size.height),
         opts.follow,
-    );
+    )
+    .with_rules(rules);
     let result = event_loop(&mut app, &mut guard, &rx, &input, &view);
     stop.store(true, Ordering::Relaxed);
     input.stop();

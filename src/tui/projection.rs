@@ -4,7 +4,7 @@
 //! a filter keystroke stays within a frame's time on 200,000 records.
 
 use super::filter::Filter;
-use super::hide::Verdicts;
+use super::hide::{RuleRef, Verdicts};
 use super::index::{Category, Index, SortKey};
 use crate::model::{MemcheckError, Process, Report};
 
@@ -50,8 +50,8 @@ impl Tot {
 pub enum Cause {
     /// Its stack does not match the filter.
     Filter,
-    /// A hiding rule (index into the rules).
-    Rule(u16),
+    /// A hiding rule.
+    Rule(RuleRef),
 }
 
 #[derive(Debug, Default, Clone)]

@@ -37,6 +37,21 @@ pub fn app_with(name: &str, report: Report, w: u16, h: u16) -> App {
     app
 }
 
+/// As `numba_app`, with the built-in rule sets loaded (as the binary does).
+pub fn numba_app_with_builtin_rules(w: u16, h: u16) -> App {
+    use leakscope::triage::rules::{RuleOptions, RuleSet};
+    let set = RuleSet::load(&RuleOptions {
+        files: Vec::new(),
+        user_file: None,
+        builtin: true,
+    })
+    .expect("built-in rules");
+    let mut app = App::new("numba-seed.txt.gz", Theme { color: true }, (w, h), false)
+        .with_rules(std::sync::Arc::new(set));
+    app.update(Action::loaded(numba()));
+    app
+}
+
 pub fn numba_app(w: u16, h: u16) -> App {
     app_with("numba-seed.txt.gz", numba(), w, h)
 }

@@ -201,7 +201,7 @@ impl App {
         let name = sanitize(rule.name()).into_owned();
         self.hiding.push(rule);
         if let Some(d) = self.data.as_mut() {
-            d.verdicts = self.hiding.evaluate(&d.report);
+            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
         }
         let row = self.tree.selected;
         self.reproject(Fallback::Row(row));
@@ -226,11 +226,11 @@ impl App {
 
     pub(crate) fn unhide(&mut self) -> Effect {
         let Some(rule) = self.hiding.pop() else {
-            self.say("Nothing is hidden by hand");
+            self.say("Nothing is hidden by hand (loaded rules stay; --no-builtin-rules drops the built-in ones)");
             return Effect::Redraw;
         };
         if let Some(d) = self.data.as_mut() {
-            d.verdicts = self.hiding.evaluate(&d.report);
+            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
         }
         self.reproject(Fallback::Parent);
         self.say(format!("Removed “{}”", sanitize(rule.name())));

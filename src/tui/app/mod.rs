@@ -17,8 +17,10 @@ use super::tree::{build_rows, key_of, resolve, NodeKey, NodeRef, TreeState};
 use super::view::theme::Theme;
 use crate::model::{LeakKind, Report};
 use crate::parse::Progress;
+use crate::triage::rules::{self, RuleSet};
 use crate::triage::GroupBy;
 use ratatui::layout::Rect;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -47,6 +49,8 @@ pub struct Data {
     pub report: Report,
     pub frames: FrameInfo,
     pub index: Index,
+    /// The loaded rules' verdicts (none when no rule is loaded).
+    pub engine: Option<rules::Hiding>,
     pub verdicts: Verdicts,
     pub proj: Projection,
 }
@@ -64,6 +68,9 @@ pub struct App {
     pub show_hidden: bool,
     pub filter: Filter,
     pub filter_open: bool,
+    /// Loaded rules (suppression files, built-in sets).
+    pub rule_set: Arc<RuleSet>,
+    /// Rules made here with the hide key.
     pub hiding: Hiding,
     pub focus: Focus,
     pub tree: TreeState,
@@ -105,6 +112,7 @@ impl App {
             show_hidden: false,
             filter: Filter::default(),
             filter_open: false,
+            rule_set: Arc::new(RuleSet::new()),
             hiding: Hiding::default(),
             focus: Focus::Tree,
             tree: TreeState::default(),
@@ -116,6 +124,12 @@ impl App {
             match_pos: None,
             touched: false,
         }
+    }
+
+    /// Hides what `set`'s rules match (from the next report on).
+    pub fn with_rules(mut self, set: Arc<RuleSet>) -> App {
+        self.rule_set = set;
+        self
     }
 
     /// Whether a report with anything in it has arrived.
@@ -183,7 +197,7 @@ impl App {
                 self.load.progress = Some(s.progress);
                 self.load.done |= s.done;
                 self.load.error = None;
-                self.set_report(s.report, s.frames, s.index);
+                self.set_report(s.report, s.frames, s.index, s.rules);
                 Effect::Redraw
             }
             Action::Progress(p) => {
@@ -278,7 +292,13 @@ impl App {
     }
 
     /// Takes a new report, with what the loader already derived from it.
-    fn set_report(&mut self, report: Report, frames: Option<FrameInfo>, index: Option<Index>) {
+    fn set_report(
+        &mut self,
+        report: Report,
+        frames: Option<FrameInfo>,
+        index: Option<Index>,
+        engine: Option<rules::Hiding>,
+    ) {
         let carried = self.data.as_ref().map(|d| d.index.expansion());
         let frames = frames.unwrap_or_else(|| FrameInfo::build(&report.interner));
         let mut index = match index {
@@ -290,12 +310,18 @@ impl App {
             _ => default_expansion(&mut index),
         }
         self.filter.refresh(&frames, &report.interner);
-        let verdicts = self.hiding.evaluate(&report);
+        let engine = match engine {
+            Some(e) => Some(e),
+            None if !self.rule_set.is_empty() => Some(self.rule_set.apply(&report)),
+            None => None,
+        };
+        let verdicts = self.hiding.evaluate(&report, engine.as_ref());
         let old = self.data.take();
         self.data = Some(Data {
             report,
             frames,
             index,
+            engine,
             verdicts,
             proj: Projection::default(),
         });
@@ -388,13 +414,17 @@ impl App {
                 verdicts: &d.verdicts,
             },
             hiding: &self.hiding,
+            rule_set: &self.rule_set,
+            engine: d.engine.as_ref(),
         })
     }
 
     /// The detail pane's content for the selection.
     pub fn detail(&self) -> Option<Detail> {
         let node = self.selected_node()?;
-        Some(detail::build(&self.ctx()?, node))
+        // One column of margin on the left, as the pane draws it.
+        let width = (self.areas().detail_body.width as usize).saturating_sub(1);
+        Some(detail::build(&self.ctx()?, node, width))
     }
 }
 

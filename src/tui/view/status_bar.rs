@@ -60,9 +60,12 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     }
     info.push(format!("sort {}", app.sort.name()));
     info.push(format!("by {}", app.group_by.name()));
+    if !app.rule_set.is_empty() {
+        info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+    }
     if !app.hiding.is_empty() {
         let n = app.hiding.len();
-        info.push(format!("{n} hide rule{}", if n == 1 { "" } else { "s" }));
+        info.push(format!("{n} hidden by hand"));
     }
     if app.show_hidden {
         info.push("hidden shown".into());
