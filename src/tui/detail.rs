@@ -20,6 +20,8 @@ pub enum Line {
     Text(String),
     /// Secondary information.
     Dim(String),
+    /// A line of a table (aligned columns): cut, never wrapped.
+    Row(String),
     /// Why the node is hidden.
     Hidden(String),
     /// A stack's heading.
@@ -279,7 +281,10 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         } else {
             format!("×{}", count(gv.vis.count))
         };
-        d.text(format!("{amount:>10}  {}", cn.groups[g as usize].display));
+        d.push(Line::Row(format!(
+            "{amount:>10}  {}",
+            cn.groups[g as usize].display
+        )));
     }
 }
 

@@ -84,7 +84,7 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
             };
             one(s, style)
         }
-        DLine::Text(s) => one(s, Style::new()),
+        DLine::Text(s) | DLine::Row(s) => one(s, Style::new()),
         DLine::Dim(s) => one(s, theme.dim()),
         DLine::Hidden(s) => one(s, theme.hidden()),
         DLine::Heading(s) => one(s, theme.title()),
