@@ -192,10 +192,14 @@ fn latency(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     let report = b.app.data.as_ref().expect("loaded").report.clone();
     let view = (b.app.group_by, b.app.sort);
+    let rules = b.app.rule_set.clone();
     g.bench_function("prepare (loader thread)", |bch| {
         bch.iter_batched(
             || report.clone(),
-            |r| Snapshot::prepared(r, view, None, Progress::default(), true),
+            |r| {
+                let verdicts = Some(rules.apply(&r));
+                Snapshot::prepared(r, view, verdicts, Progress::default(), true)
+            },
             criterion::BatchSize::LargeInput,
         )
     });
@@ -205,7 +209,7 @@ fn latency(c: &mut Criterion) {
                 Box::new(Snapshot::prepared(
                     report.clone(),
                     view,
-                    None,
+                    Some(rules.apply(&report)),
                     Progress::default(),
                     true,
                 ))
