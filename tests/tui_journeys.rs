@@ -206,6 +206,21 @@ fn hide_a_group_show_it_dimmed_and_undo() {
     assert!(app.status.unwrap().text.contains("Nothing is hidden"));
 }
 
+/// Records whose stacks differ only in addresses go with a record's rule.
+#[test]
+fn a_record_rule_hides_the_same_stack_at_other_addresses() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "*j");
+    while !selected_line(&app).contains("addPass") {
+        keys(&mut app, "j");
+    }
+    keys(&mut app, "lj");
+    assert!(is_item(&app));
+    keys(&mut app, "x");
+    let status = &app.status.as_ref().unwrap().text;
+    assert!(status.contains("(this stack)” hides 4 records"), "{status}");
+}
+
 #[test]
 fn hiding_a_category_and_a_single_record() {
     let mut app = numba_app(120, 40);
@@ -216,8 +231,7 @@ fn hiding_a_category_and_a_single_record() {
     assert!(is_item(&app));
     keys(&mut app, "x");
     let status = &app.status.as_ref().unwrap().text;
-    // Records whose stacks differ only in addresses go with it.
-    assert!(status.contains("(this stack)” hides 4 records"), "{status}");
+    assert!(status.contains("(this stack)” hides 1 record ·"), "{status}");
 }
 
 #[test]

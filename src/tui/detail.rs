@@ -179,10 +179,10 @@ fn process(cx: &Ctx, d: &mut Detail, p: usize) {
     }
     let pv = &cx.proj.procs[p];
     d.text(format!(
-        "leaks: {} in {} blocks, {} records",
+        "leaks: {} in {}, {}",
         bytes(pv.vis.bytes),
-        count(pv.vis.blocks),
-        count(pv.vis.items)
+        n(pv.vis.blocks, "block"),
+        n(pv.vis.items, "record")
     ));
     if let Some(h) = &proc_.heap_summary {
         d.text(format!(
@@ -227,11 +227,11 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     let groups = cv.order.len();
     if cn.category.is_leak() {
         d.text(format!(
-            "{} in {} blocks · {} records in {} groups",
+            "{} in {} · {} in {}",
             bytes(cv.vis.bytes),
-            count(cv.vis.blocks),
-            count(cv.vis.items),
-            count(groups as u64)
+            n(cv.vis.blocks, "block"),
+            n(cv.vis.items, "record"),
+            n(groups as u64, "group")
         ));
         if cv.vis.indirect > 0 {
             d.dim(format!(
@@ -258,18 +258,18 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         }
     } else {
         d.text(format!(
-            "{} occurrences in {} contexts, {} groups",
-            count(cv.vis.count),
-            count(cv.vis.items),
-            count(groups as u64)
+            "{} in {}, {}",
+            n(cv.vis.count, "occurrence"),
+            n(cv.vis.items, "context"),
+            n(groups as u64, "group")
         ));
     }
     if !cv.hid.is_empty() {
         d.push(Line::Hidden(format!(
-            "hidden: {} records, {} in {} blocks",
-            count(cv.hid.items),
+            "hidden: {}, {} in {}",
+            n(cv.hid.items, "record"),
             bytes(cv.hid.bytes),
-            count(cv.hid.blocks)
+            n(cv.hid.blocks, "block")
         )));
     }
     d.push(Line::Blank);
@@ -310,10 +310,10 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         .collect();
     if cn.category.is_leak() {
         d.text(format!(
-            "{} in {} blocks · {} records",
+            "{} in {} · {}",
             bytes(gv.vis.bytes),
-            count(gv.vis.blocks),
-            count(gv.vis.items)
+            n(gv.vis.blocks, "block"),
+            n(gv.vis.items, "record")
         ));
         if gv.vis.indirect > 0 {
             d.dim(format!(
@@ -336,15 +336,15 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         }
     } else {
         d.text(format!(
-            "{} occurrences in {} contexts",
-            count(gv.vis.count),
-            count(gv.vis.items)
+            "{} in {}",
+            n(gv.vis.count, "occurrence"),
+            n(gv.vis.items, "context")
         ));
     }
     if !gv.hid.is_empty() {
         d.push(Line::Hidden(format!(
-            "hidden: {} records, {}",
-            count(gv.hid.items),
+            "hidden: {}, {}",
+            n(gv.hid.items, "record"),
             bytes(gv.hid.bytes)
         )));
     }
@@ -367,6 +367,11 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         &cx.report.interner,
         &frames[..common],
     ));
+}
+
+/// `1 record`, `2 records`, with thousands separators.
+fn n(k: u64, what: &str) -> String {
+    format!("{} {what}{}", count(k), if k == 1 { "" } else { "s" })
 }
 
 /// Greedy word wrap by characters; a word longer than the width is cut.

@@ -87,6 +87,9 @@ pub struct App {
     /// Until the user expands or collapses anything, new snapshots get the
     /// default expansion (definitely lost open) instead of the carried one.
     touched: bool,
+    /// Until the user moves, the selection stays on the first row as
+    /// snapshots arrive (categories appear in the order the log lists them).
+    moved: bool,
 }
 
 /// Where the selection goes when its node is no longer shown.
@@ -123,6 +126,7 @@ impl App {
             status: None,
             match_pos: None,
             touched: false,
+            moved: false,
         }
     }
 
@@ -362,6 +366,11 @@ impl App {
         let d = &*d;
         let before = self.tree.selected;
         self.tree.rows = build_rows(&d.index, &d.proj);
+        if !self.moved {
+            self.tree.select(0, h);
+            self.sync_key();
+            return;
+        }
         let mut key = self.selected_key.clone();
         let mut first = true;
         while let Some(k) = key {

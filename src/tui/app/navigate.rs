@@ -10,6 +10,7 @@ use crate::tui::tree::NodeRef;
 impl App {
     /// Selects a tree row and resets the detail pane to its top.
     pub(crate) fn select_row(&mut self, i: usize) {
+        self.moved = true;
         let h = self.tree_height();
         let before = self.tree.selected;
         self.tree.select(i, h);
@@ -132,6 +133,7 @@ impl App {
             return;
         };
         self.touched = true;
+        self.moved = true;
         let pn = &mut d.index.procs[node.proc_()];
         match node {
             NodeRef::Proc { .. } => pn.expanded = open,
