@@ -231,7 +231,10 @@ fn hiding_a_category_and_a_single_record() {
     assert!(is_item(&app));
     keys(&mut app, "x");
     let status = &app.status.as_ref().unwrap().text;
-    assert!(status.contains("(this stack)” hides 1 record ·"), "{status}");
+    assert!(
+        status.contains("(this stack)” hides 1 record ·"),
+        "{status}"
+    );
 }
 
 #[test]
