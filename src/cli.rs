@@ -30,6 +30,9 @@ pub struct Cli {
 pub struct ExploreArgs {
     /// Log to explore (valgrind text or XML, LeakSanitizer; gzip/zstd ok); `-` or a pipe for stdin
     pub file: Option<String>,
+    /// Keep watching FILE while valgrind writes it, updating the tree
+    #[arg(long, short = 'f')]
+    pub follow: bool,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -332,7 +335,27 @@ fn write_stdout(s: &str) -> Result<()> {
     }
 }
 
+#[cfg(feature = "tui")]
 fn explore(args: ExploreArgs) -> Result<i32> {
+    let rules = args.rules.load()?;
+    // Shown once the explorer has given the terminal back.
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
+    crate::tui::run(crate::tui::Options {
+        file: args.file,
+        format: args.input.input_format.format(),
+        follow: args.follow,
+        rules,
+    })
+}
+
+/// Built without the explorer: print the summary instead.
+#[cfg(not(feature = "tui"))]
+fn explore(args: ExploreArgs) -> Result<i32> {
+    if args.follow {
+        anyhow::bail!("--follow needs the explorer; this leakscope was built without it");
+    }
     let file = args.file.unwrap_or_else(|| "-".to_string());
     summary(SummaryArgs {
         files: vec![file],

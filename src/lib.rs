@@ -7,3 +7,5 @@ pub mod parse;
 pub mod report;
 pub mod sanitize;
 pub mod triage;
+#[cfg(feature = "tui")]
+pub mod tui;

@@ -1,0 +1,225 @@
+//! Key-to-frame latency of the explorer: apply a key through the keymap and
+//! `App::update`, rebuild what it invalidates, draw on a 120×40 TestBackend.
+//!
+//! The report is the benchmark log's shape: the real Numba log's loss records
+//! repeated with shifted addresses and one caller renamed per copy (as
+//! `benches/genlog.rs` writes it), 246,000 records with tens of thousands of
+//! distinct stacks — built in memory. `LEAKSCOPE_BENCH_LOG=big.log` measures
+//! a log file instead (e.g. one made by `benches/parse_vs_wc.sh`'s genlog).
+//! The built-in rule sets are loaded, as the binary does by default.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use leakscope::model::{Frame, FrameId, LossRecord, Report};
+use leakscope::parse::Progress;
+use leakscope::triage::rules::{RuleOptions, RuleSet};
+use leakscope::tui::loader::Snapshot;
+use leakscope::tui::{keymap, view, Action, App, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::time::Duration;
+
+const COPIES: u64 = 126;
+
+fn real() -> Report {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/real/numba-seed.txt.gz"
+    );
+    leakscope::parse::load_paths(&[path.to_string()], None).expect("fixture")
+}
+
+/// The real report's records, `COPIES` times, each copy's frames at shifted
+/// addresses and the allocator's caller renamed (`f` → `f.v17`) as genlog does.
+fn synthesize() -> Report {
+    let base = real();
+    let mut out = base.clone();
+    let src = &base.processes[0];
+    let records: Vec<LossRecord> = src.loss_records().to_vec();
+    let mut all = Vec::with_capacity(records.len() * COPIES as usize);
+    let mut n = 0u32;
+    for copy in 0..COPIES {
+        for r in &records {
+            let frames: Vec<FrameId> = base
+                .interner
+                .stack(r.stack)
+                .iter()
+                .enumerate()
+                .map(|(i, &f)| {
+                    let mut frame: Frame = base.interner.frame(f).clone();
+                    frame.addr = frame.addr.map(|a| a + copy * 0x1000);
+                    if i == 1 && copy % 7 != 0 {
+                        if let Some(func) = &frame.function {
+                            frame.function = Some(format!("{func}.v{}", copy % 400).into());
+                        }
+                    }
+                    out.interner.intern_frame(frame)
+                })
+                .collect();
+            n += 1;
+            let mut rec = r.clone();
+            rec.stack = out.interner.intern_stack(&frames);
+            rec.number = Some(n);
+            rec.line = u64::from(n) * 50;
+            all.push(rec);
+        }
+    }
+    let search = out.processes[0]
+        .leak_searches
+        .last_mut()
+        .expect("a leak search");
+    search.records = all;
+    search.summary = None;
+    out
+}
+
+fn big_report() -> Report {
+    match std::env::var("LEAKSCOPE_BENCH_LOG") {
+        Ok(p) => leakscope::parse::load_paths(&[p], None).expect("LEAKSCOPE_BENCH_LOG"),
+        Err(_) => synthesize(),
+    }
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+struct Bench {
+    app: App,
+    term: Terminal<TestBackend>,
+}
+
+impl Bench {
+    fn new(report: Report) -> Bench {
+        // As the binary starts: with the built-in rule sets.
+        let rules = RuleSet::load(&RuleOptions {
+            files: Vec::new(),
+            user_file: None,
+            builtin: true,
+        })
+        .expect("built-in rules");
+        let mut app = App::new("big.log", Theme { color: true }, (120, 40), false)
+            .with_rules(std::sync::Arc::new(rules));
+        app.update(Action::loaded(report));
+        Bench {
+            app,
+            term: Terminal::new(TestBackend::new(120, 40)).expect("terminal"),
+        }
+    }
+
+    /// One key, as the run loop handles it: keymap → update → draw.
+    fn press(&mut self, k: KeyEvent) {
+        if let Some(a) = keymap::action_for(self.app.mode(), k) {
+            self.app.update(a);
+        }
+        let app = &self.app;
+        self.term.draw(|f| view::render(app, f)).expect("draw");
+    }
+}
+
+fn latency(c: &mut Criterion) {
+    let report = big_report();
+    let records: usize = report
+        .processes
+        .iter()
+        .map(|p| p.loss_records().len())
+        .sum();
+    eprintln!(
+        "report: {records} records, {} distinct stacks, {} frames",
+        report.interner.stack_count(),
+        report.interner.frame_count()
+    );
+    let mut b = Bench::new(report);
+    let mut g = c.benchmark_group("key → update → render (246k records)");
+    g.sample_size(40).measurement_time(Duration::from_secs(8));
+
+    // Up and down the expanded definitely-lost category.
+    let mut down = true;
+    g.bench_function("navigate j/k", |bch| {
+        bch.iter(|| {
+            b.press(key(if down { 'j' } else { 'k' }));
+            down = !down;
+        })
+    });
+
+    // Open and close the largest category (thousands of groups).
+    b.press(key('g'));
+    b.press(key('j'));
+    while !matches!(
+        b.app.selected_node(),
+        Some(leakscope::tui::tree::NodeRef::Cat { .. })
+    ) {
+        b.press(key('j'));
+    }
+    g.bench_function("expand/collapse a category", |bch| {
+        bch.iter(|| b.press(code(KeyCode::Enter)))
+    });
+    b.press(key('g'));
+    b.press(key('j'));
+    g.bench_function("expand/collapse a group", |bch| {
+        bch.iter(|| b.press(code(KeyCode::Enter)))
+    });
+
+    // Filter keystrokes: type a pattern, then erase it, one key per iteration.
+    for (name, pattern) in [
+        ("filter keystroke, regex", "PassBuilder"),
+        ("filter keystroke, fuzzy", "~pssbldr"),
+    ] {
+        b.press(key('/'));
+        let script: Vec<KeyEvent> = pattern
+            .chars()
+            .map(key)
+            .chain(pattern.chars().map(|_| code(KeyCode::Backspace)))
+            .collect();
+        let mut i = 0;
+        g.bench_function(name, |bch| {
+            bch.iter(|| {
+                b.press(script[i % script.len()]);
+                i += 1;
+            })
+        });
+        b.press(code(KeyCode::Esc));
+    }
+    g.finish();
+
+    // Not keys: what each loader snapshot costs while a big log loads. The
+    // loader thread prepares it (frame table, index); the UI thread applies it.
+    let mut g = c.benchmark_group("snapshot (246k records)");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    let report = b.app.data.as_ref().expect("loaded").report.clone();
+    let view = (b.app.group_by, b.app.sort);
+    let rules = b.app.rule_set.clone();
+    g.bench_function("prepare (loader thread)", |bch| {
+        bch.iter_batched(
+            || report.clone(),
+            |r| {
+                let verdicts = Some(rules.apply(&r));
+                Snapshot::prepared(r, view, verdicts, Progress::default(), true)
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("apply (UI thread)", |bch| {
+        bch.iter_batched(
+            || {
+                Box::new(Snapshot::prepared(
+                    report.clone(),
+                    view,
+                    Some(rules.apply(&report)),
+                    Progress::default(),
+                    true,
+                ))
+            },
+            |s| b.app.update(Action::Loaded(s)),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, latency);
+criterion_main!(benches);

@@ -1,0 +1,90 @@
+//! What can happen to the app (actions in) and what the app asks the outside
+//! world to do (effects out). `App::update` maps one to the other without I/O.
+
+use super::loader::Snapshot;
+use crate::model::Report;
+use crate::parse::Progress;
+
+/// A command a key is bound to; the keymap table maps keys to these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Toggle,
+    Expand,
+    Collapse,
+    ExpandAll,
+    CollapseAll,
+    FocusNext,
+    OpenFilter,
+    NextMatch,
+    PrevMatch,
+    Escape,
+    CycleGroup,
+    CycleSort,
+    SortBytes,
+    SortBlocks,
+    SortCount,
+    SortName,
+    Hide,
+    Unhide,
+    ToggleHidden,
+    OpenEditor,
+    CopyStack,
+    Help,
+    Quit,
+    FilterAccept,
+    FilterCancel,
+    FilterBackspace,
+    FilterClearLine,
+    FilterDeleteWord,
+    FilterToggleMode,
+}
+
+pub enum Action {
+    Cmd(Cmd),
+    /// A character typed into the filter bar.
+    Insert(char),
+    Click {
+        col: u16,
+        row: u16,
+    },
+    Wheel {
+        col: u16,
+        row: u16,
+        down: bool,
+    },
+    Resize(u16, u16),
+    /// A report snapshot from the loader.
+    Loaded(Box<Snapshot>),
+    Progress(Progress),
+    LoadFailed(String),
+    /// Something the run loop wants the user to know (an editor that failed).
+    Notify(String),
+}
+
+impl Action {
+    /// A finished load of `report`, with nothing prepared in advance.
+    pub fn loaded(report: Report) -> Action {
+        Action::Loaded(Box::new(Snapshot::bare(report, Progress::default(), true)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing changed on screen.
+    None,
+    Redraw,
+    Quit,
+    /// Suspend the terminal and edit `file` at `line`.
+    OpenEditor {
+        file: String,
+        line: Option<u32>,
+    },
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+}

@@ -1,0 +1,285 @@
+//! Commands that change what is shown: the filter bar, grouping and sort,
+//! hiding, and the two that reach outside (editor, clipboard) as effects.
+
+use super::{App, Fallback, Focus, Status};
+use crate::model::Interner;
+use crate::report::human::{bytes, count};
+use crate::sanitize::sanitize;
+use crate::triage::GroupBy;
+use crate::tui::action::{Cmd, Effect};
+use crate::tui::hide::{CategoryRule, GroupRule, Hide, StackRule};
+use crate::tui::index::{display_label, Index, SortKey};
+use crate::tui::places::FrameInfo;
+use crate::tui::tree::{find_item, NodeKey, NodeRef};
+
+impl App {
+    fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn warn(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    pub(crate) fn filter_command(&mut self, cmd: Cmd) -> Effect {
+        let text = self.filter.text().to_string();
+        match cmd {
+            Cmd::OpenFilter => {
+                self.filter_open = true;
+                self.focus = Focus::Tree;
+            }
+            Cmd::FilterAccept => {
+                self.filter_open = false;
+                if self.filter.is_active() {
+                    let n = self.data.as_ref().map(|d| d.proj.matches).unwrap_or(0);
+                    self.say(format!(
+                        "{} records match · n/N jump between them · Esc clears",
+                        count(n)
+                    ));
+                }
+            }
+            Cmd::FilterCancel => {
+                self.filter_open = false;
+                self.set_filter(String::new());
+            }
+            Cmd::FilterBackspace => {
+                let mut t = text;
+                t.pop();
+                self.set_filter(t);
+            }
+            Cmd::FilterClearLine => self.set_filter(String::new()),
+            Cmd::FilterDeleteWord => {
+                let t = text.trim_end();
+                if t.is_empty() {
+                    self.set_filter(String::new());
+                    return Effect::Redraw;
+                }
+                // Back to the start of the last word, or drop one trailing symbol.
+                let cut = t
+                    .char_indices()
+                    .rev()
+                    .find(|&(_, c)| !c.is_alphanumeric() && c != '_')
+                    .map(|(i, c)| i + c.len_utf8())
+                    .unwrap_or(0);
+                let cut = if cut == t.len() {
+                    t.char_indices().last().map(|(i, _)| i).unwrap_or(0)
+                } else {
+                    cut
+                };
+                self.set_filter(t[..cut].to_string());
+            }
+            Cmd::FilterToggleMode => {
+                let t = match text.strip_prefix(crate::tui::filter::FUZZY_PREFIX) {
+                    Some(rest) => rest.to_string(),
+                    None => format!("{}{text}", crate::tui::filter::FUZZY_PREFIX),
+                };
+                self.set_filter(t);
+            }
+            _ => return Effect::None,
+        }
+        Effect::Redraw
+    }
+
+    /// Applies a new filter text: evaluate per distinct frame, re-project.
+    pub(crate) fn set_filter(&mut self, text: String) {
+        match self.data.as_ref() {
+            Some(d) => self.filter.set_text(text, &d.frames, &d.report.interner),
+            None => self
+                .filter
+                .set_text(text, &FrameInfo::default(), &Interner::new()),
+        }
+        self.match_pos = None;
+        self.reproject(Fallback::Parent);
+    }
+
+    pub(crate) fn escape(&mut self) -> Effect {
+        if self.focus == Focus::Detail {
+            self.focus = Focus::Tree;
+        } else if !self.filter.text().is_empty() {
+            self.set_filter(String::new());
+        } else {
+            return Effect::None;
+        }
+        Effect::Redraw
+    }
+
+    pub(crate) fn set_group_by(&mut self, by: GroupBy) -> Effect {
+        self.group_by = by;
+        let key = self.selected_key.clone();
+        if let Some(d) = self.data.as_mut() {
+            let carried = d.index.expansion();
+            d.index = Index::build(&d.report, by, self.sort);
+            d.index.apply_expansion(&carried);
+        }
+        self.reproject(Fallback::Parent);
+        // A record keeps its selection in whatever group now holds it.
+        if let (Some(k @ NodeKey::Item(..)), Some(d)) = (key, self.data.as_ref()) {
+            if let Some(node) = find_item(&d.index, &d.report, &k) {
+                if let Some(g) = node.parent() {
+                    self.set_expanded(g, true);
+                    if let Some(c) = g.parent() {
+                        self.set_expanded(c, true);
+                    }
+                }
+                self.rebuild_rows(Fallback::Parent);
+                if let Some(pos) = self.tree.position(node) {
+                    self.select_row(pos);
+                }
+            }
+        }
+        self.say(format!("Grouped by {}", by.name()));
+        Effect::Redraw
+    }
+
+    pub(crate) fn set_sort(&mut self, sort: SortKey) -> Effect {
+        self.sort = sort;
+        if let Some(d) = self.data.as_mut() {
+            d.index.sort_items(&d.report, sort);
+        }
+        self.reproject(Fallback::Parent);
+        self.say(format!("Sorted by {}", sort.name()));
+        Effect::Redraw
+    }
+
+    pub(crate) fn toggle_hidden(&mut self) -> Effect {
+        self.show_hidden = !self.show_hidden;
+        self.reproject(Fallback::Parent);
+        self.say(if self.show_hidden {
+            "Showing hidden records, dimmed"
+        } else {
+            "Hidden records are not shown"
+        });
+        Effect::Redraw
+    }
+
+    pub(crate) fn hide_selected(&mut self) -> Effect {
+        let (Some(d), Some(node)) = (self.data.as_ref(), self.selected_node()) else {
+            return Effect::None;
+        };
+        let interner = &d.report.interner;
+        let pn = &d.index.procs[node.proc_()];
+        let rule: Box<dyn Hide> = match node {
+            NodeRef::Proc { .. } => {
+                self.warn("Select a category, group or record to hide");
+                return Effect::Redraw;
+            }
+            NodeRef::Cat { c, .. } => {
+                Box::new(CategoryRule::new(pn.cats[c as usize].category.clone()))
+            }
+            NodeRef::Group { c, g, .. } => {
+                let cn = &pn.cats[c as usize];
+                let gn = &cn.groups[g as usize];
+                Box::new(GroupRule::new(
+                    d.index.by,
+                    gn.label.clone(),
+                    Some(cn.category.clone()),
+                    &gn.display,
+                ))
+            }
+            NodeRef::Item { c, g, i, .. } => {
+                let cn = &pn.cats[c as usize];
+                let item = cn.groups[g as usize].items[i as usize];
+                let stack = d
+                    .index
+                    .item_stack(&d.report, node.proc_(), c as usize, item);
+                let shown = display_label(interner, stack, GroupBy::TopFrame);
+                Box::new(StackRule::new(
+                    interner,
+                    stack,
+                    cn.category.clone(),
+                    &format!("{shown} (this stack)"),
+                ))
+            }
+        };
+        let hidden_before = self.hidden_totals();
+        let name = sanitize(rule.name()).into_owned();
+        self.hiding.push(rule);
+        if let Some(d) = self.data.as_mut() {
+            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
+        }
+        let row = self.tree.selected;
+        self.reproject(Fallback::Row(row));
+        let (items, b) = self.hidden_totals();
+        self.say(format!(
+            "“{name}” hides {} · {} · u undoes · . shows hidden",
+            plural(items - hidden_before.0, "record"),
+            bytes(b - hidden_before.1)
+        ));
+        Effect::Redraw
+    }
+
+    fn hidden_totals(&self) -> (u64, u64) {
+        let Some(d) = self.data.as_ref() else {
+            return (0, 0);
+        };
+        d.proj
+            .by_category
+            .iter()
+            .fold((0, 0), |(n, b), (_, _, h)| (n + h.items, b + h.bytes))
+    }
+
+    pub(crate) fn unhide(&mut self) -> Effect {
+        let Some(rule) = self.hiding.pop() else {
+            self.say("Nothing is hidden by hand (loaded rules stay; --no-builtin-rules drops the built-in ones)");
+            return Effect::Redraw;
+        };
+        if let Some(d) = self.data.as_mut() {
+            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
+        }
+        self.reproject(Fallback::Parent);
+        self.say(format!("Removed “{}”", sanitize(rule.name())));
+        Effect::Redraw
+    }
+
+    pub(crate) fn open_editor(&mut self) -> Effect {
+        let (Some(d), Some(det)) = (self.data.as_ref(), self.detail()) else {
+            return Effect::None;
+        };
+        let interner = &d.report.interner;
+        let id = match self.focus {
+            Focus::Detail => det.frame_at(self.detail_cursor),
+            Focus::Tree => det.best_frame(interner),
+        };
+        let Some(id) = id else {
+            self.warn("No frame with a source file here; Tab to the detail pane to pick a frame");
+            return Effect::Redraw;
+        };
+        let f = interner.frame(id);
+        match f.source_path() {
+            Some(file) => Effect::OpenEditor { file, line: f.line },
+            None => {
+                let what = f
+                    .object
+                    .as_deref()
+                    .map(|o| format!(" (only its object, {}, is known)", sanitize(o)))
+                    .unwrap_or_default();
+                self.warn(format!("This frame has no source file{what}"));
+                Effect::Redraw
+            }
+        }
+    }
+
+    pub(crate) fn copy_stack(&mut self) -> Effect {
+        match self.detail().and_then(|d| d.copy) {
+            Some(text) => {
+                let lines = text.lines().count();
+                self.say(format!("Copied {lines} lines to the clipboard (OSC 52)"));
+                Effect::Copy(text)
+            }
+            None => {
+                self.warn("Select a group or record to copy its stack");
+                Effect::Redraw
+            }
+        }
+    }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    format!("{} {what}{}", count(n), if n == 1 { "" } else { "s" })
+}

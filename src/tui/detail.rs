@@ -1,0 +1,589 @@
+//! What the detail pane says about the selected node, as plain data. Built on
+//! demand from the state (the view draws it; `update` uses it to move the frame
+//! cursor, open a frame in the editor and copy a stack).
+
+use super::hide::{describe_loaded, Hiding, RuleRef};
+use super::index::{Category, Index};
+use super::places::FrameInfo;
+use super::projection::{Cause, Projection, Visibility};
+use super::tree::NodeRef;
+use crate::model::{FrameId, Interner, Report};
+use crate::report::human::{bytes, count};
+use crate::sanitize::sanitize;
+use crate::triage::is_allocator;
+use crate::triage::rules::{self, RuleSet, Verdict};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    /// The node's name.
+    Title(String),
+    Text(String),
+    /// Secondary information.
+    Dim(String),
+    /// A line of a table (aligned columns): cut, never wrapped.
+    Row(String),
+    /// Why the node is hidden.
+    Hidden(String),
+    /// A stack's heading.
+    Heading(String),
+    /// One frame: its number in the stack and whether it is the program's own.
+    Frame {
+        n: usize,
+        id: FrameId,
+        own: bool,
+    },
+    /// A line of valgrind's suppression text.
+    Code(String),
+    Blank,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    pub lines: Vec<Line>,
+    /// Indices of the frame lines, for the frame cursor.
+    pub frames: Vec<usize>,
+    /// The stack as text, for the clipboard.
+    pub copy: Option<String>,
+    pub category: Option<Category>,
+}
+
+impl Detail {
+    fn push(&mut self, l: Line) {
+        if matches!(l, Line::Frame { .. }) {
+            self.frames.push(self.lines.len());
+        }
+        self.lines.push(l);
+    }
+
+    fn text(&mut self, s: String) {
+        self.push(Line::Text(s));
+    }
+
+    fn dim(&mut self, s: String) {
+        self.push(Line::Dim(s));
+    }
+
+    fn stack(&mut self, info: &FrameInfo, frames: &[FrameId]) {
+        for (n, &id) in frames.iter().enumerate() {
+            let own = info.is_own(id);
+            self.push(Line::Frame { n, id, own });
+        }
+    }
+
+    /// Splits long prose lines (not frames or suppression text) at spaces.
+    fn wrap(&mut self, width: usize) {
+        let lines = std::mem::take(&mut self.lines);
+        self.frames.clear();
+        for l in lines {
+            let (text, make): (&str, fn(String) -> Line) = match &l {
+                Line::Text(t) => (t, Line::Text),
+                Line::Dim(t) => (t, Line::Dim),
+                Line::Hidden(t) => (t, Line::Hidden),
+                Line::Title(t) => (t, Line::Title),
+                _ => {
+                    self.push(l);
+                    continue;
+                }
+            };
+            if text.chars().count() <= width {
+                self.push(l);
+                continue;
+            }
+            for (i, part) in wrap_words(text, width).into_iter().enumerate() {
+                self.push(make(if i == 0 { part } else { format!("  {part}") }));
+            }
+        }
+    }
+
+    /// The frame under the cursor.
+    pub fn frame_at(&self, cursor: usize) -> Option<FrameId> {
+        let li = *self.frames.get(cursor)?;
+        match self.lines[li] {
+            Line::Frame { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The frame worth opening when none is chosen: the program's own frame
+    /// nearest the allocation, else the first non-allocator frame with a source.
+    pub fn best_frame(&self, interner: &Interner) -> Option<FrameId> {
+        let frames = || {
+            self.lines.iter().filter_map(|l| match l {
+                Line::Frame { id, own, .. } => Some((*id, *own)),
+                _ => None,
+            })
+        };
+        frames()
+            .find(|&(id, own)| own && interner.frame(id).file.is_some())
+            .or_else(|| {
+                frames().find(|&(id, _)| {
+                    let f = interner.frame(id);
+                    f.file.is_some() && !is_allocator(f)
+                })
+            })
+            .map(|(id, _)| id)
+    }
+}
+
+pub struct Ctx<'a> {
+    pub report: &'a Report,
+    pub frames: &'a FrameInfo,
+    pub index: &'a Index,
+    pub proj: &'a Projection,
+    pub vis: Visibility<'a>,
+    pub hiding: &'a Hiding,
+    pub rule_set: &'a RuleSet,
+    pub engine: Option<&'a rules::Hiding>,
+}
+
+/// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),
+/// so that scrolling and drawing agree on what a line is.
+pub fn build(cx: &Ctx, node: NodeRef, width: usize) -> Detail {
+    let mut d = build_lines(cx, node);
+    if width > 8 {
+        d.wrap(width);
+    }
+    d
+}
+
+fn build_lines(cx: &Ctx, node: NodeRef) -> Detail {
+    let mut d = Detail::default();
+    match node {
+        NodeRef::Proc { p } => process(cx, &mut d, p as usize),
+        NodeRef::Cat { p, c } => category(cx, &mut d, p as usize, c as usize),
+        NodeRef::Group { p, c, g } => group(cx, &mut d, p as usize, c as usize, g as usize),
+        NodeRef::Item { p, c, g, i } => {
+            let gn = &cx.index.procs[p as usize].cats[c as usize].groups[g as usize];
+            item(cx, &mut d, p as usize, c as usize, gn.items[i as usize])
+        }
+    }
+    d
+}
+
+fn process(cx: &Ctx, d: &mut Detail, p: usize) {
+    let pn = &cx.index.procs[p];
+    let proc_ = &cx.report.processes[pn.process];
+    d.push(Line::Title(format!("Process {}", pn.title)));
+    let mut who = Vec::new();
+    if let Some(pp) = proc_.ppid {
+        who.push(format!("parent {pp}"));
+    }
+    if let Some(t) = &proc_.tool {
+        who.push(sanitize(t).into_owned());
+    }
+    if let Some(v) = &proc_.valgrind_version {
+        who.push(format!("valgrind {}", sanitize(v)));
+    }
+    if !who.is_empty() {
+        d.dim(who.join(" · "));
+    }
+    let pv = &cx.proj.procs[p];
+    d.text(format!(
+        "leaks: {} in {}, {}",
+        bytes(pv.vis.bytes),
+        n(pv.vis.blocks, "block"),
+        n(pv.vis.items, "record")
+    ));
+    if let Some(h) = &proc_.heap_summary {
+        d.text(format!(
+            "heap at exit: {} in {} blocks; {} allocs, {} frees, {} allocated",
+            bytes(h.in_use_bytes),
+            count(h.in_use_blocks),
+            count(h.allocs),
+            count(h.frees),
+            bytes(h.bytes_allocated)
+        ));
+    }
+    if let Some(e) = &proc_.error_summary {
+        d.text(format!(
+            "valgrind's ERROR SUMMARY: {} errors from {} contexts (suppressed: {} from {})",
+            count(e.errors),
+            count(e.contexts),
+            count(e.suppressed),
+            count(e.suppressed_contexts)
+        ));
+    }
+    if let Some(sig) = &proc_.fatal_signal {
+        d.push(Line::Hidden(format!("terminated: {}", sanitize(sig))));
+    }
+    if !proc_.options.is_empty() {
+        d.push(Line::Blank);
+        d.push(Line::Heading("Options".into()));
+        for o in &proc_.options {
+            d.push(Line::Code(sanitize(o).into_owned()));
+        }
+    }
+}
+
+fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
+    let pn = &cx.index.procs[p];
+    let cn = &pn.cats[c];
+    let cv = &cx.proj.procs[p].cats[c];
+    d.category = Some(cn.category.clone());
+    d.push(Line::Title(cn.category.name().to_string()));
+    if cx.index.multi_process() {
+        d.dim(format!("process {}", pn.title));
+    }
+    let groups = cv.order.len();
+    if cn.category.is_leak() {
+        d.text(format!(
+            "{} in {} · {} in {}",
+            bytes(cv.vis.bytes),
+            n(cv.vis.blocks, "block"),
+            n(cv.vis.items, "record"),
+            n(groups as u64, "group")
+        ));
+        if cv.vis.indirect > 0 {
+            d.dim(format!(
+                "these records also hold {} of indirectly lost blocks",
+                bytes(cv.vis.indirect)
+            ));
+        }
+        if let Category::Leak(kind) = cn.category {
+            let proc_ = &cx.report.processes[pn.process];
+            if let Some(s) = proc_.leak_summary() {
+                let fig = s.get(kind);
+                let all = cv.vis.bytes + cv.hid.bytes;
+                let agree = if fig.bytes == all {
+                    "agrees"
+                } else {
+                    "differs"
+                };
+                d.dim(format!(
+                    "valgrind's LEAK SUMMARY: {} bytes in {} blocks ({agree})",
+                    count(fig.bytes),
+                    count(fig.blocks)
+                ));
+            }
+        }
+    } else {
+        d.text(format!(
+            "{} in {}, {}",
+            n(cv.vis.count, "occurrence"),
+            n(cv.vis.items, "context"),
+            n(groups as u64, "group")
+        ));
+    }
+    if !cv.hid.is_empty() {
+        d.push(Line::Hidden(format!(
+            "hidden: {}, {} in {}",
+            n(cv.hid.items, "record"),
+            bytes(cv.hid.bytes),
+            n(cv.hid.blocks, "block")
+        )));
+    }
+    d.push(Line::Blank);
+    d.push(Line::Heading("Largest groups".into()));
+    for g in cx.proj.top_groups(cx.index, p, c, 8) {
+        let gv = &cv.groups[g as usize];
+        let amount = if cn.category.is_leak() {
+            bytes(gv.vis.bytes)
+        } else {
+            format!("×{}", count(gv.vis.count))
+        };
+        d.push(Line::Row(format!(
+            "{amount:>10}  {}",
+            cn.groups[g as usize].display
+        )));
+    }
+}
+
+fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
+    let pn = &cx.index.procs[p];
+    let cn = &pn.cats[c];
+    let gn = &cn.groups[g];
+    let gv = &cx.proj.procs[p].cats[c].groups[g];
+    let proc_ = &cx.report.processes[pn.process];
+    d.category = Some(cn.category.clone());
+    d.push(Line::Title(sanitize(&gn.label).into_owned()));
+    d.dim(format!(
+        "{} · grouped by {}",
+        cn.category.name(),
+        cx.index.by.name()
+    ));
+    let shown = &cx.proj.procs[p].cats[c];
+    let items: Vec<u32> = shown
+        .shown_items(g as u32)
+        .iter()
+        .map(|&i| gn.items[i as usize])
+        .filter(|&it| cx.vis.cause(cx.report, cx.index, p, c, it).is_none())
+        .collect();
+    if cn.category.is_leak() {
+        d.text(format!(
+            "{} in {} · {}",
+            bytes(gv.vis.bytes),
+            n(gv.vis.blocks, "block"),
+            n(gv.vis.items, "record")
+        ));
+        if gv.vis.indirect > 0 {
+            d.dim(format!(
+                "plus {} indirectly lost through these blocks",
+                bytes(gv.vis.indirect)
+            ));
+        }
+        let mut sizes: Vec<u64> = items
+            .iter()
+            .map(|&it| proc_.loss_records()[it as usize].direct_bytes)
+            .collect();
+        if sizes.len() > 1 {
+            let (min, med, max) = spread(&mut sizes);
+            d.text(format!(
+                "sizes per record: min {} · median {} · max {}",
+                bytes(min),
+                bytes(med),
+                bytes(max)
+            ));
+        }
+    } else {
+        d.text(format!(
+            "{} in {}",
+            n(gv.vis.count, "occurrence"),
+            n(gv.vis.items, "context")
+        ));
+    }
+    if !gv.hid.is_empty() {
+        d.push(Line::Hidden(format!(
+            "hidden: {}, {}",
+            n(gv.hid.items, "record"),
+            bytes(gv.hid.bytes)
+        )));
+    }
+    let first = items.first().copied().unwrap_or(gn.items[0]);
+    let stack = cx.index.item_stack(cx.report, p, c, first);
+    let frames = cx.report.interner.stack(stack);
+    let common = (gn.common as usize).min(frames.len());
+    d.push(Line::Blank);
+    let whole = frames.len();
+    if gn.items.len() == 1 || common == whole {
+        d.push(Line::Heading(format!("Stack ({whole} frames)")));
+    } else {
+        d.push(Line::Heading(format!(
+            "Common stack ({common} of {whole} frames; records differ below)"
+        )));
+    }
+    d.stack(cx.frames, &frames[..common]);
+    d.copy = Some(stack_text(
+        &format!("{} group: {}", cn.category.name(), gn.label),
+        &cx.report.interner,
+        &frames[..common],
+    ));
+}
+
+/// `1 record`, `2 records`, with thousands separators.
+fn n(k: u64, what: &str) -> String {
+    format!("{} {what}{}", count(k), if k == 1 { "" } else { "s" })
+}
+
+/// Greedy word wrap by characters; a word longer than the width is cut.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let need = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
+        if need > width - 2 && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        while cur.chars().count() > width - 2 {
+            let cut: String = cur.chars().take(width - 2).collect();
+            let rest: String = cur.chars().skip(width - 2).collect();
+            out.push(cut);
+            cur = rest;
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Min, median and max (sorts partially in place).
+pub fn spread(v: &mut [u64]) -> (u64, u64, u64) {
+    let n = v.len();
+    let min = *v.iter().min().unwrap_or(&0);
+    let max = *v.iter().max().unwrap_or(&0);
+    if n == 0 {
+        return (0, 0, 0);
+    }
+    let (_, med, _) = v.select_nth_unstable(n / 2);
+    (min, *med, max)
+}
+
+fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
+    let pn = &cx.index.procs[p];
+    let cn = &pn.cats[c];
+    let proc_ = &cx.report.processes[pn.process];
+    let interner = &cx.report.interner;
+    d.category = Some(cn.category.clone());
+    let suppression;
+    match &cn.category {
+        Category::Leak(kind) => {
+            let r = &proc_.loss_records()[item as usize];
+            let num = match (r.number, r.of) {
+                (Some(n), Some(of)) => {
+                    format!("loss record {} of {}", count(n as u64), count(of as u64))
+                }
+                (Some(n), None) => format!("loss record {}", count(n as u64)),
+                _ => "loss record".to_string(),
+            };
+            d.push(Line::Title(format!("{num} · {}", kind.text())));
+            let blocks = if r.blocks == 1 { "block" } else { "blocks" };
+            if r.indirect_bytes > 0 {
+                d.text(format!(
+                    "{} direct + {} indirect = {} in {} {blocks}",
+                    bytes(r.direct_bytes),
+                    bytes(r.indirect_bytes),
+                    bytes(r.total_bytes()),
+                    count(r.blocks)
+                ));
+            } else {
+                d.text(format!(
+                    "{} in {} {blocks}",
+                    bytes(r.direct_bytes),
+                    count(r.blocks)
+                ));
+            }
+            if let (Some(db), Some(dk)) = (r.delta_bytes, r.delta_blocks) {
+                d.dim(format!(
+                    "since the previous leak search: {db:+} bytes, {dk:+} blocks"
+                ));
+            }
+            d.dim(format!("log line {}", r.line));
+            let header = format!(
+                "{} bytes in {} blocks are {} in {num}",
+                count(r.total_bytes()),
+                count(r.blocks),
+                kind.text()
+            );
+            suppression = r.suppression.as_deref();
+            hidden_line(cx, d, p, c, item);
+            d.push(Line::Blank);
+            let frames = interner.stack(r.stack);
+            d.push(Line::Heading(format!("Stack ({} frames)", frames.len())));
+            d.stack(cx.frames, frames);
+            d.copy = Some(stack_text(&header, interner, frames));
+        }
+        Category::Error(kind) => {
+            let e = &proc_.errors[item as usize];
+            d.push(Line::Title(sanitize(&e.what).into_owned()));
+            let times = if e.count == 1 {
+                "once".to_string()
+            } else {
+                format!("{} times", count(e.count))
+            };
+            d.dim(format!("{kind} · {times} · log line {}", e.line));
+            hidden_line(cx, d, p, c, item);
+            d.push(Line::Blank);
+            let frames = interner.stack(e.stack);
+            d.push(Line::Heading(format!("Stack ({} frames)", frames.len())));
+            d.stack(cx.frames, frames);
+            let mut text = stack_text(&e.what, interner, frames);
+            for aux in &e.aux {
+                d.push(Line::Blank);
+                d.push(Line::Heading(sanitize(&aux.what).into_owned()));
+                let af = interner.stack(aux.stack);
+                d.stack(cx.frames, af);
+                text.push_str(&stack_text(&aux.what, interner, af));
+            }
+            d.copy = Some(text);
+            suppression = e.suppression.as_deref();
+        }
+    }
+    if let Some(s) = suppression {
+        d.push(Line::Blank);
+        d.push(Line::Heading("Suppression (as valgrind printed it)".into()));
+        for l in s.lines() {
+            d.push(Line::Code(sanitize(l).into_owned()));
+        }
+    }
+}
+
+fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
+    match cx.vis.cause(cx.report, cx.index, p, c, item) {
+        Some(Cause::Rule(RuleRef::Manual(r))) => {
+            if let Some(rule) = cx.hiding.get(r) {
+                d.push(Line::Hidden(format!(
+                    "hidden by rule “{}”: {}",
+                    sanitize(rule.name()),
+                    sanitize(rule.reason())
+                )));
+            }
+        }
+        Some(Cause::Rule(RuleRef::Loaded(id))) => {
+            if let Some((name, reason, at)) = describe_loaded(cx.rule_set, id) {
+                d.push(Line::Hidden(format!(
+                    "hidden by rule “{}” ({})",
+                    sanitize(&name),
+                    sanitize(&at)
+                )));
+                if let Some(why) = reason {
+                    d.push(Line::Hidden(format!("why: {}", sanitize(&why))));
+                }
+            }
+        }
+        Some(Cause::Filter) => d.push(Line::Hidden(
+            "hidden: its stack does not match the filter".into(),
+        )),
+        None => {}
+    }
+    // A rule that might hide this, had the log said enough (an obj: line on
+    // a frame printed with its source instead of its object).
+    let process = cx.index.procs[p].process;
+    let verdict = cx.engine.map(|e| match cx.index.procs[p].cats[c].category {
+        Category::Leak(_) => e.record_verdict(process, item as usize),
+        Category::Error(_) => e.error_verdict(process, item as usize),
+    });
+    if let Some(Verdict::Undecided(id)) = verdict {
+        if let Some((name, _, at)) = describe_loaded(cx.rule_set, id) {
+            d.dim(format!(
+                "rule “{}” ({}) might hide this; the log does not say enough to decide",
+                sanitize(&name),
+                sanitize(&at)
+            ));
+        }
+    }
+}
+
+/// A stack in valgrind's own layout, sanitized, for the clipboard.
+pub fn stack_text(header: &str, interner: &Interner, frames: &[FrameId]) -> String {
+    let mut s = format!("{}\n", sanitize(header));
+    for (i, &id) in frames.iter().enumerate() {
+        let f = interner.frame(id);
+        let verb = if i == 0 { "at" } else { "by" };
+        let addr = match f.addr {
+            Some(a) => format!("0x{a:X}"),
+            None => "0x........".to_string(),
+        };
+        s.push_str(&format!("   {verb} {addr}: {}\n", sanitize(&f.label())));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_wraps_at_spaces() {
+        let w = wrap_words(
+            "why: dlopen's global-scope arrays are kept for the process",
+            24,
+        );
+        assert!(w.iter().all(|l| l.chars().count() <= 22), "{w:?}");
+        assert_eq!(
+            w.join(" "),
+            "why: dlopen's global-scope arrays are kept for the process"
+        );
+    }
+
+    #[test]
+    fn spread_of_sizes() {
+        assert_eq!(spread(&mut [5, 1, 9]), (1, 5, 9));
+        assert_eq!(spread(&mut [4, 2]), (2, 4, 4));
+        assert_eq!(spread(&mut []), (0, 0, 0));
+    }
+}

@@ -1,0 +1,114 @@
+//! The one channel everything arrives on: terminal input, loader messages and
+//! signals, each from its own thread.
+
+use super::loader::LoadMsg;
+use crossterm::event as ct;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+pub enum Event {
+    Term(ct::Event),
+    Load(LoadMsg),
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave now, restoring the terminal.
+    Signal(i32),
+}
+
+#[derive(Default)]
+struct PauseState {
+    want: bool,
+    parked: bool,
+    stop: bool,
+}
+
+/// The input thread. It can be paused, so that an editor started from the
+/// explorer gets every keystroke: `pause` returns only once the thread is
+/// parked outside `poll`/`read`.
+pub struct Input {
+    state: Arc<(Mutex<PauseState>, Condvar)>,
+}
+
+impl Input {
+    pub fn spawn(tx: Sender<Event>) -> Input {
+        let state = Arc::new((Mutex::new(PauseState::default()), Condvar::new()));
+        let st = state.clone();
+        std::thread::Builder::new()
+            .name("leakscope-input".into())
+            .spawn(move || input_loop(&st, &tx))
+            .expect("spawning the input thread");
+        Input { state }
+    }
+
+    pub fn pause(&self) {
+        let (m, cv) = &*self.state;
+        let mut s = m.lock().unwrap_or_else(|e| e.into_inner());
+        s.want = true;
+        while !s.parked && !s.stop {
+            s = cv.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    pub fn resume(&self) {
+        let (m, cv) = &*self.state;
+        let mut s = m.lock().unwrap_or_else(|e| e.into_inner());
+        s.want = false;
+        cv.notify_all();
+    }
+
+    pub fn stop(&self) {
+        let (m, cv) = &*self.state;
+        let mut s = m.lock().unwrap_or_else(|e| e.into_inner());
+        s.stop = true;
+        s.want = false;
+        cv.notify_all();
+    }
+}
+
+fn input_loop(state: &(Mutex<PauseState>, Condvar), tx: &Sender<Event>) {
+    let (m, cv) = state;
+    loop {
+        {
+            let mut s = m.lock().unwrap_or_else(|e| e.into_inner());
+            if s.want {
+                s.parked = true;
+                cv.notify_all();
+                while s.want && !s.stop {
+                    s = cv.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+                s.parked = false;
+            }
+            if s.stop {
+                return;
+            }
+        }
+        match ct::poll(Duration::from_millis(50)) {
+            Ok(true) => match ct::read() {
+                Ok(ev) => {
+                    if tx.send(Event::Term(ev)).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            },
+            Ok(false) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Forwards termination signals into the channel.
+pub fn spawn_signals(tx: Sender<Event>) -> std::io::Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("leakscope-signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if tx.send(Event::Signal(sig)).is_err() {
+                    break;
+                }
+            }
+        })?;
+    Ok(handle)
+}

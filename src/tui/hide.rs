@@ -1,0 +1,287 @@
+//! Hiding: rules that set records aside, each hidden record attributed to the
+//! rule that hid it, so the user can always ask "why is this gone?".
+//!
+//! Two kinds of rule feed one list of verdicts. The benign-rule engine
+//! (`triage::rules`: suppression files and the built-in sets, with valgrind's
+//! semantics) decides per record, once per report, on the loader thread; the
+//! rules the user makes here (the hide key) implement [`Hide`] and are decided
+//! per stack. Loaded rules come first: a record is attributed to the first
+//! rule that hides it.
+
+use super::frames::same_place;
+use super::index::Category;
+use crate::model::{Frame, Interner, Report, StackId};
+use crate::triage::rules::{self, RuleId, RuleSet, Verdict};
+use crate::triage::{group_label, GroupBy};
+use rustc_hash::FxHashMap;
+
+/// The rule an item is attributed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleRef {
+    /// A loaded rule (suppression file or built-in set).
+    Loaded(RuleId),
+    /// A rule made with the hide key (index into [`Hiding::rules`]).
+    Manual(u16),
+}
+
+/// A named reason to hide records. Decided per (category, stack), never per
+/// record: real logs repeat stacks, so verdicts are memoised by stack.
+pub trait Hide: Send {
+    /// Short name shown next to hidden records (`numba-jit-cache`).
+    fn name(&self) -> &str;
+    /// Why the rule's records are noise, in a sentence.
+    fn reason(&self) -> &str;
+    /// Whether items of `category` at `stack` are hidden by this rule.
+    fn hides(&self, interner: &Interner, category: &Category, stack: StackId) -> bool;
+}
+
+/// Hides everything that falls in one group: the rule the hide key makes from
+/// the selected group's stack.
+#[derive(Debug, Clone)]
+pub struct GroupRule {
+    pub by: GroupBy,
+    pub label: String,
+    /// `None`: in every category.
+    pub category: Option<Category>,
+    name: String,
+    reason: String,
+}
+
+impl GroupRule {
+    pub fn new(by: GroupBy, label: String, category: Option<Category>, shown: &str) -> Self {
+        let scope = match &category {
+            Some(c) => c.name().to_string(),
+            None => "any category".to_string(),
+        };
+        GroupRule {
+            name: format!("hide {shown}"),
+            reason: format!("hidden by hand: {scope} with {} {shown}", by.name()),
+            by,
+            label,
+            category,
+        }
+    }
+}
+
+impl Hide for GroupRule {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn hides(&self, interner: &Interner, category: &Category, stack: StackId) -> bool {
+        if self.category.as_ref().is_some_and(|c| c != category) {
+            return false;
+        }
+        group_label(interner, stack, self.by) == self.label
+    }
+}
+
+/// Hides records with exactly one stack (the hide key on a record row):
+/// frames compared by place, so the same stack at other addresses counts.
+#[derive(Debug, Clone)]
+pub struct StackRule {
+    frames: Vec<Frame>,
+    pub category: Category,
+    name: String,
+    reason: String,
+}
+
+impl StackRule {
+    pub fn new(interner: &Interner, stack: StackId, category: Category, shown: &str) -> Self {
+        StackRule {
+            frames: interner.frames_of(stack).cloned().collect(),
+            name: format!("hide {shown}"),
+            reason: format!("hidden by hand: {} with this exact stack", category.name()),
+            category,
+        }
+    }
+}
+
+impl Hide for StackRule {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn hides(&self, interner: &Interner, category: &Category, stack: StackId) -> bool {
+        *category == self.category && {
+            let s = interner.stack(stack);
+            s.len() == self.frames.len()
+                && s.iter()
+                    .zip(&self.frames)
+                    .all(|(&id, f)| same_place(interner.frame(id), f))
+        }
+    }
+}
+
+/// Hides a whole category (the hide key on a category row).
+#[derive(Debug, Clone)]
+pub struct CategoryRule {
+    pub category: Category,
+    name: String,
+    reason: String,
+}
+
+impl CategoryRule {
+    pub fn new(category: Category) -> Self {
+        CategoryRule {
+            name: format!("hide {}", category.name()),
+            reason: format!("hidden by hand: every {} item", category.name()),
+            category,
+        }
+    }
+}
+
+impl Hide for CategoryRule {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn hides(&self, _: &Interner, category: &Category, _: StackId) -> bool {
+        *category == self.category
+    }
+}
+
+/// The active rules, in the order they were added; the first that hides an
+/// item is the one it is attributed to.
+#[derive(Default)]
+pub struct Hiding {
+    rules: Vec<Box<dyn Hide>>,
+}
+
+impl Hiding {
+    pub fn push(&mut self, rule: Box<dyn Hide>) {
+        self.rules.push(rule);
+    }
+
+    pub fn pop(&mut self) -> Option<Box<dyn Hide>> {
+        self.rules.pop()
+    }
+
+    pub fn rules(&self) -> &[Box<dyn Hide>] {
+        &self.rules
+    }
+
+    pub fn get(&self, i: u16) -> Option<&dyn Hide> {
+        self.rules.get(i as usize).map(|r| &**r)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Decides every item of the report: the loaded rules' verdicts
+    /// (`engine`, computed on the loader thread) first, then the rules made
+    /// here, decided once per (category, stack).
+    pub fn evaluate(&self, report: &Report, engine: Option<&rules::Hiding>) -> Verdicts {
+        if self.rules.is_empty() && engine.is_none() {
+            return Verdicts::default();
+        }
+        let interner = &report.interner;
+        let mut memo: FxHashMap<(Category, StackId), Option<u16>> = FxHashMap::default();
+        let mut manual = |cat: Category, stack: StackId| -> Option<RuleRef> {
+            if self.rules.is_empty() {
+                return None;
+            }
+            memo.entry((cat, stack))
+                .or_insert_with_key(|(cat, stack)| {
+                    self.rules
+                        .iter()
+                        .position(|r| r.hides(interner, cat, *stack))
+                        .map(|i| i as u16)
+                })
+                .map(RuleRef::Manual)
+        };
+        let loaded = |v: Verdict| match v {
+            Verdict::Hidden(id) => Some(RuleRef::Loaded(id)),
+            _ => None,
+        };
+        let procs = report
+            .processes
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| ProcVerdicts {
+                leaks: p
+                    .loss_records()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        engine
+                            .and_then(|e| loaded(e.record_verdict(pi, i)))
+                            .or_else(|| manual(Category::Leak(r.kind), r.stack))
+                    })
+                    .collect(),
+                errors: p
+                    .errors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        engine
+                            .and_then(|h| loaded(h.error_verdict(pi, i)))
+                            .or_else(|| manual(Category::Error(e.kind.clone()), e.stack))
+                    })
+                    .collect(),
+            })
+            .collect();
+        Verdicts { procs }
+    }
+}
+
+/// A loaded rule's name, reason and place, for the detail pane.
+pub fn describe_loaded(set: &RuleSet, id: RuleId) -> Option<(String, Option<String>, String)> {
+    let r = set.get(id)?;
+    Some((r.name.clone(), r.reason.clone(), r.location()))
+}
+
+/// Which rule hid each item; empty when no rule is active.
+#[derive(Debug, Default, Clone)]
+pub struct Verdicts {
+    procs: Vec<ProcVerdicts>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ProcVerdicts {
+    leaks: Vec<Option<RuleRef>>,
+    errors: Vec<Option<RuleRef>>,
+}
+
+impl Verdicts {
+    /// No rule is active.
+    pub fn is_empty(&self) -> bool {
+        self.procs.is_empty()
+    }
+
+    pub fn leak(&self, process: usize, record: u32) -> Option<RuleRef> {
+        self.procs
+            .get(process)
+            .and_then(|p| p.leaks.get(record as usize).copied().flatten())
+    }
+
+    pub fn error(&self, process: usize, error: u32) -> Option<RuleRef> {
+        self.procs
+            .get(process)
+            .and_then(|p| p.errors.get(error as usize).copied().flatten())
+    }
+
+    pub fn of(&self, process: usize, category: &Category, item: u32) -> Option<RuleRef> {
+        match category {
+            Category::Leak(_) => self.leak(process, item),
+            Category::Error(_) => self.error(process, item),
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! The shape of the tree: processes → categories → groups → items, built from
+//! a report under one grouping. Rebuilt only when the report or the grouping
+//! changes; filters and hiding work on top of it (see `projection`).
+
+use super::frames::{compact_function, file_name, same_place, short_label};
+use crate::model::{ErrorKind, Interner, LeakKind, Process, Report, StackId};
+use crate::sanitize::sanitize;
+use crate::triage::{group_errors, group_records, top_frame, GroupBy};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// The second level of the tree: a leak kind, or a memcheck error kind.
+/// Ordered as shown: the four leak kinds first, then errors by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    Leak(LeakKind),
+    Error(ErrorKind),
+}
+
+impl Category {
+    pub fn name(&self) -> &str {
+        match self {
+            Category::Leak(k) => k.text(),
+            Category::Error(k) => k.as_str(),
+        }
+    }
+
+    /// Two-letter tag for the status line.
+    pub fn tag(&self) -> &str {
+        match self {
+            Category::Leak(LeakKind::DefinitelyLost) => "DL",
+            Category::Leak(LeakKind::IndirectlyLost) => "IL",
+            Category::Leak(LeakKind::PossiblyLost) => "PL",
+            Category::Leak(LeakKind::StillReachable) => "SR",
+            Category::Error(_) => "ERR",
+        }
+    }
+
+    pub fn is_leak(&self) -> bool {
+        matches!(self, Category::Leak(_))
+    }
+}
+
+/// How rows are ordered under their parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Bytes,
+    Blocks,
+    Count,
+    Name,
+}
+
+impl SortKey {
+    pub fn next(self) -> Self {
+        match self {
+            SortKey::Bytes => SortKey::Blocks,
+            SortKey::Blocks => SortKey::Count,
+            SortKey::Count => SortKey::Name,
+            SortKey::Name => SortKey::Bytes,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Bytes => "bytes",
+            SortKey::Blocks => "blocks",
+            SortKey::Count => "count",
+            SortKey::Name => "name",
+        }
+    }
+}
+
+/// Identifies a process across re-parses of a growing log: processes are
+/// appended in order of first appearance, so the position is stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProcKey {
+    pub position: usize,
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub by: GroupBy,
+    pub sort: SortKey,
+    pub procs: Vec<ProcNode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcNode {
+    /// Position in `report.processes`.
+    pub process: usize,
+    pub key: ProcKey,
+    pub title: String,
+    pub cats: Vec<CatNode>,
+    pub expanded: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CatNode {
+    pub category: Category,
+    pub groups: Vec<GroupNode>,
+    pub expanded: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupNode {
+    /// The grouping's label: the group's identity.
+    pub label: String,
+    /// What a tree row shows (compact, sanitized).
+    pub display: String,
+    /// Indices into the process's loss records (leak categories) or errors,
+    /// in the current sort order.
+    pub items: Vec<u32>,
+    /// Per item (parallel to `items`): the figures and stack the projection
+    /// needs, stored in item order so a filter keystroke reads memory
+    /// sequentially instead of chasing records across the report.
+    pub facts: Vec<Facts>,
+    /// How many leading frames every item's stack shares.
+    pub common: u32,
+    pub expanded: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Facts {
+    pub bytes: u64,
+    pub indirect: u64,
+    pub blocks: u64,
+    /// Occurrences (errors); 1 for a loss record.
+    pub count: u64,
+    pub stack: StackId,
+}
+
+impl Index {
+    pub fn build(report: &Report, by: GroupBy, sort: SortKey) -> Index {
+        let interner = &report.interner;
+        let mut procs = Vec::new();
+        for (pi, p) in report.processes.iter().enumerate() {
+            let records = p.loss_records();
+            if records.is_empty() && p.errors.is_empty() {
+                continue;
+            }
+            let mut cats: Vec<CatNode> = LeakKind::ALL
+                .iter()
+                .map(|&k| CatNode {
+                    category: Category::Leak(k),
+                    groups: Vec::new(),
+                    expanded: false,
+                })
+                .collect();
+            for g in group_records(interner, records, by) {
+                let stacks = g.records.iter().map(|&i| records[i].stack);
+                let common = common_prefix(interner, stacks);
+                let display = display_label(interner, records[g.records[0]].stack, by);
+                cats[g.kind.index()].groups.push(GroupNode {
+                    label: g.label,
+                    display,
+                    items: g.records.iter().map(|&i| i as u32).collect(),
+                    facts: Vec::new(),
+                    common,
+                    expanded: false,
+                });
+            }
+            cats.retain(|c| !c.groups.is_empty());
+            let mut errs: FxHashMap<ErrorKind, Vec<GroupNode>> = FxHashMap::default();
+            for g in group_errors(interner, &p.errors, by) {
+                let stacks = g.errors.iter().map(|&i| p.errors[i].stack);
+                let common = common_prefix(interner, stacks);
+                let display = display_label(interner, p.errors[g.errors[0]].stack, by);
+                errs.entry(g.kind).or_default().push(GroupNode {
+                    label: g.label,
+                    display,
+                    items: g.errors.iter().map(|&i| i as u32).collect(),
+                    facts: Vec::new(),
+                    common,
+                    expanded: false,
+                });
+            }
+            let mut errs: Vec<_> = errs.into_iter().collect();
+            errs.sort_by(|a, b| a.0.cmp(&b.0));
+            cats.extend(errs.into_iter().map(|(k, groups)| CatNode {
+                category: Category::Error(k),
+                groups,
+                expanded: false,
+            }));
+            procs.push(ProcNode {
+                process: pi,
+                key: ProcKey {
+                    position: pi,
+                    pid: p.pid,
+                },
+                title: sanitize(&p.title()).into_owned(),
+                cats,
+                expanded: true,
+            });
+        }
+        let mut index = Index { by, sort, procs };
+        index.sort_items(report, sort);
+        index
+    }
+
+    /// Puts every group's items in `sort` order. The projection keeps this
+    /// order, so a filter keystroke never sorts records.
+    pub fn sort_items(&mut self, report: &Report, sort: SortKey) {
+        self.sort = sort;
+        for pn in &mut self.procs {
+            let p = &report.processes[pn.process];
+            for c in &mut pn.cats {
+                for g in &mut c.groups {
+                    sort_group_items(p, &c.category, &mut g.items, sort);
+                    g.facts = g.items.iter().map(|&i| facts(p, &c.category, i)).collect();
+                }
+            }
+        }
+    }
+
+    /// Whether the tree shows a process level.
+    pub fn multi_process(&self) -> bool {
+        self.procs.len() > 1
+    }
+
+    /// Collects what is expanded, to carry it over to a rebuilt index.
+    pub fn expansion(&self) -> Expansion {
+        let mut e = Expansion::default();
+        for p in &self.procs {
+            if !p.expanded {
+                e.collapsed_procs.insert(p.key);
+            }
+            for c in &p.cats {
+                if c.expanded {
+                    e.cats.insert((p.key, c.category.clone()));
+                }
+                let open: FxHashSet<String> = c
+                    .groups
+                    .iter()
+                    .filter(|g| g.expanded)
+                    .map(|g| g.label.clone())
+                    .collect();
+                if !open.is_empty() {
+                    e.groups.insert((p.key, c.category.clone()), open);
+                }
+            }
+        }
+        e
+    }
+
+    pub fn apply_expansion(&mut self, e: &Expansion) {
+        for p in &mut self.procs {
+            p.expanded = !e.collapsed_procs.contains(&p.key);
+            for c in &mut p.cats {
+                let k = (p.key, c.category.clone());
+                c.expanded = e.cats.contains(&k);
+                if let Some(open) = e.groups.get(&k) {
+                    for g in &mut c.groups {
+                        g.expanded = open.contains(g.label.as_str());
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn set_all_expanded(&mut self, expanded: bool) {
+        // A single process has no row of its own, so it is never collapsed.
+        let single = self.procs.len() == 1;
+        for p in &mut self.procs {
+            p.expanded = expanded || single;
+            for c in &mut p.cats {
+                c.expanded = expanded;
+                for g in &mut c.groups {
+                    g.expanded = expanded;
+                }
+            }
+        }
+    }
+
+    pub fn item_stack(&self, report: &Report, p: usize, c: usize, item: u32) -> StackId {
+        let pn = &self.procs[p];
+        let proc_ = &report.processes[pn.process];
+        match pn.cats[c].category {
+            Category::Leak(_) => proc_.loss_records()[item as usize].stack,
+            Category::Error(_) => proc_.errors[item as usize].stack,
+        }
+    }
+}
+
+/// What was expanded, keyed by identity rather than position.
+#[derive(Debug, Default, Clone)]
+pub struct Expansion {
+    pub collapsed_procs: FxHashSet<ProcKey>,
+    pub cats: FxHashSet<(ProcKey, Category)>,
+    pub groups: FxHashMap<(ProcKey, Category), FxHashSet<String>>,
+}
+
+fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
+    match cat {
+        Category::Leak(_) => {
+            let r = &p.loss_records()[item as usize];
+            Facts {
+                bytes: r.direct_bytes,
+                indirect: r.indirect_bytes,
+                blocks: r.blocks,
+                count: 1,
+                stack: r.stack,
+            }
+        }
+        Category::Error(_) => {
+            let e = &p.errors[item as usize];
+            Facts {
+                bytes: 0,
+                indirect: 0,
+                blocks: 0,
+                count: e.count,
+                stack: e.stack,
+            }
+        }
+    }
+}
+
+fn sort_group_items(p: &Process, cat: &Category, items: &mut [u32], sort: SortKey) {
+    match cat {
+        Category::Leak(_) => {
+            let recs = p.loss_records();
+            let key = |i: &u32| {
+                let r = &recs[*i as usize];
+                let primary = match sort {
+                    SortKey::Bytes | SortKey::Count => r.direct_bytes,
+                    SortKey::Blocks => r.blocks,
+                    SortKey::Name => 0,
+                };
+                (
+                    std::cmp::Reverse(primary),
+                    r.number.unwrap_or(u32::MAX),
+                    r.line,
+                )
+            };
+            items.sort_by_key(key);
+        }
+        Category::Error(_) => {
+            let errs = &p.errors;
+            items.sort_by_key(|i| {
+                let e = &errs[*i as usize];
+                let primary = if sort == SortKey::Name { 0 } else { e.count };
+                (std::cmp::Reverse(primary), e.line)
+            });
+        }
+    }
+}
+
+/// The number of leading frames all stacks share, comparing places (function,
+/// source, object) rather than addresses.
+fn common_prefix(interner: &Interner, mut stacks: impl Iterator<Item = StackId>) -> u32 {
+    let Some(first) = stacks.next() else {
+        return 0;
+    };
+    let base = interner.stack(first);
+    let mut n = base.len();
+    for s in stacks {
+        if n == 0 {
+            break;
+        }
+        let other = interner.stack(s);
+        n = n.min(other.len());
+        for i in 0..n {
+            let (a, b) = (base[i], other[i]);
+            if a != b && !same_place(interner.frame(a), interner.frame(b)) {
+                n = i;
+                break;
+            }
+        }
+    }
+    n as u32
+}
+
+/// A group's name as a tree row shows it.
+pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String {
+    match by {
+        GroupBy::TopFrame => match top_frame(interner, stack) {
+            Some(id) => short_label(interner.frame(id)),
+            None => "(no stack)".to_string(),
+        },
+        GroupBy::Object => {
+            let label = crate::triage::group_label(interner, stack, by);
+            if label.starts_with('/') {
+                let name = file_name(&label);
+                let dir = &label[..label.len() - name.len()];
+                sanitize(&format!("{name}  {dir}")).into_owned()
+            } else {
+                sanitize(&label).into_owned()
+            }
+        }
+        GroupBy::Stack => {
+            let names: Vec<String> = interner
+                .frames_of(stack)
+                .filter(|f| !crate::triage::is_allocator(f))
+                .take(8)
+                .map(compact_function)
+                .collect();
+            if names.is_empty() {
+                "(no stack)".to_string()
+            } else {
+                names.join(" ← ")
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The explorer: `leakscope FILE` in a terminal.
+//!
+//! One loop: events (keys, mouse, resize, loader snapshots, signals) arrive on
+//! one channel; a key becomes an action through the keymap table;
+//! [`App::update`] turns the action into state changes and an [`Effect`]; the
+//! loop performs the effect (quit, editor, clipboard) and draws if anything
+//! changed. Drawing never changes state and `update` never draws.
+
+pub mod action;
+pub mod app;
+mod clipboard;
+pub mod detail;
+mod editor;
+pub mod event;
+pub mod filter;
+pub mod frames;
+pub mod hide;
+pub mod index;
+pub mod keymap;
+pub mod layout;
+pub mod loader;
+pub mod places;
+pub mod projection;
+pub mod terminal;
+pub mod tree;
+pub mod view;
+
+pub use action::{Action, Cmd, Effect};
+pub use app::App;
+pub use view::theme::Theme;
+
+use crate::model::Format;
+use crate::triage::rules::RuleSet;
+use anyhow::{bail, Context, Result};
+use crossterm::event::{Event as TermEvent, MouseButton, MouseEventKind};
+use event::{Event, Input};
+use loader::{LoadMsg, LoadSpec};
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use terminal::TerminalGuard;
+
+pub struct Options {
+    /// The log; `None` reads stdin when it is not a terminal.
+    pub file: Option<String>,
+    pub format: Option<Format>,
+    pub follow: bool,
+    /// Rules that hide benign records (loaded by the caller).
+    pub rules: RuleSet,
+}
+
+/// Runs the explorer; returns the exit code (128 + N after signal N).
+pub fn run(opts: Options) -> Result<i32> {
+    if !std::io::stdout().is_terminal() {
+        bail!(
+            "the explorer draws on a terminal and stdout is not one; \
+             for text output run `leakscope summary FILE`"
+        );
+    }
+    let path = match opts.file {
+        Some(f) => f,
+        None if !std::io::stdin().is_terminal() => "-".to_string(),
+        None => bail!(
+            "no log to explore: run `leakscope FILE`, or pipe one in (`leakscope - < run.log`)"
+        ),
+    };
+    if opts.follow && path == "-" {
+        bail!("--follow needs a file that valgrind is writing, not stdin");
+    }
+    // Opened before the terminal changes, so a missing file is a plain error.
+    let src = crate::parse::source::open(&path)?;
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let view: loader::View = Arc::new(Mutex::new(Default::default()));
+    let rules = Arc::new(opts.rules);
+    loader::spawn(
+        src,
+        LoadSpec {
+            path: path.clone(),
+            format: opts.format,
+            follow: opts.follow,
+            rules: rules.clone(),
+        },
+        tx.clone(),
+        stop.clone(),
+        view.clone(),
+    );
+    let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
+    let input = Input::spawn(tx.clone());
+    let signals = event::spawn_signals(tx).context("installing signal handlers")?;
+    let size = guard.terminal.size()?;
+    let mut app = App::new(
+        &path,
+        Theme::from_env(),
+        (size.width, size.height),
+        opts.follow,
+    )
+    .with_rules(rules);
+    let result = event_loop(&mut app, &mut guard, &rx, &input, &view);
+    stop.store(true, Ordering::Relaxed);
+    input.stop();
+    signals.close();
+    drop(guard);
+    result
+}
+
+fn event_loop(
+    app: &mut App,
+    guard: &mut TerminalGuard,
+    rx: &Receiver<Event>,
+    input: &Input,
+    view: &loader::View,
+) -> Result<i32> {
+    guard.terminal.draw(|f| view::render(app, f))?;
+    loop {
+        let Ok(first) = rx.recv() else {
+            return Ok(0);
+        };
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        // Only the newest report snapshot in a batch is worth building.
+        let newest = batch
+            .iter()
+            .rposition(|e| matches!(e, Event::Load(LoadMsg::Snapshot(_))));
+        let mut redraw = false;
+        for (i, ev) in batch.into_iter().enumerate() {
+            let action = match ev {
+                Event::Signal(sig) => return Ok(128 + sig),
+                Event::Term(te) => match te {
+                    TermEvent::Key(k) => keymap::action_for(app.mode(), k),
+                    TermEvent::Mouse(m) => mouse_action(m),
+                    TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
+                    _ => None,
+                },
+                Event::Load(LoadMsg::Snapshot(_)) if Some(i) != newest => None,
+                Event::Load(LoadMsg::Snapshot(s)) => Some(Action::Loaded(s)),
+                Event::Load(LoadMsg::Progress(p)) => Some(Action::Progress(p)),
+                // Nothing to explore and nothing more coming: say why, as
+                // `summary` would, instead of showing an empty explorer.
+                Event::Load(LoadMsg::Failed(m)) if !app.has_content() && !app.follow => {
+                    bail!("{m}")
+                }
+                Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
+            };
+            let Some(action) = action else {
+                continue;
+            };
+            match app.update(action) {
+                Effect::None => {}
+                Effect::Redraw => redraw = true,
+                Effect::Quit => return Ok(0),
+                Effect::OpenEditor { file, line } => {
+                    edit(app, guard, input, &file, line)?;
+                    redraw = true;
+                }
+                Effect::Copy(text) => {
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(clipboard::osc52(&text).as_bytes());
+                    let _ = out.flush();
+                    redraw = true;
+                }
+            }
+        }
+        // The loader prepares indexes for what the explorer shows now.
+        *view.lock().unwrap_or_else(|e| e.into_inner()) = (app.group_by, app.sort);
+        if redraw {
+            guard.terminal.draw(|f| view::render(app, f))?;
+        }
+    }
+}
+
+fn mouse_action(m: crossterm::event::MouseEvent) -> Option<Action> {
+    let (col, row) = (m.column, m.row);
+    match m.kind {
+        MouseEventKind::ScrollDown => Some(Action::Wheel {
+            col,
+            row,
+            down: true,
+        }),
+        MouseEventKind::ScrollUp => Some(Action::Wheel {
+            col,
+            row,
+            down: false,
+        }),
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { col, row }),
+        _ => None,
+    }
+}
+
+/// Suspends the explorer, runs the editor on the terminal, and comes back.
+fn edit(
+    app: &mut App,
+    guard: &mut TerminalGuard,
+    input: &Input,
+    file: &str,
+    line: Option<u32>,
+) -> Result<()> {
+    let shown = crate::sanitize::sanitize(file).into_owned();
+    let Some(words) = editor::from_env() else {
+        app.update(Action::Notify(
+            "Set $VISUAL or $EDITOR to open sources from here".into(),
+        ));
+        return Ok(());
+    };
+    let Some(path) = editor::locate(file) else {
+        app.update(Action::Notify(format!(
+            "{shown} is not on this machine (run leakscope from the source tree, or copy the stack with y)"
+        )));
+        return Ok(());
+    };
+    let (program, args) = editor::command(&words, &path, line);
+    input.pause();
+    guard.suspend();
+    let mut cmd = std::process::Command::new(&program);
+    cmd.args(&args);
+    // The log may be on stdin; the editor needs the terminal.
+    if !std::io::stdin().is_terminal() {
+        if let Ok(tty) = std::fs::File::open("/dev/tty") {
+            cmd.stdin(tty);
+        }
+    }
+    let status = cmd.status();
+    let resumed = guard.resume();
+    input.resume();
+    resumed.context("restoring the terminal after the editor")?;
+    let program = crate::sanitize::sanitize(&program).into_owned();
+    match status {
+        Err(e) => {
+            app.update(Action::Notify(format!("Could not start {program}: {e}")));
+        }
+        Ok(s) if !s.success() => {
+            app.update(Action::Notify(format!("{program} exited with {s}")));
+        }
+        Ok(_) => {}
+    }
+    Ok(())
+}

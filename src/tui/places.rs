@@ -1,0 +1,186 @@
+//! Places: the distinct code locations of a report — frames without their
+//! addresses. A 1 GB log has a quarter of a million frame ids (one per
+//! address) but far fewer places, and the filter and the "own code" marks
+//! only care about places. Each place also lists the stacks that pass
+//! through it, so a selective filter marks matching stacks without scanning
+//! every frame of every stack.
+
+use super::frames::{file_name, haystack, is_own};
+use crate::model::{FrameId, Interner, StackId};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+#[derive(Debug, Default, Clone)]
+pub struct FrameInfo {
+    /// Per frame id, its place.
+    place_of: Vec<u32>,
+    /// Per place: the text a filter is matched against (sanitized).
+    haystacks: Vec<Box<str>>,
+    /// Per place: the program's own code?
+    own: Vec<bool>,
+    /// Per place, the stacks through it: `post[start[p]..start[p + 1]]`.
+    start: Vec<u32>,
+    post: Vec<StackId>,
+}
+
+type PlaceKey<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<u32>,
+    Option<&'a str>,
+);
+
+impl FrameInfo {
+    pub fn build(interner: &Interner) -> Self {
+        let mut ids: FxHashMap<PlaceKey, u32> = FxHashMap::default();
+        let mut firsts: Vec<FrameId> = Vec::new();
+        let place_of: Vec<u32> = (0..interner.frame_count())
+            .map(|i| {
+                let f = interner.frame(FrameId(i as u32));
+                let key = (
+                    f.function.as_deref(),
+                    f.file.as_deref(),
+                    f.line,
+                    f.object.as_deref(),
+                );
+                *ids.entry(key).or_insert_with(|| {
+                    firsts.push(FrameId(i as u32));
+                    firsts.len() as u32 - 1
+                })
+            })
+            .collect();
+        let places = || firsts.iter().map(|&id| interner.frame(id));
+        let haystacks = places().map(|f| haystack(f).into_boxed_str()).collect();
+        // Text logs name sources without directories, so `ceval.c` alone says
+        // nothing; but once `_PyEval_EvalFrameDefault (ceval.c:…)` is known to
+        // be CPython, every frame in ceval.c is CPython too.
+        let runtime_files: FxHashSet<&str> = places()
+            .filter(|f| !is_own(f))
+            .filter_map(|f| f.file.as_deref().map(file_name))
+            .collect();
+        let own = places()
+            .map(|f| {
+                is_own(f)
+                    && !f
+                        .file
+                        .as_deref()
+                        .is_some_and(|file| runtime_files.contains(file_name(file)))
+            })
+            .collect();
+        let (start, post) = postings(interner, &place_of, firsts.len());
+        FrameInfo {
+            place_of,
+            haystacks,
+            own,
+            start,
+            post,
+        }
+    }
+
+    pub fn place(&self, id: FrameId) -> u32 {
+        self.place_of
+            .get(id.0 as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    }
+
+    pub fn is_own(&self, id: FrameId) -> bool {
+        self.own
+            .get(self.place(id) as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    pub fn places(&self) -> usize {
+        self.haystacks.len()
+    }
+
+    pub fn haystack(&self, place: u32) -> &str {
+        self.haystacks
+            .get(place as usize)
+            .map(|s| &s[..])
+            .unwrap_or("")
+    }
+
+    pub fn haystacks(&self) -> &[Box<str>] {
+        &self.haystacks
+    }
+
+    /// The stacks that pass through a place (each once).
+    pub fn stacks_through(&self, place: u32) -> &[StackId] {
+        let p = place as usize;
+        match (self.start.get(p), self.start.get(p + 1)) {
+            (Some(&a), Some(&b)) => &self.post[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// All (place, stack) pairs: the cost of scanning every stack.
+    pub fn postings(&self) -> usize {
+        self.post.len()
+    }
+}
+
+/// For each place, the stacks through it, as one flat array (CSR).
+fn postings(interner: &Interner, place_of: &[u32], places: usize) -> (Vec<u32>, Vec<StackId>) {
+    let stacks = interner.stack_count();
+    // A stack lists a place once even when it recurses through it.
+    let mut last = vec![u32::MAX; places];
+    let mut count = vec![0u32; places + 1];
+    for s in 0..stacks {
+        for f in interner.stack(StackId(s as u32)) {
+            let p = place_of[f.0 as usize] as usize;
+            if last[p] != s as u32 {
+                last[p] = s as u32;
+                count[p + 1] += 1;
+            }
+        }
+    }
+    for i in 0..places {
+        count[i + 1] += count[i];
+    }
+    let mut fill = count.clone();
+    let mut post = vec![StackId(0); count[places] as usize];
+    last.fill(u32::MAX);
+    for s in 0..stacks {
+        for f in interner.stack(StackId(s as u32)) {
+            let p = place_of[f.0 as usize] as usize;
+            if last[p] != s as u32 {
+                last[p] = s as u32;
+                post[fill[p] as usize] = StackId(s as u32);
+                fill[p] += 1;
+            }
+        }
+    }
+    (count, post)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::text::parse_frame;
+
+    #[test]
+    fn runtime_files_taint_their_other_frames() {
+        let mut i = Interner::new();
+        let a = i.intern_frame(parse_frame("0x1: _PyEval_EvalFrameDefault (ceval.c:5376)"));
+        let b = i.intern_frame(parse_frame("0x2: do_call_core (ceval.c:7352)"));
+        let c = i.intern_frame(parse_frame("0x3: leak_some (planted.c:12)"));
+        let info = FrameInfo::build(&i);
+        assert!(!info.is_own(a) && !info.is_own(b) && info.is_own(c));
+    }
+
+    #[test]
+    fn addresses_share_a_place_and_places_list_their_stacks() {
+        let mut i = Interner::new();
+        let a = i.intern_frame(parse_frame("0x1: f (a.c:1)"));
+        let a2 = i.intern_frame(parse_frame("0x2: f (a.c:1)"));
+        let b = i.intern_frame(parse_frame("0x3: g (b.c:2)"));
+        let s1 = i.intern_stack(&[a, b, a2]);
+        let s2 = i.intern_stack(&[b]);
+        let info = FrameInfo::build(&i);
+        assert_eq!(info.places(), 2);
+        assert_eq!(info.place(a), info.place(a2));
+        assert_eq!(info.stacks_through(info.place(a)), &[s1]);
+        assert_eq!(info.stacks_through(info.place(b)), &[s1, s2]);
+    }
+}

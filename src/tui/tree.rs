@@ -1,0 +1,285 @@
+//! The tree as a flat list of visible rows (as gitui's filetreelist does): the
+//! selection is an index into it, scrolling is a window over it, and building
+//! it costs only what is expanded. Rows point into the index; a [`NodeKey`]
+//! names a node by identity, so the selection survives rebuilds (a new
+//! snapshot, a filter keystroke, another grouping).
+
+use super::index::{Category, Index, ProcKey};
+use super::projection::Projection;
+use crate::model::Report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRef {
+    Proc {
+        p: u32,
+    },
+    Cat {
+        p: u32,
+        c: u32,
+    },
+    Group {
+        p: u32,
+        c: u32,
+        g: u32,
+    },
+    /// `i`: position in the group's item list.
+    Item {
+        p: u32,
+        c: u32,
+        g: u32,
+        i: u32,
+    },
+}
+
+impl NodeRef {
+    pub fn parent(self) -> Option<NodeRef> {
+        match self {
+            NodeRef::Proc { .. } => None,
+            NodeRef::Cat { p, .. } => Some(NodeRef::Proc { p }),
+            NodeRef::Group { p, c, .. } => Some(NodeRef::Cat { p, c }),
+            NodeRef::Item { p, c, g, .. } => Some(NodeRef::Group { p, c, g }),
+        }
+    }
+
+    pub fn proc_(self) -> usize {
+        match self {
+            NodeRef::Proc { p }
+            | NodeRef::Cat { p, .. }
+            | NodeRef::Group { p, .. }
+            | NodeRef::Item { p, .. } => p as usize,
+        }
+    }
+
+    pub fn cat(self) -> Option<usize> {
+        match self {
+            NodeRef::Proc { .. } => None,
+            NodeRef::Cat { c, .. } | NodeRef::Group { c, .. } | NodeRef::Item { c, .. } => {
+                Some(c as usize)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub node: NodeRef,
+    pub depth: u8,
+}
+
+/// A node's identity, independent of positions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NodeKey {
+    Proc(ProcKey),
+    Cat(ProcKey, Category),
+    Group(ProcKey, Category, String),
+    Item(ProcKey, Category, String, ItemKey),
+}
+
+/// A record or error is named by the log line it starts on: the same line
+/// holds the same record when a growing log is parsed again (ids assigned
+/// during a parse need not be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ItemKey {
+    pub line: u64,
+}
+
+impl NodeKey {
+    pub fn parent(&self) -> Option<NodeKey> {
+        match self {
+            NodeKey::Proc(_) => None,
+            NodeKey::Cat(p, _) => Some(NodeKey::Proc(*p)),
+            NodeKey::Group(p, c, _) => Some(NodeKey::Cat(*p, c.clone())),
+            NodeKey::Item(p, c, g, _) => Some(NodeKey::Group(*p, c.clone(), g.clone())),
+        }
+    }
+}
+
+pub fn build_rows(index: &Index, proj: &Projection) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let multi = index.multi_process();
+    let base = multi as u8;
+    for (p, pn) in index.procs.iter().enumerate() {
+        let pv = &proj.procs[p];
+        if !pv.cats.iter().any(|c| c.is_shown()) {
+            continue;
+        }
+        let p32 = p as u32;
+        if multi {
+            rows.push(Row {
+                node: NodeRef::Proc { p: p32 },
+                depth: 0,
+            });
+            if !pn.expanded {
+                continue;
+            }
+        }
+        for (c, cn) in pn.cats.iter().enumerate() {
+            let cv = &pv.cats[c];
+            if !cv.is_shown() {
+                continue;
+            }
+            let c32 = c as u32;
+            rows.push(Row {
+                node: NodeRef::Cat { p: p32, c: c32 },
+                depth: base,
+            });
+            if !cn.expanded {
+                continue;
+            }
+            for &g in &cv.order {
+                rows.push(Row {
+                    node: NodeRef::Group { p: p32, c: c32, g },
+                    depth: base + 1,
+                });
+                if !cn.groups[g as usize].expanded {
+                    continue;
+                }
+                rows.extend(cv.shown_items(g).iter().map(|&i| Row {
+                    node: NodeRef::Item {
+                        p: p32,
+                        c: c32,
+                        g,
+                        i,
+                    },
+                    depth: base + 2,
+                }));
+            }
+        }
+    }
+    rows
+}
+
+pub fn key_of(index: &Index, report: &Report, node: NodeRef) -> NodeKey {
+    let pn = &index.procs[node.proc_()];
+    match node {
+        NodeRef::Proc { .. } => NodeKey::Proc(pn.key),
+        NodeRef::Cat { c, .. } => NodeKey::Cat(pn.key, pn.cats[c as usize].category.clone()),
+        NodeRef::Group { c, g, .. } => {
+            let cn = &pn.cats[c as usize];
+            NodeKey::Group(
+                pn.key,
+                cn.category.clone(),
+                cn.groups[g as usize].label.clone(),
+            )
+        }
+        NodeRef::Item { c, g, i, .. } => {
+            let cn = &pn.cats[c as usize];
+            let gn = &cn.groups[g as usize];
+            NodeKey::Item(
+                pn.key,
+                cn.category.clone(),
+                gn.label.clone(),
+                item_key(report, pn.process, &cn.category, gn.items[i as usize]),
+            )
+        }
+    }
+}
+
+pub fn item_key(report: &Report, process: usize, cat: &Category, item: u32) -> ItemKey {
+    let p = &report.processes[process];
+    match cat {
+        Category::Leak(_) => ItemKey {
+            line: p.loss_records()[item as usize].line,
+        },
+        Category::Error(_) => ItemKey {
+            line: p.errors[item as usize].line,
+        },
+    }
+}
+
+/// Finds a node by identity in the index (it may be collapsed or hidden).
+pub fn resolve(index: &Index, report: &Report, key: &NodeKey) -> Option<NodeRef> {
+    let (pk, rest) = match key {
+        NodeKey::Proc(p) => (p, None),
+        NodeKey::Cat(p, c) => (p, Some((c, None))),
+        NodeKey::Group(p, c, g) => (p, Some((c, Some((g, None))))),
+        NodeKey::Item(p, c, g, i) => (p, Some((c, Some((g, Some(i)))))),
+    };
+    let p = index.procs.iter().position(|pn| pn.key == *pk)?;
+    let pn = &index.procs[p];
+    let p = p as u32;
+    let Some((cat, rest)) = rest else {
+        return Some(NodeRef::Proc { p });
+    };
+    let c = pn.cats.iter().position(|cn| cn.category == *cat)?;
+    let cn = &pn.cats[c];
+    let c = c as u32;
+    let Some((label, item)) = rest else {
+        return Some(NodeRef::Cat { p, c });
+    };
+    let g = cn.groups.iter().position(|gn| gn.label == *label)?;
+    let g32 = g as u32;
+    let Some(ik) = item else {
+        return Some(NodeRef::Group { p, c, g: g32 });
+    };
+    let i = cn.groups[g]
+        .items
+        .iter()
+        .position(|&it| item_key(report, pn.process, cat, it) == *ik)?;
+    Some(NodeRef::Item {
+        p,
+        c,
+        g: g32,
+        i: i as u32,
+    })
+}
+
+/// Finds an item in whichever group holds it now (after a grouping change).
+pub fn find_item(index: &Index, report: &Report, key: &NodeKey) -> Option<NodeRef> {
+    let NodeKey::Item(pk, cat, _, ik) = key else {
+        return None;
+    };
+    let p = index.procs.iter().position(|pn| pn.key == *pk)?;
+    let pn = &index.procs[p];
+    let c = pn.cats.iter().position(|cn| cn.category == *cat)?;
+    for (g, gn) in pn.cats[c].groups.iter().enumerate() {
+        if let Some(i) = gn
+            .items
+            .iter()
+            .position(|&it| item_key(report, pn.process, cat, it) == *ik)
+        {
+            return Some(NodeRef::Item {
+                p: p as u32,
+                c: c as u32,
+                g: g as u32,
+                i: i as u32,
+            });
+        }
+    }
+    None
+}
+
+/// Selection and scroll over the rows.
+#[derive(Debug, Default, Clone)]
+pub struct TreeState {
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl TreeState {
+    pub fn selected_row(&self) -> Option<Row> {
+        self.rows.get(self.selected).copied()
+    }
+
+    pub fn position(&self, node: NodeRef) -> Option<usize> {
+        self.rows.iter().position(|r| r.node == node)
+    }
+
+    /// Selects row `i` (clamped) and scrolls so it is within `height` rows.
+    pub fn select(&mut self, i: usize, height: usize) {
+        self.selected = i.min(self.rows.len().saturating_sub(1));
+        self.scroll_into_view(height);
+    }
+
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.rows.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+    }
+}

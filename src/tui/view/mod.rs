@@ -1,0 +1,25 @@
+//! Drawing. Everything here reads the app and writes cells; nothing changes
+//! state, so any state can be drawn (and snapshot-tested) at any size.
+
+pub mod detail_pane;
+pub mod filter_bar;
+pub mod help;
+pub mod status_bar;
+pub mod text;
+pub mod theme;
+pub mod tree_pane;
+
+use super::app::App;
+use super::layout::areas;
+use ratatui::Frame;
+
+pub fn render(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let a = areas(area);
+    let buf = f.buffer_mut();
+    tree_pane::render(app, buf, a.tree_header, a.tree_rows);
+    detail_pane::render(app, buf, a.detail_title, a.detail_body, a.separator);
+    status_bar::render(app, buf, a.status);
+    filter_bar::render(app, buf, a.bottom);
+    help::render(app, buf, area);
+}

@@ -1,0 +1,118 @@
+//! Two status lines: what is open and how it is viewed, then the visible and
+//! hidden totals per category.
+
+use super::text::fit;
+use super::tree_pane::progress_text;
+use crate::report::human::{bytes, count};
+use crate::tui::app::App;
+use crate::tui::filter::Mode as FilterMode;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let theme = &app.theme;
+    let w = area.width as usize;
+    // Only the first line is a bar: category colours need the plain background.
+    buf.set_style(Rect::new(area.x, area.y, area.width, 1), theme.status());
+
+    // Line 1: the input, then what changes (loading, filter, sort…) before
+    // what does not (format, processes), so a narrow line cuts the latter.
+    let mut info: Vec<String> = vec![crate::tui::frames::file_name(&app.source).to_string()];
+    if !app.load.done {
+        let p = app
+            .load
+            .progress
+            .as_ref()
+            .map(progress_text)
+            .unwrap_or_default();
+        info.push(format!("loading {p}"));
+    } else if app.follow {
+        let n = app.load.updates;
+        info.push(format!(
+            "following ({n} update{})",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    if app.filter.is_active() {
+        let mode = match app.filter.mode() {
+            FilterMode::Regex => "regex",
+            FilterMode::Fuzzy => "fuzzy",
+        };
+        let n = app.data.as_ref().map(|d| d.proj.matches).unwrap_or(0);
+        let mut f = format!(
+            "{mode} /{}/ {} match{}",
+            crate::sanitize::sanitize(app.filter.pattern()),
+            count(n),
+            if n == 1 { "" } else { "es" }
+        );
+        if let Some((i, n)) = app.match_pos {
+            f.push_str(&format!(
+                " · match {} of {}",
+                count(i as u64),
+                count(n as u64)
+            ));
+        }
+        info.push(f);
+    }
+    info.push(format!("sort {}", app.sort.name()));
+    info.push(format!("by {}", app.group_by.name()));
+    if !app.rule_set.is_empty() {
+        info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+    }
+    if !app.hiding.is_empty() {
+        let n = app.hiding.len();
+        info.push(format!("{n} hidden by hand"));
+    }
+    if app.show_hidden {
+        info.push("hidden shown".into());
+    }
+    if let Some(d) = &app.data {
+        if let Some(input) = d.report.inputs.first() {
+            info.push(input.format.name().to_string());
+        }
+        let n = d.report.processes.len();
+        info.push(format!("{n} process{}", if n == 1 { "" } else { "es" }));
+    }
+    let line = Line::from(fit(
+        vec![Span::styled(
+            format!(" {}", info.join(" · ")),
+            theme.status(),
+        )],
+        w,
+    ));
+    buf.set_line(area.x, area.y, &line, area.width);
+
+    if area.height < 2 {
+        return;
+    }
+    // Line 2: visible (and hidden) per category.
+    let mut spans = vec![Span::raw(" ")];
+    if let Some(d) = &app.data {
+        for (cat, vis, hid) in &d.proj.by_category {
+            if vis.is_empty() && hid.is_empty() {
+                continue;
+            }
+            let style = theme.category(cat);
+            let text = if cat.is_leak() {
+                format!("{} {}/{}", cat.tag(), bytes(vis.bytes), count(vis.blocks))
+            } else {
+                format!("{} ×{}", cat.name(), count(vis.count))
+            };
+            spans.push(Span::styled(text, style));
+            if !hid.is_empty() {
+                let h = if cat.is_leak() {
+                    format!(" (+{}/{} hidden)", bytes(hid.bytes), count(hid.blocks))
+                } else {
+                    format!(" (+{} hidden)", count(hid.count))
+                };
+                spans.push(Span::styled(h, theme.dim()));
+            }
+            spans.push(Span::raw("  "));
+        }
+    }
+    buf.set_line(area.x, area.y + 1, &Line::from(fit(spans, w)), area.width);
+}

@@ -1,0 +1,131 @@
+//! Fitting text into cells: display widths, truncation with an ellipsis, and
+//! highlighted spans.
+
+use ratatui::style::Style;
+use ratatui::text::Span;
+use unicode_width::UnicodeWidthChar;
+use unicode_width::UnicodeWidthStr;
+
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to at most `max` columns, ending in `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > max - 1 {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Right-aligns `s` in `w` columns (cutting it if longer).
+pub fn right(s: &str, w: usize) -> String {
+    let s = truncate(s, w);
+    format!("{}{s}", " ".repeat(w.saturating_sub(width(&s))))
+}
+
+/// Splits `text` into spans, `hl` over the byte ranges in `spans`.
+pub fn highlighted(
+    text: &str,
+    spans: &[(usize, usize)],
+    base: Style,
+    hl: Style,
+) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &(s, e) in spans {
+        if s < at || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+            continue;
+        }
+        if s > at {
+            out.push(Span::styled(text[at..s].to_string(), base));
+        }
+        out.push(Span::styled(text[s..e].to_string(), base.patch(hl)));
+        at = e;
+    }
+    if at < text.len() {
+        out.push(Span::styled(text[at..].to_string(), base));
+    }
+    out
+}
+
+/// Cuts a run of spans to `max` columns, ending in `…` when cut.
+pub fn fit(spans: Vec<Span<'static>>, max: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(|s| width(&s.content)).sum();
+    if total <= max {
+        return spans;
+    }
+    let mut out = Vec::new();
+    let mut left = max.saturating_sub(1);
+    let mut last_style = Style::new();
+    for s in spans {
+        if left == 0 {
+            break;
+        }
+        last_style = s.style;
+        let w = width(&s.content);
+        if w <= left {
+            left -= w;
+            out.push(s);
+            continue;
+        }
+        let mut cut = String::new();
+        for c in s.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if cw > left {
+                break;
+            }
+            cut.push(c);
+            left -= cw;
+        }
+        out.push(Span::styled(cut, s.style));
+        break;
+    }
+    if max > 0 {
+        out.push(Span::styled("…", last_style));
+    }
+    out
+}
+
+/// A bar of `cells` cells filled to `share` (0..=1), in eighths.
+pub fn bar(share: f64, cells: usize) -> String {
+    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let eighths = (share.clamp(0.0, 1.0) * (cells * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    s.push_str(EIGHTHS[eighths % 8]);
+    let w = width(&s);
+    s.push_str(&" ".repeat(cells.saturating_sub(w)));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_and_bars() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(right("7", 3), "  7");
+        assert_eq!(bar(1.0, 3), "███");
+        assert_eq!(bar(0.5, 2), "█ ");
+        assert_eq!(bar(0.0, 2), "  ");
+        let f = fit(vec![Span::raw("abc"), Span::raw("def")], 5);
+        let s: String = f.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(s, "abcd…");
+    }
+}

@@ -1,0 +1,376 @@
+//! The tree pane: one row per visible node with its bytes, blocks, records
+//! and share of its parent, as dua and ncdu show directories.
+
+use super::text::{bar, fit, highlighted, right, truncate, width};
+use crate::model::Report;
+use crate::report::human::{bytes, count};
+use crate::tui::app::{App, Focus};
+use crate::tui::frames::short_label;
+use crate::tui::index::{Category, Index, SortKey};
+use crate::tui::projection::{item_tot, Projection, Tot, Visibility};
+use crate::tui::tree::{NodeRef, Row};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+/// Right-hand columns, sized for the pane.
+struct Cols {
+    bytes: usize,
+    blocks: usize,
+    items: usize,
+    bar: usize,
+    pct: usize,
+}
+
+impl Cols {
+    fn for_width(w: usize) -> Cols {
+        // Each width includes one column of space before the figure.
+        let narrow = w < 60;
+        Cols {
+            bytes: 11,
+            blocks: if narrow { 7 } else { 9 },
+            items: if narrow { 6 } else { 8 },
+            bar: if w >= 76 { 6 } else { 0 },
+            pct: 5,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.bytes + self.blocks + self.items + self.bar + self.pct
+    }
+}
+
+pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
+    let theme = &app.theme;
+    let w = header.width as usize;
+    let cols = Cols::for_width(w);
+    let focused = app.focus == Focus::Tree && app.help.is_none();
+    let title_style = if focused {
+        theme.focused_title()
+    } else {
+        theme.title()
+    };
+    let mark = |k: SortKey| if app.sort == k { "▼" } else { "" };
+    let left = format!(
+        " Leaks and errors by {}{}",
+        app.group_by.name(),
+        if app.sort == SortKey::Name {
+            " ▲name"
+        } else {
+            ""
+        }
+    );
+    let right_part = format!(
+        "{}{}{}{}",
+        right(&format!("bytes{}", mark(SortKey::Bytes)), cols.bytes),
+        right(&format!("blocks{}", mark(SortKey::Blocks)), cols.blocks),
+        right(&format!("recs{}", mark(SortKey::Count)), cols.items),
+        right(
+            if cols.bar > 0 { "share" } else { "%" },
+            cols.bar + cols.pct
+        ),
+    );
+    let lw = w.saturating_sub(width(&right_part));
+    let line = Line::from(vec![
+        Span::styled(format!("{:<lw$}", truncate(&left, lw)), title_style),
+        Span::styled(right_part, theme.title()),
+    ]);
+    buf.set_line(header.x, header.y, &line, header.width);
+
+    let Some(d) = app.data.as_ref() else {
+        let msg = match (&app.load.error, &app.load.progress) {
+            (Some(e), _) => format!(" {}", crate::sanitize::sanitize(e)),
+            (None, Some(p)) => format!(" Reading {}… {}", app.source, progress_text(p)),
+            (None, None) => format!(" Reading {}…", app.source),
+        };
+        let style = if app.load.error.is_some() {
+            theme.error()
+        } else {
+            theme.dim()
+        };
+        // Errors name paths and can be long: wrap rather than cut.
+        Paragraph::new(Line::styled(msg, style))
+            .wrap(Wrap { trim: false })
+            .render(rows, buf);
+        return;
+    };
+    if app.tree.rows.is_empty() {
+        let msg = if app.filter.is_active() {
+            " No record's stack matches the filter (Esc clears it)"
+        } else if !app.hiding.is_empty() {
+            " Everything is hidden (. shows hidden records, u undoes a hide)"
+        } else if !app.load.done {
+            " Nothing yet…"
+        } else {
+            " No leaks or errors in this log"
+        };
+        buf.set_line(rows.x, rows.y, &Line::styled(msg, theme.dim()), rows.width);
+        return;
+    }
+    let vis = Visibility {
+        filter: &app.filter,
+        verdicts: &d.verdicts,
+    };
+    let totals = ParentTotals::of(&d.index, &d.proj);
+    let end = (app.tree.offset + rows.height as usize).min(app.tree.rows.len());
+    for (y, ri) in (app.tree.offset..end).enumerate() {
+        let row = app.tree.rows[ri];
+        let cells = RowCells::of(app, &d.report, &d.index, &d.proj, &vis, &totals, row);
+        let selected = ri == app.tree.selected;
+        let line = cells.line(app, &cols, w, row.depth as usize, selected && !focused);
+        let ry = rows.y + y as u16;
+        buf.set_line(rows.x, ry, &line, rows.width);
+        if selected {
+            let r = Rect::new(rows.x, ry, rows.width, 1);
+            buf.set_style(r, theme.selected(focused));
+        }
+    }
+}
+
+pub fn progress_text(p: &crate::parse::Progress) -> String {
+    let lines = (p.lines > 0).then(|| format!("{} lines", count(p.lines)));
+    match (p.total, lines) {
+        (Some(t), Some(l)) if t > 0 => format!("{}% ({l})", p.read.min(t) * 100 / t),
+        (Some(t), None) if t > 0 => format!("{}%", p.read.min(t) * 100 / t),
+        (_, Some(l)) => l,
+        _ => format!("{} read", bytes(p.read)),
+    }
+}
+
+/// What a row's share is a share of.
+struct ParentTotals {
+    /// Per process: leak bytes and error occurrences shown.
+    procs: Vec<(u64, u64)>,
+    all: (u64, u64),
+}
+
+impl ParentTotals {
+    fn of(index: &Index, proj: &Projection) -> ParentTotals {
+        let procs: Vec<(u64, u64)> = index
+            .procs
+            .iter()
+            .zip(&proj.procs)
+            .map(|(pn, pv)| {
+                let mut t = (0, 0);
+                for (cn, cv) in pn.cats.iter().zip(&pv.cats) {
+                    if cn.category.is_leak() {
+                        t.0 += cv.vis.bytes;
+                    } else {
+                        t.1 += cv.vis.count;
+                    }
+                }
+                t
+            })
+            .collect();
+        let all = procs.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        ParentTotals { procs, all }
+    }
+}
+
+/// The text and figures of one row.
+struct RowCells {
+    arrow: &'static str,
+    name: String,
+    /// Whether the name is log text the filter can highlight.
+    matchable: bool,
+    style: Style,
+    /// The category's colour, for the share bar.
+    accent: Style,
+    tot: Tot,
+    leak: bool,
+    share: Option<f64>,
+    hidden: bool,
+}
+
+impl RowCells {
+    #[allow(clippy::too_many_arguments)]
+    fn of(
+        app: &App,
+        report: &Report,
+        index: &Index,
+        proj: &Projection,
+        vis: &Visibility,
+        totals: &ParentTotals,
+        row: Row,
+    ) -> RowCells {
+        let theme = &app.theme;
+        let arrow = |open: bool| if open { "▾ " } else { "▸ " };
+        let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+        // A node with nothing visible is shown (dimmed) only with hidden records on.
+        let pick = |v: Tot, h: Tot| if v.is_empty() { (h, true) } else { (v, false) };
+        match row.node {
+            NodeRef::Proc { p } => {
+                let pn = &index.procs[p as usize];
+                let pv = &proj.procs[p as usize];
+                // A process row totals its leaks; errors have no bytes.
+                let (mut vis, mut hid) = (Tot::default(), Tot::default());
+                for (cn, cv) in pn.cats.iter().zip(&pv.cats) {
+                    if cn.category.is_leak() {
+                        vis.add(&cv.vis);
+                        hid.add(&cv.hid);
+                    }
+                }
+                let (t, hidden) = pick(vis, hid);
+                let (pb, _) = totals.procs[p as usize];
+                RowCells {
+                    arrow: arrow(pn.expanded),
+                    name: format!("PID {}", pn.title),
+                    matchable: false,
+                    style: theme.title(),
+                    accent: theme.dim(),
+                    tot: t,
+                    leak: true,
+                    share: share(pb, totals.all.0),
+                    hidden,
+                }
+            }
+            NodeRef::Cat { p, c } => {
+                let cn = &index.procs[p as usize].cats[c as usize];
+                let cv = &proj.procs[p as usize].cats[c as usize];
+                let (t, hidden) = pick(cv.vis, cv.hid);
+                let leak = cn.category.is_leak();
+                let (pb, pc) = totals.procs[p as usize];
+                RowCells {
+                    arrow: arrow(cn.expanded),
+                    name: cn.category.name().to_string(),
+                    matchable: false,
+                    style: theme.category(&cn.category),
+                    accent: theme.category(&cn.category),
+                    tot: t,
+                    leak,
+                    share: if leak {
+                        share(t.bytes, pb)
+                    } else {
+                        share(t.count, pc)
+                    },
+                    hidden,
+                }
+            }
+            NodeRef::Group { p, c, g } => {
+                let cn = &index.procs[p as usize].cats[c as usize];
+                let cv = &proj.procs[p as usize].cats[c as usize];
+                let gn = &cn.groups[g as usize];
+                let gv = &cv.groups[g as usize];
+                let (t, hidden) = pick(gv.vis, gv.hid);
+                let leak = cn.category.is_leak();
+                RowCells {
+                    arrow: arrow(gn.expanded),
+                    name: gn.display.clone(),
+                    matchable: true,
+                    style: Style::new(),
+                    accent: theme.category(&cn.category),
+                    tot: t,
+                    leak,
+                    share: share(t.weight(leak), cv.vis.weight(leak)),
+                    hidden,
+                }
+            }
+            NodeRef::Item { p, c, g, i } => {
+                let pn = &index.procs[p as usize];
+                let cn = &pn.cats[c as usize];
+                let gn = &cn.groups[g as usize];
+                let gv = &proj.procs[p as usize].cats[c as usize].groups[g as usize];
+                let proc_ = &report.processes[pn.process];
+                let item = gn.items[i as usize];
+                let t = item_tot(proc_, &cn.category, item);
+                let hidden = vis
+                    .cause(report, index, p as usize, c as usize, item)
+                    .is_some();
+                let leak = cn.category.is_leak();
+                let (stack, head) = match &cn.category {
+                    Category::Leak(_) => {
+                        let r = &proc_.loss_records()[item as usize];
+                        let head = match r.number {
+                            Some(n) => format!("#{n}"),
+                            None => format!("line {}", r.line),
+                        };
+                        (r.stack, head)
+                    }
+                    Category::Error(_) => {
+                        let e = &proc_.errors[item as usize];
+                        (e.stack, crate::sanitize::sanitize(&e.what).into_owned())
+                    }
+                };
+                let frames = report.interner.stack(stack);
+                let name = match frames.get(gn.common as usize) {
+                    Some(&f) => format!("{head} via {}", short_label(report.interner.frame(f))),
+                    None => head,
+                };
+                let parent = if gv.vis.is_empty() { gv.hid } else { gv.vis };
+                RowCells {
+                    arrow: "",
+                    name,
+                    matchable: true,
+                    style: Style::new(),
+                    accent: theme.category(&cn.category),
+                    tot: t,
+                    leak,
+                    share: share(t.weight(leak), parent.weight(leak)),
+                    hidden,
+                }
+            }
+        }
+    }
+
+    fn line(&self, app: &App, cols: &Cols, w: usize, depth: usize, marker: bool) -> Line<'static> {
+        let theme = &app.theme;
+        let base = if self.hidden {
+            theme.hidden()
+        } else {
+            self.style
+        };
+        let indent = format!("{}{}", if marker { ">" } else { " " }, "  ".repeat(depth));
+        let arrow = if self.arrow.is_empty() {
+            "  "
+        } else {
+            self.arrow
+        };
+        let name_w = w.saturating_sub(cols.total() + width(&indent) + 2 + 1);
+        let name_spans = match app.filter.matcher().filter(|_| self.matchable) {
+            Some(m) => highlighted(&self.name, &m.spans(&self.name), base, theme.matched()),
+            None => vec![Span::styled(self.name.clone(), base)],
+        };
+        let mut spans = vec![Span::styled(indent, base), Span::styled(arrow, base)];
+        let name = fit(name_spans, name_w);
+        let used: usize = name.iter().map(|s| width(&s.content)).sum();
+        spans.extend(name);
+        spans.push(Span::raw(" ".repeat(name_w - used.min(name_w) + 1)));
+        let t = &self.tot;
+        let num = if self.hidden {
+            theme.hidden()
+        } else {
+            Style::new()
+        };
+        if self.leak {
+            spans.push(Span::styled(right(&bytes(t.bytes), cols.bytes), num));
+            spans.push(Span::styled(right(&count(t.blocks), cols.blocks), num));
+        } else {
+            spans.push(Span::styled(
+                right(&format!("×{}", count(t.count)), cols.bytes),
+                num,
+            ));
+            spans.push(Span::raw(" ".repeat(cols.blocks)));
+        }
+        spans.push(Span::styled(right(&count(t.items), cols.items), num));
+        // A hidden row is not part of its parent's visible total.
+        let share_of = if self.hidden { None } else { self.share };
+        let share = share_of.unwrap_or(0.0);
+        if cols.bar > 0 {
+            let bar_style = if self.hidden {
+                theme.hidden()
+            } else {
+                self.accent
+            };
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(bar(share, cols.bar - 1), bar_style));
+        }
+        let pct = match share_of {
+            Some(s) => format!("{:.0}%", (s * 100.0).min(100.0)),
+            None => String::new(),
+        };
+        spans.push(Span::styled(right(&pct, cols.pct), num));
+        Line::from(spans)
+    }
+}

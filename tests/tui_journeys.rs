@@ -1,0 +1,540 @@
+//! Journeys: key sequences replayed through the real keymap into
+//! `App::update`, checking state and screen after each step (as dua-cli's
+//! journey tests do), on a real Numba/llvmlite log.
+#![cfg(feature = "tui")]
+
+mod tui_support;
+
+use leakscope::model::LeakKind;
+use leakscope::parse::Progress;
+use leakscope::tui::app::Focus;
+use leakscope::tui::index::Category;
+use leakscope::tui::keymap::Mode;
+use leakscope::tui::loader::Snapshot;
+use leakscope::tui::tree::NodeRef;
+use leakscope::tui::{Action, App, Effect, Theme};
+use tui_support::*;
+
+fn is_item(app: &App) -> bool {
+    matches!(app.selected_node(), Some(NodeRef::Item { .. }))
+}
+
+fn dl_hidden_bytes(app: &App) -> u64 {
+    let d = app.data.as_ref().unwrap();
+    d.proj
+        .by_category
+        .iter()
+        .find(|(c, _, _)| *c == Category::Leak(LeakKind::DefinitelyLost))
+        .map(|(_, _, h)| h.bytes)
+        .unwrap()
+}
+
+#[test]
+fn navigation_stays_in_bounds() {
+    let mut app = numba_app(80, 24);
+    let n = app.tree.rows.len();
+    assert_eq!(
+        n, 10,
+        "definitely lost open, its 5 groups, 4 more categories"
+    );
+    keys(&mut app, "k<Up>");
+    assert_eq!(app.tree.selected, 0);
+    keys(&mut app, "G");
+    assert_eq!(app.tree.selected, n - 1);
+    keys(&mut app, "j<Down>");
+    assert_eq!(app.tree.selected, n - 1);
+    keys(&mut app, "g");
+    assert_eq!(app.tree.selected, 0);
+    keys(&mut app, "<End>");
+    assert_eq!(app.tree.selected, n - 1);
+    keys(&mut app, "<Home>jj<Down>");
+    assert_eq!(app.tree.selected, 3);
+    keys(&mut app, "*<Home><PgDn>");
+    assert_eq!(
+        app.tree.selected, 10,
+        "a page is the pane's height less one row"
+    );
+    keys(&mut app, "<PgDn><PgUp>");
+    assert_eq!(app.tree.selected, 10);
+    keys(&mut app, "<C-d><C-u>");
+    assert_eq!(app.tree.selected, 10);
+}
+
+#[test]
+fn expand_and_collapse_nodes_and_everything() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "-");
+    assert_eq!(app.tree.rows.len(), 5, "categories only");
+    keys(&mut app, "*");
+    let d = app.data.as_ref().unwrap();
+    let groups: usize = d.index.procs[0].cats.iter().map(|c| c.groups.len()).sum();
+    assert_eq!(app.tree.rows.len(), 5 + groups + 1952 + 4);
+    keys(&mut app, "-g");
+    // l opens a node, a second l steps into it; h steps out, then closes.
+    keys(&mut app, "jl");
+    let il_groups = app.data.as_ref().unwrap().index.procs[0].cats[1]
+        .groups
+        .len();
+    assert_eq!(
+        app.tree.rows.len(),
+        5 + il_groups,
+        "indirectly lost's groups shown"
+    );
+    let opened = app.tree.rows.len();
+    keys(&mut app, "l");
+    assert!(matches!(app.selected_node(), Some(NodeRef::Group { .. })));
+    keys(&mut app, "<Right>");
+    keys(&mut app, "l");
+    assert!(is_item(&app));
+    keys(&mut app, "h");
+    assert!(matches!(app.selected_node(), Some(NodeRef::Group { .. })));
+    keys(&mut app, "h");
+    assert!(matches!(app.selected_node(), Some(NodeRef::Group { .. })));
+    keys(&mut app, "<Left>");
+    assert!(matches!(app.selected_node(), Some(NodeRef::Cat { .. })));
+    assert_eq!(app.tree.rows.len(), opened);
+    keys(&mut app, "<Enter>");
+    assert!(app.tree.rows.len() < opened);
+    keys(&mut app, " ");
+    assert_eq!(app.tree.rows.len(), opened);
+}
+
+#[test]
+fn filter_live_then_jump_between_matches() {
+    let mut app = numba_app(120, 40);
+    let dl_before = screen(&app);
+    keys(&mut app, "/Pass");
+    assert_eq!(app.mode(), Mode::Filter);
+    keys(&mut app, "Builder");
+    assert!(app.filter.is_active());
+    let matches = app.data.as_ref().unwrap().proj.matches;
+    assert!(matches > 100, "{matches}");
+    let s = screen(&app);
+    assert!(s.contains("/PassBuilder"), "{s}");
+    assert!(s.contains(&format!(
+        "{} matches",
+        leakscope::report::human::count(matches)
+    )));
+    assert_ne!(s, dl_before);
+    keys(&mut app, "<Enter>");
+    assert_eq!(app.mode(), Mode::Normal);
+    assert!(app.status.as_ref().unwrap().text.contains("records match"));
+    keys(&mut app, "n");
+    assert!(is_item(&app));
+    assert_eq!(app.match_pos, Some((1, matches as usize)));
+    let first = app.selected_node();
+    keys(&mut app, "n");
+    assert_eq!(app.match_pos, Some((2, matches as usize)));
+    keys(&mut app, "N");
+    assert_eq!(app.selected_node(), first);
+    keys(&mut app, "N");
+    assert_eq!(
+        app.match_pos,
+        Some((matches as usize, matches as usize)),
+        "wraps"
+    );
+    let m = leakscope::report::human::count(matches);
+    assert!(screen(&app).contains(&format!("match {m} of {m}")));
+    // Every frame line the filter matched is in the selected record's stack.
+    let detail = app.detail().unwrap();
+    assert!(detail.copy.unwrap().to_lowercase().contains("passbuilder"));
+    keys(&mut app, "<Esc>");
+    assert!(!app.filter.is_active());
+    assert_eq!(app.data.as_ref().unwrap().proj.matches, 0);
+}
+
+#[test]
+fn fuzzy_by_prefix_or_toggle_and_bad_regex_keeps_results() {
+    let mut app = numba_app(80, 24);
+    keys(&mut app, "/~crpsbld");
+    assert_eq!(app.filter.mode(), leakscope::tui::filter::Mode::Fuzzy);
+    let fuzzy = app.data.as_ref().unwrap().proj.matches;
+    assert!(fuzzy > 0);
+    keys(&mut app, "<C-t>");
+    assert_eq!(app.filter.text(), "crpsbld");
+    assert_eq!(
+        app.data.as_ref().unwrap().proj.matches,
+        0,
+        "no literal match"
+    );
+    assert!(screen(&app).contains("No record's stack matches"));
+    keys(&mut app, "<C-u>LLVMPY.Create");
+    let good = app.data.as_ref().unwrap().proj.matches;
+    keys(&mut app, "(");
+    assert!(app.filter.error().is_some());
+    assert_eq!(app.data.as_ref().unwrap().proj.matches, good);
+    assert!(screen(&app).contains("✗"));
+    keys(&mut app, "<Bksp><C-w>");
+    assert_eq!(app.filter.text(), "LLVMPY.");
+    keys(&mut app, "<Esc>");
+    assert_eq!(app.mode(), Mode::Normal);
+    assert_eq!(app.filter.text(), "");
+}
+
+#[test]
+fn hide_a_group_show_it_dimmed_and_undo() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "j");
+    let group = selected_line(&app);
+    assert!(group.contains("LLVMPY_CreatePassBuilder"), "{group}");
+    let rows = app.tree.rows.len();
+    keys(&mut app, "x");
+    assert_eq!(app.tree.rows.len(), rows - 1);
+    assert!(!screen(&app).contains("LLVMPY_CreatePassBuilder (libllvmlite.so)    "));
+    assert_eq!(dl_hidden_bytes(&app), 306_176);
+    let status = app.status.clone().unwrap().text;
+    assert!(status.contains("hides 6 records"), "{status}");
+    assert!(selected_line(&app).contains("LLVMPY_buildFunctionSimplificationPipeline"));
+    keys(&mut app, ".");
+    assert_eq!(app.tree.rows.len(), rows);
+    // The hidden group is last (no visible bytes); its records say why.
+    keys(&mut app, "G");
+    while !selected_line(&app).contains("LLVMPY_CreatePassBuilder") {
+        keys(&mut app, "k");
+    }
+    keys(&mut app, "lj");
+    let d = app.detail().unwrap();
+    let why = format!("{:?}", d.lines);
+    assert!(
+        why.contains("hidden by rule “hide LLVMPY_CreatePassBuilder"),
+        "{why}"
+    );
+    keys(&mut app, "u");
+    assert_eq!(dl_hidden_bytes(&app), 0);
+    assert!(app.hiding.is_empty());
+    keys(&mut app, "u");
+    assert!(app.status.unwrap().text.contains("Nothing is hidden"));
+}
+
+/// Records whose stacks differ only in addresses go with a record's rule.
+#[test]
+fn a_record_rule_hides_the_same_stack_at_other_addresses() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "*j");
+    while !selected_line(&app).contains("addPass") {
+        keys(&mut app, "j");
+    }
+    keys(&mut app, "lj");
+    assert!(is_item(&app));
+    keys(&mut app, "x");
+    let status = &app.status.as_ref().unwrap().text;
+    assert!(status.contains("(this stack)” hides 4 records"), "{status}");
+}
+
+#[test]
+fn hiding_a_category_and_a_single_record() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "x");
+    assert_eq!(app.tree.rows.len(), 4, "definitely lost gone");
+    keys(&mut app, "u*");
+    keys(&mut app, "jj");
+    assert!(is_item(&app));
+    keys(&mut app, "x");
+    let status = &app.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("(this stack)” hides 1 record ·"),
+        "{status}"
+    );
+}
+
+#[test]
+fn sort_keys_reorder_groups() {
+    let mut app = numba_app(120, 40);
+    let names = |app: &App| -> Vec<String> {
+        let d = app.data.as_ref().unwrap();
+        let cv = &d.proj.procs[0].cats[0];
+        cv.order
+            .iter()
+            .map(|&g| d.index.procs[0].cats[0].groups[g as usize].display.clone())
+            .collect()
+    };
+    let by_bytes = names(&app);
+    keys(&mut app, "4");
+    let mut sorted = by_bytes.clone();
+    sorted.sort();
+    assert_eq!(names(&app), sorted);
+    assert!(screen(&app).contains("sort name"));
+    keys(&mut app, "2");
+    let d = app.data.as_ref().unwrap();
+    let cv = &d.proj.procs[0].cats[0];
+    let blocks: Vec<u64> = cv
+        .order
+        .iter()
+        .map(|&g| cv.groups[g as usize].vis.blocks)
+        .collect();
+    assert!(blocks.windows(2).all(|w| w[0] >= w[1]), "{blocks:?}");
+    keys(&mut app, "ss");
+    assert_eq!(names(&app), by_bytes, "s cycles back to bytes");
+}
+
+#[test]
+fn the_selected_record_survives_regrouping() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "jlj");
+    let line = |app: &App| app.detail().unwrap().lines[2].clone();
+    let before = line(&app);
+    for grouping in ["object", "stack", "top frame"] {
+        keys(&mut app, "b");
+        assert!(screen(&app).contains(&format!("by {grouping}")));
+        assert!(is_item(&app), "{grouping}");
+        assert_eq!(line(&app), before, "{grouping}");
+    }
+}
+
+#[test]
+fn selection_follows_its_node_across_snapshots() {
+    let text = {
+        use std::io::Read;
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(
+            std::fs::File::open(fixture("real/numba-seed.txt.gz")).unwrap(),
+        )
+        .read_to_string(&mut s)
+        .unwrap();
+        s
+    };
+    // The log as valgrind is still writing it: cut inside the leak records.
+    let cut = text
+        .match_indices("are definitely lost in loss record")
+        .nth(12)
+        .unwrap()
+        .0;
+    let cut = text[..cut].rfind('\n').unwrap();
+    let partial = leakscope::parse::parse_bytes("p", &text.as_bytes()[..cut], None).unwrap();
+    let mut app = App::new("growing.log", Theme { color: true }, (120, 40), true);
+    app.update(Action::Loaded(Box::new(Snapshot::bare(
+        partial,
+        Progress::default(),
+        false,
+    ))));
+    keys(&mut app, "jjj");
+    let picked = selected_line(&app);
+    app.update(Action::loaded(numba()));
+    let name = picked.split_whitespace().nth(1).unwrap().to_string();
+    assert!(
+        selected_line(&app).contains(&name),
+        "{picked} vs {}",
+        selected_line(&app)
+    );
+}
+
+#[test]
+fn editor_and_clipboard_are_effects() {
+    let mut app = app_with("escapes.txt", load("escapes.txt"), 120, 30);
+    keys(&mut app, "jlj");
+    let e = keys(&mut app, "e");
+    match &e[0] {
+        Effect::OpenEditor { file, line } => {
+            assert!(file.ends_with("escapes.c"), "{file}");
+            assert_eq!(*line, Some(12));
+        }
+        other => panic!("{other:?}"),
+    }
+    let y = keys(&mut app, "y");
+    match &y[0] {
+        Effect::Copy(text) => {
+            assert!(text.contains("   at 0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so)"));
+            assert!(
+                !text.contains('\u{1b}'),
+                "the clipboard gets sanitized text"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // In the detail pane, e opens the frame under the cursor: malloc has no source.
+    keys(&mut app, "<Tab>");
+    assert_eq!(app.focus, Focus::Detail);
+    assert_eq!(keys(&mut app, "e"), vec![Effect::Redraw]);
+    assert!(app.status.as_ref().unwrap().text.contains("no source file"));
+    assert!(matches!(
+        keys(&mut app, "j<Enter>")[1],
+        Effect::OpenEditor { .. }
+    ));
+    keys(&mut app, "<Esc>");
+    assert_eq!(app.focus, Focus::Tree);
+    keys(&mut app, "g");
+    let y = keys(&mut app, "y");
+    assert_eq!(y, vec![Effect::Redraw], "a category has no stack to copy");
+}
+
+#[test]
+fn mouse_selects_expands_and_scrolls() {
+    let mut app = numba_app(120, 40);
+    let a = app.areas();
+    app.update(Action::Click {
+        col: 10,
+        row: a.tree_rows.y + 2,
+    });
+    assert_eq!(app.tree.selected, 2);
+    let rows = app.tree.rows.len();
+    app.update(Action::Click {
+        col: 10,
+        row: a.tree_rows.y + 2,
+    });
+    assert!(app.tree.rows.len() > rows, "a second click expands");
+    app.update(Action::Wheel {
+        col: 10,
+        row: a.tree_rows.y,
+        down: true,
+    });
+    assert_eq!(app.tree.selected, 5);
+    let d = app.detail().unwrap();
+    let first_frame = d.frames[0];
+    let y = a.detail_body.y + first_frame as u16;
+    app.update(Action::Click {
+        col: 10,
+        row: y + 1,
+    });
+    assert_eq!(app.focus, Focus::Detail);
+    assert_eq!(app.detail_cursor, 1);
+    app.update(Action::Wheel {
+        col: 10,
+        row: a.detail_body.y,
+        down: true,
+    });
+    assert_eq!(app.detail_offset, 3);
+}
+
+#[test]
+fn resizing_keeps_the_selection_on_screen() {
+    let mut app = numba_app(200, 60);
+    keys(&mut app, "*G");
+    app.update(Action::Resize(80, 24));
+    let h = app.areas().tree_rows.height as usize;
+    assert!(app.tree.selected >= app.tree.offset && app.tree.selected < app.tree.offset + h);
+    assert_eq!(app.tree.selected, app.tree.rows.len() - 1);
+    let s = screen(&app);
+    assert_eq!(s.lines().count(), 24);
+    app.update(Action::Resize(30, 6));
+    let _ = screen(&app);
+}
+
+#[test]
+fn quit_help_and_focus() {
+    let mut app = numba_app(80, 24);
+    keys(&mut app, "?");
+    assert_eq!(app.mode(), Mode::Help);
+    keys(&mut app, "jj");
+    assert_eq!(app.help, Some(2));
+    keys(&mut app, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k");
+    let max = leakscope::tui::view::help::max_offset(&app, 24);
+    assert_eq!(app.help, Some(max - 1), "scrolling stops at the end");
+    keys(&mut app, "q");
+    assert_eq!(
+        app.mode(),
+        Mode::Normal,
+        "q closes the help, it does not quit"
+    );
+    keys(&mut app, "/");
+    assert_eq!(
+        keys(&mut app, "q"),
+        vec![Effect::Redraw],
+        "q is text in the filter bar"
+    );
+    assert_eq!(keys(&mut app, "<C-c>"), vec![Effect::Quit]);
+    keys(&mut app, "<Esc>");
+    assert_eq!(keys(&mut app, "q"), vec![Effect::Quit]);
+    keys(&mut app, "<Tab>");
+    assert_eq!(app.focus, Focus::Detail);
+    keys(&mut app, "<BackTab>");
+    assert_eq!(app.focus, Focus::Tree);
+}
+
+#[test]
+fn keys_before_the_first_snapshot_do_nothing_harmful() {
+    let mut app = App::new("big.log", Theme { color: true }, (80, 24), false);
+    keys(&mut app, "jjkG<PgDn>*-lhx.uey/abc<Enter>nNbs4<Tab>?j<Esc>");
+    let _ = screen(&app);
+    app.update(Action::loaded(numba()));
+    assert_eq!(
+        app.filter.text(),
+        "abc",
+        "the filter typed while loading applies"
+    );
+    let _ = screen(&app);
+    app.update(Action::LoadFailed("x: gone".into()));
+    assert!(app.status.as_ref().unwrap().error);
+}
+
+#[test]
+fn a_failed_load_is_shown() {
+    let mut app = App::new("empty.log", Theme { color: true }, (80, 24), false);
+    app.update(Action::LoadFailed(
+        "empty.log: no valgrind or sanitizer output found".into(),
+    ));
+    assert!(screen(&app).contains("no valgrind or sanitizer output found"));
+}
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "j", "k", "g", "G", "<PgDn>", "<PgUp>", "l", "h", "<Enter>", "*", "-", "<Tab>", "/", "L",
+        "~", "(", "<Bksp>", "<Enter>", "<Esc>", "n", "N", "b", "s", "4", "x", "u", ".", "e", "y",
+        "?", "<C-t>", "<C-w>",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// Any key sequence at any size leaves a drawable app.
+        #[test]
+        fn random_journeys_never_panic(
+            seq in proptest::collection::vec(0..KEYS.len(), 1..40),
+            w in 1u16..220,
+            h in 1u16..70,
+        ) {
+            let mut app = numba_app(w, h);
+            for (i, k) in seq.iter().enumerate() {
+                keys(&mut app, KEYS[*k]);
+                if i % 7 == 0 {
+                    let _ = screen(&app);
+                }
+            }
+            let _ = screen(&app);
+            prop_assert!(app.tree.rows.is_empty() || app.tree.selected < app.tree.rows.len());
+        }
+    }
+}
+
+#[test]
+fn loaded_rules_attribute_what_they_hide() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    let d = app.data.as_ref().unwrap();
+    let sr = d
+        .proj
+        .by_category
+        .iter()
+        .find(|(c, _, _)| *c == Category::Leak(LeakKind::StillReachable))
+        .map(|(_, v, h)| (v.bytes, h.bytes))
+        .unwrap();
+    assert!(
+        sr.1 > 10 * sr.0,
+        "most still-reachable bytes hidden: {sr:?}"
+    );
+    // The pass-builder leak is real: no rule hides it.
+    assert!(screen(&app).contains("LLVMPY_CreatePassBuilder"));
+    // Show hidden records; find one and read why it is hidden.
+    keys(&mut app, ".*");
+    let mut found = None;
+    for i in 0..app.tree.rows.len() {
+        app.tree.selected = i;
+        if let Some(d) = app.detail() {
+            let text = format!("{:?}", d.lines);
+            if text.contains("hidden by rule “") && text.contains("builtin:") {
+                found = Some(text);
+                break;
+            }
+        }
+    }
+    let text = found.expect("a record hidden by a built-in rule");
+    assert!(text.contains("why: "), "{text}");
+    // u only undoes rules made here.
+    keys(&mut app, "u");
+    assert!(app
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("loaded rules stay"));
+}

@@ -1,0 +1,307 @@
+//! End to end: the real binary in a pseudo-terminal, read through a vt100
+//! parser. Navigates, filters, opens the help, quits — and checks that the
+//! terminal is given back (alternate screen left, cursor shown, mouse off,
+//! raw mode off), also after SIGTERM and with the log on stdin.
+#![cfg(all(feature = "tui", unix))]
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize, SlavePty};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+
+fn numba_log() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real/numba-seed.txt.gz")
+        .to_string_lossy()
+        .into_owned()
+}
+
+struct Session {
+    master: Box<dyn MasterPty + Send>,
+    // Kept open so the terminal's settings can be read after the child exits.
+    _slave: Box<dyn SlavePty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    screen: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Session {
+    fn start(program: &str, args: &[&str]) -> Session {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(program);
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Session {
+            master: pair.master,
+            _slave: pair.slave,
+            writer,
+            child,
+            screen,
+        }
+    }
+
+    fn explorer(args: &[&str]) -> Session {
+        Session::start(env!("CARGO_BIN_EXE_leakscope"), args)
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.contents();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                // Let the reader drain what the child wrote last.
+                std::thread::sleep(Duration::from_millis(200));
+                return s;
+            }
+            assert!(Instant::now() < deadline, "the explorer did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The terminal is as the explorer found it: main screen, cursor shown,
+    /// no mouse reporting, canonical mode with echo.
+    fn assert_restored(&self) {
+        let p = self.screen.lock().unwrap();
+        let s = p.screen();
+        assert!(!s.alternate_screen(), "still on the alternate screen");
+        assert!(!s.hide_cursor(), "cursor still hidden");
+        assert_eq!(s.mouse_protocol_mode(), vt100::MouseProtocolMode::None);
+        let t = self.master.get_termios().expect("termios");
+        // tcflag_t is u32 on Linux, u64 on macOS.
+        let lflag = t.local_flags.bits() as u64;
+        const ICANON: u64 = 0o000002;
+        const ECHO: u64 = 0o000010;
+        assert_eq!(lflag & ICANON, ICANON, "raw mode left on (no ICANON)");
+        assert_eq!(lflag & ECHO, ECHO, "raw mode left on (no ECHO)");
+    }
+
+    fn in_raw_mode(&self) -> bool {
+        let t = self.master.get_termios().expect("termios");
+        t.local_flags.bits() as u64 & 0o000002 == 0
+    }
+}
+
+#[test]
+fn navigate_filter_help_quit_and_the_terminal_is_restored() {
+    let mut s = Session::explorer(&[&numba_log()]);
+    // Loaded completely: no loading progress in the status line.
+    s.wait_for("numba-seed.txt.gz · sort bytes · by top frame ·");
+    s.wait_for("valgrind-text · 1 process");
+    s.wait_for("definitely lost");
+    assert!(s.in_raw_mode());
+    {
+        let p = s.screen.lock().unwrap();
+        assert!(p.screen().alternate_screen());
+        assert!(p.screen().hide_cursor());
+    }
+    // Into the largest group, onto its largest record: its stack shows.
+    s.send("jlj");
+    s.wait_for("loss record 1,945 of 1,952");
+    s.wait_for("Stack (59 frames)");
+    // Filter live.
+    s.send("/PassBuilder");
+    s.wait_for("/PassBuilder");
+    let filtered = s.wait_for("matches");
+    assert!(
+        filtered
+            .contains("▾ definitely lost                                             299.0 KiB"),
+        "{filtered}"
+    );
+    s.send("\r");
+    s.wait_for("records match");
+    s.send("n");
+    // The selected record matches, so n goes on to the second match.
+    s.wait_for("match 2 of");
+    // Help, then close it, then quit.
+    s.send("?");
+    s.wait_for("Keys · any other key closes");
+    s.send("x");
+    let closed = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let c = s.contents();
+            if !c.contains("any other key closes") || Instant::now() > deadline {
+                break c;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    assert!(!closed.contains("any other key closes"));
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "{status:?}");
+    s.assert_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let mut s = Session::explorer(&[&numba_log()]);
+    s.wait_for("LLVMPY_CreatePassBuilder");
+    assert!(s.in_raw_mode());
+    let pid = s.child.process_id().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 128 + 15);
+    s.assert_restored();
+}
+
+#[test]
+fn log_on_stdin_keys_from_the_terminal() {
+    let cmd = format!(
+        "exec '{}' < '{}'",
+        env!("CARGO_BIN_EXE_leakscope"),
+        numba_log()
+    );
+    let mut s = Session::start("sh", &["-c", &cmd]);
+    // `-` is the name of stdin; the tree arrives while it loads.
+    s.wait_for(" - · ");
+    s.wait_for("LLVMPY_CreatePassBuilder");
+    s.send("G");
+    s.wait_for("occurrences in 4 contexts");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+#[test]
+fn no_terminal_on_stdout_is_a_clear_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .arg(numba_log())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stdout is not one"), "{err}");
+    assert!(err.contains("leakscope summary"), "{err}");
+}
+
+#[test]
+fn a_log_with_nothing_to_explore_is_a_plain_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, b"just some text\n").unwrap();
+    let mut s = Session::explorer(&[&empty.to_string_lossy()]);
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 2);
+    s.assert_restored();
+    let screen = s.contents();
+    assert!(
+        screen.contains("no valgrind or sanitizer output found"),
+        "{screen}"
+    );
+}
+
+/// `--follow` on a log valgrind is still writing: the tree grows as the
+/// rest of the log arrives.
+#[test]
+fn follow_updates_the_tree_as_the_log_grows() {
+    use std::io::Read as _;
+    let mut full = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(numba_log()).unwrap())
+        .read_to_string(&mut full)
+        .unwrap();
+    let cut = full.find("loss record 1,000 of").unwrap();
+    let cut = full[..cut].rfind('\n').unwrap() + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("run.log");
+    std::fs::write(&log, &full[..cut]).unwrap();
+    // Without the built-in rules, which hide the loader's one-time state.
+    let mut s = Session::explorer(&["--follow", "--no-builtin-rules", &log.to_string_lossy()]);
+    s.wait_for("following (0 updates)");
+    s.wait_for("DL 128 B/2");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&full.as_bytes()[cut..]).unwrap();
+    drop(f);
+    s.wait_for("following (1 update)");
+    s.wait_for("DL 304.2 KiB/423");
+    s.wait_for("LLVMPY_CreatePassBuilder");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+/// A log whose names carry an OSC title sequence, colours and a clear-screen:
+/// on a real terminal they show as placeholders and change nothing.
+#[test]
+fn escape_sequences_in_a_log_never_reach_the_terminal() {
+    let log = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escapes.txt");
+    let mut s = Session::explorer(&[&log.to_string_lossy()]);
+    s.wait_for("escapes.txt · sort bytes");
+    s.send("jlj");
+    s.wait_for("plain_^[[31mleaker^[[0m^@^Hx");
+    {
+        let p = s.screen.lock().unwrap();
+        assert_eq!(p.screen().title(), "", "the log retitled the terminal");
+    }
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+/// The built-in rules are on by default: one-time state of the runtime is
+/// hidden and attributed; the pass-builder leak stays visible.
+#[test]
+fn builtin_rules_hide_the_noise_by_default() {
+    let mut s = Session::explorer(&[&numba_log()]);
+    s.wait_for("numba-seed.txt.gz · sort bytes");
+    let screen = s.wait_for("hidden)");
+    assert!(screen.contains("LLVMPY_CreatePassBuilder"), "{screen}");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
