@@ -8,7 +8,7 @@
 
 use super::lsan_supp::{self, LsanSuppression};
 use super::matcher::{stack_verdict, FrameMatcher, Tri};
-use super::supp_file::Suppression;
+use super::supp_file::{FramePattern, Suppression};
 use super::{Matcher, Rule, RuleId, RuleSet};
 use crate::model::{Format, FrameId, LossRecord, MemcheckError, Process, Report};
 use crate::triage::Totals;
@@ -367,6 +367,9 @@ struct Plan<'a> {
     /// Each rule with the id of its first frame pattern: pattern ids are
     /// dense, one verdict table each in the `FrameMatcher`.
     valgrind: Vec<(RuleId, &'a Suppression, u32)>,
+    /// For rules that start with `...`: (index into `valgrind`, pattern id
+    /// and pattern of the first real frame line), the prefilter's anchors.
+    anchored: Vec<(usize, u32, &'a FramePattern, usize)>,
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
@@ -409,6 +412,7 @@ impl<'a> Plan<'a> {
     fn new(rules: &'a RuleSet) -> Self {
         let mut plan = Plan {
             valgrind: Vec::new(),
+            anchored: Vec::new(),
             lsan: Vec::new(),
         };
         for (id, r) in rules.ids().zip(rules.rules()) {
@@ -421,6 +425,14 @@ impl<'a> Plan<'a> {
                             f + p.frames.len() as u32
                         });
                     plan.valgrind.push((id, s, first));
+                    if s.frames.first() == Some(&FramePattern::Ellipsis) {
+                        if let Some(a) = s.frames.iter().position(|p| *p != FramePattern::Ellipsis)
+                        {
+                            let rule = plan.valgrind.len() - 1;
+                            plan.anchored
+                                .push((rule, first + a as u32, &s.frames[a], a));
+                        }
+                    }
                 }
                 Matcher::Lsan(l) => plan.lsan.push((id, l)),
             }
@@ -439,8 +451,19 @@ impl<'a> Plan<'a> {
         kind_fits: impl Fn(&Suppression) -> bool,
     ) -> Matches {
         let (mut yes, mut maybe) = (Vec::new(), Vec::new());
-        for &(id, s, base) in &self.valgrind {
-            if !kind_fits(s) {
+        let anchors: Vec<(u32, &FramePattern)> = self
+            .anchored
+            .iter()
+            .map(|&(_, pid, p, _)| (pid, p))
+            .collect();
+        let present = fm.anchors_present(&anchors, stack);
+        let mut absent = vec![false; self.valgrind.len()];
+        for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
+            // Past --num-callers the anchor is cut off the rule: no prefilter.
+            absent[rule] = at < limit.max(1) && present[i / 64] & (1 << (i % 64)) == 0;
+        }
+        for (ri, &(id, s, base)) in self.valgrind.iter().enumerate() {
+            if absent[ri] || !kind_fits(s) {
                 continue;
             }
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];

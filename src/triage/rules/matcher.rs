@@ -129,6 +129,9 @@ pub struct FrameMatcher<'r> {
     names: FxHashMap<usize, FrameNames>,
     /// Per pattern id, 32 verdicts a word: 0 not yet tested, else `Tri` + 1.
     verdicts: Vec<Vec<u64>>,
+    /// Per location, a bit per anchored rule: whether its anchor pattern
+    /// could match there (see `anchors_present`). Empty until computed.
+    anchor_masks: Vec<Vec<u64>>,
 }
 
 fn tri_code(t: Tri) -> u64 {
@@ -160,6 +163,7 @@ impl<'r> FrameMatcher<'r> {
             learned,
             names: FxHashMap::default(),
             verdicts: Vec::new(),
+            anchor_masks: Vec::new(),
         }
     }
 
@@ -168,6 +172,40 @@ impl<'r> FrameMatcher<'r> {
     }
 
     /// Whether `pattern` (known by the caller as `pattern_id`) matches frame `id`.
+    /// Which anchored rules could match somewhere in `stack`: bit `i` of the
+    /// result is set when `anchors[i]` (a pattern id and the pattern) matches,
+    /// or might, at some frame. A rule that starts with `...` can only match
+    /// a stack holding a frame its first real pattern matches, so one pass
+    /// over the stack here rules most of them out before any full match.
+    pub fn anchors_present(
+        &mut self,
+        anchors: &[(u32, &FramePattern)],
+        stack: &[FrameId],
+    ) -> Vec<u64> {
+        let words = anchors.len().div_ceil(64);
+        let mut present = vec![0u64; words];
+        if self.anchor_masks.len() < self.interner.location_count() {
+            self.anchor_masks
+                .resize_with(self.interner.location_count(), Vec::new);
+        }
+        for &f in stack {
+            let loc = self.interner.location_of(f);
+            if self.anchor_masks[loc].is_empty() {
+                let mut mask = vec![0u64; words.max(1)];
+                for (i, &(pid, pat)) in anchors.iter().enumerate() {
+                    if self.matches(pid, pat, f) != Tri::No {
+                        mask[i / 64] |= 1 << (i % 64);
+                    }
+                }
+                self.anchor_masks[loc] = mask;
+            }
+            for (p, m) in present.iter_mut().zip(&self.anchor_masks[loc]) {
+                *p |= m;
+            }
+        }
+        present
+    }
+
     /// Pattern ids should be small and dense (one table each).
     pub fn matches(&mut self, pattern_id: u32, pattern: &FramePattern, id: FrameId) -> Tri {
         let loc = self.interner.location_of(id);
