@@ -538,3 +538,73 @@ fn loaded_rules_attribute_what_they_hide() {
         .text
         .contains("loaded rules stay"));
 }
+
+fn hidden_sr_bytes(app: &App) -> u64 {
+    let d = app.data.as_ref().unwrap();
+    d.proj
+        .by_category
+        .iter()
+        .find(|(c, _, _)| *c == Category::Leak(LeakKind::StillReachable))
+        .map(|(_, _, h)| h.bytes)
+        .unwrap()
+}
+
+#[test]
+fn rules_panel_toggles_a_rule_and_all_builtins() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    let all = hidden_sr_bytes(&app);
+    assert!(all > 0);
+    keys(&mut app, "R");
+    assert_eq!(app.mode(), Mode::Rules);
+    // Sorted by hidden bytes: the top rule hides the most.
+    let rows = app.rule_rows();
+    let e = app.data.as_ref().unwrap().engine.as_ref().unwrap();
+    let top = rows[0];
+    assert!(e.counts(top).leaks.bytes >= e.counts(rows[1]).leaks.bytes);
+    assert!(e.counts(top).leaks.bytes > 0);
+    let s = screen(&app);
+    assert!(s.contains("why: "), "{s}");
+    assert!(s.contains("builtin:"), "{s}");
+    // Space turns the top rule off: what it hid comes back into the totals.
+    keys(&mut app, " ");
+    assert!(!app.rule_enabled(top));
+    assert!(hidden_sr_bytes(&app) < all);
+    assert_eq!(app.rules_off(), 1);
+    assert!(screen(&app).contains("1 off"));
+    // The selection followed the rule; Space again turns it back on.
+    assert_eq!(app.rule_rows()[app.rules_panel.unwrap().selected], top);
+    keys(&mut app, " ");
+    assert!(app.rule_enabled(top));
+    assert_eq!(hidden_sr_bytes(&app), all);
+    // B: every built-in rule off, then on again; Esc closes.
+    keys(&mut app, "B");
+    assert_eq!(hidden_sr_bytes(&app), 0);
+    assert!(app.builtin_off);
+    keys(&mut app, "<Esc>");
+    assert_eq!(app.mode(), Mode::Normal);
+    assert!(screen(&app).contains("built-ins off"));
+    // Toggles survive a new snapshot of the same log.
+    app.update(Action::loaded(numba()));
+    assert_eq!(hidden_sr_bytes(&app), 0);
+    keys(&mut app, "B");
+    assert_eq!(hidden_sr_bytes(&app), all);
+}
+
+#[test]
+fn detail_names_a_matching_rule_that_is_off() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    keys(&mut app, "B*");
+    let mut found = None;
+    for i in 0..app.tree.rows.len() {
+        app.tree.selected = i;
+        if let Some(d) = app.detail() {
+            let text = format!("{:?}", d.lines);
+            if text.contains("is turned off") {
+                found = Some(text);
+                break;
+            }
+        }
+    }
+    let text = found.expect("a record a disabled built-in rule matches");
+    assert!(text.contains("builtin:"), "{text}");
+}

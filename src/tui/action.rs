@@ -35,6 +35,12 @@ pub enum Cmd {
     ToggleHidden,
     OpenEditor,
     CopyStack,
+    /// Open / close the rules panel.
+    Rules,
+    /// Turn the selected rule of the rules panel on or off.
+    ToggleRule,
+    /// Turn every built-in rule on or off.
+    ToggleBuiltin,
     Help,
     Quit,
     FilterAccept,

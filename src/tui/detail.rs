@@ -546,6 +546,22 @@ fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             ));
         }
     }
+    // Rules that match but were turned off (R, B): what would hide it.
+    if let Some(e) = cx.engine {
+        let matching = match cx.index.procs[p].cats[c].category {
+            Category::Leak(_) => e.record_rules(process, item as usize),
+            Category::Error(_) => e.error_rules(process, item as usize),
+        };
+        for &id in matching.iter().filter(|&&id| !e.is_enabled(id)).take(3) {
+            if let Some((name, _, at)) = describe_loaded(cx.rule_set, id) {
+                d.dim(format!(
+                    "rule “{}” ({}) matches this but is turned off (R lists rules)",
+                    sanitize(&name),
+                    sanitize(&at)
+                ));
+            }
+        }
+    }
 }
 
 /// A stack in valgrind's own layout, sanitized, for the clipboard.

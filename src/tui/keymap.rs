@@ -13,6 +13,8 @@ pub enum Mode {
     Filter,
     /// The help overlay is open.
     Help,
+    /// The rules panel is open.
+    Rules,
 }
 
 impl Mode {
@@ -21,6 +23,7 @@ impl Mode {
             Mode::Normal => "Tree and detail",
             Mode::Filter => "Filter bar",
             Mode::Help => "This help",
+            Mode::Rules => "Rules panel",
         }
     }
 }
@@ -53,7 +56,7 @@ pub struct Binding {
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{Filter, Help, Normal};
+use Mode::{Filter, Help, Normal, Rules};
 
 const fn b(
     modes: &'static [Mode],
@@ -74,7 +77,7 @@ const fn b(
 /// In dispatch order: the first binding whose mode and key match wins.
 pub const BINDINGS: &[Binding] = &[
     b(
-        &[Normal, Filter, Help],
+        &[Normal, Filter, Help, Rules],
         &[Ctrl('c')],
         Cmd::Quit,
         "quit",
@@ -114,6 +117,42 @@ pub const BINDINGS: &[Binding] = &[
         &[Key::AnyKey],
         Cmd::Help,
         "any other key: close",
+        Some("close"),
+    ),
+    // Rules panel.
+    b(
+        &[Rules],
+        &[Char('j'), Code(KeyCode::Down)],
+        Cmd::Down,
+        "next rule",
+        None,
+    ),
+    b(
+        &[Rules],
+        &[Char('k'), Code(KeyCode::Up)],
+        Cmd::Up,
+        "previous rule",
+        None,
+    ),
+    b(
+        &[Rules],
+        &[Char(' '), Code(KeyCode::Enter)],
+        Cmd::ToggleRule,
+        "turn the selected rule on / off",
+        Some("on/off"),
+    ),
+    b(
+        &[Rules],
+        &[Char('B')],
+        Cmd::ToggleBuiltin,
+        "turn every built-in rule off / on (as --no-builtin-rules)",
+        Some("built-ins"),
+    ),
+    b(
+        &[Rules],
+        &[Char('R'), Code(KeyCode::Esc), Char('q')],
+        Cmd::Rules,
+        "close the rules panel",
         Some("close"),
     ),
     // Filter bar.
@@ -354,6 +393,20 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         &[Normal],
+        &[Char('R')],
+        Cmd::Rules,
+        "rules panel: every loaded rule, what it hides; turn rules on / off",
+        Some("rules"),
+    ),
+    b(
+        &[Normal],
+        &[Char('B')],
+        Cmd::ToggleBuiltin,
+        "turn every built-in rule off / on (as --no-builtin-rules)",
+        None,
+    ),
+    b(
+        &[Normal],
         &[Char('e')],
         Cmd::OpenEditor,
         "open the frame's source in $EDITOR",
@@ -455,7 +508,7 @@ pub fn hints(mode: Mode) -> Vec<(String, &'static str)> {
 /// The help overlay's sections: every binding of every mode, in table order.
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     let mut out = Vec::new();
-    for mode in [Normal, Filter, Help] {
+    for mode in [Normal, Filter, Rules, Help] {
         let rows: Vec<(String, &'static str)> = BINDINGS
             .iter()
             .filter(|b| b.modes.contains(&mode))
@@ -500,7 +553,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_a_mode() {
-        for mode in [Normal, Filter, Help] {
+        for mode in [Normal, Filter, Rules, Help] {
             let mut seen = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
                 for k in b.keys {
@@ -517,7 +570,7 @@ mod tests {
     #[test]
     fn help_lists_every_binding() {
         let listed: usize = help_sections().iter().map(|(_, r)| r.len()).sum();
-        let expected: usize = [Normal, Filter, Help]
+        let expected: usize = [Normal, Filter, Rules, Help]
             .iter()
             .map(|m| BINDINGS.iter().filter(|b| b.modes.contains(m)).count())
             .sum::<usize>()

@@ -13,14 +13,14 @@ use crate::tui::places::FrameInfo;
 use crate::tui::tree::{find_item, NodeKey, NodeRef};
 
 impl App {
-    fn say(&mut self, text: impl Into<String>) {
+    pub(crate) fn say(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),
             error: false,
         });
     }
 
-    fn warn(&mut self, text: impl Into<String>) {
+    pub(crate) fn warn(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),
             error: true,
@@ -214,7 +214,7 @@ impl App {
         Effect::Redraw
     }
 
-    fn hidden_totals(&self) -> (u64, u64) {
+    pub(crate) fn hidden_totals(&self) -> (u64, u64) {
         let Some(d) = self.data.as_ref() else {
             return (0, 0);
         };

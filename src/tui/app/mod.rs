@@ -3,6 +3,9 @@
 
 mod commands;
 mod navigate;
+mod rules_panel;
+
+pub use rules_panel::RulesPanel;
 
 use super::action::{Action, Cmd, Effect};
 use super::detail::{self, Ctx, Detail};
@@ -17,9 +20,10 @@ use super::tree::{build_rows, key_of, resolve, NodeKey, NodeRef, TreeState};
 use super::view::theme::Theme;
 use crate::model::{LeakKind, Report};
 use crate::parse::Progress;
-use crate::triage::rules::{self, RuleSet};
+use crate::triage::rules::{self, RuleId, RuleSet};
 use crate::triage::GroupBy;
 use ratatui::layout::Rect;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +76,12 @@ pub struct App {
     pub rule_set: Arc<RuleSet>,
     /// Rules made here with the hide key.
     pub hiding: Hiding,
+    /// The rules panel, when open.
+    pub rules_panel: Option<RulesPanel>,
+    /// Loaded rules turned on or off here, re-applied to every snapshot.
+    rule_toggles: BTreeMap<RuleId, bool>,
+    /// Every built-in rule turned off (B), unless toggled back one by one.
+    pub builtin_off: bool,
     pub focus: Focus,
     pub tree: TreeState,
     /// The selected node's identity: what the selection returns to after a
@@ -117,6 +127,9 @@ impl App {
             filter_open: false,
             rule_set: Arc::new(RuleSet::new()),
             hiding: Hiding::default(),
+            rules_panel: None,
+            rule_toggles: BTreeMap::new(),
+            builtin_off: false,
             focus: Focus::Tree,
             tree: TreeState::default(),
             selected_key: None,
@@ -147,6 +160,8 @@ impl App {
     pub fn mode(&self) -> Mode {
         if self.help.is_some() {
             Mode::Help
+        } else if self.rules_panel.is_some() {
+            Mode::Rules
         } else if self.filter_open {
             Mode::Filter
         } else {
@@ -231,6 +246,9 @@ impl App {
         if self.help.is_some() {
             return self.help_command(cmd);
         }
+        if self.rules_panel.is_some() {
+            return self.rules_command(cmd);
+        }
         match cmd {
             Cmd::Quit => Effect::Quit,
             Cmd::Help => {
@@ -269,6 +287,9 @@ impl App {
             Cmd::ToggleHidden => self.toggle_hidden(),
             Cmd::OpenEditor => self.open_editor(),
             Cmd::CopyStack => self.copy_stack(),
+            Cmd::Rules => self.open_rules(),
+            Cmd::ToggleBuiltin => self.toggle_builtin(),
+            Cmd::ToggleRule => Effect::None,
             Cmd::OpenFilter
             | Cmd::FilterAccept
             | Cmd::FilterCancel
@@ -314,11 +335,14 @@ impl App {
             _ => default_expansion(&mut index),
         }
         self.filter.refresh(&frames, &report.interner);
-        let engine = match engine {
+        let mut engine = match engine {
             Some(e) => Some(e),
             None if !self.rule_set.is_empty() => Some(self.rule_set.apply(&report)),
             None => None,
         };
+        if let Some(e) = engine.as_mut() {
+            self.apply_toggles(e, &report);
+        }
         let verdicts = self.hiding.evaluate(&report, engine.as_ref());
         let old = self.data.take();
         self.data = Some(Data {

@@ -61,7 +61,22 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     info.push(format!("sort {}", app.sort.name()));
     info.push(format!("by {}", app.group_by.name()));
     if !app.rule_set.is_empty() {
-        info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+        let off = app.rules_off();
+        if app.builtin_off {
+            info.push(format!(
+                "{} rules, built-ins off ({} off)",
+                count(app.rule_set.len() as u64),
+                count(off as u64)
+            ));
+        } else if off > 0 {
+            info.push(format!(
+                "{} rules ({} off)",
+                count(app.rule_set.len() as u64),
+                count(off as u64)
+            ));
+        } else {
+            info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+        }
     }
     if !app.hiding.is_empty() {
         let n = app.hiding.len();
