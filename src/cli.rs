@@ -53,8 +53,12 @@ pub struct RuleArgs {
 impl RuleArgs {
     /// Loads the rules: these files, the user's rules file, the built-ins.
     pub fn load(&self) -> Result<RuleSet> {
-        let opts = RuleOptions::standard(self.suppressions.clone(), !self.no_builtin_rules);
-        Ok(RuleSet::load(&opts)?)
+        Ok(RuleSet::load(&self.options())?)
+    }
+
+    /// Where the rules come from: these files, the user's file, the built-ins.
+    pub fn options(&self) -> RuleOptions {
+        RuleOptions::standard(self.suppressions.clone(), !self.no_builtin_rules)
     }
 }
 
@@ -337,7 +341,8 @@ fn write_stdout(s: &str) -> Result<()> {
 
 #[cfg(feature = "tui")]
 fn explore(args: ExploreArgs) -> Result<i32> {
-    let rules = args.rules.load()?;
+    let rule_options = args.rules.options();
+    let rules = RuleSet::load(&rule_options)?;
     // Shown once the explorer has given the terminal back.
     for p in rules.problems() {
         eprintln!("leakscope: rules: {p}");
@@ -347,6 +352,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         format: args.input.input_format.format(),
         follow: args.follow,
         rules,
+        rule_options,
     })
 }
 

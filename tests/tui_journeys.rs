@@ -608,3 +608,66 @@ fn detail_names_a_matching_rule_that_is_off() {
     let text = found.expect("a record a disabled built-in rule matches");
     assert!(text.contains("builtin:"), "{text}");
 }
+
+#[test]
+fn a_suppression_written_from_the_explorer_hides_its_group_once_loaded() {
+    use leakscope::triage::rules::{RuleOptions, RuleSet};
+    use leakscope::tui::rules_io::RuleFiles;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("cfg/leakscope/rules.supp");
+    let opts = RuleOptions {
+        files: Vec::new(),
+        user_file: Some(target.clone()),
+        builtin: false,
+    };
+    let mut app = numba_app(120, 40);
+    app.supp_targets = vec![target.clone()];
+    let mut files = RuleFiles::read(&app.supp_targets);
+    let before = dl_hidden_bytes(&app);
+    assert_eq!(before, 0);
+    // The largest definitely-lost group: S opens the prompt, g writes it
+    // generalised.
+    keys(&mut app, "jS");
+    assert_eq!(app.mode(), Mode::Supp);
+    let s = screen(&app);
+    assert!(s.contains("Suppression for"), "{s}");
+    assert!(s.contains("rules.supp"), "{s}");
+    let effects = keys(&mut app, "g");
+    let Some(Effect::WriteRules { path, text }) = effects.last().cloned() else {
+        panic!("no write: {effects:?}");
+    };
+    assert_eq!(path, target);
+    assert!(text.contains("# why: FILL IN"), "{text}");
+    assert!(text.contains("Memcheck:Leak"), "{text}");
+    assert!(text.contains("..."), "generalised: {text}");
+    // What the run loop does: append, answer.
+    let r = files.append(&path, &text);
+    app.update(Action::RulesWritten(r));
+    assert!(app.status.as_ref().unwrap().text.contains("L loads it"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
+    // L asks for a reload; the run loop loads on a thread and answers.
+    assert_eq!(keys(&mut app, "L").last(), Some(&Effect::ReloadRules));
+    let set = RuleSet::load(&opts).unwrap();
+    assert!(!set.is_empty());
+    let hiding = set.apply(&app.data.as_ref().unwrap().report);
+    app.update(Action::RulesReloaded(Box::new((Arc::new(set), hiding))));
+    assert!(dl_hidden_bytes(&app) > 0, "the new rule hides the group");
+    assert!(app.status.as_ref().unwrap().text.contains("Rules loaded"));
+    // Exact stack, for a single record this time; Esc cancels a prompt.
+    keys(&mut app, "S<Esc>");
+    assert_eq!(app.mode(), Mode::Normal);
+    // A file changed behind leakscope's back is not written.
+    std::fs::write(&target, "edited\n").unwrap();
+    keys(&mut app, "jljS");
+    let effects = keys(&mut app, "e");
+    let Some(Effect::WriteRules { path, text }) = effects.last().cloned() else {
+        panic!("no write: {effects:?}");
+    };
+    assert!(!text.contains("..."), "exact: {text}");
+    let r = files.append(&path, &text);
+    app.update(Action::RulesWritten(r));
+    let st = app.status.as_ref().unwrap();
+    assert!(st.error && st.text.contains("changed since"), "{}", st.text);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "edited\n");
+}

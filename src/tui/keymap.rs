@@ -15,6 +15,8 @@ pub enum Mode {
     Help,
     /// The rules panel is open.
     Rules,
+    /// The write-a-suppression prompt is open.
+    Supp,
 }
 
 impl Mode {
@@ -24,6 +26,7 @@ impl Mode {
             Mode::Filter => "Filter bar",
             Mode::Help => "This help",
             Mode::Rules => "Rules panel",
+            Mode::Supp => "Write a suppression",
         }
     }
 }
@@ -56,7 +59,7 @@ pub struct Binding {
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{Filter, Help, Normal, Rules};
+use Mode::{Filter, Help, Normal, Rules, Supp};
 
 const fn b(
     modes: &'static [Mode],
@@ -77,7 +80,7 @@ const fn b(
 /// In dispatch order: the first binding whose mode and key match wins.
 pub const BINDINGS: &[Binding] = &[
     b(
-        &[Normal, Filter, Help, Rules],
+        &[Normal, Filter, Help, Rules, Supp],
         &[Ctrl('c')],
         Cmd::Quit,
         "quit",
@@ -154,6 +157,35 @@ pub const BINDINGS: &[Binding] = &[
         Cmd::Rules,
         "close the rules panel",
         Some("close"),
+    ),
+    // Write-a-suppression prompt.
+    b(
+        &[Supp],
+        &[Char('e')],
+        Cmd::SuppExact,
+        "write the exact stack",
+        Some("exact"),
+    ),
+    b(
+        &[Supp],
+        &[Char('g')],
+        Cmd::SuppGeneral,
+        "write it generalised (top frames then ..., obj: wildcards)",
+        Some("generalised"),
+    ),
+    b(
+        &[Supp],
+        &[Char('t'), Code(KeyCode::Tab)],
+        Cmd::SuppTarget,
+        "next target file",
+        Some("target"),
+    ),
+    b(
+        &[Supp],
+        &[Code(KeyCode::Esc), Char('q')],
+        Cmd::Escape,
+        "cancel",
+        Some("cancel"),
     ),
     // Filter bar.
     b(
@@ -400,6 +432,20 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         &[Normal],
+        &[Char('S')],
+        Cmd::Suppress,
+        "write a suppression for the selected group or record to a rules file",
+        Some("supp"),
+    ),
+    b(
+        &[Normal],
+        &[Char('L')],
+        Cmd::LoadRules,
+        "load the rules again (after writing one)",
+        None,
+    ),
+    b(
+        &[Normal],
         &[Char('B')],
         Cmd::ToggleBuiltin,
         "turn every built-in rule off / on (as --no-builtin-rules)",
@@ -508,7 +554,7 @@ pub fn hints(mode: Mode) -> Vec<(String, &'static str)> {
 /// The help overlay's sections: every binding of every mode, in table order.
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     let mut out = Vec::new();
-    for mode in [Normal, Filter, Rules, Help] {
+    for mode in [Normal, Filter, Rules, Supp, Help] {
         let rows: Vec<(String, &'static str)> = BINDINGS
             .iter()
             .filter(|b| b.modes.contains(&mode))
@@ -553,7 +599,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_a_mode() {
-        for mode in [Normal, Filter, Rules, Help] {
+        for mode in [Normal, Filter, Rules, Supp, Help] {
             let mut seen = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
                 for k in b.keys {
@@ -570,7 +616,7 @@ mod tests {
     #[test]
     fn help_lists_every_binding() {
         let listed: usize = help_sections().iter().map(|(_, r)| r.len()).sum();
-        let expected: usize = [Normal, Filter, Rules, Help]
+        let expected: usize = [Normal, Filter, Rules, Supp, Help]
             .iter()
             .map(|m| BINDINGS.iter().filter(|b| b.modes.contains(m)).count())
             .sum::<usize>()

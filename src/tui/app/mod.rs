@@ -4,8 +4,10 @@
 mod commands;
 mod navigate;
 mod rules_panel;
+mod supp;
 
 pub use rules_panel::RulesPanel;
+pub use supp::SuppPrompt;
 
 use super::action::{Action, Cmd, Effect};
 use super::detail::{self, Ctx, Detail};
@@ -82,6 +84,16 @@ pub struct App {
     rule_toggles: BTreeMap<RuleId, bool>,
     /// Every built-in rule turned off (B), unless toggled back one by one.
     pub builtin_off: bool,
+    /// Files a suppression can be written to (S); the first is the default.
+    pub supp_targets: Vec<std::path::PathBuf>,
+    /// The write-a-suppression prompt, when open.
+    pub supp_prompt: Option<SuppPrompt>,
+    /// A rules file was written since the rules were last loaded (L loads).
+    pub rules_stale: bool,
+    /// A reload of the rules is under way.
+    pub reloading: bool,
+    /// The rules were reloaded here (the loader's verdicts are stale).
+    rules_reloaded: bool,
     pub focus: Focus,
     pub tree: TreeState,
     /// The selected node's identity: what the selection returns to after a
@@ -130,6 +142,11 @@ impl App {
             rules_panel: None,
             rule_toggles: BTreeMap::new(),
             builtin_off: false,
+            supp_targets: rules::user_rules_path().into_iter().collect(),
+            supp_prompt: None,
+            rules_stale: false,
+            reloading: false,
+            rules_reloaded: false,
             focus: Focus::Tree,
             tree: TreeState::default(),
             selected_key: None,
@@ -162,6 +179,8 @@ impl App {
             Mode::Help
         } else if self.rules_panel.is_some() {
             Mode::Rules
+        } else if self.supp_prompt.is_some() {
+            Mode::Supp
         } else if self.filter_open {
             Mode::Filter
         } else {
@@ -239,6 +258,11 @@ impl App {
                 self.status = Some(Status { text, error: true });
                 Effect::Redraw
             }
+            Action::RulesWritten(r) => self.rules_written(r),
+            Action::RulesReloaded(b) => {
+                let (set, engine) = *b;
+                self.rules_reloaded(set, engine)
+            }
         }
     }
 
@@ -248,6 +272,9 @@ impl App {
         }
         if self.rules_panel.is_some() {
             return self.rules_command(cmd);
+        }
+        if self.supp_prompt.is_some() {
+            return self.supp_command(cmd);
         }
         match cmd {
             Cmd::Quit => Effect::Quit,
@@ -289,7 +316,9 @@ impl App {
             Cmd::CopyStack => self.copy_stack(),
             Cmd::Rules => self.open_rules(),
             Cmd::ToggleBuiltin => self.toggle_builtin(),
-            Cmd::ToggleRule => Effect::None,
+            Cmd::Suppress => self.open_supp(),
+            Cmd::LoadRules => self.load_rules(),
+            Cmd::ToggleRule | Cmd::SuppExact | Cmd::SuppGeneral | Cmd::SuppTarget => Effect::None,
             Cmd::OpenFilter
             | Cmd::FilterAccept
             | Cmd::FilterCancel
@@ -335,7 +364,17 @@ impl App {
             _ => default_expansion(&mut index),
         }
         self.filter.refresh(&frames, &report.interner);
+        let prev = self.data.as_ref().and_then(|d| d.engine.clone());
         let mut engine = match engine {
+            // The loader decides with the rules it started with; once they
+            // were reloaded here, the previous verdicts catch up instead.
+            _ if self.rules_reloaded => match prev {
+                Some(mut e) => {
+                    e.update(&self.rule_set, &report);
+                    Some(e)
+                }
+                None => Some(self.rule_set.apply(&report)),
+            },
             Some(e) => Some(e),
             None if !self.rule_set.is_empty() => Some(self.rule_set.apply(&report)),
             None => None,

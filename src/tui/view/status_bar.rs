@@ -78,6 +78,11 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             info.push(format!("{} rules", count(app.rule_set.len() as u64)));
         }
     }
+    if app.reloading {
+        info.push("loading rules…".into());
+    } else if app.rules_stale {
+        info.push("rules file written: L loads it".into());
+    }
     if !app.hiding.is_empty() {
         let n = app.hiding.len();
         info.push(format!("{n} hidden by hand"));
