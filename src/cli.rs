@@ -33,6 +33,9 @@ pub struct ExploreArgs {
     /// Keep watching FILE while valgrind writes it, updating the tree
     #[arg(long, short = 'f')]
     pub follow: bool,
+    /// An earlier run of the same program: show each group's growth since it
+    #[arg(long, value_name = "BASE")]
+    pub baseline: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -353,6 +356,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         follow: args.follow,
         rules,
         rule_options,
+        baseline: args.baseline,
     })
 }
 

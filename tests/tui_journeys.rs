@@ -671,3 +671,58 @@ fn a_suppression_written_from_the_explorer_hides_its_group_once_loaded() {
     assert!(st.error && st.text.contains("changed since"), "{}", st.text);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "edited\n");
 }
+
+#[test]
+fn baseline_sorts_by_growth_and_keeps_only_growth() {
+    let mut app = numba_baseline_app(120, 40);
+    // Open every category; d sorts each category's groups by growth.
+    keys(&mut app, "*d");
+    assert!(app.growth_sort);
+    let d = app.data.as_ref().unwrap();
+    let deltas = d.deltas.as_ref().unwrap();
+    let mut checked = 0;
+    for (p, pv) in d.proj.procs.iter().enumerate() {
+        for (c, cv) in pv.cats.iter().enumerate() {
+            let g: Vec<i64> = cv
+                .order
+                .iter()
+                .map(|&g| deltas.group(p, c, g as usize).unwrap().amount)
+                .collect();
+            assert!(g.windows(2).all(|w| w[0] >= w[1]), "{g:?}");
+            checked += g.len();
+        }
+    }
+    assert!(checked > 10);
+    assert!(screen(&app).contains("growth▼"));
+    // o: only new or grown groups; a group that stayed the same goes.
+    let all = app.tree.rows.len();
+    let s = screen(&app);
+    assert!(s.contains("resize_scopes"), "{s}");
+    keys(&mut app, "o");
+    assert!(app.only_growth);
+    assert!(app.tree.rows.len() < all);
+    let d = app.data.as_ref().unwrap();
+    let deltas = d.deltas.as_ref().unwrap();
+    for (p, pv) in d.proj.procs.iter().enumerate() {
+        for (c, cv) in pv.cats.iter().enumerate() {
+            for &g in &cv.order {
+                assert!(deltas.group(p, c, g as usize).unwrap().grows());
+            }
+        }
+    }
+    let s = screen(&app);
+    assert!(!s.contains("resize_scopes"), "{s}");
+    assert!(s.contains("only new/grown"), "{s}");
+    // o again shows all; 1 goes back to sorting by bytes.
+    keys(&mut app, "o1");
+    assert!(!app.only_growth && !app.growth_sort);
+    assert_eq!(app.tree.rows.len(), all);
+}
+
+#[test]
+fn growth_keys_explain_themselves_without_a_baseline() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "d");
+    assert!(!app.growth_sort);
+    assert!(app.status.as_ref().unwrap().text.contains("--baseline"));
+}

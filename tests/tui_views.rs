@@ -182,3 +182,9 @@ fn rules_panel_120x40() {
     keys(&mut app, "Rj");
     insta::assert_snapshot!(draw(&app).backend());
 }
+
+#[test]
+fn baseline_growth_120x40() {
+    let app = numba_baseline_app(120, 40);
+    insta::assert_snapshot!(draw(&app).backend());
+}

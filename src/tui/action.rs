@@ -33,6 +33,10 @@ pub enum Cmd {
     SortBlocks,
     SortCount,
     SortName,
+    /// Sort groups by growth against the baseline.
+    SortGrowth,
+    /// Show only new or grown groups.
+    OnlyGrowth,
     Hide,
     Unhide,
     ToggleHidden,

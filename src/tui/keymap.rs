@@ -404,6 +404,20 @@ pub const BINDINGS: &[Binding] = &[
     b(&[Normal], &[Char('4')], Cmd::SortName, "sort by name", None),
     b(
         &[Normal],
+        &[Char('d'), Char('5')],
+        Cmd::SortGrowth,
+        "sort by growth against the baseline (--baseline)",
+        None,
+    ),
+    b(
+        &[Normal],
+        &[Char('o')],
+        Cmd::OnlyGrowth,
+        "only new or grown groups (--baseline)",
+        None,
+    ),
+    b(
+        &[Normal],
         &[Char('x')],
         Cmd::Hide,
         "hide the selected group (a rule from its stack)",

@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod app;
+pub mod baseline;
 mod clipboard;
 pub mod detail;
 mod editor;
@@ -51,6 +52,8 @@ pub struct Options {
     pub rules: RuleSet,
     /// Where `rules` came from: L loads them again from there.
     pub rule_options: RuleOptions,
+    /// `--baseline BASE`: an earlier run to show growth against.
+    pub baseline: Option<String>,
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
@@ -84,6 +87,7 @@ pub fn run(opts: Options) -> Result<i32> {
             format: opts.format,
             follow: opts.follow,
             rules: rules.clone(),
+            baseline: opts.baseline.clone(),
         },
         tx.clone(),
         stop.clone(),
@@ -100,6 +104,10 @@ pub fn run(opts: Options) -> Result<i32> {
         opts.follow,
     )
     .with_rules(rules);
+    app.baseline = opts
+        .baseline
+        .as_deref()
+        .map(|b| crate::sanitize::sanitize(b).into_owned());
     // A suppression goes to the user's rules file by default, or to a
     // --suppressions file.
     app.supp_targets = opts

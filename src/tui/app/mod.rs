@@ -10,6 +10,7 @@ pub use rules_panel::RulesPanel;
 pub use supp::SuppPrompt;
 
 use super::action::{Action, Cmd, Effect};
+use super::baseline::Deltas;
 use super::detail::{self, Ctx, Detail};
 use super::filter::Filter;
 use super::hide::{Hiding, Verdicts};
@@ -17,7 +18,7 @@ use super::index::{Category, Index, SortKey};
 use super::keymap::Mode;
 use super::layout::{areas, Areas};
 use super::places::FrameInfo;
-use super::projection::{project, Projection, Visibility};
+use super::projection::{project, Growth, Projection, Visibility};
 use super::tree::{build_rows, key_of, resolve, NodeKey, NodeRef, TreeState};
 use super::view::theme::Theme;
 use crate::model::{LeakKind, Report};
@@ -59,6 +60,9 @@ pub struct Data {
     pub engine: Option<rules::Hiding>,
     pub verdicts: Verdicts,
     pub proj: Projection,
+    /// The diff against the baseline, and its growth per tree node.
+    pub diff: Option<Arc<crate::triage::diff::Diff>>,
+    pub deltas: Option<Deltas>,
 }
 
 pub struct App {
@@ -94,6 +98,12 @@ pub struct App {
     pub reloading: bool,
     /// The rules were reloaded here (the loader's verdicts are stale).
     rules_reloaded: bool,
+    /// `--baseline`: the earlier run's name (sanitized).
+    pub baseline: Option<String>,
+    /// Groups sorted by growth against the baseline (d).
+    pub growth_sort: bool,
+    /// Only new or grown groups shown (o).
+    pub only_growth: bool,
     pub focus: Focus,
     pub tree: TreeState,
     /// The selected node's identity: what the selection returns to after a
@@ -147,6 +157,9 @@ impl App {
             rules_stale: false,
             reloading: false,
             rules_reloaded: false,
+            baseline: None,
+            growth_sort: false,
+            only_growth: false,
             focus: Focus::Tree,
             tree: TreeState::default(),
             selected_key: None,
@@ -235,7 +248,7 @@ impl App {
                 self.load.progress = Some(s.progress);
                 self.load.done |= s.done;
                 self.load.error = None;
-                self.set_report(s.report, s.frames, s.index, s.rules);
+                self.set_report(s.report, s.frames, s.index, s.rules, s.diff);
                 Effect::Redraw
             }
             Action::Progress(p) => {
@@ -305,6 +318,8 @@ impl App {
             Cmd::Escape => self.escape(),
             Cmd::CycleGroup => self.set_group_by(self.group_by.next()),
             Cmd::CycleSort => self.set_sort(self.sort.next()),
+            Cmd::SortGrowth => self.sort_growth(),
+            Cmd::OnlyGrowth => self.toggle_only_growth(),
             Cmd::SortBytes => self.set_sort(SortKey::Bytes),
             Cmd::SortBlocks => self.set_sort(SortKey::Blocks),
             Cmd::SortCount => self.set_sort(SortKey::Count),
@@ -352,6 +367,7 @@ impl App {
         frames: Option<FrameInfo>,
         index: Option<Index>,
         engine: Option<rules::Hiding>,
+        diff: Option<Arc<crate::triage::diff::Diff>>,
     ) {
         let carried = self.data.as_ref().map(|d| d.index.expansion());
         let frames = frames.unwrap_or_else(|| FrameInfo::build(&report.interner));
@@ -383,6 +399,7 @@ impl App {
             self.apply_toggles(e, &report);
         }
         let verdicts = self.hiding.evaluate(&report, engine.as_ref());
+        let deltas = diff.as_ref().map(|d| Deltas::build(&index, d));
         let old = self.data.take();
         self.data = Some(Data {
             report,
@@ -391,6 +408,8 @@ impl App {
             engine,
             verdicts,
             proj: Projection::default(),
+            diff,
+            deltas,
         });
         // Freeing a big report's millions of small allocations takes longer
         // than a frame; nothing else refers to it, so free it elsewhere.
@@ -406,6 +425,11 @@ impl App {
             let vis = Visibility {
                 filter: &self.filter,
                 verdicts: &d.verdicts,
+                growth: d.deltas.as_ref().map(|deltas| Growth {
+                    deltas,
+                    sort: self.growth_sort,
+                    only: self.only_growth,
+                }),
             };
             d.proj = project(&d.report, &d.index, &vis, self.show_hidden);
         }
@@ -484,6 +508,7 @@ impl App {
             vis: Visibility {
                 filter: &self.filter,
                 verdicts: &d.verdicts,
+                growth: None,
             },
             hiding: &self.hiding,
             rule_set: &self.rule_set,

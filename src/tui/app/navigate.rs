@@ -295,6 +295,7 @@ impl App {
         let vis = Visibility {
             filter: &self.filter,
             verdicts: &d.verdicts,
+            growth: None,
         };
         let mut out = Vec::new();
         for (p, pn) in d.index.procs.iter().enumerate() {

@@ -58,7 +58,26 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         }
         info.push(f);
     }
-    info.push(format!("sort {}", app.sort.name()));
+    if let Some(b) = &app.baseline {
+        let file = crate::tui::frames::file_name(b);
+        match app.data.as_ref().and_then(|d| d.deltas.as_ref()) {
+            Some(d) if d.gone > 0 => info.push(format!(
+                "baseline: {file} ({} group{} gone)",
+                count(d.gone as u64),
+                if d.gone == 1 { "" } else { "s" }
+            )),
+            Some(_) => info.push(format!("baseline: {file}")),
+            None => info.push(format!("baseline: {file} (comparing once loaded)")),
+        }
+        if app.only_growth {
+            info.push("only new/grown".into());
+        }
+    }
+    if app.growth_sort {
+        info.push("sort growth".into());
+    } else {
+        info.push(format!("sort {}", app.sort.name()));
+    }
     info.push(format!("by {}", app.group_by.name()));
     if !app.rule_set.is_empty() {
         let off = app.rules_off();
