@@ -694,6 +694,11 @@ fn baseline_sorts_by_growth_and_keeps_only_growth() {
     }
     assert!(checked > 10);
     assert!(screen(&app).contains("growth▼"));
+    // The detail pane says how the selected group grew.
+    keys(&mut app, "gj");
+    let s = screen(&app);
+    assert!(s.contains("since the baseline: +"), "{s}");
+    keys(&mut app, "g");
     // o: only new or grown groups; a group that stayed the same goes.
     let all = app.tree.rows.len();
     let s = screen(&app);

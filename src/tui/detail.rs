@@ -134,6 +134,8 @@ pub struct Ctx<'a> {
     pub hiding: &'a Hiding,
     pub rule_set: &'a RuleSet,
     pub engine: Option<&'a rules::Hiding>,
+    /// Growth against `--baseline`, per node.
+    pub deltas: Option<&'a crate::tui::baseline::Deltas>,
 }
 
 /// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),
@@ -340,6 +342,21 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             n(gv.vis.count, "occurrence"),
             n(gv.vis.items, "context")
         ));
+    }
+    if let Some(delta) = cx.deltas.and_then(|ds| ds.group(p, c, g)) {
+        let leak = cn.category.is_leak();
+        d.text(match delta.status {
+            crate::triage::diff::Status::New => "new since the baseline".to_string(),
+            s => format!(
+                "since the baseline: {} {}",
+                delta.text(leak),
+                if leak {
+                    format!("total bytes (direct + indirect), {}", s.word())
+                } else {
+                    format!("occurrences, {}", s.word())
+                }
+            ),
+        });
     }
     if !gv.hid.is_empty() {
         d.push(Line::Hidden(format!(

@@ -513,6 +513,7 @@ impl App {
             hiding: &self.hiding,
             rule_set: &self.rule_set,
             engine: d.engine.as_ref(),
+            deltas: d.deltas.as_ref(),
         })
     }
 
