@@ -228,6 +228,10 @@ impl App {
             self.help = None;
             return Effect::Redraw;
         }
+        // The rules panel and the suppression prompt are keyboard-only.
+        if self.rules_panel.is_some() || self.supp_prompt.is_some() {
+            return Effect::None;
+        }
         let a = self.areas();
         if contains(a.tree_rows, col, row) {
             self.focus = Focus::Tree;
@@ -263,6 +267,14 @@ impl App {
         let max = crate::tui::view::help::max_offset(self, self.size.1);
         if let Some(off) = self.help.as_mut() {
             *off = off.saturating_add_signed(step).min(max);
+            return Effect::Redraw;
+        }
+        let rules = self.rule_set.len();
+        if let Some(panel) = self.rules_panel.as_mut() {
+            panel.selected = panel
+                .selected
+                .saturating_add_signed(step.signum())
+                .min(rules.saturating_sub(1));
             return Effect::Redraw;
         }
         let a = self.areas();
