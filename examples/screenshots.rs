@@ -56,6 +56,13 @@ const SHOTS: &[(&str, u16, u16, &str, &str)] = &[
         "A record a built-in rule hides, shown dimmed, with the rule and why",
     ),
     (
+        "rules-panel",
+        120,
+        40,
+        "R",
+        "The rules panel (R): every loaded rule, what it hides and why; Space turns one off",
+    ),
+    (
         "wide",
         200,
         50,
@@ -83,10 +90,24 @@ fn main() -> anyhow::Result<()> {
     })?);
     let out = root.join("screenshots");
     std::fs::create_dir_all(&out)?;
-    for (name, w, h, keys, caption) in SHOTS {
-        let mut app = App::new("numba-seed.txt.gz", Theme { color: true }, (*w, *h), false)
-            .with_rules(rules.clone());
-        app.update(Action::loaded(report.clone()));
+    let mut shots: Vec<(&str, u16, u16, &str, &str, App)> = SHOTS
+        .iter()
+        .map(|&(name, w, h, keys, caption)| {
+            let mut app = App::new("numba-seed.txt.gz", Theme { color: true }, (w, h), false)
+                .with_rules(rules.clone());
+            app.update(Action::loaded(report.clone()));
+            (name, w, h, keys, caption, app)
+        })
+        .collect();
+    shots.push((
+        "baseline",
+        120,
+        40,
+        "d",
+        "--baseline: growth since a shorter run, sorted by growth (d)",
+        baseline_app(root, &rules)?,
+    ));
+    for (name, w, h, keys, caption, mut app) in shots {
         for c in keys.chars() {
             let code = match c {
                 '\r' => KeyCode::Enter,
@@ -98,7 +119,7 @@ fn main() -> anyhow::Result<()> {
                 app.update(a);
             }
         }
-        let mut term = Terminal::new(TestBackend::new(*w, *h))?;
+        let mut term = Terminal::new(TestBackend::new(w, h))?;
         term.draw(|f| view::render(&app, f))?;
         let svg = to_svg(term.backend().buffer(), caption);
         let path = out.join(format!("{name}.svg"));
@@ -106,6 +127,35 @@ fn main() -> anyhow::Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// numba/scale-40 explored with numba/scale-5 as `--baseline`, the diff made
+/// as the loader makes it (same rules).
+fn baseline_app(root: &Path, rules: &std::sync::Arc<RuleSet>) -> anyhow::Result<App> {
+    use leakscope::triage::diff::{diff, DiffOptions};
+    use leakscope::triage::rules::RuleHider;
+    let load = |rel: &str| {
+        leakscope::parse::load_paths(
+            &[root
+                .join("tests/fixtures/numba")
+                .join(rel)
+                .to_string_lossy()
+                .into_owned()],
+            None,
+        )
+    };
+    let base = load("scale-5.txt.gz")?;
+    let new = load("scale-40.txt.gz")?;
+    let hider = RuleHider::new(rules, &[&base, &new]);
+    let d = diff(&base, &new, &DiffOptions::default(), &hider);
+    let mut app = App::new("scale-40.txt.gz", Theme { color: true }, (120, 40), false)
+        .with_rules(rules.clone());
+    app.baseline = Some("scale-5.txt.gz".into());
+    let mut snap =
+        leakscope::tui::loader::Snapshot::bare(new, leakscope::parse::Progress::default(), true);
+    snap.diff = Some(std::sync::Arc::new(d));
+    app.update(Action::Loaded(Box::new(snap)));
+    Ok(app)
 }
 
 const CELL_W: f64 = 8.4;

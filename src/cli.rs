@@ -33,6 +33,9 @@ pub struct ExploreArgs {
     /// Keep watching FILE while valgrind writes it, updating the tree
     #[arg(long, short = 'f')]
     pub follow: bool,
+    /// An earlier run of the same program: show each group's growth since it
+    #[arg(long, value_name = "BASE")]
+    pub baseline: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -53,8 +56,12 @@ pub struct RuleArgs {
 impl RuleArgs {
     /// Loads the rules: these files, the user's rules file, the built-ins.
     pub fn load(&self) -> Result<RuleSet> {
-        let opts = RuleOptions::standard(self.suppressions.clone(), !self.no_builtin_rules);
-        Ok(RuleSet::load(&opts)?)
+        Ok(RuleSet::load(&self.options())?)
+    }
+
+    /// Where the rules come from: these files, the user's file, the built-ins.
+    pub fn options(&self) -> RuleOptions {
+        RuleOptions::standard(self.suppressions.clone(), !self.no_builtin_rules)
     }
 }
 
@@ -337,7 +344,8 @@ fn write_stdout(s: &str) -> Result<()> {
 
 #[cfg(feature = "tui")]
 fn explore(args: ExploreArgs) -> Result<i32> {
-    let rules = args.rules.load()?;
+    let rule_options = args.rules.options();
+    let rules = RuleSet::load(&rule_options)?;
     // Shown once the explorer has given the terminal back.
     for p in rules.problems() {
         eprintln!("leakscope: rules: {p}");
@@ -347,6 +355,8 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         format: args.input.input_format.format(),
         follow: args.follow,
         rules,
+        rule_options,
+        baseline: args.baseline,
     })
 }
 

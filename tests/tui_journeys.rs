@@ -538,3 +538,196 @@ fn loaded_rules_attribute_what_they_hide() {
         .text
         .contains("loaded rules stay"));
 }
+
+fn hidden_sr_bytes(app: &App) -> u64 {
+    let d = app.data.as_ref().unwrap();
+    d.proj
+        .by_category
+        .iter()
+        .find(|(c, _, _)| *c == Category::Leak(LeakKind::StillReachable))
+        .map(|(_, _, h)| h.bytes)
+        .unwrap()
+}
+
+#[test]
+fn rules_panel_toggles_a_rule_and_all_builtins() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    let all = hidden_sr_bytes(&app);
+    assert!(all > 0);
+    keys(&mut app, "R");
+    assert_eq!(app.mode(), Mode::Rules);
+    // Sorted by hidden bytes: the top rule hides the most.
+    let rows = app.rule_rows();
+    let e = app.data.as_ref().unwrap().engine.as_ref().unwrap();
+    let top = rows[0];
+    assert!(e.counts(top).leaks.bytes >= e.counts(rows[1]).leaks.bytes);
+    assert!(e.counts(top).leaks.bytes > 0);
+    let s = screen(&app);
+    assert!(s.contains("why: "), "{s}");
+    assert!(s.contains("builtin:"), "{s}");
+    // Space turns the top rule off: what it hid comes back into the totals.
+    keys(&mut app, " ");
+    assert!(!app.rule_enabled(top));
+    assert!(hidden_sr_bytes(&app) < all);
+    assert_eq!(app.rules_off(), 1);
+    assert!(screen(&app).contains("1 off"));
+    // The selection followed the rule; Space again turns it back on.
+    assert_eq!(app.rule_rows()[app.rules_panel.unwrap().selected], top);
+    keys(&mut app, " ");
+    assert!(app.rule_enabled(top));
+    assert_eq!(hidden_sr_bytes(&app), all);
+    // B: every built-in rule off, then on again; Esc closes.
+    keys(&mut app, "B");
+    assert_eq!(hidden_sr_bytes(&app), 0);
+    assert!(app.builtin_off);
+    keys(&mut app, "<Esc>");
+    assert_eq!(app.mode(), Mode::Normal);
+    assert!(screen(&app).contains("built-ins off"));
+    // Toggles survive a new snapshot of the same log.
+    app.update(Action::loaded(numba()));
+    assert_eq!(hidden_sr_bytes(&app), 0);
+    keys(&mut app, "B");
+    assert_eq!(hidden_sr_bytes(&app), all);
+}
+
+#[test]
+fn detail_names_a_matching_rule_that_is_off() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    keys(&mut app, "B*");
+    let mut found = None;
+    for i in 0..app.tree.rows.len() {
+        app.tree.selected = i;
+        if let Some(d) = app.detail() {
+            let text = format!("{:?}", d.lines);
+            if text.contains("is turned off") {
+                found = Some(text);
+                break;
+            }
+        }
+    }
+    let text = found.expect("a record a disabled built-in rule matches");
+    assert!(text.contains("builtin:"), "{text}");
+}
+
+#[test]
+fn a_suppression_written_from_the_explorer_hides_its_group_once_loaded() {
+    use leakscope::triage::rules::{RuleOptions, RuleSet};
+    use leakscope::tui::rules_io::RuleFiles;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("cfg/leakscope/rules.supp");
+    let opts = RuleOptions {
+        files: Vec::new(),
+        user_file: Some(target.clone()),
+        builtin: false,
+    };
+    let mut app = numba_app(120, 40);
+    app.supp_targets = vec![target.clone()];
+    let mut files = RuleFiles::read(&app.supp_targets);
+    let before = dl_hidden_bytes(&app);
+    assert_eq!(before, 0);
+    // The largest definitely-lost group: S opens the prompt, g writes it
+    // generalised.
+    keys(&mut app, "jS");
+    assert_eq!(app.mode(), Mode::Supp);
+    let s = screen(&app);
+    assert!(s.contains("Suppression for"), "{s}");
+    assert!(s.contains("rules.supp"), "{s}");
+    let effects = keys(&mut app, "g");
+    let Some(Effect::WriteRules { path, text }) = effects.last().cloned() else {
+        panic!("no write: {effects:?}");
+    };
+    assert_eq!(path, target);
+    assert!(text.contains("# why: FILL IN"), "{text}");
+    assert!(text.contains("Memcheck:Leak"), "{text}");
+    assert!(text.contains("..."), "generalised: {text}");
+    // What the run loop does: append, answer.
+    let r = files.append(&path, &text);
+    app.update(Action::RulesWritten(r));
+    assert!(app.status.as_ref().unwrap().text.contains("L loads it"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
+    // L asks for a reload; the run loop loads on a thread and answers.
+    assert_eq!(keys(&mut app, "L").last(), Some(&Effect::ReloadRules));
+    let set = RuleSet::load(&opts).unwrap();
+    assert!(!set.is_empty());
+    let hiding = set.apply(&app.data.as_ref().unwrap().report);
+    app.update(Action::RulesReloaded(Box::new((Arc::new(set), hiding))));
+    assert!(dl_hidden_bytes(&app) > 0, "the new rule hides the group");
+    assert!(app.status.as_ref().unwrap().text.contains("Rules loaded"));
+    // Exact stack, for a single record this time; Esc cancels a prompt.
+    keys(&mut app, "S<Esc>");
+    assert_eq!(app.mode(), Mode::Normal);
+    // A file changed behind leakscope's back is not written.
+    std::fs::write(&target, "edited\n").unwrap();
+    keys(&mut app, "jljS");
+    let effects = keys(&mut app, "e");
+    let Some(Effect::WriteRules { path, text }) = effects.last().cloned() else {
+        panic!("no write: {effects:?}");
+    };
+    assert!(!text.contains("..."), "exact: {text}");
+    let r = files.append(&path, &text);
+    app.update(Action::RulesWritten(r));
+    let st = app.status.as_ref().unwrap();
+    assert!(st.error && st.text.contains("changed since"), "{}", st.text);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "edited\n");
+}
+
+#[test]
+fn baseline_sorts_by_growth_and_keeps_only_growth() {
+    let mut app = numba_baseline_app(120, 40);
+    // Open every category; d sorts each category's groups by growth.
+    keys(&mut app, "*d");
+    assert!(app.growth_sort);
+    let d = app.data.as_ref().unwrap();
+    let deltas = d.deltas.as_ref().unwrap();
+    let mut checked = 0;
+    for (p, pv) in d.proj.procs.iter().enumerate() {
+        for (c, cv) in pv.cats.iter().enumerate() {
+            let g: Vec<i64> = cv
+                .order
+                .iter()
+                .map(|&g| deltas.group(p, c, g as usize).unwrap().amount)
+                .collect();
+            assert!(g.windows(2).all(|w| w[0] >= w[1]), "{g:?}");
+            checked += g.len();
+        }
+    }
+    assert!(checked > 10);
+    assert!(screen(&app).contains("growth▼"));
+    // The detail pane says how the selected group grew.
+    keys(&mut app, "gj");
+    let s = screen(&app);
+    assert!(s.contains("since the baseline: +"), "{s}");
+    keys(&mut app, "g");
+    // o: only new or grown groups; a group that stayed the same goes.
+    let all = app.tree.rows.len();
+    let s = screen(&app);
+    assert!(s.contains("resize_scopes"), "{s}");
+    keys(&mut app, "o");
+    assert!(app.only_growth);
+    assert!(app.tree.rows.len() < all);
+    let d = app.data.as_ref().unwrap();
+    let deltas = d.deltas.as_ref().unwrap();
+    for (p, pv) in d.proj.procs.iter().enumerate() {
+        for (c, cv) in pv.cats.iter().enumerate() {
+            for &g in &cv.order {
+                assert!(deltas.group(p, c, g as usize).unwrap().grows());
+            }
+        }
+    }
+    let s = screen(&app);
+    assert!(!s.contains("resize_scopes"), "{s}");
+    assert!(s.contains("only new/grown"), "{s}");
+    // o again shows all; 1 goes back to sorting by bytes.
+    keys(&mut app, "o1");
+    assert!(!app.only_growth && !app.growth_sort);
+    assert_eq!(app.tree.rows.len(), all);
+}
+
+#[test]
+fn growth_keys_explain_themselves_without_a_baseline() {
+    let mut app = numba_app(120, 40);
+    keys(&mut app, "d");
+    assert!(!app.growth_sort);
+    assert!(app.status.as_ref().unwrap().text.contains("--baseline"));
+}

@@ -31,6 +31,10 @@ struct Session {
 
 impl Session {
     fn start(program: &str, args: &[&str]) -> Session {
+        Session::start_env(program, args, &[])
+    }
+
+    fn start_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Session {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -43,6 +47,9 @@ impl Session {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
         let child = pair.slave.spawn_command(cmd).unwrap();
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -303,5 +310,44 @@ fn builtin_rules_hide_the_noise_by_default() {
     assert!(screen.contains("LLVMPY_CreatePassBuilder"), "{screen}");
     s.send("q");
     assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+#[test]
+fn baseline_growth_and_a_suppression_written_and_loaded() {
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_string_lossy().into_owned();
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/numba");
+    let base = fixtures
+        .join("scale-5.txt.gz")
+        .to_string_lossy()
+        .into_owned();
+    let log = fixtures
+        .join("scale-40.txt.gz")
+        .to_string_lossy()
+        .into_owned();
+    let mut s = Session::start_env(
+        env!("CARGO_BIN_EXE_leakscope"),
+        &["--baseline", &base, &log],
+        &[("XDG_CONFIG_HOME", &dir)],
+    );
+    s.wait_for("baseline: scale-5.txt.gz");
+    s.wait_for("+22.9 MiB");
+    s.send("d");
+    s.wait_for("growth▼");
+    // A suppression for the group that grew most, into the rules file under
+    // the temporary config directory, then loaded.
+    s.send("jS");
+    s.wait_for("Suppression for");
+    s.send("g");
+    s.wait_for("Appended to");
+    let written = cfg.path().join("leakscope/rules.supp");
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("# why: FILL IN"), "{text}");
+    s.send("L");
+    s.wait_for("Rules loaded");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "{status:?}");
     s.assert_restored();
 }

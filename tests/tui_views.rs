@@ -175,3 +175,16 @@ fn builtin_rules_hide_the_noise_120x40() {
     keys(&mut app, "G.");
     insta::assert_snapshot!("builtin_rules_hidden_shown", draw(&app).backend());
 }
+
+#[test]
+fn rules_panel_120x40() {
+    let mut app = numba_app_with_builtin_rules(120, 40);
+    keys(&mut app, "Rj");
+    insta::assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn baseline_growth_120x40() {
+    let app = numba_baseline_app(120, 40);
+    insta::assert_snapshot!(draw(&app).backend());
+}

@@ -146,6 +146,11 @@ impl Diff {
             .map(|&g| &self.groups[g])
     }
 
+    /// The position in [`Diff::groups`] of the group an item landed in.
+    pub fn group_index_of(&self, which: Which, process: usize, item: Item) -> Option<usize> {
+        self.lookup.get(&(which, process, item)).copied()
+    }
+
     /// Visible groups with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.groups

@@ -4,6 +4,9 @@
 use super::loader::Snapshot;
 use crate::model::Report;
 use crate::parse::Progress;
+use crate::triage::rules::{self, RuleSet};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A command a key is bound to; the keymap table maps keys to these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +33,31 @@ pub enum Cmd {
     SortBlocks,
     SortCount,
     SortName,
+    /// Sort groups by growth against the baseline.
+    SortGrowth,
+    /// Show only new or grown groups.
+    OnlyGrowth,
     Hide,
     Unhide,
     ToggleHidden,
     OpenEditor,
     CopyStack,
+    /// Open / close the rules panel.
+    Rules,
+    /// Turn the selected rule of the rules panel on or off.
+    ToggleRule,
+    /// Turn every built-in rule on or off.
+    ToggleBuiltin,
+    /// Write a suppression for the selected group or record (opens a prompt).
+    Suppress,
+    /// In the prompt: write the exact stack.
+    SuppExact,
+    /// In the prompt: write a generalised stack.
+    SuppGeneral,
+    /// In the prompt: the next target file.
+    SuppTarget,
+    /// Reload the rules (after writing one).
+    LoadRules,
     Help,
     Quit,
     FilterAccept,
@@ -65,6 +88,11 @@ pub enum Action {
     LoadFailed(String),
     /// Something the run loop wants the user to know (an editor that failed).
     Notify(String),
+    /// The outcome of [`Effect::WriteRules`]: the file written, or why not.
+    RulesWritten(Result<String, String>),
+    /// Rules reloaded (after [`Effect::ReloadRules`]), with their verdicts on
+    /// the report as it was when the reload started.
+    RulesReloaded(Box<(Arc<RuleSet>, rules::Hiding)>),
 }
 
 impl Action {
@@ -87,4 +115,13 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Append suppressions to a rules file (atomically, refusing if it
+    /// changed since leakscope read it); answer with `Action::RulesWritten`.
+    WriteRules {
+        path: PathBuf,
+        text: String,
+    },
+    /// Load the rules again from the same sources, off the UI thread; answer
+    /// with `Action::RulesReloaded`.
+    ReloadRules,
 }

@@ -134,6 +134,8 @@ pub struct Ctx<'a> {
     pub hiding: &'a Hiding,
     pub rule_set: &'a RuleSet,
     pub engine: Option<&'a rules::Hiding>,
+    /// Growth against `--baseline`, per node.
+    pub deltas: Option<&'a crate::tui::baseline::Deltas>,
 }
 
 /// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),
@@ -341,6 +343,21 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             n(gv.vis.items, "context")
         ));
     }
+    if let Some(delta) = cx.deltas.and_then(|ds| ds.group(p, c, g)) {
+        let leak = cn.category.is_leak();
+        d.text(match delta.status {
+            crate::triage::diff::Status::New => "new since the baseline".to_string(),
+            s => format!(
+                "since the baseline: {} {}",
+                delta.text(leak),
+                if leak {
+                    format!("total bytes (direct + indirect), {}", s.word())
+                } else {
+                    format!("occurrences, {}", s.word())
+                }
+            ),
+        });
+    }
     if !gv.hid.is_empty() {
         d.push(Line::Hidden(format!(
             "hidden: {}, {}",
@@ -544,6 +561,22 @@ fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
                 sanitize(&name),
                 sanitize(&at)
             ));
+        }
+    }
+    // Rules that match but were turned off (R, B): what would hide it.
+    if let Some(e) = cx.engine {
+        let matching = match cx.index.procs[p].cats[c].category {
+            Category::Leak(_) => e.record_rules(process, item as usize),
+            Category::Error(_) => e.error_rules(process, item as usize),
+        };
+        for &id in matching.iter().filter(|&&id| !e.is_enabled(id)).take(3) {
+            if let Some((name, _, at)) = describe_loaded(cx.rule_set, id) {
+                d.dim(format!(
+                    "rule “{}” ({}) matches this but is turned off (R lists rules)",
+                    sanitize(&name),
+                    sanitize(&at)
+                ));
+            }
         }
     }
 }

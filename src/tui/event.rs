@@ -12,6 +12,8 @@ pub enum Event {
     Load(LoadMsg),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave now, restoring the terminal.
     Signal(i32),
+    /// The rules, loaded again on a thread (`Action::RulesReloaded`), or why not.
+    Rules(super::Action),
 }
 
 #[derive(Default)]

@@ -13,6 +13,10 @@ pub enum Mode {
     Filter,
     /// The help overlay is open.
     Help,
+    /// The rules panel is open.
+    Rules,
+    /// The write-a-suppression prompt is open.
+    Supp,
 }
 
 impl Mode {
@@ -21,6 +25,8 @@ impl Mode {
             Mode::Normal => "Tree and detail",
             Mode::Filter => "Filter bar",
             Mode::Help => "This help",
+            Mode::Rules => "Rules panel",
+            Mode::Supp => "Write a suppression",
         }
     }
 }
@@ -53,7 +59,7 @@ pub struct Binding {
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{Filter, Help, Normal};
+use Mode::{Filter, Help, Normal, Rules, Supp};
 
 const fn b(
     modes: &'static [Mode],
@@ -74,7 +80,7 @@ const fn b(
 /// In dispatch order: the first binding whose mode and key match wins.
 pub const BINDINGS: &[Binding] = &[
     b(
-        &[Normal, Filter, Help],
+        &[Normal, Filter, Help, Rules, Supp],
         &[Ctrl('c')],
         Cmd::Quit,
         "quit",
@@ -115,6 +121,71 @@ pub const BINDINGS: &[Binding] = &[
         Cmd::Help,
         "any other key: close",
         Some("close"),
+    ),
+    // Rules panel.
+    b(
+        &[Rules],
+        &[Char('j'), Code(KeyCode::Down)],
+        Cmd::Down,
+        "next rule",
+        None,
+    ),
+    b(
+        &[Rules],
+        &[Char('k'), Code(KeyCode::Up)],
+        Cmd::Up,
+        "previous rule",
+        None,
+    ),
+    b(
+        &[Rules],
+        &[Char(' '), Code(KeyCode::Enter)],
+        Cmd::ToggleRule,
+        "turn the selected rule on / off",
+        Some("on/off"),
+    ),
+    b(
+        &[Rules],
+        &[Char('B')],
+        Cmd::ToggleBuiltin,
+        "turn every built-in rule off / on (as --no-builtin-rules)",
+        Some("built-ins"),
+    ),
+    b(
+        &[Rules],
+        &[Char('R'), Code(KeyCode::Esc), Char('q')],
+        Cmd::Rules,
+        "close the rules panel",
+        Some("close"),
+    ),
+    // Write-a-suppression prompt.
+    b(
+        &[Supp],
+        &[Char('e')],
+        Cmd::SuppExact,
+        "write the exact stack",
+        Some("exact"),
+    ),
+    b(
+        &[Supp],
+        &[Char('g')],
+        Cmd::SuppGeneral,
+        "write it generalised (top frames then ..., obj: wildcards)",
+        Some("generalised"),
+    ),
+    b(
+        &[Supp],
+        &[Char('t'), Code(KeyCode::Tab)],
+        Cmd::SuppTarget,
+        "next target file",
+        Some("target"),
+    ),
+    b(
+        &[Supp],
+        &[Code(KeyCode::Esc), Char('q')],
+        Cmd::Escape,
+        "cancel",
+        Some("cancel"),
     ),
     // Filter bar.
     b(
@@ -333,6 +404,20 @@ pub const BINDINGS: &[Binding] = &[
     b(&[Normal], &[Char('4')], Cmd::SortName, "sort by name", None),
     b(
         &[Normal],
+        &[Char('d'), Char('5')],
+        Cmd::SortGrowth,
+        "sort by growth against the baseline (--baseline)",
+        None,
+    ),
+    b(
+        &[Normal],
+        &[Char('o')],
+        Cmd::OnlyGrowth,
+        "only new or grown groups (--baseline)",
+        None,
+    ),
+    b(
+        &[Normal],
         &[Char('x')],
         Cmd::Hide,
         "hide the selected group (a rule from its stack)",
@@ -351,6 +436,34 @@ pub const BINDINGS: &[Binding] = &[
         Cmd::ToggleHidden,
         "show hidden records dimmed, or not at all",
         Some("hidden"),
+    ),
+    b(
+        &[Normal],
+        &[Char('R')],
+        Cmd::Rules,
+        "rules panel: every loaded rule, what it hides; turn rules on / off",
+        Some("rules"),
+    ),
+    b(
+        &[Normal],
+        &[Char('S')],
+        Cmd::Suppress,
+        "write a suppression for the selected group or record to a rules file",
+        Some("supp"),
+    ),
+    b(
+        &[Normal],
+        &[Char('L')],
+        Cmd::LoadRules,
+        "load the rules again (after writing one)",
+        None,
+    ),
+    b(
+        &[Normal],
+        &[Char('B')],
+        Cmd::ToggleBuiltin,
+        "turn every built-in rule off / on (as --no-builtin-rules)",
+        None,
     ),
     b(
         &[Normal],
@@ -455,7 +568,7 @@ pub fn hints(mode: Mode) -> Vec<(String, &'static str)> {
 /// The help overlay's sections: every binding of every mode, in table order.
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     let mut out = Vec::new();
-    for mode in [Normal, Filter, Help] {
+    for mode in [Normal, Filter, Rules, Supp, Help] {
         let rows: Vec<(String, &'static str)> = BINDINGS
             .iter()
             .filter(|b| b.modes.contains(&mode))
@@ -500,7 +613,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_a_mode() {
-        for mode in [Normal, Filter, Help] {
+        for mode in [Normal, Filter, Rules, Supp, Help] {
             let mut seen = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
                 for k in b.keys {
@@ -517,7 +630,7 @@ mod tests {
     #[test]
     fn help_lists_every_binding() {
         let listed: usize = help_sections().iter().map(|(_, r)| r.len()).sum();
-        let expected: usize = [Normal, Filter, Help]
+        let expected: usize = [Normal, Filter, Rules, Supp, Help]
             .iter()
             .map(|m| BINDINGS.iter().filter(|b| b.modes.contains(m)).count())
             .sum::<usize>()

@@ -8,6 +8,7 @@ use super::places::FrameInfo;
 use crate::model::{Format, Report};
 use crate::parse::source::{open, Source};
 use crate::parse::{read_source, Progress};
+use crate::triage::diff::{self, Diff, DiffOptions};
 use crate::triage::rules::{self, RuleSet};
 use crate::triage::GroupBy;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,8 @@ pub struct Snapshot {
     pub index: Option<Index>,
     /// The loaded rules' verdicts on this report.
     pub rules: Option<rules::Hiding>,
+    /// The diff against `--baseline` (finished loads only).
+    pub diff: Option<Arc<Diff>>,
     pub progress: Progress,
     /// The parse finished.
     pub done: bool,
@@ -43,6 +46,7 @@ impl Snapshot {
             frames: None,
             index: None,
             rules: None,
+            diff: None,
             progress,
             done,
         }
@@ -64,6 +68,7 @@ impl Snapshot {
             frames: Some(frames),
             index: Some(index),
             rules,
+            diff: None,
             progress,
             done,
         }
@@ -78,6 +83,9 @@ pub struct LoadSpec {
     pub format: Option<Format>,
     pub follow: bool,
     pub rules: Arc<RuleSet>,
+    /// `--baseline BASE`: parsed here, then every finished load is diffed
+    /// against it with the same rules.
+    pub baseline: Option<String>,
 }
 
 /// The rules' verdicts, brought up to date with a report that grew: only
@@ -113,7 +121,18 @@ pub fn spawn(src: Source, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBoo
 
 fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view: &View) {
     let mut seen = file_len(&spec.path);
-    load(src, &spec, tx, true, view);
+    let base = match &spec.baseline {
+        Some(path) => match crate::parse::load_paths(std::slice::from_ref(path), spec.format) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let _ = tx.send(Event::Load(LoadMsg::Failed(format!("baseline: {e}"))));
+                None
+            }
+        },
+        None => None,
+    };
+    let base = base.as_ref();
+    load(src, &spec, tx, true, view, base);
     if !spec.follow {
         return;
     }
@@ -128,7 +147,7 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view:
         seen = len;
         match open(&spec.path) {
             Ok(src) => {
-                if !load(src, &spec, tx, false, view) {
+                if !load(src, &spec, tx, false, view, base) {
                     return;
                 }
             }
@@ -151,7 +170,14 @@ fn file_len(path: &str) -> Option<u64> {
 /// One parse. `partial`: send snapshots while parsing (the first load; a
 /// re-read keeps showing the previous report until it is complete).
 /// Returns false when the explorer has gone.
-fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &View) -> bool {
+fn load(
+    src: Source,
+    spec: &LoadSpec,
+    tx: &Sender<Event>,
+    partial: bool,
+    view: &View,
+    base: Option<&Report>,
+) -> bool {
     let mut report = Report::new();
     let mut engine: Option<rules::Hiding> = None;
     let mut next_snapshot = Instant::now();
@@ -183,13 +209,13 @@ fn load(src: Source, spec: &LoadSpec, tx: &Sender<Event>, partial: bool, view: &
     let msg = match result {
         Ok(()) => {
             let rules = verdicts(&spec.rules, &mut engine, &report);
-            LoadMsg::Snapshot(Box::new(Snapshot::prepared(
-                report,
-                current_view(),
-                rules,
-                last,
-                true,
-            )))
+            let diff = base.map(|b| {
+                let hider = rules::RuleHider::new(&spec.rules, &[b, &report]);
+                Arc::new(diff::diff(b, &report, &DiffOptions::default(), &hider))
+            });
+            let mut snap = Snapshot::prepared(report, current_view(), rules, last, true);
+            snap.diff = diff;
+            LoadMsg::Snapshot(Box::new(snap))
         }
         Err(e) => LoadMsg::Failed(e.to_string()),
     };

@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod app;
+pub mod baseline;
 mod clipboard;
 pub mod detail;
 mod editor;
@@ -21,6 +22,7 @@ pub mod layout;
 pub mod loader;
 pub mod places;
 pub mod projection;
+pub mod rules_io;
 pub mod terminal;
 pub mod tree;
 pub mod view;
@@ -30,7 +32,7 @@ pub use app::App;
 pub use view::theme::Theme;
 
 use crate::model::Format;
-use crate::triage::rules::RuleSet;
+use crate::triage::rules::{RuleOptions, RuleSet};
 use anyhow::{bail, Context, Result};
 use crossterm::event::{Event as TermEvent, MouseButton, MouseEventKind};
 use event::{Event, Input};
@@ -48,6 +50,10 @@ pub struct Options {
     pub follow: bool,
     /// Rules that hide benign records (loaded by the caller).
     pub rules: RuleSet,
+    /// Where `rules` came from: L loads them again from there.
+    pub rule_options: RuleOptions,
+    /// `--baseline BASE`: an earlier run to show growth against.
+    pub baseline: Option<String>,
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
@@ -81,6 +87,7 @@ pub fn run(opts: Options) -> Result<i32> {
             format: opts.format,
             follow: opts.follow,
             rules: rules.clone(),
+            baseline: opts.baseline.clone(),
         },
         tx.clone(),
         stop.clone(),
@@ -88,7 +95,7 @@ pub fn run(opts: Options) -> Result<i32> {
     );
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let input = Input::spawn(tx.clone());
-    let signals = event::spawn_signals(tx).context("installing signal handlers")?;
+    let signals = event::spawn_signals(tx.clone()).context("installing signal handlers")?;
     let size = guard.terminal.size()?;
     let mut app = App::new(
         &path,
@@ -97,12 +104,37 @@ pub fn run(opts: Options) -> Result<i32> {
         opts.follow,
     )
     .with_rules(rules);
-    let result = event_loop(&mut app, &mut guard, &rx, &input, &view);
+    app.baseline = opts
+        .baseline
+        .as_deref()
+        .map(|b| crate::sanitize::sanitize(b).into_owned());
+    // A suppression goes to the user's rules file by default, or to a
+    // --suppressions file.
+    app.supp_targets = opts
+        .rule_options
+        .user_file
+        .iter()
+        .chain(&opts.rule_options.files)
+        .cloned()
+        .collect();
+    let mut io = LoopIo {
+        files: rules_io::RuleFiles::read(&app.supp_targets),
+        rule_options: opts.rule_options,
+        tx: tx.clone(),
+    };
+    let result = event_loop(&mut app, &mut guard, &rx, &input, &view, &mut io);
     stop.store(true, Ordering::Relaxed);
     input.stop();
     signals.close();
     drop(guard);
     result
+}
+
+/// What the run loop needs to perform the rules effects.
+struct LoopIo {
+    files: rules_io::RuleFiles,
+    rule_options: RuleOptions,
+    tx: mpsc::Sender<Event>,
 }
 
 fn event_loop(
@@ -111,6 +143,7 @@ fn event_loop(
     rx: &Receiver<Event>,
     input: &Input,
     view: &loader::View,
+    io: &mut LoopIo,
 ) -> Result<i32> {
     guard.terminal.draw(|f| view::render(app, f))?;
     loop {
@@ -147,6 +180,7 @@ fn event_loop(
                     bail!("{m}")
                 }
                 Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
+                Event::Rules(r) => Some(r),
             };
             let Some(action) = action else {
                 continue;
@@ -165,6 +199,15 @@ fn event_loop(
                     let _ = out.flush();
                     redraw = true;
                 }
+                Effect::WriteRules { path, text } => {
+                    let r = io.files.append(&path, &text);
+                    app.update(Action::RulesWritten(r));
+                    redraw = true;
+                }
+                Effect::ReloadRules => {
+                    reload_rules(app, io);
+                    redraw = true;
+                }
             }
         }
         // The loader prepares indexes for what the explorer shows now.
@@ -173,6 +216,25 @@ fn event_loop(
             guard.terminal.draw(|f| view::render(app, f))?;
         }
     }
+}
+
+/// Loads the rules again and decides them on a copy of the report, on a
+/// thread; the answer arrives as an event.
+fn reload_rules(app: &mut App, io: &LoopIo) {
+    let report = app.data.as_ref().map(|d| d.report.clone());
+    let opts = io.rule_options.clone();
+    let tx = io.tx.clone();
+    std::thread::spawn(move || {
+        let action = match RuleSet::load(&opts) {
+            Ok(set) => {
+                let report = report.unwrap_or_default();
+                let hiding = set.apply(&report);
+                Action::RulesReloaded(Box::new((Arc::new(set), hiding)))
+            }
+            Err(e) => Action::Notify(format!("Could not load the rules: {e}")),
+        };
+        let _ = tx.send(Event::Rules(action));
+    });
 }
 
 fn mouse_action(m: crossterm::event::MouseEvent) -> Option<Action> {

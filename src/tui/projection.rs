@@ -3,6 +3,7 @@
 //! items appear. One pass over items and one sort of groups per category, so
 //! a filter keystroke stays within a frame's time on 200,000 records.
 
+use super::baseline::Deltas;
 use super::filter::Filter;
 use super::hide::{RuleRef, Verdicts};
 use super::index::{Category, Index, SortKey};
@@ -84,6 +85,8 @@ pub struct CatView {
     /// Items to show, all groups' runs back to back (positions in the
     /// group's item list).
     pub items: Vec<u32>,
+    /// Per group, its growth, when groups are sorted by growth.
+    pub growth: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -111,6 +114,17 @@ impl CatView {
 pub struct Visibility<'a> {
     pub filter: &'a Filter,
     pub verdicts: &'a Verdicts,
+    /// With `--baseline`: growth per group, to sort by or keep only growth.
+    pub growth: Option<Growth<'a>>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Growth<'a> {
+    pub deltas: &'a Deltas,
+    /// Sort groups by growth (largest first).
+    pub sort: bool,
+    /// Show only new or grown groups.
+    pub only: bool,
 }
 
 impl Visibility<'_> {
@@ -212,9 +226,20 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                 cv.hid.add(&gv.hid);
                 cv.groups.push(gv);
             }
+            let grows = |g: u32| match vis.growth {
+                Some(gr) if gr.only => gr.deltas.group(p, c, g as usize).is_some_and(|d| d.grows()),
+                _ => true,
+            };
             cv.order = (0..cn.groups.len() as u32)
-                .filter(|&g| cv.groups[g as usize].len > 0)
+                .filter(|&g| cv.groups[g as usize].len > 0 && grows(g))
                 .collect();
+            if let Some(gr) = vis.growth.filter(|g| g.sort) {
+                cv.growth = Some(
+                    (0..cn.groups.len())
+                        .map(|g| gr.deltas.group(p, c, g).map_or(i64::MIN, |d| d.amount))
+                        .collect(),
+                );
+            }
             if cn.expanded && pn.expanded {
                 sort_groups(&mut cv, index, c, p, index.sort, cn.category.is_leak());
             }
@@ -280,6 +305,7 @@ impl Projection {
         let mut part = CatView {
             order: cv.order.clone(),
             groups: cv.groups.clone(),
+            growth: cv.growth.clone(),
             ..CatView::default()
         };
         let leak = index.procs[p].cats[c].category.is_leak();
@@ -312,7 +338,10 @@ fn sort_groups(cv: &mut CatView, index: &Index, c: usize, p: usize, sort: SortKe
             (SortKey::Name, true) => (0, 0),
         }
     };
-    if sort == SortKey::Name {
+    if let Some(growth) = &cv.growth {
+        cv.order
+            .sort_unstable_by_key(|&g| (std::cmp::Reverse(growth[g as usize]), g));
+    } else if sort == SortKey::Name {
         cv.order
             .sort_by(|&a, &b| groups[a as usize].display.cmp(&groups[b as usize].display));
     } else {

@@ -135,3 +135,22 @@ pub fn selected_line(app: &App) -> String {
         .map(|x| buf[(x, y)].symbol().to_string())
         .collect::<String>()
 }
+
+/// The explorer on numba/scale-40 with numba/scale-5 as `--baseline` (the
+/// diff computed as the loader does, without rules).
+pub fn numba_baseline_app(w: u16, h: u16) -> App {
+    use leakscope::triage::diff::{diff, DiffOptions};
+    use leakscope::triage::rules::{RuleHider, RuleSet};
+    let base = load("numba/scale-5.txt.gz");
+    let new = load("numba/scale-40.txt.gz");
+    let rules = RuleSet::new();
+    let hider = RuleHider::new(&rules, &[&base, &new]);
+    let d = diff(&base, &new, &DiffOptions::default(), &hider);
+    let mut app = App::new("scale-40.txt.gz", Theme { color: true }, (w, h), false);
+    app.baseline = Some("tests/fixtures/numba/scale-5.txt.gz".into());
+    let mut snap =
+        leakscope::tui::loader::Snapshot::bare(new, leakscope::parse::Progress::default(), true);
+    snap.diff = Some(std::sync::Arc::new(d));
+    app.update(Action::Loaded(Box::new(snap)));
+    app
+}

@@ -328,6 +328,15 @@ impl Hiding {
         self.refresh(report);
     }
 
+    /// Sets every rule on or off at once (`on(id)`), then recounts once: how
+    /// the explorer re-applies the user's toggles to a fresh snapshot.
+    pub fn set_enabled_by(&mut self, report: &Report, on: impl Fn(RuleId) -> bool) {
+        for (i, e) in self.enabled.iter_mut().enumerate() {
+            *e = on(RuleId(i as u32));
+        }
+        self.refresh(report);
+    }
+
     /// What `rule` hides over the whole report.
     pub fn counts(&self, rule: RuleId) -> RuleCounts {
         self.totals.get(rule.index()).copied().unwrap_or_default()

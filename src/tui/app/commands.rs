@@ -7,20 +7,21 @@ use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
 use crate::triage::GroupBy;
 use crate::tui::action::{Cmd, Effect};
+use crate::tui::baseline::Deltas;
 use crate::tui::hide::{CategoryRule, GroupRule, Hide, StackRule};
 use crate::tui::index::{display_label, Index, SortKey};
 use crate::tui::places::FrameInfo;
 use crate::tui::tree::{find_item, NodeKey, NodeRef};
 
 impl App {
-    fn say(&mut self, text: impl Into<String>) {
+    pub(crate) fn say(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),
             error: false,
         });
     }
 
-    fn warn(&mut self, text: impl Into<String>) {
+    pub(crate) fn warn(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),
             error: true,
@@ -116,6 +117,7 @@ impl App {
             let carried = d.index.expansion();
             d.index = Index::build(&d.report, by, self.sort);
             d.index.apply_expansion(&carried);
+            d.deltas = d.diff.as_ref().map(|diff| Deltas::build(&d.index, diff));
         }
         self.reproject(Fallback::Parent);
         // A record keeps its selection in whatever group now holds it.
@@ -139,11 +141,38 @@ impl App {
 
     pub(crate) fn set_sort(&mut self, sort: SortKey) -> Effect {
         self.sort = sort;
+        self.growth_sort = false;
         if let Some(d) = self.data.as_mut() {
             d.index.sort_items(&d.report, sort);
         }
         self.reproject(Fallback::Parent);
         self.say(format!("Sorted by {}", sort.name()));
+        Effect::Redraw
+    }
+
+    pub(crate) fn sort_growth(&mut self) -> Effect {
+        if self.data.as_ref().and_then(|d| d.deltas.as_ref()).is_none() {
+            self.warn(no_baseline(self.baseline.is_some()));
+            return Effect::Redraw;
+        }
+        self.growth_sort = true;
+        self.reproject(Fallback::Parent);
+        self.say("Sorted by growth against the baseline (1-4 or s sort by size again)");
+        Effect::Redraw
+    }
+
+    pub(crate) fn toggle_only_growth(&mut self) -> Effect {
+        if self.data.as_ref().and_then(|d| d.deltas.as_ref()).is_none() {
+            self.warn(no_baseline(self.baseline.is_some()));
+            return Effect::Redraw;
+        }
+        self.only_growth = !self.only_growth;
+        self.reproject(Fallback::Parent);
+        self.say(if self.only_growth {
+            "Only new or grown groups (o shows all)"
+        } else {
+            "All groups, whatever their growth"
+        });
         Effect::Redraw
     }
 
@@ -214,7 +243,7 @@ impl App {
         Effect::Redraw
     }
 
-    fn hidden_totals(&self) -> (u64, u64) {
+    pub(crate) fn hidden_totals(&self) -> (u64, u64) {
         let Some(d) = self.data.as_ref() else {
             return (0, 0);
         };
@@ -277,6 +306,14 @@ impl App {
                 Effect::Redraw
             }
         }
+    }
+}
+
+fn no_baseline(given: bool) -> &'static str {
+    if given {
+        "The baseline comparison is not ready yet (it is made once the log is loaded)"
+    } else {
+        "No baseline: run leakscope --baseline BASE FILE to compare with an earlier run"
     }
 }
 

@@ -3,8 +3,14 @@
 
 mod commands;
 mod navigate;
+mod rules_panel;
+mod supp;
+
+pub use rules_panel::RulesPanel;
+pub use supp::SuppPrompt;
 
 use super::action::{Action, Cmd, Effect};
+use super::baseline::Deltas;
 use super::detail::{self, Ctx, Detail};
 use super::filter::Filter;
 use super::hide::{Hiding, Verdicts};
@@ -12,14 +18,15 @@ use super::index::{Category, Index, SortKey};
 use super::keymap::Mode;
 use super::layout::{areas, Areas};
 use super::places::FrameInfo;
-use super::projection::{project, Projection, Visibility};
+use super::projection::{project, Growth, Projection, Visibility};
 use super::tree::{build_rows, key_of, resolve, NodeKey, NodeRef, TreeState};
 use super::view::theme::Theme;
 use crate::model::{LeakKind, Report};
 use crate::parse::Progress;
-use crate::triage::rules::{self, RuleSet};
+use crate::triage::rules::{self, RuleId, RuleSet};
 use crate::triage::GroupBy;
 use ratatui::layout::Rect;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +60,9 @@ pub struct Data {
     pub engine: Option<rules::Hiding>,
     pub verdicts: Verdicts,
     pub proj: Projection,
+    /// The diff against the baseline, and its growth per tree node.
+    pub diff: Option<Arc<crate::triage::diff::Diff>>,
+    pub deltas: Option<Deltas>,
 }
 
 pub struct App {
@@ -72,6 +82,28 @@ pub struct App {
     pub rule_set: Arc<RuleSet>,
     /// Rules made here with the hide key.
     pub hiding: Hiding,
+    /// The rules panel, when open.
+    pub rules_panel: Option<RulesPanel>,
+    /// Loaded rules turned on or off here, re-applied to every snapshot.
+    rule_toggles: BTreeMap<RuleId, bool>,
+    /// Every built-in rule turned off (B), unless toggled back one by one.
+    pub builtin_off: bool,
+    /// Files a suppression can be written to (S); the first is the default.
+    pub supp_targets: Vec<std::path::PathBuf>,
+    /// The write-a-suppression prompt, when open.
+    pub supp_prompt: Option<SuppPrompt>,
+    /// A rules file was written since the rules were last loaded (L loads).
+    pub rules_stale: bool,
+    /// A reload of the rules is under way.
+    pub reloading: bool,
+    /// The rules were reloaded here (the loader's verdicts are stale).
+    rules_reloaded: bool,
+    /// `--baseline`: the earlier run's name (sanitized).
+    pub baseline: Option<String>,
+    /// Groups sorted by growth against the baseline (d).
+    pub growth_sort: bool,
+    /// Only new or grown groups shown (o).
+    pub only_growth: bool,
     pub focus: Focus,
     pub tree: TreeState,
     /// The selected node's identity: what the selection returns to after a
@@ -117,6 +149,17 @@ impl App {
             filter_open: false,
             rule_set: Arc::new(RuleSet::new()),
             hiding: Hiding::default(),
+            rules_panel: None,
+            rule_toggles: BTreeMap::new(),
+            builtin_off: false,
+            supp_targets: rules::user_rules_path().into_iter().collect(),
+            supp_prompt: None,
+            rules_stale: false,
+            reloading: false,
+            rules_reloaded: false,
+            baseline: None,
+            growth_sort: false,
+            only_growth: false,
             focus: Focus::Tree,
             tree: TreeState::default(),
             selected_key: None,
@@ -147,6 +190,10 @@ impl App {
     pub fn mode(&self) -> Mode {
         if self.help.is_some() {
             Mode::Help
+        } else if self.rules_panel.is_some() {
+            Mode::Rules
+        } else if self.supp_prompt.is_some() {
+            Mode::Supp
         } else if self.filter_open {
             Mode::Filter
         } else {
@@ -201,7 +248,7 @@ impl App {
                 self.load.progress = Some(s.progress);
                 self.load.done |= s.done;
                 self.load.error = None;
-                self.set_report(s.report, s.frames, s.index, s.rules);
+                self.set_report(s.report, s.frames, s.index, s.rules, s.diff);
                 Effect::Redraw
             }
             Action::Progress(p) => {
@@ -224,12 +271,23 @@ impl App {
                 self.status = Some(Status { text, error: true });
                 Effect::Redraw
             }
+            Action::RulesWritten(r) => self.rules_written(r),
+            Action::RulesReloaded(b) => {
+                let (set, engine) = *b;
+                self.rules_reloaded(set, engine)
+            }
         }
     }
 
     fn command(&mut self, cmd: Cmd) -> Effect {
         if self.help.is_some() {
             return self.help_command(cmd);
+        }
+        if self.rules_panel.is_some() {
+            return self.rules_command(cmd);
+        }
+        if self.supp_prompt.is_some() {
+            return self.supp_command(cmd);
         }
         match cmd {
             Cmd::Quit => Effect::Quit,
@@ -260,6 +318,8 @@ impl App {
             Cmd::Escape => self.escape(),
             Cmd::CycleGroup => self.set_group_by(self.group_by.next()),
             Cmd::CycleSort => self.set_sort(self.sort.next()),
+            Cmd::SortGrowth => self.sort_growth(),
+            Cmd::OnlyGrowth => self.toggle_only_growth(),
             Cmd::SortBytes => self.set_sort(SortKey::Bytes),
             Cmd::SortBlocks => self.set_sort(SortKey::Blocks),
             Cmd::SortCount => self.set_sort(SortKey::Count),
@@ -269,6 +329,11 @@ impl App {
             Cmd::ToggleHidden => self.toggle_hidden(),
             Cmd::OpenEditor => self.open_editor(),
             Cmd::CopyStack => self.copy_stack(),
+            Cmd::Rules => self.open_rules(),
+            Cmd::ToggleBuiltin => self.toggle_builtin(),
+            Cmd::Suppress => self.open_supp(),
+            Cmd::LoadRules => self.load_rules(),
+            Cmd::ToggleRule | Cmd::SuppExact | Cmd::SuppGeneral | Cmd::SuppTarget => Effect::None,
             Cmd::OpenFilter
             | Cmd::FilterAccept
             | Cmd::FilterCancel
@@ -302,6 +367,7 @@ impl App {
         frames: Option<FrameInfo>,
         index: Option<Index>,
         engine: Option<rules::Hiding>,
+        diff: Option<Arc<crate::triage::diff::Diff>>,
     ) {
         let carried = self.data.as_ref().map(|d| d.index.expansion());
         let frames = frames.unwrap_or_else(|| FrameInfo::build(&report.interner));
@@ -314,12 +380,26 @@ impl App {
             _ => default_expansion(&mut index),
         }
         self.filter.refresh(&frames, &report.interner);
-        let engine = match engine {
+        let prev = self.data.as_ref().and_then(|d| d.engine.clone());
+        let mut engine = match engine {
+            // The loader decides with the rules it started with; once they
+            // were reloaded here, the previous verdicts catch up instead.
+            _ if self.rules_reloaded => match prev {
+                Some(mut e) => {
+                    e.update(&self.rule_set, &report);
+                    Some(e)
+                }
+                None => Some(self.rule_set.apply(&report)),
+            },
             Some(e) => Some(e),
             None if !self.rule_set.is_empty() => Some(self.rule_set.apply(&report)),
             None => None,
         };
+        if let Some(e) = engine.as_mut() {
+            self.apply_toggles(e, &report);
+        }
         let verdicts = self.hiding.evaluate(&report, engine.as_ref());
+        let deltas = diff.as_ref().map(|d| Deltas::build(&index, d));
         let old = self.data.take();
         self.data = Some(Data {
             report,
@@ -328,6 +408,8 @@ impl App {
             engine,
             verdicts,
             proj: Projection::default(),
+            diff,
+            deltas,
         });
         // Freeing a big report's millions of small allocations takes longer
         // than a frame; nothing else refers to it, so free it elsewhere.
@@ -343,6 +425,11 @@ impl App {
             let vis = Visibility {
                 filter: &self.filter,
                 verdicts: &d.verdicts,
+                growth: d.deltas.as_ref().map(|deltas| Growth {
+                    deltas,
+                    sort: self.growth_sort,
+                    only: self.only_growth,
+                }),
             };
             d.proj = project(&d.report, &d.index, &vis, self.show_hidden);
         }
@@ -421,10 +508,12 @@ impl App {
             vis: Visibility {
                 filter: &self.filter,
                 verdicts: &d.verdicts,
+                growth: None,
             },
             hiding: &self.hiding,
             rule_set: &self.rule_set,
             engine: d.engine.as_ref(),
+            deltas: d.deltas.as_ref(),
         })
     }
 

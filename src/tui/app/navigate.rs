@@ -228,6 +228,10 @@ impl App {
             self.help = None;
             return Effect::Redraw;
         }
+        // The rules panel and the suppression prompt are keyboard-only.
+        if self.rules_panel.is_some() || self.supp_prompt.is_some() {
+            return Effect::None;
+        }
         let a = self.areas();
         if contains(a.tree_rows, col, row) {
             self.focus = Focus::Tree;
@@ -265,6 +269,14 @@ impl App {
             *off = off.saturating_add_signed(step).min(max);
             return Effect::Redraw;
         }
+        let rules = self.rule_set.len();
+        if let Some(panel) = self.rules_panel.as_mut() {
+            panel.selected = panel
+                .selected
+                .saturating_add_signed(step.signum())
+                .min(rules.saturating_sub(1));
+            return Effect::Redraw;
+        }
         let a = self.areas();
         if contains(a.detail_body, col, row) || contains(a.detail_title, col, row) {
             let lines = self.detail().map(|d| d.lines.len()).unwrap_or(0);
@@ -295,6 +307,7 @@ impl App {
         let vis = Visibility {
             filter: &self.filter,
             verdicts: &d.verdicts,
+            growth: None,
         };
         let mut out = Vec::new();
         for (p, pn) in d.index.procs.iter().enumerate() {

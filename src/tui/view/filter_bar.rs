@@ -20,6 +20,20 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     let w = area.width as usize;
     let spans = if app.filter_open {
         filter_spans(app)
+    } else if let Some(p) = &app.supp_prompt {
+        let target = app
+            .supp_target()
+            .map(|t| sanitize(&t.to_string_lossy()).into_owned())
+            .unwrap_or_default();
+        let mut v = vec![
+            Span::styled(" Suppression for ", theme.title()),
+            Span::raw(p.what.clone()),
+            Span::styled(" → ", theme.dim()),
+            Span::raw(target),
+            Span::raw(" "),
+        ];
+        v.append(&mut hint_spans(app));
+        v
     } else if let Some(s) = &app.status {
         let style = if s.error { theme.error() } else { theme.ok() };
         vec![Span::styled(format!(" {}", sanitize(&s.text)), style)]

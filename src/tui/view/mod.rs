@@ -4,6 +4,7 @@
 pub mod detail_pane;
 pub mod filter_bar;
 pub mod help;
+pub mod rules_panel;
 pub mod status_bar;
 pub mod text;
 pub mod theme;
@@ -21,5 +22,6 @@ pub fn render(app: &App, f: &mut Frame) {
     detail_pane::render(app, buf, a.detail_title, a.detail_body, a.separator);
     status_bar::render(app, buf, a.status);
     filter_bar::render(app, buf, a.bottom);
+    rules_panel::render(app, buf, area);
     help::render(app, buf, area);
 }

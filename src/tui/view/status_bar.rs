@@ -58,10 +58,49 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         }
         info.push(f);
     }
-    info.push(format!("sort {}", app.sort.name()));
+    if let Some(b) = &app.baseline {
+        let file = crate::tui::frames::file_name(b);
+        match app.data.as_ref().and_then(|d| d.deltas.as_ref()) {
+            Some(d) if d.gone > 0 => info.push(format!(
+                "baseline: {file} ({} group{} gone)",
+                count(d.gone as u64),
+                if d.gone == 1 { "" } else { "s" }
+            )),
+            Some(_) => info.push(format!("baseline: {file}")),
+            None => info.push(format!("baseline: {file} (comparing once loaded)")),
+        }
+        if app.only_growth {
+            info.push("only new/grown".into());
+        }
+    }
+    if app.growth_sort {
+        info.push("sort growth".into());
+    } else {
+        info.push(format!("sort {}", app.sort.name()));
+    }
     info.push(format!("by {}", app.group_by.name()));
     if !app.rule_set.is_empty() {
-        info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+        let off = app.rules_off();
+        if app.builtin_off {
+            info.push(format!(
+                "{} rules, built-ins off ({} off)",
+                count(app.rule_set.len() as u64),
+                count(off as u64)
+            ));
+        } else if off > 0 {
+            info.push(format!(
+                "{} rules ({} off)",
+                count(app.rule_set.len() as u64),
+                count(off as u64)
+            ));
+        } else {
+            info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+        }
+    }
+    if app.reloading {
+        info.push("loading rules…".into());
+    } else if app.rules_stale {
+        info.push("rules file written: L loads it".into());
     }
     if !app.hiding.is_empty() {
         let n = app.hiding.len();

@@ -58,6 +58,16 @@ impl Theme {
         }
     }
 
+    /// The delta column against a baseline: new and grown stand out.
+    pub fn growth(&self, status: crate::triage::diff::Status) -> Style {
+        use crate::triage::diff::Status;
+        match status {
+            Status::New => self.fg(Color::LightCyan).add_modifier(Modifier::BOLD),
+            Status::Grown => self.fg(Color::LightYellow),
+            _ => self.dim(),
+        }
+    }
+
     pub fn hidden(&self) -> Style {
         self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
     }

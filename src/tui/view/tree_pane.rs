@@ -4,7 +4,9 @@
 use super::text::{bar, fit, highlighted, right, truncate, width};
 use crate::model::Report;
 use crate::report::human::{bytes, count};
+use crate::triage::diff::Status;
 use crate::tui::app::{App, Focus};
+use crate::tui::baseline::Delta;
 use crate::tui::frames::short_label;
 use crate::tui::index::{Category, Index, SortKey};
 use crate::tui::projection::{item_tot, Projection, Tot, Visibility};
@@ -17,6 +19,8 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// Right-hand columns, sized for the pane.
 struct Cols {
+    /// Growth against the baseline; 0 without one.
+    delta: usize,
     bytes: usize,
     blocks: usize,
     items: usize,
@@ -25,10 +29,11 @@ struct Cols {
 }
 
 impl Cols {
-    fn for_width(w: usize) -> Cols {
+    fn for_width(w: usize, delta: bool) -> Cols {
         // Each width includes one column of space before the figure.
         let narrow = w < 60;
         Cols {
+            delta: if delta { 11 } else { 0 },
             bytes: 11,
             blocks: if narrow { 7 } else { 9 },
             items: if narrow { 6 } else { 8 },
@@ -38,32 +43,52 @@ impl Cols {
     }
 
     fn total(&self) -> usize {
-        self.bytes + self.blocks + self.items + self.bar + self.pct
+        self.delta + self.bytes + self.blocks + self.items + self.bar + self.pct
     }
 }
 
 pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     let theme = &app.theme;
     let w = header.width as usize;
-    let cols = Cols::for_width(w);
+    let has_delta = app.data.as_ref().is_some_and(|d| d.deltas.is_some());
+    let cols = Cols::for_width(w, has_delta);
     let focused = app.focus == Focus::Tree && app.help.is_none();
     let title_style = if focused {
         theme.focused_title()
     } else {
         theme.title()
     };
-    let mark = |k: SortKey| if app.sort == k { "▼" } else { "" };
+    let mark = |k: SortKey| {
+        if app.sort == k && !app.growth_sort {
+            "▼"
+        } else {
+            ""
+        }
+    };
     let left = format!(
         " Leaks and errors by {}{}",
         app.group_by.name(),
-        if app.sort == SortKey::Name {
+        if app.sort == SortKey::Name && !app.growth_sort {
             " ▲name"
         } else {
             ""
         }
     );
+    let delta_head = if cols.delta == 0 {
+        String::new()
+    } else {
+        right(
+            if app.growth_sort {
+                "growth▼"
+            } else {
+                "growth"
+            },
+            cols.delta,
+        )
+    };
     let right_part = format!(
-        "{}{}{}{}",
+        "{}{}{}{}{}",
+        delta_head,
         right(&format!("bytes{}", mark(SortKey::Bytes)), cols.bytes),
         right(&format!("blocks{}", mark(SortKey::Blocks)), cols.blocks),
         right(&format!("recs{}", mark(SortKey::Count)), cols.items),
@@ -112,6 +137,7 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     let vis = Visibility {
         filter: &app.filter,
         verdicts: &d.verdicts,
+        growth: None,
     };
     let totals = ParentTotals::of(&d.index, &d.proj);
     let end = (app.tree.offset + rows.height as usize).min(app.tree.rows.len());
@@ -182,6 +208,8 @@ struct RowCells {
     leak: bool,
     share: Option<f64>,
     hidden: bool,
+    /// Growth against the baseline (groups and categories).
+    delta: Option<Delta>,
 }
 
 impl RowCells {
@@ -196,6 +224,7 @@ impl RowCells {
         row: Row,
     ) -> RowCells {
         let theme = &app.theme;
+        let deltas = app.data.as_ref().and_then(|d| d.deltas.as_ref());
         let arrow = |open: bool| if open { "▾ " } else { "▸ " };
         let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
         // A node with nothing visible is shown (dimmed) only with hidden records on.
@@ -224,6 +253,7 @@ impl RowCells {
                     leak: true,
                     share: share(pb, totals.all.0),
                     hidden,
+                    delta: None,
                 }
             }
             NodeRef::Cat { p, c } => {
@@ -246,6 +276,7 @@ impl RowCells {
                         share(t.count, pc)
                     },
                     hidden,
+                    delta: deltas.and_then(|d| d.cat(p as usize, c as usize)),
                 }
             }
             NodeRef::Group { p, c, g } => {
@@ -265,6 +296,7 @@ impl RowCells {
                     leak,
                     share: share(t.weight(leak), cv.vis.weight(leak)),
                     hidden,
+                    delta: deltas.and_then(|d| d.group(p as usize, c as usize, g as usize)),
                 }
             }
             NodeRef::Item { p, c, g, i } => {
@@ -309,6 +341,7 @@ impl RowCells {
                     leak,
                     share: share(t.weight(leak), parent.weight(leak)),
                     hidden,
+                    delta: None,
                 }
             }
         }
@@ -333,6 +366,11 @@ impl RowCells {
             None => vec![Span::styled(self.name.clone(), base)],
         };
         let mut spans = vec![Span::styled(indent, base), Span::styled(arrow, base)];
+        // A group the baseline did not have: marked before its name.
+        let mut name_spans = name_spans;
+        if let Some(d) = self.delta.filter(|d| d.status == Status::New) {
+            name_spans.insert(0, Span::styled("+ ", theme.growth(d.status)));
+        }
         let name = fit(name_spans, name_w);
         let used: usize = name.iter().map(|s| width(&s.content)).sum();
         spans.extend(name);
@@ -343,6 +381,19 @@ impl RowCells {
         } else {
             Style::new()
         };
+        if cols.delta > 0 {
+            match self.delta {
+                Some(d) => spans.push(Span::styled(
+                    right(&d.text(self.leak), cols.delta),
+                    if self.hidden {
+                        theme.hidden()
+                    } else {
+                        theme.growth(d.status)
+                    },
+                )),
+                None => spans.push(Span::raw(" ".repeat(cols.delta))),
+            }
+        }
         if self.leak {
             spans.push(Span::styled(right(&bytes(t.bytes), cols.bytes), num));
             spans.push(Span::styled(right(&count(t.blocks), cols.blocks), num));
