@@ -40,7 +40,10 @@ struct Chunk {
     seq: u64,
     /// Lines before this chunk, so its line numbers can be made absolute.
     line_base: u64,
+    /// The chunk is `data[..len]`; the buffer keeps its whole (initialised)
+    /// length so that reusing it never zero-fills it again.
     data: Vec<u8>,
+    len: usize,
 }
 
 struct Parsed {
@@ -166,6 +169,7 @@ pub fn read_chunked<R: Read + Send>(
             Chunk {
                 seq: merger.next,
                 line_base,
+                len: pending.len(),
                 data: pending,
             },
         );
@@ -238,8 +242,7 @@ fn split_input<R: Read>(
         while let Some(cut) = splitter.scan(&pending[..filled]) {
             let mut next = fresh(&pool);
             next[..filled - cut].copy_from_slice(&pending[cut..filled]);
-            let mut data = std::mem::replace(&mut pending, next);
-            data.truncate(cut);
+            let data = std::mem::replace(&mut pending, next);
             filled -= cut;
             splitter.rebase(cut);
             let line_base = splitter.lines_before_pending;
@@ -249,6 +252,7 @@ fn split_input<R: Read>(
                     seq,
                     line_base,
                     data,
+                    len: cut,
                 })
                 .is_err()
             {
@@ -273,7 +277,7 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
     let mut parser = TextParser::for_chunk(input);
     // Lines straight from the chunk, no copy; the splitter already noted any
     // over-long line, which is cut to the same length LineReader keeps.
-    let data = &job.data[..];
+    let data = &job.data[..job.len];
     let (mut start, mut no) = (0, job.line_base);
     while start < data.len() {
         let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);

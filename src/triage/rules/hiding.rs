@@ -459,6 +459,9 @@ impl<'a> Plan<'a> {
         limit: usize,
         kind_fits: impl Fn(&Suppression) -> bool,
     ) -> Matches {
+        if self.valgrind.is_empty() {
+            return Matches::default();
+        }
         let (mut yes, mut maybe) = (Vec::new(), Vec::new());
         let anchors: Vec<(u32, &FramePattern)> = self
             .anchored
