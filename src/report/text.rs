@@ -1,9 +1,10 @@
 //! The plain-text summary: what a person reads in a CI log.
 
 use super::human::{bytes, count};
-use super::summary::{ProcessSummary, Summary};
+use super::summary::{ByKind, ProcessSummary, Summary};
 use crate::model::LeakKind;
 use crate::sanitize::sanitize;
+use crate::triage::Totals;
 use std::fmt::Write;
 
 /// Groups shown per process; the JSON output has all of them.
@@ -53,23 +54,7 @@ pub fn write(summary: &Summary) -> String {
             (None, None) => {}
         }
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "  {:<17} {:>12} {:>14} {:>10} {:>9}",
-            "leaks", "size", "bytes", "blocks", "records"
-        );
-        for k in LeakKind::ALL {
-            let t = p.leaks.get(k);
-            let _ = writeln!(
-                o,
-                "  {:<17} {:>12} {:>14} {:>10} {:>9}",
-                k.text(),
-                bytes(t.bytes),
-                count(t.bytes),
-                count(t.blocks),
-                count(t.records)
-            );
-        }
+        kind_table(&mut o, "leaks", &p.leaks);
         if let Some(r) = &p.reported_leaks {
             let differs = LeakKind::ALL.iter().any(|&k| {
                 let (c, v) = (p.leaks.get(k), r.kinds.get(k));
@@ -152,16 +137,15 @@ pub fn write(summary: &Summary) -> String {
     o
 }
 
-/// What rules hid in one process: the visible remainder per kind, then each
-/// rule with its totals and its reason.
-fn write_rules(o: &mut String, p: &ProcessSummary) {
+/// One row per leak kind: size, exact bytes, blocks, records.
+fn kind_table(o: &mut String, title: &str, totals: &ByKind<Totals>) {
     let _ = writeln!(
         o,
         "  {:<17} {:>12} {:>14} {:>10} {:>9}",
-        "left by rules", "size", "bytes", "blocks", "records"
+        title, "size", "bytes", "blocks", "records"
     );
     for k in LeakKind::ALL {
-        let t = p.visible_leaks.get(k);
+        let t = totals.get(k);
         let _ = writeln!(
             o,
             "  {:<17} {:>12} {:>14} {:>10} {:>9}",
@@ -172,6 +156,12 @@ fn write_rules(o: &mut String, p: &ProcessSummary) {
             count(t.records)
         );
     }
+}
+
+/// What rules hid in one process: the visible remainder per kind, then each
+/// rule with its totals and its reason.
+fn write_rules(o: &mut String, p: &ProcessSummary) {
+    kind_table(o, "left by rules", &p.visible_leaks);
     let hid: Vec<_> = p
         .hidden
         .iter()
