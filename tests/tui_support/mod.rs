@@ -8,19 +8,11 @@ use leakscope::model::Report;
 use leakscope::tui::{keymap, view, Action, App, Effect, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use std::path::PathBuf;
 
-pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
-}
-
-pub fn load(rel: &str) -> Report {
-    let p = fixture(rel);
-    leakscope::parse::load_paths(&[p.to_string_lossy().into_owned()], None)
-        .unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use common::{fixture, load};
 
 /// The real Numba/llvmlite log (1,952 loss records), parsed once per test binary.
 pub fn numba() -> Report {
