@@ -36,6 +36,9 @@ pub struct ExploreArgs {
     /// An earlier run of the same program: show each group's growth since it
     #[arg(long, value_name = "BASE")]
     pub baseline: Option<String>,
+    /// Where `e` looks for source files the log names (repeatable; searched below, too)
+    #[arg(long = "source-dir", value_name = "DIR")]
+    pub source_dirs: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -357,6 +360,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         rules,
         rule_options,
         baseline: args.baseline,
+        source_dirs: args.source_dirs,
     })
 }
 

@@ -13,16 +13,60 @@ pub fn from_env() -> Option<Vec<String>> {
     })
 }
 
-/// The file on this machine, if it is here: as given, or relative to the
-/// current directory.
-pub fn locate(file: &str) -> Option<PathBuf> {
+/// Most entries a search of one source directory looks at: a text log names
+/// a bare `leaky.c`, so finding it may need a walk, but never an unbounded one.
+const MAX_WALK: usize = 100_000;
+
+/// The file on this machine, if it is here: as given, relative to the
+/// current directory, relative to each `--source-dir`, or found below one
+/// (a text log gives only `file.c`, the build tree has `src/x/file.c`).
+pub fn locate(file: &str, source_dirs: &[PathBuf]) -> Option<PathBuf> {
     let p = Path::new(file);
     if p.is_file() {
         return Some(p.to_path_buf());
     }
-    let cwd = std::env::current_dir().ok()?;
-    let joined = cwd.join(p);
-    joined.is_file().then_some(joined)
+    if p.is_absolute() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok();
+    let roots: Vec<&Path> = cwd
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(source_dirs.iter().map(PathBuf::as_path))
+        .collect();
+    if let Some(found) = roots.iter().map(|r| r.join(p)).find(|j| j.is_file()) {
+        return Some(found);
+    }
+    source_dirs.iter().find_map(|d| walk_for(d, p))
+}
+
+/// Breadth-first search below `root` for a file whose path ends with `rel`,
+/// skipping hidden directories and build output.
+fn walk_for(root: &Path, rel: &Path) -> Option<PathBuf> {
+    let mut queue = std::collections::VecDeque::from([root.to_path_buf()]);
+    let mut seen = 0usize;
+    while let Some(dir) = queue.pop_front() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > MAX_WALK {
+                return None;
+            }
+            let path = e.path();
+            let name = e.file_name();
+            let skip = name.to_string_lossy().starts_with('.')
+                || name == "target"
+                || name == "node_modules";
+            match e.file_type() {
+                Ok(t) if t.is_dir() && !skip => queue.push_back(path),
+                Ok(t) if t.is_file() && path.ends_with(rel) => return Some(path),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Program and arguments to open `path` at `line`, in the syntax the editor
@@ -53,6 +97,20 @@ pub fn command(words: &[String], path: &Path, line: Option<u32>) -> (String, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_found_below_a_source_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("src/lib");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("leaky.c"), "int main;").unwrap();
+        let dirs = vec![dir.path().to_path_buf()];
+        assert_eq!(locate("leaky.c", &dirs), Some(deep.join("leaky.c")));
+        assert_eq!(locate("lib/leaky.c", &dirs), Some(deep.join("leaky.c")));
+        assert_eq!(locate("src/lib/leaky.c", &dirs), Some(deep.join("leaky.c")));
+        assert_eq!(locate("nowhere.c", &dirs), None);
+        assert_eq!(locate("/no/such/abs.c", &dirs), None);
+    }
 
     #[test]
     fn editor_syntax() {

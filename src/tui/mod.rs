@@ -54,6 +54,8 @@ pub struct Options {
     pub rule_options: RuleOptions,
     /// `--baseline BASE`: an earlier run to show growth against.
     pub baseline: Option<String>,
+    /// `--source-dir DIR`: where `e` looks for the sources a log names.
+    pub source_dirs: Vec<std::path::PathBuf>,
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
@@ -118,6 +120,7 @@ pub fn run(opts: Options) -> Result<i32> {
         .cloned()
         .collect();
     let mut io = LoopIo {
+        source_dirs: opts.source_dirs,
         files: rules_io::RuleFiles::read(&app.supp_targets),
         rule_options: opts.rule_options,
         tx: tx.clone(),
@@ -130,8 +133,10 @@ pub fn run(opts: Options) -> Result<i32> {
     result
 }
 
-/// What the run loop needs to perform the rules effects.
+/// What the run loop needs to perform effects: the editor's source dirs and
+/// the rules files.
 struct LoopIo {
+    source_dirs: Vec<std::path::PathBuf>,
     files: rules_io::RuleFiles,
     rule_options: RuleOptions,
     tx: mpsc::Sender<Event>,
@@ -190,7 +195,7 @@ fn event_loop(
                 Effect::Redraw => redraw = true,
                 Effect::Quit => return Ok(0),
                 Effect::OpenEditor { file, line } => {
-                    edit(app, guard, input, &file, line)?;
+                    edit(app, guard, input, &io.source_dirs, &file, line)?;
                     redraw = true;
                 }
                 Effect::Copy(text) => {
@@ -260,6 +265,7 @@ fn edit(
     app: &mut App,
     guard: &mut TerminalGuard,
     input: &Input,
+    source_dirs: &[std::path::PathBuf],
     file: &str,
     line: Option<u32>,
 ) -> Result<()> {
@@ -270,9 +276,9 @@ fn edit(
         ));
         return Ok(());
     };
-    let Some(path) = editor::locate(file) else {
+    let Some(path) = editor::locate(file, source_dirs) else {
         app.update(Action::Notify(format!(
-            "{shown} is not on this machine (run leakscope from the source tree, or copy the stack with y)"
+            "{shown} is not on this machine (run from the source tree or give --source-dir; y copies the stack)"
         )));
         return Ok(());
     };
