@@ -290,7 +290,8 @@ pub struct Expansion {
     pub groups: FxHashMap<(ProcKey, Category), FxHashSet<String>>,
 }
 
-fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
+/// One record's or error's figures, the same wherever they are counted.
+pub fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
     match cat {
         Category::Leak(_) => {
             let r = &p.loss_records()[item as usize];

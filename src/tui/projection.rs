@@ -6,7 +6,7 @@
 use super::baseline::Deltas;
 use super::filter::Filter;
 use super::hide::{RuleRef, Verdicts};
-use super::index::{Category, Index, SortKey};
+use super::index::{facts, Category, Facts, Index, SortKey};
 use crate::model::{MemcheckError, Process, Report};
 
 /// Totals of a node. For leaks, `bytes` are direct bytes (the figure valgrind's
@@ -21,6 +21,19 @@ pub struct Tot {
     pub items: u64,
     /// Error occurrences (an error context can repeat).
     pub count: u64,
+}
+
+/// One item's contribution to a total.
+impl From<&Facts> for Tot {
+    fn from(f: &Facts) -> Self {
+        Tot {
+            bytes: f.bytes,
+            indirect: f.indirect,
+            blocks: f.blocks,
+            items: 1,
+            count: f.count,
+        }
+    }
 }
 
 impl Tot {
@@ -199,13 +212,7 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                 };
                 let leak = cn.category.is_leak();
                 for (pos, (&item, f)) in g.items.iter().zip(&g.facts).enumerate() {
-                    let t = Tot {
-                        bytes: f.bytes,
-                        indirect: f.indirect,
-                        blocks: f.blocks,
-                        items: 1,
-                        count: f.count,
-                    };
+                    let t = Tot::from(f);
                     let hidden = if leak {
                         (rules && vis.verdicts.leak(pn.process, item).is_some())
                             || !vis.filter.stack_matches(f.stack)
@@ -265,23 +272,7 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
 }
 
 pub fn item_tot(p: &crate::model::Process, cat: &Category, item: u32) -> Tot {
-    match cat {
-        Category::Leak(_) => {
-            let r = &p.loss_records()[item as usize];
-            Tot {
-                bytes: r.direct_bytes,
-                indirect: r.indirect_bytes,
-                blocks: r.blocks,
-                items: 1,
-                count: 1,
-            }
-        }
-        Category::Error(_) => Tot {
-            items: 1,
-            count: p.errors[item as usize].count,
-            ..Tot::default()
-        },
-    }
+    Tot::from(&facts(p, cat, item))
 }
 
 impl Projection {
