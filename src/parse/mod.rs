@@ -98,7 +98,12 @@ fn read_text(
     reader: source::Peek,
     progress: &mut dyn FnMut(&Report, Progress),
 ) {
-    let (lines, bytes, error, long_lines) = text::read_chunked(
+    let text::ReadEnd {
+        lines,
+        bytes,
+        error,
+        long_lines,
+    } = text::read_chunked(
         report,
         index,
         reader,

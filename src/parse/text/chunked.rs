@@ -67,6 +67,17 @@ struct ReaderEnd<R> {
     sequential: bool,
 }
 
+/// How reading an input ended.
+pub struct ReadEnd {
+    pub lines: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// The read error that ended the input early, if any.
+    pub error: Option<std::io::Error>,
+    /// Lines longer than the longest kept whole.
+    pub long_lines: Vec<u64>,
+}
+
 /// Reads a whole text input into `report` as input `input`. Returns the
 /// number of lines and bytes read, the read error that ended it early, and
 /// the over-long lines.
@@ -77,7 +88,7 @@ pub fn read_chunked<R: Read + Send>(
     sizes: ChunkSizes,
     progress: &mut dyn FnMut(&Report) -> Progress,
     on_progress: &mut dyn FnMut(&Report, Progress),
-) -> (u64, u64, Option<std::io::Error>, Vec<u64>) {
+) -> ReadEnd {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
@@ -121,12 +132,12 @@ pub fn read_chunked<R: Read + Send>(
     });
     let Ok(end) = end else {
         // The reader thread panicked: nothing more can be read.
-        return (
-            0,
-            0,
-            Some(std::io::Error::other("reader thread failed")),
-            Vec::new(),
-        );
+        return ReadEnd {
+            lines: 0,
+            bytes: 0,
+            error: Some(std::io::Error::other("reader thread failed")),
+            long_lines: Vec::new(),
+        };
     };
     let ReaderEnd {
         splitter,
@@ -140,6 +151,8 @@ pub fn read_chunked<R: Read + Send>(
     let mut long = splitter.long_lines;
     if sequential {
         // Resume at the last clean point and read the rest line by line.
+        // `bytes` already counts `pending`, which the line reader reads again.
+        let before_pending = bytes - pending.len() as u64;
         let mut parser = TextParser::resume(input, report);
         let mut lines = LineReader::new(std::io::Cursor::new(pending).chain(reader));
         let mut next = 1u64 << 16;
@@ -155,12 +168,12 @@ pub fn read_chunked<R: Read + Send>(
         let warnings = std::mem::take(&mut parser.warnings);
         report.inputs[input].warnings.extend(warnings);
         long.extend(lines.long_lines.iter().map(|l| l + line_base));
-        return (
-            line_base + lines.line_no,
-            bytes + lines.bytes,
-            lines.error.or(error),
-            long,
-        );
+        return ReadEnd {
+            lines: line_base + lines.line_no,
+            bytes: before_pending + lines.bytes,
+            error: lines.error.or(error),
+            long_lines: long,
+        };
     }
     let total_lines = splitter.lines_scanned + splitter.partial_line as u64;
     if !pending.is_empty() {
@@ -175,7 +188,12 @@ pub fn read_chunked<R: Read + Send>(
         );
         merger.take(report, tail, progress, on_progress);
     }
-    (total_lines, bytes, error, long)
+    ReadEnd {
+        lines: total_lines,
+        bytes,
+        error,
+        long_lines: long,
+    }
 }
 
 /// The reader thread: reads, finds clean cuts, sends chunks to the workers.
@@ -497,7 +515,7 @@ mod tests {
     fn chunked(data: &[u8], sizes: ChunkSizes) -> (Report, u64) {
         let mut report = Report::new();
         report.inputs.push(test_input());
-        let (lines, ..) = read_chunked(
+        let ReadEnd { lines, bytes, .. } = read_chunked(
             &mut report,
             0,
             data,
@@ -505,6 +523,7 @@ mod tests {
             &mut |_| Progress::default(),
             &mut |_, _| {},
         );
+        assert_eq!(bytes, data.len() as u64, "every byte counted once");
         (report, lines)
     }
 

@@ -7,7 +7,7 @@
 mod chunked;
 mod grammar;
 
-pub use chunked::{read_chunked, ChunkSizes};
+pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
 
 pub use grammar::{
     parse_frame, record_header, split_prefix, Marker, Prefix, PrefixCache, RecordHeader,
