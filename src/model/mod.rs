@@ -13,6 +13,6 @@ pub use error::{AuxStack, ErrorKind, MemcheckError};
 pub use frame::base_name;
 pub use frame::{Frame, FrameId, Interner, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
-pub use process::{LeakSearch, Process, UsedSuppression};
+pub use process::{LeakSearch, Process, SearchOrigin, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};
 pub use summary::{ErrorSummary, Figure, HeapSummary, LeakSummary};

@@ -12,6 +12,23 @@ pub struct LeakSearch {
     /// What valgrind printed at the end of the search; `None` when the log
     /// stops before it (truncated) or the search printed none.
     pub summary: Option<LeakSummary>,
+    /// Seconds since valgrind started, from the `--time-stamp=yes` prefix of
+    /// the line that opened the search; `None` without time stamps.
+    pub time_s: Option<f64>,
+    /// Where the search came from, as far as leakscope knows.
+    pub origin: SearchOrigin,
+}
+
+/// How a leak search got into the report. A log alone cannot tell a client
+/// request from a search at exit except by position, so the parsers leave
+/// `Log`; a run directory marks the searches read from its vgdb snapshots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SearchOrigin {
+    /// Printed into the log by valgrind (a client request, or the search at exit).
+    #[default]
+    Log,
+    /// A `vgdb … leak_check` snapshot that `leakscope run` saved beside the log.
+    Snapshot,
 }
 
 /// A `used_suppression:` line of -v output.

@@ -7,6 +7,7 @@ pub mod human;
 pub mod short;
 pub mod summary;
 pub mod text;
+pub mod timeline;
 pub mod trend_text;
 
 pub use summary::{summarize, Summary};

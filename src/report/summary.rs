@@ -1,6 +1,7 @@
 //! The computed summary behind `leakscope summary`. Field names here are the
 //! JSON contract (`"schema": 1`): add fields freely, never rename or drop one.
 
+use super::timeline::{timeline_summary, TimelineSummary};
 use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, Warning};
 use crate::triage::rules::{group_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
 use crate::triage::{leak_totals, GroupBy, Totals};
@@ -176,6 +177,10 @@ pub struct ProcessSummary {
     pub visible_errors: Errors,
     /// Per rule, what it hid, in rule priority order.
     pub hidden: Vec<HiddenSummary>,
+    /// Only for a process with two or more leak searches: each group's total
+    /// bytes at every search and its trend (see `report::timeline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<TimelineSummary>,
 }
 
 /// The summary with no rules applied.
@@ -336,6 +341,7 @@ fn summarize_process(
         visible_leaks: ByKind::from_array(&visible_totals),
         visible_errors,
         hidden,
+        timeline: timeline_summary(report, index, rules, hiding),
     }
 }
 

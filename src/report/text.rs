@@ -106,6 +106,9 @@ pub fn write(summary: &Summary) -> String {
         if let Some(sig) = &p.fatal_signal {
             let _ = writeln!(o, "  {}", sanitize(sig));
         }
+        if let Some(t) = &p.timeline {
+            super::timeline::write_text(&mut o, t);
+        }
         let shown: Vec<_> = p.groups.iter().filter(|g| g.hidden_by.is_none()).collect();
         if !shown.is_empty() {
             let heading = if any_hidden {

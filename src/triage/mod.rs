@@ -8,6 +8,7 @@ pub mod hide;
 pub mod pairing;
 pub mod rules;
 pub mod signature;
+pub mod timeline;
 pub mod totals;
 pub mod trend;
 

@@ -69,6 +69,30 @@ pub fn classify(values: &[u64]) -> Trend {
     }
 }
 
+/// Average change per step of `values`, last minus first over the steps.
+pub fn slope(values: &[u64]) -> i64 {
+    match (values.first(), values.last()) {
+        (Some(&f), Some(&l)) if values.len() > 1 => {
+            super::diff::delta(f, l) / (values.len() as i64 - 1)
+        }
+        _ => 0,
+    }
+}
+
+/// Fastest growth first: growing, mixed, flat, shrinking; growing and mixed by
+/// slope, flat by size, shrinking steepest first; then the larger last value.
+/// The one order of the scaling view and of a process's timeline.
+pub fn growth_order(a: Trend, av: &[u64], b: Trend, bv: &[u64]) -> Ordering {
+    let last = |v: &[u64]| v.last().copied().unwrap_or(0);
+    a.cmp(&b)
+        .then_with(|| match a {
+            Trend::Grows | Trend::Mixed => slope(bv).cmp(&slope(av)),
+            Trend::Flat => last(bv).cmp(&last(av)),
+            Trend::Shrinks => slope(av).cmp(&slope(bv)),
+        })
+        .then_with(|| last(bv).cmp(&last(av)))
+}
+
 #[derive(Debug, Clone)]
 pub struct TrendGroup {
     /// Index into [`Trends::chains`].
@@ -90,11 +114,7 @@ impl TrendGroup {
     /// Average change per run step, last minus first over the steps: for runs
     /// at evenly spaced workloads, bytes per workload step.
     pub fn slope(&self) -> i64 {
-        let v = self.values();
-        match (v.first(), v.last()) {
-            (Some(&f), Some(&l)) if v.len() > 1 => super::diff::delta(f, l) / (v.len() as i64 - 1),
-            _ => 0,
-        }
+        slope(&self.values())
     }
 
     pub fn is_visible(&self) -> bool {
@@ -161,16 +181,10 @@ fn to_trend_group(c: Compared) -> TrendGroup {
 /// Leaks before errors within a verdict, since bytes and occurrences do not
 /// compare; growing and mixed by slope, flat by size, shrinking steepest first.
 fn trend_order(a: &TrendGroup, b: &TrendGroup) -> Ordering {
-    let last = |g: &TrendGroup| g.values().last().copied().unwrap_or(0);
     a.trend
         .cmp(&b.trend)
         .then_with(|| a.kind.is_error().cmp(&b.kind.is_error()))
-        .then_with(|| match a.trend {
-            Trend::Grows | Trend::Mixed => b.slope().cmp(&a.slope()),
-            Trend::Flat => last(b).cmp(&last(a)),
-            Trend::Shrinks => a.slope().cmp(&b.slope()),
-        })
-        .then_with(|| last(b).cmp(&last(a)))
+        .then_with(|| growth_order(a.trend, &a.values(), b.trend, &b.values()))
         .then_with(|| a.chain.cmp(&b.chain))
         .then_with(|| a.kind.cmp(&b.kind))
         .then_with(|| a.signature.cmp(&b.signature))

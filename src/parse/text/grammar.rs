@@ -20,6 +20,8 @@ pub struct Prefix {
     pub marker: Marker,
     /// `==1151==11511== `: a shared --log-file that a child truncated.
     pub mangled: bool,
+    /// Milliseconds since valgrind started, from a `--time-stamp=yes` stamp.
+    pub stamp_ms: Option<u64>,
 }
 
 /// Splits `==PID== content` (also with a `--time-stamp=yes` stamp,
@@ -37,6 +39,10 @@ pub fn split_prefix(line: &[u8]) -> Option<(Prefix, &[u8])> {
     }
     let mut i = 2;
     let mut pid = read_pid(line, &mut i, c)?;
+    let mut stamp_ms = None;
+    if matches!(pid, PidRead::Stamp) {
+        stamp_ms = stamp_millis(&line[2..]);
+    }
     if let Some(p) = pid.take_stamped(line, &mut i, c) {
         pid = p;
     }
@@ -63,9 +69,27 @@ pub fn split_prefix(line: &[u8]) -> Option<(Prefix, &[u8])> {
             pid,
             marker,
             mangled,
+            stamp_ms,
         },
         content,
     ))
+}
+
+/// Reads valgrind's `DD:HH:MM:SS.mmm` time stamp at the start of `s`.
+fn stamp_millis(s: &[u8]) -> Option<u64> {
+    let end = memchr::memchr(b' ', s)?;
+    let text = std::str::from_utf8(&s[..end]).ok()?;
+    let (whole, millis) = text.split_once('.')?;
+    let mut parts = whole.split(':').map(|p| p.parse::<u64>().ok());
+    let (d, h, m, sec) = (
+        parts.next()??,
+        parts.next()??,
+        parts.next()??,
+        parts.next()??,
+    );
+    let ms: u64 = millis.parse().ok()?;
+    let secs = ((d * 24 + h) * 60 + m).checked_mul(60)?.checked_add(sec)?;
+    secs.checked_mul(1000)?.checked_add(ms)
 }
 
 /// Remembers the last prefix seen. Nearly every line of a log carries the same
@@ -382,6 +406,20 @@ mod tests {
                 String::from_utf8(c.to_vec()).unwrap(),
             )
         })
+    }
+
+    #[test]
+    fn time_stamps_become_milliseconds() {
+        let stamp = |s: &str| split_prefix(s.as_bytes()).map(|(p, _)| (p.pid, p.stamp_ms));
+        assert_eq!(
+            stamp("==00:00:00:01.688 14362== x"),
+            Some((14362, Some(1_688)))
+        );
+        assert_eq!(
+            stamp("==01:02:03:04.005 7== x"),
+            Some((7, Some(((26 * 60 + 3) * 60 + 4) * 1000 + 5)))
+        );
+        assert_eq!(stamp("==14362== x"), Some((14362, None)));
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct TextParser {
     chunk: bool,
     pub unmatched_listed: Vec<(u32, MemcheckError)>,
     prefix: grammar::PrefixCache,
+    /// The time stamp of the line being read (`--time-stamp=yes`), in ms.
+    stamp_ms: Option<u64>,
 }
 
 /// Warns about each process of `input` whose last leak search never got its
@@ -105,6 +107,14 @@ pub fn warn_open_searches(report: &mut Report, input: usize) {
     report.inputs[input].warnings.extend(warnings);
 }
 
+/// A leak search opened by a line stamped `stamp_ms` (if time stamps are on).
+fn new_search(stamp_ms: Option<u64>) -> LeakSearch {
+    LeakSearch {
+        time_s: stamp_ms.map(|ms| ms as f64 / 1000.0),
+        ..LeakSearch::default()
+    }
+}
+
 /// Longest suppression block kept; valgrind's own are --num-callers + 5 lines.
 const MAX_SUPP_LINES: usize = 600;
 
@@ -121,6 +131,7 @@ impl TextParser {
             chunk: false,
             unmatched_listed: Vec::new(),
             prefix: grammar::PrefixCache::default(),
+            stamp_ms: None,
         }
     }
 
@@ -162,6 +173,7 @@ impl TextParser {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some((prefix, content)) = self.prefix.split(line) {
             self.seen_prefix = true;
+            self.stamp_ms = prefix.stamp_ms;
             if prefix.mangled && !self.warned_mangled {
                 self.warned_mangled = true;
                 self.warn(no, "mangled PID prefix (a shared --log-file without %p?); read as the last PID it names");
@@ -408,7 +420,7 @@ impl TextParser {
                 let process = st.process;
                 let searches = &mut report.processes[process].leak_searches;
                 if !st.open_search {
-                    searches.push(LeakSearch::default());
+                    searches.push(new_search(self.stamp_ms));
                     st.open_search = true;
                 }
                 let records = &mut searches.last_mut().expect("open search").records;
@@ -492,10 +504,11 @@ impl TextParser {
 
     /// Ends the PID's leak search with the summary valgrind printed for it.
     fn close_search(&mut self, report: &mut Report, pid: u32, summary: LeakSummary) {
+        let stamp_ms = self.stamp_ms;
         let st = self.state(report, pid);
         let searches = &mut report.processes[st.process].leak_searches;
         if !st.open_search {
-            searches.push(LeakSearch::default());
+            searches.push(new_search(stamp_ms));
         }
         st.open_search = false;
         searches.last_mut().expect("search").summary = Some(summary);

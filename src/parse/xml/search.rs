@@ -55,6 +55,7 @@ impl Searches {
             _ => p.leak_searches.push(LeakSearch {
                 records: Vec::new(),
                 summary: Some(summary),
+                ..LeakSearch::default()
             }),
         }
         self.interrupt();
@@ -71,6 +72,7 @@ impl Searches {
                 line,
                 ..LeakSummary::default()
             }),
+            ..LeakSearch::default()
         });
         self.freed = true;
     }

@@ -1,0 +1,295 @@
+//! Timelines: how each group of one process changes across its leak searches.
+//!
+//! A process searched more than once — vgdb snapshots of a `leakscope run`, or
+//! a program calling `VALGRIND_DO_LEAK_CHECK` / `VALGRIND_DO_ADDED_LEAK_CHECK` —
+//! tells what grows while it runs. Each group (kind × top frame × hiding rule)
+//! gets its total bytes at every search and the same verdict as the scaling
+//! view over several runs ([`super::trend::classify`]), so "grows" means one
+//! thing in `diff` and here.
+//!
+//! Incremental searches (`ADDED` / `CHANGED`, records printed with `(+N)`)
+//! list only what changed: a record they leave out keeps the value it had at
+//! the search before, so a one-time group stays flat instead of dropping to 0.
+
+use super::signature::{signature, Signature, SignatureOptions};
+use super::totals::Totals;
+use super::trend::{classify, growth_order, slope, Trend};
+use crate::model::{LeakKind, LeakSearch, LossRecord, Process, Report, SearchOrigin, StackId};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Where a leak search came from, as the JSON contract names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SearchSource {
+    /// A vgdb `leak_check` snapshot taken by `leakscope run`.
+    Snapshot,
+    /// A search in the log before the one at exit: the program asked for it.
+    ClientRequest,
+    /// The search valgrind runs when the process ends.
+    Exit,
+    /// The last search of a log that ends without a HEAP SUMMARY (still
+    /// running, or cut off): it may be either.
+    Unknown,
+}
+
+impl SearchSource {
+    pub fn word(self) -> &'static str {
+        match self {
+            SearchSource::Snapshot => "snapshot",
+            SearchSource::ClientRequest => "client-request",
+            SearchSource::Exit => "exit",
+            SearchSource::Unknown => "unknown",
+        }
+    }
+}
+
+/// One leak search of the timeline.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub source: SearchSource,
+    /// Seconds since valgrind started (`--time-stamp=yes`), if known.
+    pub time_s: Option<f64>,
+    /// Every record alive at this search, per kind (indexed by
+    /// `LeakKind::index()`), counting those an incremental search left out.
+    pub leaks: [Totals; 4],
+}
+
+/// One group followed across the searches.
+#[derive(Debug, Clone)]
+pub struct TimelineGroup {
+    pub kind: LeakKind,
+    pub signature: Signature,
+    /// The rule hiding the group's records; `None` when visible.
+    pub hidden_by: Option<String>,
+    /// Direct plus indirect bytes at each search (0 where it had no record).
+    pub total_bytes: Vec<u64>,
+    pub trend: Trend,
+}
+
+impl TimelineGroup {
+    /// The label `leakscope summary` gives the group.
+    pub fn top_frame(&self) -> String {
+        self.signature.top_label()
+    }
+
+    /// Average change per search step (last minus first over the steps).
+    pub fn bytes_per_search(&self) -> i64 {
+        slope(&self.total_bytes)
+    }
+
+    /// Change per minute between the first and the last search, when both
+    /// have a time and they differ.
+    pub fn bytes_per_minute(&self, searches: &[Search]) -> Option<f64> {
+        let (t0, t1) = (searches.first()?.time_s?, searches.last()?.time_s?);
+        let (v0, v1) = (*self.total_bytes.first()?, *self.total_bytes.last()?);
+        (t1 > t0).then(|| (v1 as f64 - v0 as f64) / (t1 - t0) * 60.0)
+    }
+
+    pub fn is_visible(&self) -> bool {
+        self.hidden_by.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// Index into `report.processes`.
+    pub process: usize,
+    pub searches: Vec<Search>,
+    /// Every group, fastest growth first (the scaling view's order).
+    pub groups: Vec<TimelineGroup>,
+}
+
+/// Names the rule hiding record `record` of leak search `search` of a process.
+pub trait SearchHider {
+    fn hidden_by(&self, search: usize, record: usize) -> Option<String>;
+}
+
+impl<F: Fn(usize, usize) -> Option<String>> SearchHider for F {
+    fn hidden_by(&self, search: usize, record: usize) -> Option<String> {
+        self(search, record)
+    }
+}
+
+/// What a search says about a place, carried to later searches that leave it out.
+#[derive(Debug, Clone)]
+struct Alive {
+    totals: Totals,
+    hidden_by: Option<String>,
+}
+
+/// The timeline of `report.processes[process]`, or `None` when it has fewer
+/// than two leak searches.
+pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Option<Timeline> {
+    let p = report.processes.get(process)?;
+    if p.leak_searches.len() < 2 {
+        return None;
+    }
+    let n = p.leak_searches.len();
+    let opts = SignatureOptions::default();
+    let mut sigs: FxHashMap<StackId, Signature> = FxHashMap::default();
+    let mut alive: FxHashMap<(LeakKind, StackId), Alive> = FxHashMap::default();
+    let mut index: FxHashMap<(LeakKind, Signature, Option<String>), usize> = FxHashMap::default();
+    let mut groups: Vec<TimelineGroup> = Vec::new();
+    let mut searches = Vec::with_capacity(n);
+    for (s, search) in p.leak_searches.iter().enumerate() {
+        if !is_incremental(search) {
+            alive.clear();
+        }
+        for (i, r) in search.records.iter().enumerate() {
+            alive.insert((r.kind, r.stack), alive_of(r, hider.hidden_by(s, i)));
+        }
+        let mut leaks = [Totals::default(); 4];
+        for (&(kind, stack), a) in &alive {
+            leaks[kind.index()].merge(&a.totals);
+            let sig = sigs
+                .entry(stack)
+                .or_insert_with(|| signature(&report.interner, stack, &opts));
+            let key = (kind, sig.clone(), a.hidden_by.clone());
+            let g = *index.entry(key).or_insert_with(|| {
+                groups.push(TimelineGroup {
+                    kind,
+                    signature: sig.clone(),
+                    hidden_by: a.hidden_by.clone(),
+                    total_bytes: vec![0; n],
+                    trend: Trend::Flat,
+                });
+                groups.len() - 1
+            });
+            groups[g].total_bytes[s] += a.totals.total_bytes;
+        }
+        searches.push(Search {
+            source: source_of(p, s),
+            time_s: search.time_s,
+            leaks,
+        });
+    }
+    for g in &mut groups {
+        g.trend = classify(&g.total_bytes);
+    }
+    groups.sort_by(|a, b| {
+        growth_order(a.trend, &a.total_bytes, b.trend, &b.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.signature.cmp(&b.signature))
+            .then_with(|| a.hidden_by.cmp(&b.hidden_by))
+    });
+    Some(Timeline {
+        process,
+        searches,
+        groups,
+    })
+}
+
+fn alive_of(r: &LossRecord, hidden_by: Option<String>) -> Alive {
+    let mut totals = Totals::default();
+    totals.add(r);
+    Alive { totals, hidden_by }
+}
+
+/// An `ADDED` / `CHANGED` search prints `(+N)` deltas and leaves out what did
+/// not change (even its LEAK SUMMARY shows `(+0)`).
+fn is_incremental(s: &LeakSearch) -> bool {
+    s.records.iter().any(|r| r.delta_bytes.is_some())
+        || s.summary
+            .as_ref()
+            .is_some_and(|m| m.kinds.iter().any(|f| f.delta_bytes.is_some()))
+}
+
+/// A log alone says where a search came from only by its place: the last one
+/// is the search at exit once the HEAP SUMMARY printed at exit is there.
+fn source_of(p: &Process, s: usize) -> SearchSource {
+    let last = p.leak_searches.len() - 1;
+    match p.leak_searches[s].origin {
+        SearchOrigin::Snapshot => SearchSource::Snapshot,
+        SearchOrigin::Log if s < last => SearchSource::ClientRequest,
+        SearchOrigin::Log if p.heap_summary.is_some() => SearchSource::Exit,
+        SearchOrigin::Log => SearchSource::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_bytes;
+
+    fn fixture(name: &str) -> Report {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        parse_bytes(name, &std::fs::read(path).unwrap(), None).unwrap()
+    }
+
+    fn visible(_: usize, _: usize) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn added_leak_checks_carry_unchanged_records_forward() {
+        // service.c 3 --check: an ADDED check before each request, then exit.
+        let report = fixture("service-checks.txt");
+        let t = timeline(&report, 0, &visible).expect("4 searches");
+        let sources: Vec<_> = t.searches.iter().map(|s| s.source).collect();
+        use SearchSource::*;
+        assert_eq!(sources, [ClientRequest, ClientRequest, ClientRequest, Exit]);
+        assert!(t.searches.iter().all(|s| s.time_s.is_some()));
+        let labels: Vec<_> = t.groups.iter().map(|g| g.top_frame()).collect();
+        assert_eq!(
+            labels,
+            ["handle_request (service.c:27)", "setup (service.c:22)"]
+        );
+        let (req, setup) = (&t.groups[0], &t.groups[1]);
+        assert_eq!(req.total_bytes, [0, 256, 512, 768]);
+        assert_eq!(req.trend, Trend::Grows);
+        assert_eq!(req.kind, LeakKind::DefinitelyLost);
+        assert_eq!(req.bytes_per_search(), 256);
+        // The ADDED checks after the first print only handle_request; setup's
+        // tables are still there.
+        assert_eq!(setup.total_bytes, [16_384; 4]);
+        assert_eq!(setup.trend, Trend::Flat);
+        assert_eq!(setup.kind, LeakKind::StillReachable);
+        // The exit search's totals are valgrind's own LEAK SUMMARY figures.
+        let exit = &t.searches[3].leaks;
+        let sum = report.processes[0].leak_summary().unwrap();
+        for k in LeakKind::ALL {
+            assert_eq!(exit[k.index()].bytes, sum.get(k).bytes, "{k:?}");
+            assert_eq!(exit[k.index()].blocks, sum.get(k).blocks, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn rates_per_minute_come_from_the_time_stamps() {
+        let g = TimelineGroup {
+            kind: LeakKind::DefinitelyLost,
+            signature: Signature::default(),
+            hidden_by: None,
+            total_bytes: vec![100, 400, 700],
+            trend: Trend::Grows,
+        };
+        let at = |t: Option<f64>| Search {
+            source: SearchSource::Snapshot,
+            time_s: t,
+            leaks: Default::default(),
+        };
+        let timed = [at(Some(1.0)), at(Some(16.0)), at(Some(31.0))];
+        assert_eq!(g.bytes_per_search(), 300);
+        assert_eq!(g.bytes_per_minute(&timed), Some(1200.0));
+        assert_eq!(g.bytes_per_minute(&[at(None), at(None), at(None)]), None);
+    }
+
+    #[test]
+    fn one_search_has_no_timeline() {
+        let report = fixture("leaky.txt");
+        assert!(timeline(&report, 0, &visible).is_none());
+    }
+
+    #[test]
+    fn rules_split_groups_and_hidden_ones_keep_their_name() {
+        let report = fixture("service-checks.txt");
+        let hide_setup = |s: usize, i: usize| {
+            let r = &report.processes[0].leak_searches[s].records[i];
+            (r.kind == LeakKind::StillReachable).then(|| "setup-tables".to_string())
+        };
+        let t = timeline(&report, 0, &hide_setup).unwrap();
+        let setup = t.groups.iter().find(|g| !g.is_visible()).unwrap();
+        assert_eq!(setup.hidden_by.as_deref(), Some("setup-tables"));
+        assert_eq!(setup.total_bytes, [16_384; 4]);
+    }
+}

@@ -1,0 +1,86 @@
+//! Timelines in `leakscope summary`: a process with several leak searches
+//! (here `VALGRIND_DO_ADDED_LEAK_CHECK` before each request of service.c).
+
+mod common;
+
+use common::fixture;
+use std::process::{Command, Output};
+
+fn summary(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .arg("summary")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn fx(name: &str) -> String {
+    fixture(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn json_timeline_of_client_request_checks() {
+    let o = summary(&["--format", "json", &fx("service-checks.txt")]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let t = &v["processes"][0]["timeline"];
+    let searches = t["searches"].as_array().unwrap();
+    let sources: Vec<_> = searches
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        ["client-request", "client-request", "client-request", "exit"]
+    );
+    let times: Vec<_> = searches
+        .iter()
+        .map(|s| s["time_s"].as_f64().unwrap())
+        .collect();
+    assert_eq!(times, [1.26, 1.283, 1.284, 1.356]);
+    for (i, s) in searches.iter().enumerate() {
+        assert_eq!(s["index"], i);
+        assert_eq!(s["leaks"]["definitely_lost"]["bytes"], 256 * i);
+        assert_eq!(s["leaks"]["definitely_lost"]["blocks"], i);
+        assert_eq!(s["leaks"]["still_reachable"]["total_bytes"], 16_384);
+        assert_eq!(s["leaks"]["still_reachable"]["records"], 1);
+    }
+    let groups = t["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["kind"], "definitely_lost");
+    assert_eq!(groups[0]["top_frame"], "handle_request (service.c:27)");
+    assert_eq!(groups[0]["hidden_by"], serde_json::Value::Null);
+    assert_eq!(
+        groups[0]["total_bytes"],
+        serde_json::json!([0, 256, 512, 768])
+    );
+    assert_eq!(groups[0]["trend"], "grows");
+    assert_eq!(groups[0]["bytes_per_search"], 256);
+    assert_eq!(groups[1]["top_frame"], "setup (service.c:22)");
+    assert_eq!(groups[1]["kind"], "still_reachable");
+    assert_eq!(
+        groups[1]["total_bytes"],
+        serde_json::json!([16_384, 16_384, 16_384, 16_384])
+    );
+    assert_eq!(groups[1]["trend"], "flat");
+}
+
+#[test]
+fn one_leak_search_has_no_timeline_field() {
+    let o = summary(&["--format", "json", &fx("leaky.txt")]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v["processes"][0].get("timeline").is_none());
+}
+
+#[test]
+fn text_summary_has_a_timeline_section() {
+    let o = summary(&[&fx("service-checks.txt")]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("timeline: 4 leak searches over 0.1 s (3 client-request, exit)"),
+        "{out}"
+    );
+    let grows = out.lines().find(|l| l.contains("handle_request")).unwrap();
+    assert!(grows.trim_start().starts_with("grows"), "{out}");
+    assert!(out.contains("flat       16.0 KiB → 16.0 KiB"), "{out}");
+}
