@@ -59,7 +59,7 @@ fn synthesize() -> Report {
             n += 1;
             let mut rec = r.clone();
             rec.stack = out.interner.intern_stack(&frames);
-            rec.number = Some(n);
+            rec.set_numbers(Some(n), r.of());
             rec.line = u64::from(n) * 50;
             all.push(rec);
         }

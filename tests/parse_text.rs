@@ -132,7 +132,10 @@ fn real_log_figures_are_the_manifests() {
 fn gen_suppressions_blocks_attach_to_every_record_and_error() {
     let r = load("real/numba-seed-gensupp.txt.gz");
     let p = &r.processes[0];
-    assert!(p.loss_records().iter().all(|rec| rec.suppression.is_some()));
+    assert!(p
+        .loss_records()
+        .iter()
+        .all(|rec| rec.suppression().is_some()));
     assert!(p.errors.iter().all(|e| e.suppression.is_some()));
     // Mangled names learnt from the blocks: operator new is _Znwm.
     let mangled = r.processes[0]

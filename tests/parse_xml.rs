@@ -309,9 +309,9 @@ fn text_and_xml_of_one_run_agree() {
                         r.direct_bytes,
                         r.indirect_bytes,
                         r.blocks,
-                        r.number,
-                        r.of,
-                        r.delta_bytes,
+                        r.number(),
+                        r.of(),
+                        r.delta_bytes(),
                     )
                 };
                 assert_eq!(fields(ra), fields(rb), "{xml}: record at line {}", rb.line);
@@ -319,7 +319,7 @@ fn text_and_xml_of_one_run_agree() {
                     rep.interner.frames_of(s).map(|f| f.label()).collect()
                 };
                 assert_eq!(labels(&t, ra.stack), labels(&x, rb.stack), "{xml}: stack");
-                assert_eq!(ra.suppression, rb.suppression, "{xml}: suppression");
+                assert_eq!(ra.suppression(), rb.suppression(), "{xml}: suppression");
             }
         }
         for (ea, eb) in a.errors.iter().zip(&b.errors) {
@@ -352,7 +352,7 @@ fn generated_suppressions_and_origins() {
     let p = &r.processes[0];
     assert_eq!((p.errors.len(), p.loss_records().len()), (8, 9));
     assert!(p.errors.iter().all(|e| e.suppression.is_some()));
-    assert!(p.loss_records().iter().all(|r| r.suppression.is_some()));
+    assert!(p.loss_records().iter().all(|r| r.suppression().is_some()));
     let widget = p
         .loss_records()
         .iter()
@@ -387,8 +387,8 @@ fn client_leak_checks_are_searches_of_their_own() {
     let p = &r.processes[0];
     let sizes: Vec<usize> = p.leak_searches.iter().map(|s| s.records.len()).collect();
     assert_eq!(sizes, [2, 2, 2, 4]);
-    assert_eq!(p.leak_searches[1].records[0].delta_bytes, Some(50));
-    assert_eq!(p.leak_searches[2].records[0].delta_blocks, Some(-1));
+    assert_eq!(p.leak_searches[1].records[0].delta_bytes(), Some(50));
+    assert_eq!(p.leak_searches[2].records[0].delta_blocks(), Some(-1));
     assert_eq!(kind_figure(p, LeakKind::DefinitelyLost), (432, 432, 6, 3));
     assert_eq!(kind_figure(p, LeakKind::StillReachable), (50, 50, 1, 1));
 }

@@ -150,7 +150,8 @@ pub struct MemcheckError {
     /// The headline (`what`): `Invalid read of size 8`.
     pub what: Box<str>,
     pub stack: StackId,
-    pub aux: Vec<AuxStack>,
+    /// Boxed slice, not `Vec`: an error's aux stacks never grow once parsed.
+    pub aux: Box<[AuxStack]>,
     /// How many times this context occurred, where the log says (-v/-s listings,
     /// XML `<errorcounts>`); 1 otherwise.
     pub count: u64,

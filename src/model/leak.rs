@@ -78,30 +78,131 @@ impl LeakKind {
     }
 }
 
+/// One loss record, fixed-size: a log of millions of records holds millions
+/// of these, so only what every record has lives inline (kind, figures, record
+/// number, interned stack, line: 56 bytes). What few records carry — `(+N)`
+/// deltas of an incremental search, a generated suppression — sits in one
+/// boxed side entry, absent (8 bytes of `None`) for the rest. Read the moved
+/// fields through their accessors: `number()`, `of()`, `delta_bytes()`,
+/// `delta_blocks()`, `suppression()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LossRecord {
     pub kind: LeakKind,
+    /// `in loss record N of M`; 0 when masked (`... of ...`): see `number()`.
+    number: u32,
+    of: u32,
+    pub stack: StackId,
     /// What valgrind's LEAK SUMMARY counts for this kind.
     pub direct_bytes: u64,
     /// Bytes of blocks reachable only through this record's blocks.
     pub indirect_bytes: u64,
     pub blocks: u64,
-    /// `in loss record N of M`; `None` when masked (`... of ...`).
-    pub number: Option<u32>,
-    pub of: Option<u32>,
-    /// Changes since the previous leak search (`(+N)`), when valgrind printed them.
-    pub delta_bytes: Option<i64>,
-    pub delta_blocks: Option<i64>,
-    pub stack: StackId,
-    /// The suppression valgrind generated for this record (--gen-suppressions).
-    pub suppression: Option<Box<str>>,
     /// 1-based line (text) or line of the `<error>` (XML) where the record starts.
     pub line: u64,
+    rare: Option<Box<RecordRare>>,
+}
+
+/// The fields few records have, kept out of line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RecordRare {
+    delta_bytes: Option<i64>,
+    delta_blocks: Option<i64>,
+    suppression: Option<Box<str>>,
 }
 
 impl LossRecord {
+    pub fn new(
+        kind: LeakKind,
+        direct_bytes: u64,
+        indirect_bytes: u64,
+        blocks: u64,
+        stack: StackId,
+        line: u64,
+    ) -> Self {
+        LossRecord {
+            kind,
+            number: 0,
+            of: 0,
+            stack,
+            direct_bytes,
+            indirect_bytes,
+            blocks,
+            line,
+            rare: None,
+        }
+    }
+
     /// Direct plus indirect bytes, as XML's `<leakedbytes>` counts them.
     pub fn total_bytes(&self) -> u64 {
         self.direct_bytes + self.indirect_bytes
+    }
+
+    /// `in loss record N of M`: N, or `None` when masked (valgrind numbers
+    /// records from 1, so 0 stands for "not stated").
+    pub fn number(&self) -> Option<u32> {
+        (self.number != 0).then_some(self.number)
+    }
+
+    /// M of `in loss record N of M`, `None` when masked.
+    pub fn of(&self) -> Option<u32> {
+        (self.of != 0).then_some(self.of)
+    }
+
+    pub fn set_numbers(&mut self, number: Option<u32>, of: Option<u32>) {
+        self.number = number.unwrap_or(0);
+        self.of = of.unwrap_or(0);
+    }
+
+    /// Changes since the previous leak search (`(+N)`), when valgrind printed them.
+    pub fn delta_bytes(&self) -> Option<i64> {
+        self.rare.as_ref().and_then(|r| r.delta_bytes)
+    }
+
+    pub fn delta_blocks(&self) -> Option<i64> {
+        self.rare.as_ref().and_then(|r| r.delta_blocks)
+    }
+
+    pub fn set_deltas(&mut self, bytes: Option<i64>, blocks: Option<i64>) {
+        if bytes.is_some() || blocks.is_some() || self.rare.is_some() {
+            let r = self.rare.get_or_insert_with(Box::default);
+            r.delta_bytes = bytes;
+            r.delta_blocks = blocks;
+        }
+    }
+
+    /// The suppression valgrind generated for this record (--gen-suppressions).
+    pub fn suppression(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.suppression.as_deref())
+    }
+
+    pub fn set_suppression(&mut self, text: Option<Box<str>>) {
+        if text.is_some() || self.rare.is_some() {
+            self.rare.get_or_insert_with(Box::default).suppression = text;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_stays_small() {
+        assert!(std::mem::size_of::<LossRecord>() <= 56);
+    }
+
+    #[test]
+    fn masked_numbers_and_rare_fields_read_back() {
+        let mut r = LossRecord::new(LeakKind::DefinitelyLost, 8, 0, 1, StackId(1), 3);
+        assert_eq!(
+            (r.number(), r.of(), r.delta_bytes(), r.suppression()),
+            (None, None, None, None)
+        );
+        r.set_numbers(Some(2), Some(9));
+        r.set_deltas(Some(-8), Some(0));
+        r.set_suppression(Some("{\n}".into()));
+        assert_eq!((r.number(), r.of()), (Some(2), Some(9)));
+        assert_eq!((r.delta_bytes(), r.delta_blocks()), (Some(-8), Some(0)));
+        assert_eq!(r.suppression(), Some("{\n}"));
     }
 }

@@ -440,7 +440,7 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
     match &cn.category {
         Category::Leak(kind) => {
             let r = &proc_.loss_records()[item as usize];
-            let num = match (r.number, r.of) {
+            let num = match (r.number(), r.of()) {
                 (Some(n), Some(of)) => {
                     format!("loss record {} of {}", count(n as u64), count(of as u64))
                 }
@@ -464,7 +464,7 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
                     count(r.blocks)
                 ));
             }
-            if let (Some(db), Some(dk)) = (r.delta_bytes, r.delta_blocks) {
+            if let (Some(db), Some(dk)) = (r.delta_bytes(), r.delta_blocks()) {
                 d.dim(format!(
                     "since the previous leak search: {db:+} bytes, {dk:+} blocks"
                 ));
@@ -476,7 +476,7 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
                 count(r.blocks),
                 kind.text()
             );
-            suppression = r.suppression.as_deref();
+            suppression = r.suppression();
             hidden_line(cx, d, p, c, item);
             d.push(Line::Blank);
             let frames = interner.stack(r.stack);

@@ -329,7 +329,7 @@ fn sort_group_items(p: &Process, cat: &Category, items: &mut [u32], sort: SortKe
                 };
                 (
                     std::cmp::Reverse(primary),
-                    r.number.unwrap_or(u32::MAX),
+                    r.number().unwrap_or(u32::MAX),
                     r.line,
                 )
             };

@@ -304,19 +304,8 @@ impl LsanParser {
                 let st = *self.state(report, self.current);
                 let searches = &mut report.processes[st.process].leak_searches;
                 if let Some(search) = st.search.and_then(|i| searches.get_mut(i)) {
-                    search.records.push(LossRecord {
-                        kind: h.kind,
-                        direct_bytes: h.bytes,
-                        indirect_bytes: 0,
-                        blocks: h.objects,
-                        number: None,
-                        of: None,
-                        delta_bytes: None,
-                        delta_blocks: None,
-                        stack,
-                        suppression: None,
-                        line,
-                    });
+                    let r = LossRecord::new(h.kind, h.bytes, 0, h.objects, stack, line);
+                    search.records.push(r);
                 }
             }
             Block::Error(e) => {

@@ -578,12 +578,12 @@ mod tests {
                     let sa: Vec<_> = a
                         .loss_records()
                         .iter()
-                        .map(|r| (r.line, r.suppression.clone()))
+                        .map(|r| (r.line, r.suppression().map(str::to_owned)))
                         .collect();
                     let sb: Vec<_> = b
                         .loss_records()
                         .iter()
-                        .map(|r| (r.line, r.suppression.clone()))
+                        .map(|r| (r.line, r.suppression().map(str::to_owned)))
                         .collect();
                     assert_eq!(sa, sb, "{name}: record lines and suppressions");
                 }

@@ -424,19 +424,10 @@ impl TextParser {
                     st.open_search = true;
                 }
                 let records = &mut searches.last_mut().expect("open search").records;
-                records.push(LossRecord {
-                    kind: h.kind,
-                    direct_bytes: h.direct,
-                    indirect_bytes: h.indirect,
-                    blocks: h.blocks,
-                    number: h.number,
-                    of: h.of,
-                    delta_bytes: h.delta_bytes,
-                    delta_blocks: h.delta_blocks,
-                    stack,
-                    suppression: None,
-                    line,
-                });
+                let mut r = LossRecord::new(h.kind, h.direct, h.indirect, h.blocks, stack, line);
+                r.set_numbers(h.number, h.of);
+                r.set_deltas(h.delta_bytes, h.delta_blocks);
+                records.push(r);
                 self.last_item = Some(LastItem::Record {
                     process,
                     index: records.len() - 1,
@@ -558,7 +549,7 @@ impl TextParser {
                 let Some(r) = search.and_then(|s| s.records.get_mut(index)) else {
                     return;
                 };
-                r.suppression = Some(text);
+                r.set_suppression(Some(text));
                 r.stack
             }
             Some(LastItem::Error { process, index }) => {

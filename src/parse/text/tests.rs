@@ -70,7 +70,7 @@ fn gen_suppression_block_attaches_and_teaches_mangled_names() {
         "==5== 8 bytes in 1 blocks are definitely lost in loss record 1 of 1\n==5==    at 0x1: operator new(unsigned long) (in /vg.so)\n==5==    by 0x2: make() (a.cc:3)\n==5== \n{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n   match-leak-kinds: definite\n   fun:_Znwm\n   fun:_Z4makev\n}\n",
     );
     let rec = &r.processes[0].loss_records()[0];
-    assert!(rec.suppression.as_deref().unwrap().contains("fun:_Z4makev"));
+    assert!(rec.suppression().unwrap().contains("fun:_Z4makev"));
     let frames: Vec<_> = r.interner.frames_of(rec.stack).collect();
     assert_eq!(frames[0].mangled.as_deref(), Some("_Znwm"));
     assert_eq!(frames[1].mangled.as_deref(), Some("_Z4makev"));
@@ -84,7 +84,7 @@ fn each_leak_search_is_kept_and_the_last_is_the_state() {
     let p = &r.processes[0];
     assert_eq!(p.leak_searches.len(), 2);
     let last = &p.loss_records()[0];
-    assert_eq!((last.direct_bytes, last.delta_bytes), (16, Some(8)));
+    assert_eq!((last.direct_bytes, last.delta_bytes()), (16, Some(8)));
     let s = p.leak_summary().unwrap().get(LeakKind::DefinitelyLost);
     assert_eq!((s.bytes, s.delta_blocks), (16, Some(1)));
 }
@@ -108,7 +108,7 @@ fn prefixless_log_reads_as_a_log() {
     );
     let p = &r.processes[0];
     assert_eq!(p.pid, 0);
-    assert_eq!(p.loss_records()[0].number, None);
+    assert_eq!(p.loss_records()[0].number(), None);
     assert_eq!(
         p.leak_summary()
             .unwrap()

@@ -114,19 +114,13 @@ impl PendingError {
             .leaked_blocks
             .or_else(|| header.as_ref().map(|h| h.blocks))
             .unwrap_or(0);
-        let record = LossRecord {
-            kind,
-            direct_bytes: direct,
-            indirect_bytes: indirect,
-            blocks,
-            number: header.as_ref().and_then(|h| h.number),
-            of: header.as_ref().and_then(|h| h.of),
-            delta_bytes: header.as_ref().and_then(|h| h.delta_bytes),
-            delta_blocks: header.as_ref().and_then(|h| h.delta_blocks),
-            stack: self.stack.unwrap_or(Interner::EMPTY_STACK),
-            suppression: self.supp.as_ref().and_then(PendingSupp::text),
-            line: self.line,
-        };
+        let stack = self.stack.unwrap_or(Interner::EMPTY_STACK);
+        let mut record = LossRecord::new(kind, direct, indirect, blocks, stack, self.line);
+        if let Some(h) = &header {
+            record.set_numbers(h.number, h.of);
+            record.set_deltas(h.delta_bytes, h.delta_blocks);
+        }
+        record.set_suppression(self.supp.as_ref().and_then(PendingSupp::text));
         (record, self.supp)
     }
 
@@ -179,7 +173,7 @@ mod tests {
             Some(48),
         );
         assert_eq!((r.direct_bytes, r.indirect_bytes), (16, 32));
-        assert_eq!((r.number, r.of), (Some(2), Some(3)));
+        assert_eq!((r.number(), r.of()), (Some(2), Some(3)));
     }
 
     #[test]
@@ -188,7 +182,10 @@ mod tests {
             "x (y direct, z indirect) bytes in 1 blocks are definitely lost in loss record ... of ...",
             Some(396),
         );
-        assert_eq!((r.direct_bytes, r.indirect_bytes, r.number), (396, 0, None));
+        assert_eq!(
+            (r.direct_bytes, r.indirect_bytes, r.number()),
+            (396, 0, None)
+        );
         let r = leak("something else entirely", Some(7));
         assert_eq!((r.direct_bytes, r.blocks), (7, 1));
     }

@@ -405,26 +405,29 @@ impl XmlParser {
             return;
         };
         let process = &mut report.processes[p];
-        let (slot, stack) = match item {
+        let stack = match item {
             LastItem::Record { search, index } => {
                 match process
                     .leak_searches
                     .get_mut(search)
                     .and_then(|s| s.records.get_mut(index))
                 {
-                    Some(r) => (&mut r.suppression, r.stack),
-                    None => return,
+                    Some(r) if r.suppression().is_none() => {
+                        r.set_suppression(supp.text());
+                        r.stack
+                    }
+                    _ => return,
                 }
             }
             LastItem::Error { index } => match process.errors.get_mut(index) {
-                Some(e) => (&mut e.suppression, e.stack),
-                None => return,
+                Some(e) if e.suppression.is_none() => {
+                    e.suppression = supp.text();
+                    e.stack
+                }
+                _ => return,
             },
         };
-        if slot.is_none() {
-            *slot = supp.text();
-            learn_mangled(&mut report.interner, stack, &supp.fun_refs());
-        }
+        learn_mangled(&mut report.interner, stack, &supp.fun_refs());
     }
 
     fn finish_error(&mut self, report: &mut Report) {

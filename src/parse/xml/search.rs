@@ -24,7 +24,7 @@ impl Searches {
     /// Adds a record, opening a new search where one begins. Returns the
     /// record's (search, index) in the process.
     pub fn add(&mut self, p: &mut Process, record: LossRecord) -> (usize, usize) {
-        let numbers = record.number.zip(record.of);
+        let numbers = record.number().zip(record.of());
         let restarts = match (self.last, numbers) {
             (Some((n0, of0)), Some((n, of))) => n <= n0 || of != of0,
             _ => false,
@@ -84,19 +84,9 @@ mod tests {
     use crate::model::{Interner, LeakKind};
 
     fn rec(number: Option<u32>, of: Option<u32>) -> LossRecord {
-        LossRecord {
-            kind: LeakKind::DefinitelyLost,
-            direct_bytes: 1,
-            indirect_bytes: 0,
-            blocks: 1,
-            number,
-            of,
-            delta_bytes: None,
-            delta_blocks: None,
-            stack: Interner::EMPTY_STACK,
-            suppression: None,
-            line: 0,
-        }
+        let mut r = LossRecord::new(LeakKind::DefinitelyLost, 1, 0, 1, Interner::EMPTY_STACK, 0);
+        r.set_numbers(number, of);
+        r
     }
 
     fn sizes(p: &Process) -> Vec<usize> {

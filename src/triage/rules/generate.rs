@@ -302,7 +302,7 @@ pub fn for_records(
     let mut index: FxHashMap<Vec<String>, usize> = FxHashMap::default();
     for &i in indices {
         let Some(r) = records.get(i) else { continue };
-        let (frames, notes) = frame_lines(report, r.stack, r.suppression.as_deref(), opts);
+        let (frames, notes) = frame_lines(report, r.stack, r.suppression(), opts);
         let slot = *index.entry(frames.clone()).or_insert_with(|| {
             order.push(Acc {
                 kinds: LeakKinds::NONE,

@@ -248,7 +248,7 @@ mod tests {
             kind,
             what: what.into(),
             stack: Interner::EMPTY_STACK,
-            aux: Vec::new(),
+            aux: Box::default(),
             count: 1,
             suppression: None,
             line: 1,

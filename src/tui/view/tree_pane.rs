@@ -314,7 +314,7 @@ impl RowCells {
                 let (stack, head) = match &cn.category {
                     Category::Leak(_) => {
                         let r = &proc_.loss_records()[item as usize];
-                        let head = match r.number {
+                        let head = match r.number() {
                             Some(n) => format!("#{n}"),
                             None => format!("line {}", r.line),
                         };
