@@ -189,7 +189,7 @@ fn alive_of(r: &LossRecord, hidden_by: Option<String>) -> Alive {
 /// An `ADDED` / `CHANGED` search prints `(+N)` deltas and leaves out what did
 /// not change (even its LEAK SUMMARY shows `(+0)`).
 fn is_incremental(s: &LeakSearch) -> bool {
-    s.records.iter().any(|r| r.delta_bytes.is_some())
+    s.records.iter().any(|r| r.delta_bytes().is_some())
         || s.summary
             .as_ref()
             .is_some_and(|m| m.kinds.iter().any(|f| f.delta_bytes.is_some()))
