@@ -162,9 +162,12 @@ pub struct DiffArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
-    /// Exit 1 when visible growth (the sum of groups' growth in total bytes) exceeds BYTES (e.g. 0, 64K, 1.5MiB)
+    /// Exit 1 when growth (the sum of groups' growth in total bytes, growth hidden by rules included) exceeds BYTES (e.g. 0, 64K, 1.5MiB)
     #[arg(long, value_name = "BYTES", value_parser = crate::report::human::parse_bytes)]
     pub fail_on_growth: Option<u64>,
+    /// Let --fail-on-growth count only visible growth, not growth inside groups a rule hides
+    #[arg(long)]
+    pub allow_hidden_growth: bool,
     /// Frames that identify a group, from its top frame down; 1 groups as `summary` does
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub depth: u16,
@@ -273,8 +276,9 @@ fn supp(args: SuppArgs) -> Result<i32> {
 fn diff(args: DiffArgs) -> Result<i32> {
     use crate::report::{diff as out, diff_text, trend_text};
     use crate::triage::rules::RuleHider;
-    use crate::triage::{diff, signature::SignatureOptions, trend};
+    use crate::triage::{diff, hidden_growth, signature::SignatureOptions, trend};
     let rules = args.rules.load()?;
+    let locate = |name: &str| rules.locate(name);
     for p in rules.problems() {
         eprintln!("leakscope: rules: {p}");
     }
@@ -298,36 +302,51 @@ fn diff(args: DiffArgs) -> Result<i32> {
     let (rendered, growth) = if let [base, new] = runs[..] {
         let opts = diff::DiffOptions { signature: sig };
         let d = diff::diff(base, new, &opts, &hider);
-        let o = out::diff_output(base, new, &d, &sig);
+        let o = out::diff_output(base, new, &d, &sig, &locate);
         let s = match args.format {
             OutputFormat::Text => diff_text::write(&o, &text),
             OutputFormat::Json => to_json(&o)?,
         };
-        (s, o.visible_growth)
+        (s, (o.visible_growth, hidden_growth::total(&o.hidden_growth)))
     } else {
         let t = trend::trends(&runs, &sig, &hider);
-        let o = out::trend_output(&runs, &t, &sig);
+        let o = out::trend_output(&runs, &t, &sig, &locate);
         let s = match args.format {
             OutputFormat::Text => trend_text::write(&o, &text),
             OutputFormat::Json => to_json(&o)?,
         };
-        (s, o.visible_growth)
+        (s, (o.visible_growth, hidden_growth::total(&o.hidden_growth)))
     };
     write_stdout(&rendered)?;
-    Ok(match args.fail_on_growth {
-        Some(limit) if growth > limit => {
-            use crate::report::human::{bytes, count};
-            eprintln!(
-                "leakscope: visible growth {} B ({}) exceeds --fail-on-growth {} B ({})",
-                count(growth),
-                bytes(growth),
-                count(limit),
-                bytes(limit)
-            );
-            1
-        }
-        _ => 0,
-    })
+    let (visible, hidden) = growth;
+    let Some(limit) = args.fail_on_growth else {
+        return Ok(0);
+    };
+    use crate::report::human::{bytes, count};
+    if visible > limit {
+        eprintln!(
+            "leakscope: visible growth {} B ({}) exceeds --fail-on-growth {} B ({})",
+            count(visible),
+            bytes(visible),
+            count(limit),
+            bytes(limit)
+        );
+        return Ok(1);
+    }
+    let counted = visible.saturating_add(hidden);
+    if !args.allow_hidden_growth && counted > limit {
+        eprintln!(
+            "leakscope: growth {} B ({}), {} B of it hidden by rules, exceeds --fail-on-growth {} B ({}); \
+             --allow-hidden-growth counts only visible growth",
+            count(counted),
+            bytes(counted),
+            count(hidden),
+            count(limit),
+            bytes(limit)
+        );
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 fn to_json(v: &impl serde::Serialize) -> Result<String> {

@@ -94,13 +94,13 @@ fn run_all(reports: &[Report], depth: usize, ignore_lines: bool) {
         let d = diff(a, b, &DiffOptions { signature: sig }, &NoRules);
         let deltas: Vec<i64> = d.groups.iter().map(|g| g.delta_total_bytes()).collect();
         assert!(deltas.windows(2).all(|w| w[0] >= w[1]));
-        let o = diff_output(a, b, &d, &sig);
+        let o = diff_output(a, b, &d, &sig, &|_| None);
         let _ = diff_text::write(&o, &text);
         serde_json::to_string(&o).unwrap();
     }
     let runs: Vec<&Report> = reports.iter().collect();
     let t = trends(&runs, &sig, &NoRules);
-    let o = trend_output(&runs, &t, &sig);
+    let o = trend_output(&runs, &t, &sig, &|_| None);
     let _ = trend_text::write(&o, &text);
     serde_json::to_string(&o).unwrap();
 }

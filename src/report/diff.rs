@@ -8,6 +8,7 @@ use super::summary::{InputSummary, SCHEMA};
 use crate::model::{LeakKind, Report};
 use crate::triage::compare::{GroupKind, Side};
 use crate::triage::diff::{Diff, DiffGroup, Status};
+use crate::triage::hidden_growth::{self, HiddenGrowth};
 use crate::triage::pairing::{MatchedBy, ProcessChain};
 use crate::triage::signature::{Signature, SignatureOptions};
 use crate::triage::trend::{Trend, TrendGroup, Trends};
@@ -158,13 +159,19 @@ pub struct DiffOutput {
     /// Sum of the positive `delta_total_bytes` of visible groups: what
     /// `--fail-on-growth` compares.
     pub visible_growth: u64,
+    /// Per rule, the growth it hid (the safety net; see
+    /// `triage::hidden_growth`). `--fail-on-growth` adds it to the visible
+    /// growth unless `--allow-hidden-growth`.
+    pub hidden_growth: Vec<HiddenGrowth>,
 }
 
+/// `locate` gives a rule's file and line from its name (`RuleSet::locate`).
 pub fn diff_output(
     base: &Report,
     new: &Report,
     diff: &Diff,
     opts: &SignatureOptions,
+    locate: &dyn Fn(&str) -> Option<(String, u64)>,
 ) -> DiffOutput {
     let reports = [base, new];
     let groups: Vec<DiffGroupOut> = diff.groups.iter().map(diff_group).collect();
@@ -177,6 +184,7 @@ pub fn diff_output(
         processes: processes(&reports, &diff.chains, &groups, |g| (&g.head, sides(g))),
         hidden: hidden(2, &groups, |g| (&g.head, sides(g))),
         visible_growth: diff.visible_growth(),
+        hidden_growth: hidden_growth::of_diff(diff, locate),
         groups,
     }
 }
@@ -219,9 +227,16 @@ pub struct TrendOutput {
     /// Growth from the first run to the last, summed over visible leak groups
     /// that grew: what `--fail-on-growth` compares in this view.
     pub visible_growth: u64,
+    /// Per rule, the growth it hid from the first run to the last.
+    pub hidden_growth: Vec<HiddenGrowth>,
 }
 
-pub fn trend_output(runs: &[&Report], trends: &Trends, opts: &SignatureOptions) -> TrendOutput {
+pub fn trend_output(
+    runs: &[&Report],
+    trends: &Trends,
+    opts: &SignatureOptions,
+    locate: &dyn Fn(&str) -> Option<(String, u64)>,
+) -> TrendOutput {
     let groups: Vec<TrendGroupOut> = trends.groups.iter().map(trend_group).collect();
     TrendOutput {
         schema: SCHEMA,
@@ -230,6 +245,7 @@ pub fn trend_output(runs: &[&Report], trends: &Trends, opts: &SignatureOptions) 
         processes: processes(runs, &trends.chains, &groups, |g| (&g.head, g.runs.clone())),
         hidden: hidden(runs.len(), &groups, |g| (&g.head, g.runs.clone())),
         visible_growth: trends.visible_growth(),
+        hidden_growth: hidden_growth::of_trends(trends, locate),
         groups,
     }
 }

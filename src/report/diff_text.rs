@@ -9,6 +9,7 @@ use crate::model::LeakKind;
 use crate::sanitize::sanitize;
 use crate::triage::compare::GroupKind;
 use crate::triage::diff::Status;
+use crate::triage::hidden_growth::{total, HiddenGrowth, TOLERANCE_BYTES};
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -43,6 +44,7 @@ pub fn write(d: &DiffOutput, t: &TextOptions) -> String {
     write_grouping(&mut o, &d.options);
     let _ = writeln!(o, "  status: + new  ↑ grown  ↓ shrunk  = unchanged  − gone");
     let _ = writeln!(o, "  kinds: {KIND_LEGEND}");
+    write_hidden_growth(&mut o, &d.hidden_growth);
     for (pi, p) in d.processes.iter().enumerate() {
         let _ = writeln!(o);
         write_process_head(&mut o, pi, p, &["base", "new"]);
@@ -64,8 +66,47 @@ pub fn write(d: &DiffOutput, t: &TextOptions) -> String {
          visible groups, indirectly lost left out (their bytes are in their owners' totals)",
         signed_bytes(d.visible_growth.min(i64::MAX as u64) as i64)
     );
+    write_hidden_growth_total(&mut o, &d.hidden_growth);
     write_width_hint(&mut o, t);
     o
+}
+
+/// One warning per rule that hid growth, at the top where a CI log is read.
+pub(crate) fn write_hidden_growth(o: &mut String, hidden: &[HiddenGrowth]) {
+    for h in hidden {
+        let _ = writeln!(o, "warning: {}", sanitize(&h.warning()));
+        for g in h.groups.iter().take(3) {
+            let _ = writeln!(
+                o,
+                "  {} {} {}",
+                signed_bytes(g.delta_total_bytes),
+                g.kind,
+                sanitize(&g.top_frame)
+            );
+        }
+        if h.groups.len() > 3 {
+            let _ = writeln!(o, "  … {} more groups", count(h.groups.len() as u64 - 3));
+        }
+    }
+}
+
+/// The closing line about hidden growth, next to the visible growth.
+pub(crate) fn write_hidden_growth_total(o: &mut String, hidden: &[HiddenGrowth]) {
+    if hidden.is_empty() {
+        let _ = writeln!(
+            o,
+            "hidden growth: none (no rule hid more than {} B of growth)",
+            TOLERANCE_BYTES
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "hidden growth: {} under {}, also counted by --fail-on-growth unless\n  \
+             --allow-hidden-growth: rules hide noise, not growth",
+            signed_bytes(total(hidden).min(i64::MAX as u64) as i64),
+            plural(hidden.len(), "rule")
+        );
+    }
 }
 
 /// `1 unchanged group`, `114 unchanged groups`.

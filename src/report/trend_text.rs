@@ -4,8 +4,9 @@
 
 use super::diff::{TrendGroupOut, TrendOutput};
 use super::diff_text::{
-    kind_abbrev, label, plural, write_grouping, write_hidden, write_process_head, write_run,
-    write_totals, write_width_hint, TextOptions, KIND_LEGEND,
+    kind_abbrev, label, plural, write_grouping, write_hidden, write_hidden_growth,
+    write_hidden_growth_total, write_process_head, write_run, write_totals, write_width_hint,
+    TextOptions, KIND_LEGEND,
 };
 use super::human::{bytes, count, signed_bytes, signed_count};
 use crate::triage::trend::{Trend, FLAT_ABSOLUTE, FLAT_RELATIVE};
@@ -31,6 +32,7 @@ pub fn write(d: &TrendOutput, t: &TextOptions) -> String {
         FLAT_ABSOLUTE
     );
     let _ = writeln!(o, "  kinds: {KIND_LEGEND}");
+    write_hidden_growth(&mut o, &d.hidden_growth);
     let cols: Vec<&str> = names.iter().map(String::as_str).collect();
     for (pi, p) in d.processes.iter().enumerate() {
         let _ = writeln!(o);
@@ -53,6 +55,7 @@ pub fn write(d: &TrendOutput, t: &TextOptions) -> String {
          groups that grew, indirectly lost left out: their bytes are in their owners' totals)",
         signed_bytes(d.visible_growth.min(i64::MAX as u64) as i64)
     );
+    write_hidden_growth_total(&mut o, &d.hidden_growth);
     write_width_hint(&mut o, t);
     o
 }

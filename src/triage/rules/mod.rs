@@ -252,6 +252,15 @@ impl RuleSet {
         (0..self.rules.len() as u32).map(RuleId)
     }
 
+    /// The file and line of the first rule named `name`: where a hidden
+    /// growth warning points (a diff's groups know their rule by name).
+    pub fn locate(&self, name: &str) -> Option<(String, u64)> {
+        self.rules
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| (r.file.clone(), r.line))
+    }
+
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
