@@ -307,7 +307,10 @@ fn diff(args: DiffArgs) -> Result<i32> {
             OutputFormat::Text => diff_text::write(&o, &text),
             OutputFormat::Json => to_json(&o)?,
         };
-        (s, (o.visible_growth, hidden_growth::total(&o.hidden_growth)))
+        (
+            s,
+            (o.visible_growth, hidden_growth::total(&o.hidden_growth)),
+        )
     } else {
         let t = trend::trends(&runs, &sig, &hider);
         let o = out::trend_output(&runs, &t, &sig, &locate);
@@ -315,7 +318,10 @@ fn diff(args: DiffArgs) -> Result<i32> {
             OutputFormat::Text => trend_text::write(&o, &text),
             OutputFormat::Json => to_json(&o)?,
         };
-        (s, (o.visible_growth, hidden_growth::total(&o.hidden_growth)))
+        (
+            s,
+            (o.visible_growth, hidden_growth::total(&o.hidden_growth)),
+        )
     };
     write_stdout(&rendered)?;
     let (visible, hidden) = growth;

@@ -90,7 +90,10 @@ fn a_rule_hiding_the_pass_builder_leak_is_reported() {
         "warning: rule my-pass-builder ({rules}:3) hid +2,094,592 B of growth: it may be hiding a real leak"
     );
     assert!(text.contains(&warning), "{text}");
-    assert!(text.contains("hidden growth: +2.0 MiB under 1 rule"), "{text}");
+    assert!(
+        text.contains("hidden growth: +2.0 MiB under 1 rule"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -141,7 +144,11 @@ fn the_series_view_reports_hidden_growth_first_run_to_last() {
         ],
         0,
     );
-    let out = diff(&[SCALE_5, SCALE_20, SCALE_40], &["--suppressions", &rules], 0);
+    let out = diff(
+        &[SCALE_5, SCALE_20, SCALE_40],
+        &["--suppressions", &rules],
+        0,
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("hid +2,094,592 B of growth"), "{text}");
 }
