@@ -73,6 +73,31 @@ pub struct InputArgs {
     /// Input format; detected from content by default
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub input_format: InputFormat,
+    /// A JIT's perf map (perf-PID.map, or PID=FILE) naming the log's `???` frames, e.g. Python
+    /// run with -X perf; repeatable. perf-PID.map beside the log and /tmp's are found anyway
+    #[arg(long = "perf-map", value_name = "[PID=]FILE")]
+    pub perf_maps: Vec<String>,
+    /// Use only the --perf-map files: do not look beside the log or in /tmp
+    #[arg(long)]
+    pub no_perf_map_search: bool,
+}
+
+impl InputArgs {
+    /// Where perf maps come from.
+    pub fn map_options(&self) -> crate::parse::perfmap::find::MapOptions {
+        crate::parse::perfmap::find::MapOptions {
+            explicit: self.perf_maps.clone(),
+            discover: !self.no_perf_map_search,
+            ..Default::default()
+        }
+    }
+
+    /// Loads the logs and names their `???` frames from perf maps.
+    pub fn load(&self, files: &[String]) -> Result<crate::model::Report> {
+        let mut report = load_paths(files, self.input_format.format())?;
+        crate::parse::perfmap::find::attach(&mut report, &self.map_options());
+        Ok(report)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -215,7 +240,7 @@ fn summary(args: SummaryArgs) -> Result<i32> {
             eprintln!("leakscope: rules: {p}");
         }
     }
-    let report = load_paths(&args.files, args.input.input_format.format())?;
+    let report = args.input.load(&args.files)?;
     let hiding = rules.apply(&report);
     let summary = summarize_with_rules(&report, &rules, &hiding);
     // The process ends right after: freeing millions of interned frames and
@@ -258,7 +283,7 @@ fn supp(args: SuppArgs) -> Result<i32> {
     for p in rules.problems() {
         eprintln!("leakscope: rules: {p}");
     }
-    let report = load_paths(&args.files, args.input.input_format.format())?;
+    let report = args.input.load(&args.files)?;
     let hiding = rules.apply(&report);
     let sel = Selection {
         kinds,
@@ -282,12 +307,11 @@ fn diff(args: DiffArgs) -> Result<i32> {
     for p in rules.problems() {
         eprintln!("leakscope: rules: {p}");
     }
-    let format = args.input.input_format.format();
     let reports = args
         .files
         .iter()
-        .map(|f| load_paths(std::slice::from_ref(f), format))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|f| args.input.load(std::slice::from_ref(f)))
+        .collect::<Result<Vec<_>>>()?;
     let runs: Vec<&crate::model::Report> = reports.iter().collect();
     let hider = RuleHider::new(&rules, &runs);
     let sig = SignatureOptions {
@@ -386,6 +410,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         rule_options,
         baseline: args.baseline,
         source_dirs: args.source_dirs,
+        perf_maps: args.input.map_options(),
     })
 }
 

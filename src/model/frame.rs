@@ -26,12 +26,66 @@ pub struct Frame {
     pub line: Option<u32>,
     /// The shared object or executable, where the log names it.
     pub object: Option<Arc<str>>,
+    /// Where the name came from: the log itself, or a perf map naming a frame
+    /// the log printed as `???` (see `parse::perfmap`).
+    pub named_by: NamedBy,
+}
+
+/// Who named a frame. Anything but `Log` is a frame valgrind printed as `???`
+/// (LSan: `<unknown module>` or a bare address): suppressions must still
+/// describe it the way valgrind sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NamedBy {
+    /// As the log printed it.
+    #[default]
+    Log,
+    /// A perf map entry other than Python's (a JIT: Node, the JVM, Numba…).
+    PerfMap,
+    /// A CPython perf trampoline: `function` is the qualname, `file` the path.
+    Python,
+    /// Not code: an address the frame-pointer unwinder took from the stack or
+    /// a trampoline's padding between named frames. Kept, never shown as a frame.
+    NotCode,
 }
 
 impl Frame {
     /// True when valgrind could not name the function (`???`).
     pub fn is_unknown(&self) -> bool {
         self.function.is_none()
+    }
+
+    /// A Python function named from CPython's perf map.
+    pub fn is_python(&self) -> bool {
+        self.named_by == NamedBy::Python
+    }
+
+    /// An unwinder artefact between named frames (see [`NamedBy::NotCode`]).
+    pub fn is_not_code(&self) -> bool {
+        self.named_by == NamedBy::NotCode
+    }
+
+    /// The frame as the log printed it: a frame named from a perf map goes
+    /// back to `???` (no function, no file), which is all valgrind's and
+    /// LSan's suppression matching ever sees there.
+    pub fn as_logged(&self) -> std::borrow::Cow<'_, Frame> {
+        if self.named_by == NamedBy::Log {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        std::borrow::Cow::Owned(Frame {
+            addr: self.addr,
+            object: self.object.clone(),
+            ..Frame::default()
+        })
+    }
+
+    /// A short mark for displays next to frames named from a perf map:
+    /// `py` for Python functions, `jit` for other JIT code.
+    pub fn mark(&self) -> Option<&'static str> {
+        match self.named_by {
+            NamedBy::Python => Some("py"),
+            NamedBy::PerfMap => Some("jit"),
+            NamedBy::Log | NamedBy::NotCode => None,
+        }
     }
 
     /// The function name without its parameter list, e.g. `operator new` for
@@ -358,6 +412,7 @@ fn frame_key(f: &Frame) -> Vec<u8> {
         k.push(0);
     }
     k.extend_from_slice(&f.line.unwrap_or(u32::MAX).to_le_bytes());
+    k.push(f.named_by as u8);
     k
 }
 

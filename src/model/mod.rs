@@ -11,7 +11,7 @@ mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
 pub use frame::base_name;
-pub use frame::{Frame, FrameId, Interner, Remap, StackId};
+pub use frame::{Frame, FrameId, Interner, NamedBy, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use process::{LeakSearch, Process, SearchOrigin, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};

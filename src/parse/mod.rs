@@ -5,6 +5,7 @@
 pub mod cursor;
 pub mod detect;
 mod lsan;
+pub mod perfmap;
 pub mod source;
 pub mod text;
 mod xml;

@@ -6,6 +6,7 @@ use super::event::Event;
 use super::index::{Index, SortKey};
 use super::places::FrameInfo;
 use crate::model::{Format, Report};
+use crate::parse::perfmap::find::{attach, MapOptions};
 use crate::parse::source::{open, Source};
 use crate::parse::{read_source, Progress};
 use crate::triage::diff::{self, Diff, DiffOptions};
@@ -86,6 +87,8 @@ pub struct LoadSpec {
     /// `--baseline BASE`: parsed here, then every finished load is diffed
     /// against it with the same rules.
     pub baseline: Option<String>,
+    /// Where perf maps naming `???` frames come from (applied to finished loads).
+    pub perf_maps: MapOptions,
 }
 
 /// The rules' verdicts, brought up to date with a report that grew: only
@@ -123,7 +126,10 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view:
     let mut seen = file_len(&spec.path);
     let base = match &spec.baseline {
         Some(path) => match crate::parse::load_paths(std::slice::from_ref(path), spec.format) {
-            Ok(r) => Some(r),
+            Ok(mut r) => {
+                attach(&mut r, &spec.perf_maps);
+                Some(r)
+            }
             Err(e) => {
                 let _ = tx.send(Event::Load(LoadMsg::Failed(format!("baseline: {e}"))));
                 None
@@ -208,6 +214,7 @@ fn load(
     }
     let msg = match result {
         Ok(()) => {
+            attach(&mut report, &spec.perf_maps);
             let rules = verdicts(&spec.rules, &mut engine, &report);
             let diff = base.map(|b| {
                 let hider = rules::RuleHider::new(&spec.rules, &[b, &report]);

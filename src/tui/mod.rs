@@ -56,6 +56,8 @@ pub struct Options {
     pub baseline: Option<String>,
     /// `--source-dir DIR`: where `e` looks for the sources a log names.
     pub source_dirs: Vec<std::path::PathBuf>,
+    /// `--perf-map` and where else to look for perf maps.
+    pub perf_maps: crate::parse::perfmap::find::MapOptions,
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
@@ -90,6 +92,7 @@ pub fn run(opts: Options) -> Result<i32> {
             follow: opts.follow,
             rules: rules.clone(),
             baseline: opts.baseline.clone(),
+            perf_maps: opts.perf_maps.clone(),
         },
         tx.clone(),
         stop.clone(),

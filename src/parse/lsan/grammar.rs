@@ -67,6 +67,11 @@ pub fn frame(line: &str) -> Option<Frame> {
         addr,
         ..Frame::default()
     };
+    // Code outside any module (JIT code): as valgrind would, `???` with no
+    // object, which a perf map may name.
+    if rest == "(<unknown module>)" {
+        return Some(frame);
+    }
     if let Some((head, module)) = module_suffix(rest) {
         frame.object = Some(module.into());
         rest = head;
@@ -216,6 +221,10 @@ mod tests {
         let f = frame("#5 0x1 in alloc::alloc::alloc /rustc/abc/library/alloc/src/alloc.rs:98:9")
             .unwrap();
         assert_eq!(f.function.as_deref(), Some("alloc::alloc::alloc"));
+        // JIT code: `???` with no object, as valgrind shows it.
+        let f = frame("#2 0x7f3d19eca02e  (<unknown module>)").unwrap();
+        assert_eq!(f.addr, Some(0x7f3d19eca02e));
+        assert!(f.function.is_none() && f.object.is_none());
         assert!(frame("#x 0x1 in f").is_none());
         assert!(frame("# 0x1").is_none());
         assert!(frame("#1 nothex").is_none());

@@ -93,7 +93,9 @@ pub fn frame_lines(
     let mut lines = Vec::new();
     let mut notes = Vec::new();
     for (i, &id) in frames.iter().take(keep).enumerate() {
-        let frame = report.interner.frame(id);
+        // What valgrind sees, never a name it cannot (from a perf map).
+        let logged = report.interner.frame(id).as_logged();
+        let frame = &*logged;
         let given = from_block.get(i).filter(|l| !l.starts_with("???"));
         let (mut line, note) = match given {
             Some(l) => (l.clone(), None),

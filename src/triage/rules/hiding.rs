@@ -502,7 +502,7 @@ impl<'a> Plan<'a> {
             return Matches::default();
         }
         for &f in stack {
-            for name in lsan_supp::frame_names(report.interner.frame(f)) {
+            for name in lsan_supp::frame_names(&report.interner.frame(f).as_logged()) {
                 for &(id, l) in &self.lsan {
                     if !yes.contains(&id) && l.matches_name(&name) {
                         yes.push(id);

@@ -224,7 +224,10 @@ impl<'r> FrameMatcher<'r> {
             Some(3) => return Tri::Unknown,
             _ => {}
         }
-        let frame = self.interner.frame(id);
+        // Rules see frames as valgrind printed them (`???` where a perf map
+        // named one): valgrind runs them, and it never sees those names.
+        let logged = self.interner.frame(id).as_logged();
+        let frame = &*logged;
         let v = match pattern {
             FramePattern::Fun(p) => {
                 let learned = self

@@ -1,0 +1,300 @@
+//! Perf maps naming valgrind's (and LSan's) `???` frames, on real runs made
+//! by tests/fixtures/perfmap/make.sh: Python 3.12/3.13 with perf support
+//! under valgrind, a Numba service, JIT-like code under LeakSanitizer.
+
+mod common;
+
+use common::fixture;
+use leakscope::model::{LeakKind, LossRecord, NamedBy, Report};
+use leakscope::parse::perfmap::find::{attach, MapOptions};
+
+fn path(rel: &str) -> String {
+    fixture(rel).to_string_lossy().into_owned()
+}
+
+/// Loads a log and attaches maps as the CLI does, /tmp replaced by `tmp`.
+fn load_with(rel: &str, explicit: &[String], discover: bool, tmp: &std::path::Path) -> Report {
+    let mut r = leakscope::parse::load_paths(&[path(rel)], None).unwrap();
+    let opts = MapOptions {
+        explicit: explicit.to_vec(),
+        discover,
+        tmp_dir: tmp.to_path_buf(),
+    };
+    attach(&mut r, &opts);
+    r
+}
+
+fn load(rel: &str) -> Report {
+    let tmp = tempfile::tempdir().unwrap();
+    load_with(rel, &[], true, tmp.path())
+}
+
+/// The frames a person sees (not-code frames left out), as labels.
+fn shown(r: &Report, rec: &LossRecord) -> Vec<String> {
+    r.interner
+        .frames_of(rec.stack)
+        .filter(|f| !f.is_not_code())
+        .map(|f| f.label())
+        .collect()
+}
+
+fn python_chain(r: &Report, rec: &LossRecord) -> Vec<String> {
+    r.interner
+        .frames_of(rec.stack)
+        .filter(|f| f.named_by == NamedBy::Python)
+        .map(|f| f.function.as_deref().unwrap().to_string())
+        .collect()
+}
+
+/// Definitely lost records with a Python frame named `via`.
+fn via(r: &Report, via: &str) -> Vec<LossRecord> {
+    r.processes[0]
+        .loss_records()
+        .iter()
+        .filter(|x| x.kind == LeakKind::DefinitelyLost)
+        .filter(|x| python_chain(r, x).iter().any(|q| q == via))
+        .cloned()
+        .collect()
+}
+
+fn records_of(r: &Report, bytes: &[u64]) -> Vec<LossRecord> {
+    r.processes[0]
+        .loss_records()
+        .iter()
+        .filter(|x| x.kind == LeakKind::DefinitelyLost && bytes.contains(&x.direct_bytes))
+        .cloned()
+        .collect()
+}
+
+fn warnings(r: &Report) -> Vec<String> {
+    r.inputs[0]
+        .warnings
+        .iter()
+        .map(|w| w.message.clone())
+        .collect()
+}
+
+const SCRIPT: &str = "/work/wt/i15/tests/fixtures/perfmap/ctypes_leak.py";
+
+#[test]
+fn ctypes_leak_is_attributed_to_its_python_function_under_313() {
+    // The map sits beside the log, as `leakscope run` leaves it.
+    let r = load("perfmap/ctypes313.d/ctypes313.log.gz");
+    assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+    let recs = via(&r, "leaky_handler");
+    // The three requests' mallocs: 1000 + 1001 + 1002 bytes.
+    let bytes: Vec<(u64, u64)> = recs.iter().map(|x| (x.direct_bytes, x.blocks)).collect();
+    assert_eq!(bytes, [(1000, 1), (2003, 2)]);
+    for rec in &recs {
+        assert_eq!(
+            python_chain(&r, rec),
+            ["leaky_handler", "serve", "<module>"]
+        );
+        let labels = shown(&r, rec);
+        let at = labels
+            .iter()
+            .position(|l| l == &format!("leaky_handler ({SCRIPT})"))
+            .unwrap();
+        // The eval loop's frame, then the trampoline named, then (the
+        // padding frame hidden) the trampoline evaluator.
+        assert!(labels[at - 1].starts_with("_PyEval_EvalFrameDefault (generated_cases.c.h:"));
+        assert_eq!(
+            labels[at + 1],
+            "py_trampoline_evaluator (perf_trampoline.c:405)"
+        );
+        assert!(labels.iter().all(|l| l != "???"), "{labels:?}");
+    }
+    // Every `???` between the named trampolines is padding (kept, not shown).
+    let rec = &recs[0];
+    let not_code = r
+        .interner
+        .frames_of(rec.stack)
+        .filter(|f| f.is_not_code())
+        .count();
+    assert_eq!(not_code, 3);
+    // Naming changes no figure: valgrind's own LEAK SUMMARY still holds.
+    let p = &r.processes[0];
+    let definite: u64 = p
+        .loss_records()
+        .iter()
+        .filter(|x| x.kind == LeakKind::DefinitelyLost)
+        .map(|x| x.direct_bytes)
+        .sum();
+    assert_eq!(definite, 168_742);
+}
+
+#[test]
+fn ctypes_leak_under_312_names_the_same_chain() {
+    let r = load("perfmap/ctypes312.d/ctypes312.log.gz");
+    let recs = via(&r, "leaky_handler");
+    let bytes: u64 = recs.iter().map(|x| x.direct_bytes).sum();
+    assert_eq!(bytes, 3003);
+    // 3.12's unwinder reaches the module code for one record and stops at
+    // the first trampoline for the other (see README, "Python programs").
+    let chains: Vec<Vec<String>> = recs.iter().map(|x| python_chain(&r, x)).collect();
+    assert_eq!(
+        chains,
+        [
+            vec!["leaky_handler", "serve", "<module>"],
+            vec!["leaky_handler"]
+        ]
+    );
+    // It leaves a bogus stack frame after each trampoline: kept, not shown.
+    for rec in &recs {
+        assert!(shown(&r, rec).iter().all(|l| l != "???"));
+    }
+    assert_eq!(
+        r.interner
+            .frames_of(recs[0].stack)
+            .filter(|f| f.is_not_code())
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn numba_compiles_are_traced_to_the_request_handler() {
+    let r = load("perfmap/numba313.d/numba313.log.gz");
+    assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+    let p = &r.processes[0];
+    let llvm: Vec<&LossRecord> = p
+        .loss_records()
+        .iter()
+        .filter(|x| x.kind == LeakKind::DefinitelyLost)
+        .filter(|x| {
+            r.interner.frames_of(x.stack).any(|f| {
+                f.function
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("LLVMPY_"))
+            })
+        })
+        .collect();
+    assert_eq!(llvm.len(), 27);
+    let via_handler = llvm
+        .iter()
+        .filter(|x| python_chain(&r, x).iter().any(|q| q == "handle_request"))
+        .count();
+    // valgrind's unwinder stops early on the others (see README).
+    assert_eq!(via_handler, 7);
+}
+
+#[test]
+fn a_map_of_another_process_with_the_same_pid_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 3.12's map: its trampolines are elsewhere, so it names none of the frames.
+    let other = format!("13731={}", path("perfmap/ctypes312.d/perf-13778.map"));
+    let r = load_with(
+        "perfmap/ctypes313.d/ctypes313.log.gz",
+        &[other],
+        false,
+        tmp.path(),
+    );
+    let w = warnings(&r);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("names none of the"), "{w:?}");
+    assert!(w[0].ends_with("(another process's map? not used)"), "{w:?}");
+    let rec = &records_of(&r, &[1000])[0];
+    assert!(python_chain(&r, rec).is_empty());
+    // The Numba service's map covers the same addresses (valgrind places the
+    // trampolines alike), but names no code of ctypes_leak.py.
+    let other = format!("13731={}", path("perfmap/numba313.d/perf-15178.map"));
+    let r = load_with(
+        "perfmap/ctypes313.d/ctypes313.log.gz",
+        &[other],
+        false,
+        tmp.path(),
+    );
+    let w = warnings(&r);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("names no code of ctypes_leak.py"), "{w:?}");
+    assert!(python_chain(&r, &records_of(&r, &[1000])[0]).is_empty());
+}
+
+#[test]
+fn a_tmp_map_is_used_only_when_written_during_the_run() {
+    let logs = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let log = logs.path().join("vg.log.gz");
+    std::fs::copy(fixture("perfmap/ctypes313.d/ctypes313.log.gz"), &log).unwrap();
+    let map = tmp.path().join("perf-13731.map");
+    std::fs::copy(fixture("perfmap/ctypes313.d/perf-13731.map"), &map).unwrap();
+    let load = || {
+        let mut r =
+            leakscope::parse::load_paths(&[log.to_string_lossy().into_owned()], None).unwrap();
+        let opts = MapOptions {
+            tmp_dir: tmp.path().to_path_buf(),
+            ..MapOptions::default()
+        };
+        attach(&mut r, &opts);
+        r
+    };
+    // Written while the log was: used.
+    let r = load();
+    assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+    assert_eq!(python_chain(&r, &records_of(&r, &[1000])[0]).len(), 3);
+    // Left by an earlier process an hour before the log began: refused.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let f = std::fs::File::options().write(true).open(&map).unwrap();
+    f.set_modified(hour_ago).unwrap();
+    drop(f);
+    let r = load();
+    let w = warnings(&r);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("written before the log began"), "{w:?}");
+    assert!(python_chain(&r, &records_of(&r, &[1000])[0]).is_empty());
+}
+
+#[test]
+fn garbage_lines_are_warnings_with_file_and_line_and_the_rest_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let garbage = path("perfmap/garbage-13731.map");
+    let r = load_with(
+        "perfmap/ctypes313.d/ctypes313.log.gz",
+        &[format!("13731={garbage}")],
+        false,
+        tmp.path(),
+    );
+    let w = warnings(&r);
+    let at = |line: u64, msg: &str| format!("{garbage} line {line}: {msg}");
+    assert_eq!(
+        w,
+        [
+            at(7, "start \"not\" is not hex"),
+            at(48, "start \"555c0zz\" is not hex"),
+            at(130, "expected `START SIZE name`"),
+            at(171, "entry of size 0"),
+            at(212, "start \"\\u{1b}[31mred\\u{1b}[0m\" is not hex"),
+            at(253, "entry runs past the end of the address space"),
+        ]
+    );
+    assert_eq!(
+        python_chain(&r, &records_of(&r, &[1000])[0]),
+        ["leaky_handler", "serve", "<module>"]
+    );
+}
+
+#[test]
+fn lsan_unknown_module_frames_are_named_from_the_map() {
+    let r = load("perfmap/lsan/jit-lsan.txt");
+    assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+    let recs = records_of(&r, &[100]);
+    let labels = shown(&r, &recs[0]);
+    assert_eq!(
+        labels[1..],
+        [
+            "leak_once (jit_lsan.c:23)".to_string(),
+            "serve (/srv/app/svc.py)".to_string(),
+            "LazyCompile:*handleRequest /srv/app/server.js:12".to_string(),
+            "main (jit_lsan.c:45)".to_string(),
+            "__libc_start_call_main (libc_start_call_main.h:58)".to_string(),
+        ]
+    );
+    let marks: Vec<Option<&str>> = r
+        .interner
+        .frames_of(recs[0].stack)
+        .map(|f| f.mark())
+        .collect();
+    assert_eq!(marks, [None, None, Some("py"), Some("jit"), None, None]);
+    // The leak with no JIT frame is untouched.
+    assert_eq!(shown(&r, &records_of(&r, &[7])[0]).len(), 4);
+}
