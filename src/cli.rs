@@ -353,7 +353,7 @@ fn diff(args: DiffArgs) -> Result<i32> {
         return Ok(0);
     };
     use crate::report::human::{bytes, count};
-    if visible > limit {
+    if visible > u128::from(limit) {
         eprintln!(
             "leakscope: visible growth {} B ({}) exceeds --fail-on-growth {} B ({})",
             count(visible),
@@ -364,7 +364,7 @@ fn diff(args: DiffArgs) -> Result<i32> {
         return Ok(1);
     }
     let counted = visible.saturating_add(hidden);
-    if !args.allow_hidden_growth && counted > limit {
+    if !args.allow_hidden_growth && counted > u128::from(limit) {
         eprintln!(
             "leakscope: growth {} B ({}), {} B of it hidden by rules, exceeds --fail-on-growth {} B ({}); \
              --allow-hidden-growth counts only visible growth",

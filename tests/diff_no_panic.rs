@@ -92,7 +92,7 @@ fn run_all(reports: &[Report], depth: usize, ignore_lines: bool) {
     };
     if let [a, b] = reports {
         let d = diff(a, b, &DiffOptions { signature: sig }, &NoRules);
-        let deltas: Vec<i64> = d.groups.iter().map(|g| g.delta_total_bytes()).collect();
+        let deltas: Vec<i128> = d.groups.iter().map(|g| g.delta_total_bytes()).collect();
         assert!(deltas.windows(2).all(|w| w[0] >= w[1]));
         let o = diff_output(a, b, &d, &sig, &|_| None);
         let _ = diff_text::write(&o, &text);

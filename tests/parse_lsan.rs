@@ -33,9 +33,12 @@ fn leak_report_totals_match_its_summary_line() {
         .and_then(|s| s.total)
         .expect("SUMMARY line");
     assert_eq!(total, (465, 8));
-    let parsed: u64 = p.loss_records().iter().map(|r| r.total_bytes()).sum();
+    let parsed: u128 = p.loss_records().iter().map(|r| r.total_bytes()).sum();
     let blocks: u64 = p.loss_records().iter().map(|r| r.blocks).sum();
-    assert_eq!((parsed, blocks), total);
+    assert_eq!(
+        (parsed, u128::from(blocks)),
+        (u128::from(total.0), u128::from(total.1))
+    );
     let tops: Vec<&str> = s.processes[0]
         .groups
         .iter()

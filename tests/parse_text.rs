@@ -18,7 +18,7 @@ fn assert_leaks_match(name: &str, p: &Process, kinds: &[LeakKind]) {
         let (t, s) = (&totals[k.index()], summary.get(k));
         assert_eq!(
             (t.bytes, t.blocks),
-            (s.bytes, s.blocks),
+            (u128::from(s.bytes), u128::from(s.blocks)),
             "{name}: PID {} {}: computed vs LEAK SUMMARY",
             p.pid,
             k.text()
@@ -205,7 +205,7 @@ fn every_leak_search_is_kept_and_the_last_is_the_state() {
             // Searches with `increased`/`changed` filters show fewer records;
             // whatever is shown can never exceed what the summary counts.
             assert!(
-                t[k.index()].bytes <= summary.get(k).bytes,
+                t[k.index()].bytes <= u128::from(summary.get(k).bytes),
                 "search {i} {}",
                 k.text()
             );

@@ -102,7 +102,7 @@ fn parsed_leaks<'a>(records: impl Iterator<Item = &'a leakscope::model::LossReco
     let mut sums = LeakSums::new();
     for r in records {
         let e = sums.entry(r.kind.xml_kind().to_string()).or_default();
-        e.0 += r.total_bytes();
+        e.0 += u64::try_from(r.total_bytes()).expect("fixture totals fit in u64");
         e.1 += r.blocks;
         e.2 += 1;
     }
@@ -217,7 +217,9 @@ fn every_xml_log_matches_what_it_states() {
 fn kind_figure(p: &Process, kind: LeakKind) -> (u64, u64, u64, usize) {
     let recs: Vec<_> = p.loss_records().iter().filter(|r| r.kind == kind).collect();
     (
-        recs.iter().map(|r| r.total_bytes()).sum(),
+        recs.iter()
+            .map(|r| u64::try_from(r.total_bytes()).unwrap())
+            .sum(),
         recs.iter().map(|r| r.direct_bytes).sum(),
         recs.iter().map(|r| r.blocks).sum(),
         recs.len(),

@@ -51,7 +51,7 @@ fn builtin_sets_load_cleanly_and_give_reasons() {
 }
 
 /// Direct bytes and blocks hidden, as valgrind's `suppressed:` line counts.
-fn hidden(report: &Report, hiding: &Hiding) -> (u64, u64) {
+fn hidden(report: &Report, hiding: &Hiding) -> (u128, u128) {
     let mut t = (0, 0);
     for i in 0..report.processes.len() {
         let h = hiding.process_hidden(i);
@@ -81,7 +81,7 @@ fn builtins_hide_what_valgrind_hides_with_the_same_files() {
         let report = load(log);
         assert_eq!(
             hidden(&report, &rules.apply(&report)),
-            (s.bytes, s.blocks),
+            (u128::from(s.bytes), u128::from(s.blocks)),
             "{log} vs {with_rules}"
         );
     }
@@ -128,7 +128,7 @@ fn planted_leak_stays_visible() {
         let planted: Vec<usize> = (0..records.len())
             .filter(|&i| is_planted(&report, records[i].stack))
             .collect();
-        let got: Vec<(LeakKind, u64, u64)> = planted
+        let got: Vec<(LeakKind, u128, u64)> = planted
             .iter()
             .map(|&i| (records[i].kind, records[i].total_bytes(), records[i].blocks))
             .collect();

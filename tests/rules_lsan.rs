@@ -45,7 +45,7 @@ fn hides_what_lsan_suppressed() {
             Some((_, objects, bytes)) => {
                 assert_eq!(
                     (c.leaks.blocks, c.leaks.total_bytes),
-                    (*objects, *bytes),
+                    (u128::from(*objects), u128::from(*bytes)),
                     "{template}"
                 );
             }
@@ -54,13 +54,13 @@ fn hides_what_lsan_suppressed() {
     }
     // What LSan still reported is what leakscope leaves visible.
     let left = load("lsan-with-supp.txt");
-    let shown: u64 = left.processes[0]
+    let shown: u128 = left.processes[0]
         .loss_records()
         .iter()
         .map(|r| r.total_bytes())
         .sum();
     let records = report.processes[0].loss_records();
-    let visible: u64 = (0..records.len())
+    let visible: u128 = (0..records.len())
         .filter(|&i| hiding.record(0, i).is_none())
         .map(|i| records[i].total_bytes())
         .sum();

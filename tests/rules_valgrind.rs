@@ -36,7 +36,7 @@ fn agrees_with_valgrind(log: &str, supp: &str, with_supp: &str) {
     let hidden = hiding.process_hidden(0);
     assert_eq!(
         (hidden.leaks.bytes, hidden.leaks.blocks),
-        (suppressed.bytes, suppressed.blocks),
+        (u128::from(suppressed.bytes), u128::from(suppressed.blocks)),
         "{log}: hidden vs valgrind's suppressed figure"
     );
 
@@ -57,7 +57,7 @@ fn agrees_with_valgrind(log: &str, supp: &str, with_supp: &str) {
             assert_eq!(c.leaks.records, u.count, "{log}: {}", u.name);
             assert_eq!(
                 (c.leaks.total_bytes, c.leaks.blocks),
-                (bytes, blocks),
+                (u128::from(bytes), u128::from(blocks)),
                 "{}",
                 u.name
             );
@@ -70,12 +70,12 @@ fn agrees_with_valgrind(log: &str, supp: &str, with_supp: &str) {
     }
 
     // The records valgrind still printed are exactly the visible ones.
-    let shown: Vec<(LeakKind, u64, u64)> = vg
+    let shown: Vec<(LeakKind, u128, u64)> = vg
         .loss_records()
         .iter()
         .map(|r| (r.kind, r.total_bytes(), r.blocks))
         .collect();
-    let visible: Vec<(LeakKind, u64, u64)> = p
+    let visible: Vec<(LeakKind, u128, u64)> = p
         .loss_records()
         .iter()
         .enumerate()
@@ -198,13 +198,13 @@ fn xml_log_decides_obj_lines_too() {
         assert_eq!(c.leaks.records + c.error_contexts, u.count, "{}", u.name);
         assert_eq!(c.undecided_records + c.undecided_errors, 0, "{}", u.name);
     }
-    let shown: Vec<(LeakKind, u64, u64)> = vg
+    let shown: Vec<(LeakKind, u128, u64)> = vg
         .loss_records()
         .iter()
         .map(|r| (r.kind, r.total_bytes(), r.blocks))
         .collect();
     let p = &report.processes[0];
-    let mut visible: Vec<(LeakKind, u64, u64)> = p
+    let mut visible: Vec<(LeakKind, u128, u64)> = p
         .loss_records()
         .iter()
         .enumerate()

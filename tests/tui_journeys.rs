@@ -19,7 +19,7 @@ fn is_item(app: &App) -> bool {
     matches!(app.selected_node(), Some(NodeRef::Item { .. }))
 }
 
-fn dl_hidden_bytes(app: &App) -> u64 {
+fn dl_hidden_bytes(app: &App) -> u128 {
     let d = app.data.as_ref().unwrap();
     d.proj
         .by_category
@@ -257,7 +257,7 @@ fn sort_keys_reorder_groups() {
     keys(&mut app, "2");
     let d = app.data.as_ref().unwrap();
     let cv = &d.proj.procs[0].cats[0];
-    let blocks: Vec<u64> = cv
+    let blocks: Vec<u128> = cv
         .order
         .iter()
         .map(|&g| cv.groups[g as usize].vis.blocks)
@@ -539,7 +539,7 @@ fn loaded_rules_attribute_what_they_hide() {
         .contains("loaded rules stay"));
 }
 
-fn hidden_sr_bytes(app: &App) -> u64 {
+fn hidden_sr_bytes(app: &App) -> u128 {
     let d = app.data.as_ref().unwrap();
     d.proj
         .by_category
@@ -683,7 +683,7 @@ fn baseline_sorts_by_growth_and_keeps_only_growth() {
     let mut checked = 0;
     for (p, pv) in d.proj.procs.iter().enumerate() {
         for (c, cv) in pv.cats.iter().enumerate() {
-            let g: Vec<i64> = cv
+            let g: Vec<i128> = cv
                 .order
                 .iter()
                 .map(|&g| deltas.group(p, c, g as usize).unwrap().amount)

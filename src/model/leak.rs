@@ -132,9 +132,10 @@ impl LossRecord {
         }
     }
 
-    /// Direct plus indirect bytes, as XML's `<leakedbytes>` counts them.
-    pub fn total_bytes(&self) -> u64 {
-        self.direct_bytes + self.indirect_bytes
+    /// Direct plus indirect bytes, as XML's `<leakedbytes>` counts them
+    /// (u128: the sum of two u64 figures cannot wrap).
+    pub fn total_bytes(&self) -> u128 {
+        u128::from(self.direct_bytes) + u128::from(self.indirect_bytes)
     }
 
     /// `in loss record N of M`: N, or `None` when masked (valgrind numbers

@@ -37,12 +37,12 @@ pub struct OptionsOut {
 /// `occurrences` is set and the byte and block fields are 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SideOut {
-    pub bytes: u64,
-    pub total_bytes: u64,
-    pub blocks: u64,
+    pub bytes: u128,
+    pub total_bytes: u128,
+    pub blocks: u128,
     pub records: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub occurrences: Option<u64>,
+    pub occurrences: Option<u128>,
 }
 
 impl SideOut {
@@ -117,12 +117,12 @@ pub struct DiffGroupOut {
     pub status: Status,
     pub base: SideOut,
     pub new: SideOut,
-    pub delta_bytes: i64,
-    pub delta_total_bytes: i64,
-    pub delta_blocks: i64,
-    pub delta_records: i64,
+    pub delta_bytes: i128,
+    pub delta_total_bytes: i128,
+    pub delta_blocks: i128,
+    pub delta_records: i128,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delta_occurrences: Option<i64>,
+    pub delta_occurrences: Option<i128>,
 }
 
 /// What one rule hid, summed over its groups.
@@ -158,7 +158,7 @@ pub struct DiffOutput {
     pub hidden: Vec<Hidden>,
     /// Sum of the positive `delta_total_bytes` of visible groups: what
     /// `--fail-on-growth` compares.
-    pub visible_growth: u64,
+    pub visible_growth: u128,
     /// Per rule, the growth it hid (the safety net; see
     /// `triage::hidden_growth`). `--fail-on-growth` adds it to the visible
     /// growth unless `--allow-hidden-growth`.
@@ -212,7 +212,7 @@ pub struct TrendGroupOut {
     pub runs: Vec<SideOut>,
     /// Change per run step in total bytes (occurrences for errors): last minus
     /// first over the number of steps.
-    pub slope: i64,
+    pub slope: i128,
 }
 
 #[derive(Debug, Serialize)]
@@ -226,7 +226,7 @@ pub struct TrendOutput {
     pub hidden: Vec<Hidden>,
     /// Growth from the first run to the last, summed over visible leak groups
     /// that grew: what `--fail-on-growth` compares in this view.
-    pub visible_growth: u64,
+    pub visible_growth: u128,
     /// Per rule, the growth it hid from the first run to the last.
     pub hidden_growth: Vec<HiddenGrowth>,
 }

@@ -64,7 +64,7 @@ pub fn write(d: &DiffOutput, t: &TextOptions) -> String {
         o,
         "visible growth: {}, what --fail-on-growth compares: the positive Δ total of\n  \
          visible groups, indirectly lost left out (their bytes are in their owners' totals)",
-        signed_bytes(d.visible_growth.min(i64::MAX as u64) as i64)
+        signed_bytes(i128::try_from(d.visible_growth).unwrap_or(i128::MAX))
     );
     write_hidden_growth_total(&mut o, &d.hidden_growth);
     write_width_hint(&mut o, t);
@@ -103,7 +103,7 @@ pub(crate) fn write_hidden_growth_total(o: &mut String, hidden: &[HiddenGrowth])
             o,
             "hidden growth: {} under {}, also counted by --fail-on-growth unless\n  \
              --allow-hidden-growth: rules hide noise, not growth",
-            signed_bytes(total(hidden).min(i64::MAX as u64) as i64),
+            signed_bytes(i128::try_from(total(hidden)).unwrap_or(i128::MAX)),
             plural(hidden.len(), "rule")
         );
     }
@@ -293,7 +293,7 @@ fn write_leak_rows(o: &mut String, groups: &[&super::diff::DiffGroupOut], t: &Te
     for g in &leaks {
         if g.status == Status::Unchanged && !t.all {
             if !folded {
-                let total: u64 = unchanged.iter().map(|g| g.new.total_bytes).sum();
+                let total: u128 = unchanged.iter().map(|g| g.new.total_bytes).sum();
                 let _ = writeln!(
                     o,
                     "  = {}, {} on each side (--all lists them)",

@@ -1,23 +1,32 @@
 //! Numbers for people: `3.2 MiB`, `311,464`.
 
-/// Binary units with one decimal, as ncdu and dua show sizes.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+/// Binary units with one decimal, as ncdu and dua show sizes. Any magnitude
+/// a sum can reach (u128) has a unit: past PiB come EiB, ZiB, YiB, RiB, QiB.
+pub fn bytes(n: impl Into<u128>) -> String {
+    const UNITS: [&str; 11] = [
+        "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB", "RiB", "QiB",
+    ];
+    let n: u128 = n.into();
     if n < 1024 {
         return format!("{n} B");
     }
-    let mut v = n as f64;
+    // The unit is chosen on the integer, so it is exact at any size; the
+    // fraction only decides the one decimal shown.
     let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
+    while u < UNITS.len() - 1 && n >> (10 * (u + 1)) > 0 {
         u += 1;
+    }
+    let v = n as f64 / (1u128 << (10 * u)) as f64;
+    // 1023.96 KiB would print as "1024.0 KiB": that is 1.0 MiB.
+    if format!("{v:.1}") == "1024.0" && u < UNITS.len() - 1 {
+        return format!("1.0 {}", UNITS[u + 1]);
     }
     format!("{v:.1} {}", UNITS[u])
 }
 
 /// Thousands separators, as valgrind prints counts.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
+pub fn count(n: impl Into<u128>) -> String {
+    let s = n.into().to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i) % 3 == 0 {
@@ -29,19 +38,21 @@ pub fn count(n: u64) -> String {
 }
 
 /// A change in bytes with its sign: `+1.2 MiB`, `-512 B`, `0 B`.
-pub fn signed_bytes(d: i64) -> String {
+pub fn signed_bytes(d: impl Into<i128>) -> String {
+    let d: i128 = d.into();
     match d {
         0 => "0 B".to_string(),
-        d if d > 0 => format!("+{}", bytes(d as u64)),
+        d if d > 0 => format!("+{}", bytes(d.unsigned_abs())),
         d => format!("-{}", bytes(d.unsigned_abs())),
     }
 }
 
 /// A change in a count with its sign: `+1,155`, `-3`, `0`.
-pub fn signed_count(d: i64) -> String {
+pub fn signed_count(d: impl Into<i128>) -> String {
+    let d: i128 = d.into();
     match d {
         0 => "0".to_string(),
-        d if d > 0 => format!("+{}", count(d as u64)),
+        d if d > 0 => format!("+{}", count(d.unsigned_abs())),
         d => format!("-{}", count(d.unsigned_abs())),
     }
 }
@@ -83,16 +94,34 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 mod tests {
     #[test]
     fn units() {
-        assert_eq!(super::bytes(0), "0 B");
-        assert_eq!(super::bytes(1023), "1023 B");
-        assert_eq!(super::bytes(1024), "1.0 KiB");
-        assert_eq!(super::bytes(3_355_443), "3.2 MiB");
-        assert_eq!(super::count(1_234_567), "1,234,567");
-        assert_eq!(super::count(999), "999");
-        assert_eq!(super::signed_bytes(1_258_291), "+1.2 MiB");
-        assert_eq!(super::signed_bytes(-512), "-512 B");
-        assert_eq!(super::signed_bytes(0), "0 B");
-        assert_eq!(super::signed_count(-1_155), "-1,155");
+        assert_eq!(super::bytes(0u64), "0 B");
+        assert_eq!(super::bytes(1023u64), "1023 B");
+        assert_eq!(super::bytes(1024u64), "1.0 KiB");
+        assert_eq!(super::bytes(3_355_443u64), "3.2 MiB");
+        assert_eq!(super::count(1_234_567u64), "1,234,567");
+        assert_eq!(super::count(999u64), "999");
+        assert_eq!(super::signed_bytes(1_258_291i64), "+1.2 MiB");
+        assert_eq!(super::signed_bytes(-512i64), "-512 B");
+        assert_eq!(super::signed_bytes(0i64), "0 B");
+        assert_eq!(super::signed_count(-1_155i64), "-1,155");
+    }
+
+    #[test]
+    fn any_magnitude() {
+        use super::bytes;
+        assert_eq!(bytes(1_048_535u64), "1.0 MiB"); // 1023.96 KiB rounds up a unit
+        assert_eq!(bytes(1u128 << 50), "1.0 PiB");
+        assert_eq!(bytes(1u128 << 60), "1.0 EiB");
+        assert_eq!(bytes(1u128 << 64), "16.0 EiB");
+        assert_eq!(bytes(u64::MAX), "16.0 EiB");
+        assert_eq!(bytes(1u128 << 100), "1.0 QiB");
+        assert_eq!(bytes(u128::MAX), "268435456.0 QiB");
+        assert_eq!(super::count(1u128 << 64), "18,446,744,073,709,551,616");
+        assert_eq!(super::signed_bytes(-(1i128 << 64)), "-16.0 EiB");
+        assert_eq!(
+            super::signed_count(i128::MIN),
+            format!("-{}", super::count(1u128 << 127))
+        );
     }
 
     #[test]

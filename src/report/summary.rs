@@ -53,14 +53,14 @@ pub struct HiddenSummary {
     pub reason: Option<String>,
     pub builtin: bool,
     /// Direct bytes, as valgrind's `suppressed:` figure counts them.
-    pub bytes: u64,
+    pub bytes: u128,
     /// Direct plus indirect, as valgrind's `used_suppression:` lines count them.
-    pub total_bytes: u64,
-    pub blocks: u64,
+    pub total_bytes: u128,
+    pub blocks: u128,
     pub records: u64,
     /// Error contexts hidden, and their occurrences.
     pub error_contexts: u64,
-    pub errors: u64,
+    pub errors: u128,
     /// Records and error contexts the rule might hide but the log does not
     /// say enough to decide (left visible).
     pub undecided_records: u64,
@@ -129,9 +129,9 @@ pub struct ReportedLeaks {
 pub struct Errors {
     /// Occurrences of non-leak errors (a context seen N times counts N where
     /// the log says so).
-    pub total: u64,
+    pub total: u128,
     pub contexts: u64,
-    pub by_kind: BTreeMap<String, u64>,
+    pub by_kind: BTreeMap<String, u128>,
 }
 
 #[derive(Debug, Serialize)]
@@ -146,9 +146,9 @@ pub struct ReportedErrors {
 pub struct GroupSummary {
     pub kind: LeakKind,
     pub top_frame: String,
-    pub bytes: u64,
-    pub total_bytes: u64,
-    pub blocks: u64,
+    pub bytes: u128,
+    pub total_bytes: u128,
+    pub blocks: u128,
     pub records: u64,
     /// The rule hiding every record of this group; `null` for visible ones.
     pub hidden_by: Option<String>,
@@ -250,8 +250,8 @@ fn error_counts<'a>(errors: impl IntoIterator<Item = &'a crate::model::MemcheckE
     let mut by_kind = BTreeMap::new();
     let (mut total, mut contexts) = (0, 0);
     for e in errors {
-        *by_kind.entry(e.kind.as_str().to_string()).or_insert(0) += e.count;
-        total += e.count;
+        *by_kind.entry(e.kind.as_str().to_string()).or_insert(0) += u128::from(e.count);
+        total += u128::from(e.count);
         contexts += 1;
     }
     Errors {

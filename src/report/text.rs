@@ -58,7 +58,8 @@ pub fn write(summary: &Summary) -> String {
         if let Some(r) = &p.reported_leaks {
             let differs = LeakKind::ALL.iter().any(|&k| {
                 let (c, v) = (p.leaks.get(k), r.kinds.get(k));
-                c.records > 0 && (c.bytes != v.bytes || c.blocks != v.blocks)
+                c.records > 0
+                    && (c.bytes != u128::from(v.bytes) || c.blocks != u128::from(v.blocks))
             });
             if differs {
                 let _ = writeln!(o, "  note: valgrind's own LEAK SUMMARY differs from the records shown (not every kind was shown?)");
@@ -142,16 +143,23 @@ pub fn write(summary: &Summary) -> String {
 
 /// One row per leak kind: size, exact bytes, blocks, records.
 fn kind_table(o: &mut String, title: &str, totals: &ByKind<Totals>) {
+    // The bytes column widens for figures past 10^13 so columns stay aligned.
+    let w = LeakKind::ALL
+        .iter()
+        .map(|&k| count(totals.get(k).bytes).len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     let _ = writeln!(
         o,
-        "  {:<17} {:>12} {:>14} {:>10} {:>9}",
+        "  {:<17} {:>12} {:>w$} {:>10} {:>9}",
         title, "size", "bytes", "blocks", "records"
     );
     for k in LeakKind::ALL {
         let t = totals.get(k);
         let _ = writeln!(
             o,
-            "  {:<17} {:>12} {:>14} {:>10} {:>9}",
+            "  {:<17} {:>12} {:>w$} {:>10} {:>9}",
             k.text(),
             bytes(t.bytes),
             count(t.bytes),
@@ -170,7 +178,7 @@ fn write_rules(o: &mut String, p: &ProcessSummary) {
         .iter()
         .filter(|h| h.records > 0 || h.error_contexts > 0)
         .collect();
-    let (records, total_bytes): (u64, u64) = hid
+    let (records, total_bytes): (u64, u128) = hid
         .iter()
         .fold((0, 0), |(r, b), h| (r + h.records, b + h.total_bytes));
     if !hid.is_empty() {

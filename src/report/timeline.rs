@@ -42,10 +42,10 @@ pub struct TimelineGroupSummary {
     pub top_frame: String,
     pub hidden_by: Option<String>,
     /// Direct plus indirect bytes, one value per search.
-    pub total_bytes: Vec<u64>,
+    pub total_bytes: Vec<u128>,
     pub trend: Trend,
     /// Average change per search step.
-    pub bytes_per_search: i64,
+    pub bytes_per_search: i128,
     /// Change per minute from the first search to the last; `null` when the
     /// searches have no times.
     pub bytes_per_minute: Option<f64>,

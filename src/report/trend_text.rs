@@ -53,7 +53,7 @@ pub fn write(d: &TrendOutput, t: &TextOptions) -> String {
         o,
         "visible growth, first run to last: {}, what --fail-on-growth compares (visible\n  \
          groups that grew, indirectly lost left out: their bytes are in their owners' totals)",
-        signed_bytes(d.visible_growth.min(i64::MAX as u64) as i64)
+        signed_bytes(i128::try_from(d.visible_growth).unwrap_or(i128::MAX))
     );
     write_hidden_growth_total(&mut o, &d.hidden_growth);
     write_width_hint(&mut o, t);
@@ -112,7 +112,7 @@ fn write_rows(
     for g in &rows {
         if g.trend == Trend::Flat && !t.all {
             if !folded {
-                let total: u64 = flat
+                let total: u128 = flat
                     .iter()
                     .map(|g| g.runs.last().map_or(0, |s| s.total_bytes))
                     .sum();

@@ -50,7 +50,7 @@ pub struct Side {
     pub totals: Totals,
     /// Error occurrences (a context seen N times counts N where the log says);
     /// 0 for leaks.
-    pub occurrences: u64,
+    pub occurrences: u128,
     /// Indices into the process's `loss_records()` (leaks) or `errors`.
     pub items: Vec<usize>,
 }
@@ -120,7 +120,7 @@ pub fn compare(reports: &[&Report], opts: &SignatureOptions, hider: &dyn Hider) 
                 );
                 let side = slot(&mut index, &mut groups, key, runs, run);
                 side.totals.records += 1;
-                side.occurrences += e.count;
+                side.occurrences += u128::from(e.count);
                 side.items.push(i);
             }
         }

@@ -78,29 +78,34 @@ pub struct DiffGroup {
     pub new: Side,
 }
 
-/// `new - base`, saturated rather than wrapped.
-pub fn delta(base: u64, new: u64) -> i64 {
-    (new as i128 - base as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+/// `new - base`, exact for any sum of u64 figures (those stay below 2^127);
+/// saturated rather than wrapped beyond.
+pub fn delta(base: u128, new: u128) -> i128 {
+    let clamp = |v: u128| i128::try_from(v).unwrap_or(i128::MAX);
+    clamp(new).saturating_sub(clamp(base))
 }
 
 impl DiffGroup {
-    pub fn delta_bytes(&self) -> i64 {
+    pub fn delta_bytes(&self) -> i128 {
         delta(self.base.totals.bytes, self.new.totals.bytes)
     }
 
-    pub fn delta_total_bytes(&self) -> i64 {
+    pub fn delta_total_bytes(&self) -> i128 {
         delta(self.base.totals.total_bytes, self.new.totals.total_bytes)
     }
 
-    pub fn delta_blocks(&self) -> i64 {
+    pub fn delta_blocks(&self) -> i128 {
         delta(self.base.totals.blocks, self.new.totals.blocks)
     }
 
-    pub fn delta_records(&self) -> i64 {
-        delta(self.base.totals.records, self.new.totals.records)
+    pub fn delta_records(&self) -> i128 {
+        delta(
+            self.base.totals.records.into(),
+            self.new.totals.records.into(),
+        )
     }
 
-    pub fn delta_occurrences(&self) -> i64 {
+    pub fn delta_occurrences(&self) -> i128 {
         delta(self.base.occurrences, self.new.occurrences)
     }
 
@@ -130,12 +135,12 @@ impl Diff {
     /// of groups no rule hides. Indirectly lost groups are left out: their
     /// bytes are already in the total bytes of the definitely or possibly
     /// lost records that own them, and counting both would double the growth.
-    pub fn visible_growth(&self) -> u64 {
+    pub fn visible_growth(&self) -> u128 {
         self.groups
             .iter()
             .filter(|g| g.is_visible() && g.kind.counts_toward_growth())
-            .map(|g| g.delta_total_bytes().max(0) as u64)
-            .fold(0, u64::saturating_add)
+            .map(|g| g.delta_total_bytes().max(0).unsigned_abs())
+            .fold(0, u128::saturating_add)
     }
 
     /// The group a record or error of either run landed in: lets the explorer
@@ -220,9 +225,9 @@ fn status(kind: &GroupKind, base: &Side, new: &Side) -> Status {
             s.totals.total_bytes,
             s.totals.bytes,
             s.totals.blocks,
-            s.totals.records,
+            u128::from(s.totals.records),
         ),
-        GroupKind::Error(_) => (s.occurrences, s.totals.records, 0, 0),
+        GroupKind::Error(_) => (s.occurrences, u128::from(s.totals.records), 0, 0),
     };
     match measure(new).cmp(&measure(base)) {
         Ordering::Greater => Status::Grown,

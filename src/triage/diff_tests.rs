@@ -68,12 +68,16 @@ fn against_an_empty_report_everything_is_new() {
     assert!(d.groups.iter().all(|g| g.status == Status::New));
     // Every byte once: indirectly lost bytes are inside their owners' totals,
     // so the growth is what LEAK SUMMARY adds up, not the sum of total_bytes.
-    let direct: u64 = p.loss_records().iter().map(|r| r.direct_bytes).sum();
-    let total: u64 = p.loss_records().iter().map(|r| r.total_bytes()).sum();
+    let direct: u128 = p
+        .loss_records()
+        .iter()
+        .map(|r| u128::from(r.direct_bytes))
+        .sum();
+    let total: u128 = p.loss_records().iter().map(|r| r.total_bytes()).sum();
     assert!(total > direct, "the fixture has indirect bytes");
     assert_eq!(d.visible_growth(), direct);
     // Largest growth first.
-    let deltas: Vec<i64> = d.groups.iter().map(|g| g.delta_total_bytes()).collect();
+    let deltas: Vec<i128> = d.groups.iter().map(|g| g.delta_total_bytes()).collect();
     assert!(deltas.windows(2).all(|w| w[0] >= w[1]), "{deltas:?}");
     // And the other way round, everything is gone.
     let back = diff_default(&leaky, &empty);

@@ -35,7 +35,7 @@ pub struct GroupSeries<'a> {
     /// The group's name (its top frame's label).
     pub label: String,
     /// Total bytes (direct + indirect) per run or snapshot, in order.
-    pub values: &'a [u64],
+    pub values: &'a [u128],
 }
 
 /// A group that grew under a rule.
@@ -43,7 +43,7 @@ pub struct GroupSeries<'a> {
 pub struct GrownGroup {
     pub kind: String,
     pub top_frame: String,
-    pub delta_total_bytes: i64,
+    pub delta_total_bytes: i128,
 }
 
 /// The growth one rule hid (JSON `hidden_growth`: field names are contract).
@@ -56,7 +56,7 @@ pub struct HiddenGrowth {
     pub line: Option<u64>,
     /// Net growth, first run to last, of the rule's groups; always above
     /// [`TOLERANCE_BYTES`].
-    pub delta_total_bytes: u64,
+    pub delta_total_bytes: u128,
     /// The groups that grew, largest growth first.
     pub groups: Vec<GrownGroup>,
 }
@@ -92,14 +92,14 @@ pub fn hidden_growth<'a>(
         let (Some(&first), Some(&last)) = (g.values.first(), g.values.last()) else {
             continue;
         };
-        let delta = last as i128 - first as i128;
+        let delta = super::diff::delta(first, last);
         let entry = by_rule.entry(rule).or_default();
-        entry.0 += delta;
+        entry.0 = entry.0.saturating_add(delta);
         if delta > 0 {
             entry.1.push(GrownGroup {
                 kind: g.kind.key().to_string(),
                 top_frame: g.label,
-                delta_total_bytes: delta.min(i64::MAX as i128) as i64,
+                delta_total_bytes: delta,
             });
         }
     }
@@ -117,7 +117,7 @@ pub fn hidden_growth<'a>(
                 rule: rule.to_string(),
                 file,
                 line,
-                delta_total_bytes: net.min(u64::MAX as i128) as u64,
+                delta_total_bytes: net.unsigned_abs(),
                 groups,
             }
         })
@@ -132,11 +132,11 @@ pub fn hidden_growth<'a>(
 
 /// The growth all rules hid: what `--fail-on-growth` adds to the visible
 /// growth unless `--allow-hidden-growth`.
-pub fn total(hidden: &[HiddenGrowth]) -> u64 {
+pub fn total(hidden: &[HiddenGrowth]) -> u128 {
     hidden
         .iter()
         .map(|h| h.delta_total_bytes)
-        .fold(0, u64::saturating_add)
+        .fold(0, u128::saturating_add)
 }
 
 /// The hidden growth of a two-run diff.
@@ -144,7 +144,7 @@ pub fn of_diff(
     d: &super::diff::Diff,
     locate: &dyn Fn(&str) -> Option<(String, u64)>,
 ) -> Vec<HiddenGrowth> {
-    let values: Vec<[u64; 2]> = d
+    let values: Vec<[u128; 2]> = d
         .groups
         .iter()
         .map(|g| [g.base.totals.total_bytes, g.new.totals.total_bytes])
@@ -165,7 +165,7 @@ pub fn of_trends(
     t: &super::trend::Trends,
     locate: &dyn Fn(&str) -> Option<(String, u64)>,
 ) -> Vec<HiddenGrowth> {
-    let values: Vec<Vec<u64>> = t
+    let values: Vec<Vec<u128>> = t
         .groups
         .iter()
         .map(|g| g.runs.iter().map(|s| s.totals.total_bytes).collect())
@@ -190,7 +190,7 @@ mod tests {
     const POSS: GroupKind = GroupKind::Leak(LeakKind::PossiblyLost);
     const IND: GroupKind = GroupKind::Leak(LeakKind::IndirectlyLost);
 
-    fn series<'a>(rule: Option<&'a str>, kind: &'a GroupKind, v: &'a [u64]) -> GroupSeries<'a> {
+    fn series<'a>(rule: Option<&'a str>, kind: &'a GroupKind, v: &'a [u128]) -> GroupSeries<'a> {
         GroupSeries {
             rule,
             kind,
@@ -237,7 +237,11 @@ mod tests {
                 series(Some("r"), &REACH, &[8_000, 6_000]),
                 series(Some("r"), &POSS, &[2_000, 4_000]),
                 // allocator rounding
-                series(Some("s"), &REACH, &[100_000, 100_000 + TOLERANCE_BYTES]),
+                series(
+                    Some("s"),
+                    &REACH,
+                    &[100_000, 100_000 + u128::from(TOLERANCE_BYTES)],
+                ),
                 // indirect bytes are in their owners' totals
                 series(Some("t"), &IND, &[0, 1 << 20]),
             ],
@@ -248,7 +252,7 @@ mod tests {
             [series(
                 Some("s"),
                 &REACH,
-                &[100_000, 100_001 + TOLERANCE_BYTES],
+                &[100_000, 100_001 + u128::from(TOLERANCE_BYTES)],
             )],
             &locate,
         );

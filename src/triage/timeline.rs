@@ -63,7 +63,7 @@ pub struct TimelineGroup {
     /// The rule hiding the group's records; `None` when visible.
     pub hidden_by: Option<String>,
     /// Direct plus indirect bytes at each search (0 where it had no record).
-    pub total_bytes: Vec<u64>,
+    pub total_bytes: Vec<u128>,
     pub trend: Trend,
 }
 
@@ -74,7 +74,7 @@ impl TimelineGroup {
     }
 
     /// Average change per search step (last minus first over the steps).
-    pub fn bytes_per_search(&self) -> i64 {
+    pub fn bytes_per_search(&self) -> i128 {
         slope(&self.total_bytes)
     }
 
@@ -249,8 +249,12 @@ mod tests {
         let exit = &t.searches[3].leaks;
         let sum = report.processes[0].leak_summary().unwrap();
         for k in LeakKind::ALL {
-            assert_eq!(exit[k.index()].bytes, sum.get(k).bytes, "{k:?}");
-            assert_eq!(exit[k.index()].blocks, sum.get(k).blocks, "{k:?}");
+            assert_eq!(exit[k.index()].bytes, u128::from(sum.get(k).bytes), "{k:?}");
+            assert_eq!(
+                exit[k.index()].blocks,
+                u128::from(sum.get(k).blocks),
+                "{k:?}"
+            );
         }
     }
 

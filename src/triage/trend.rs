@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 /// between runs.
 pub const FLAT_RELATIVE: f64 = 0.01;
 /// … or closer than this many bytes (error groups: occurrences).
-pub const FLAT_ABSOLUTE: u64 = 64;
+pub const FLAT_ABSOLUTE: u128 = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,19 +43,19 @@ impl Trend {
 }
 
 /// Whether two values are equal within the tolerance.
-pub fn same(a: u64, b: u64) -> bool {
+pub fn same(a: u128, b: u128) -> bool {
     let (lo, hi) = (a.min(b), a.max(b));
-    hi - lo <= FLAT_ABSOLUTE.max((hi as f64 * FLAT_RELATIVE) as u64)
+    hi - lo <= FLAT_ABSOLUTE.max((hi as f64 * FLAT_RELATIVE) as u128)
 }
 
 /// The verdict on one group's values, in run order.
-pub fn classify(values: &[u64]) -> Trend {
+pub fn classify(values: &[u128]) -> Trend {
     let (Some(&first), Some(&last)) = (values.first(), values.last()) else {
         return Trend::Flat;
     };
     let (lo, hi) = values
         .iter()
-        .fold((u64::MAX, 0), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((u128::MAX, 0), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     if same(lo, hi) {
         return Trend::Flat;
     }
@@ -70,10 +70,10 @@ pub fn classify(values: &[u64]) -> Trend {
 }
 
 /// Average change per step of `values`, last minus first over the steps.
-pub fn slope(values: &[u64]) -> i64 {
+pub fn slope(values: &[u128]) -> i128 {
     match (values.first(), values.last()) {
         (Some(&f), Some(&l)) if values.len() > 1 => {
-            super::diff::delta(f, l) / (values.len() as i64 - 1)
+            super::diff::delta(f, l) / (values.len() as i128 - 1)
         }
         _ => 0,
     }
@@ -82,8 +82,8 @@ pub fn slope(values: &[u64]) -> i64 {
 /// Fastest growth first: growing, mixed, flat, shrinking; growing and mixed by
 /// slope, flat by size, shrinking steepest first; then the larger last value.
 /// The one order of the scaling view and of a process's timeline.
-pub fn growth_order(a: Trend, av: &[u64], b: Trend, bv: &[u64]) -> Ordering {
-    let last = |v: &[u64]| v.last().copied().unwrap_or(0);
+pub fn growth_order(a: Trend, av: &[u128], b: Trend, bv: &[u128]) -> Ordering {
+    let last = |v: &[u128]| v.last().copied().unwrap_or(0);
     a.cmp(&b)
         .then_with(|| match a {
             Trend::Grows | Trend::Mixed => slope(bv).cmp(&slope(av)),
@@ -107,13 +107,13 @@ pub struct TrendGroup {
 
 impl TrendGroup {
     /// What the verdict is about: total bytes, or occurrences for errors.
-    pub fn values(&self) -> Vec<u64> {
+    pub fn values(&self) -> Vec<u128> {
         self.runs.iter().map(|s| measure(&self.kind, s)).collect()
     }
 
     /// Average change per run step, last minus first over the steps: for runs
     /// at evenly spaced workloads, bytes per workload step.
-    pub fn slope(&self) -> i64 {
+    pub fn slope(&self) -> i128 {
         slope(&self.values())
     }
 
@@ -122,7 +122,7 @@ impl TrendGroup {
     }
 }
 
-fn measure(kind: &GroupKind, s: &Side) -> u64 {
+fn measure(kind: &GroupKind, s: &Side) -> u128 {
     match kind {
         GroupKind::Leak(_) => s.totals.total_bytes,
         GroupKind::Error(_) => s.occurrences,
@@ -141,7 +141,7 @@ impl Trends {
     /// Growth from the first run to the last, over visible groups: what a
     /// growth gate checks in this view (indirectly lost left out, as in
     /// [`super::diff::Diff::visible_growth`]).
-    pub fn visible_growth(&self) -> u64 {
+    pub fn visible_growth(&self) -> u128 {
         self.groups
             .iter()
             .filter(|g| g.is_visible() && g.kind.counts_toward_growth())
@@ -150,7 +150,7 @@ impl Trends {
                 let (f, l) = (v.first().copied(), v.last().copied());
                 l.unwrap_or(0).saturating_sub(f.unwrap_or(0))
             })
-            .fold(0, u64::saturating_add)
+            .fold(0, u128::saturating_add)
     }
 }
 
@@ -167,7 +167,7 @@ pub fn trends(runs: &[&Report], opts: &SignatureOptions, hider: &dyn Hider) -> T
 }
 
 fn to_trend_group(c: Compared) -> TrendGroup {
-    let values: Vec<u64> = c.sides.iter().map(|s| measure(&c.kind, s)).collect();
+    let values: Vec<u128> = c.sides.iter().map(|s| measure(&c.kind, s)).collect();
     TrendGroup {
         chain: c.chain,
         trend: classify(&values),

@@ -13,7 +13,7 @@ use rustc_hash::FxHashSet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delta {
     /// Total bytes (leaks) or occurrences (errors), new − base.
-    pub amount: i64,
+    pub amount: i128,
     pub status: Status,
 }
 
@@ -98,7 +98,7 @@ impl Deltas {
 
 /// The growth of a set of diff groups: new only if all of them are new.
 fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool) -> Delta {
-    let mut amount: i64 = 0;
+    let mut amount: i128 = 0;
     let mut all_new = !groups.is_empty();
     for &g in groups {
         let dg = &diff.groups[g];

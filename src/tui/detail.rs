@@ -246,7 +246,7 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
             if let Some(s) = proc_.leak_summary() {
                 let fig = s.get(kind);
                 let all = cv.vis.bytes + cv.hid.bytes;
-                let agree = if fig.bytes == all {
+                let agree = if u128::from(fig.bytes) == all {
                     "agrees"
                 } else {
                     "differs"
@@ -387,7 +387,8 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
 }
 
 /// `1 record`, `2 records`, with thousands separators.
-fn n(k: u64, what: &str) -> String {
+fn n(k: impl Into<u128>, what: &str) -> String {
+    let k: u128 = k.into();
     format!("{} {what}{}", count(k), if k == 1 { "" } else { "s" })
 }
 

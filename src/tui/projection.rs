@@ -14,24 +14,25 @@ use crate::model::{MemcheckError, Process, Report};
 /// bytes are kept apart for the detail pane.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tot {
-    pub bytes: u64,
-    pub indirect: u64,
-    pub blocks: u64,
+    /// u128, as `triage::Totals`: sums of u64 figures cannot wrap.
+    pub bytes: u128,
+    pub indirect: u128,
+    pub blocks: u128,
     /// Loss records or error contexts.
     pub items: u64,
     /// Error occurrences (an error context can repeat).
-    pub count: u64,
+    pub count: u128,
 }
 
 /// One item's contribution to a total.
 impl From<&Facts> for Tot {
     fn from(f: &Facts) -> Self {
         Tot {
-            bytes: f.bytes,
-            indirect: f.indirect,
-            blocks: f.blocks,
+            bytes: f.bytes.into(),
+            indirect: f.indirect.into(),
+            blocks: f.blocks.into(),
             items: 1,
-            count: f.count,
+            count: f.count.into(),
         }
     }
 }
@@ -50,7 +51,7 @@ impl Tot {
     }
 
     /// The figure a share bar compares: bytes for leaks, occurrences for errors.
-    pub fn weight(&self, leak: bool) -> u64 {
+    pub fn weight(&self, leak: bool) -> u128 {
         if leak {
             self.bytes
         } else {
@@ -99,7 +100,7 @@ pub struct CatView {
     /// group's item list).
     pub items: Vec<u32>,
     /// Per group, its growth, when groups are sorted by growth.
-    pub growth: Option<Vec<i64>>,
+    pub growth: Option<Vec<i128>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -243,7 +244,7 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
             if let Some(gr) = vis.growth.filter(|g| g.sort) {
                 cv.growth = Some(
                     (0..cn.groups.len())
-                        .map(|g| gr.deltas.group(p, c, g).map_or(i64::MIN, |d| d.amount))
+                        .map(|g| gr.deltas.group(p, c, g).map_or(i128::MIN, |d| d.amount))
                         .collect(),
                 );
             }
@@ -324,7 +325,7 @@ fn sort_groups(cv: &mut CatView, index: &Index, c: usize, p: usize, sort: SortKe
         match (sort, leak) {
             (SortKey::Bytes, true) => (t.bytes, h.bytes),
             (SortKey::Blocks, true) => (t.blocks, h.blocks),
-            (SortKey::Count, true) => (t.items, h.items),
+            (SortKey::Count, true) => (t.items.into(), h.items.into()),
             (_, false) => (t.count, h.count),
             (SortKey::Name, true) => (0, 0),
         }

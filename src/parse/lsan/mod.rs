@@ -289,8 +289,10 @@ impl LsanParser {
                 };
                 for r in &search.records {
                     let f = &mut summary.kinds[r.kind.index()];
-                    f.bytes += r.direct_bytes;
-                    f.blocks += r.blocks;
+                    // Saturating: the exact sums are leakscope's own totals
+                    // (u128); this stands in for a per-kind line LSan lacks.
+                    f.bytes = f.bytes.saturating_add(r.direct_bytes);
+                    f.blocks = f.blocks.saturating_add(r.blocks);
                 }
                 search.summary = Some(summary);
             }

@@ -297,8 +297,8 @@ pub fn for_records(
         notes: Vec<String>,
         top: String,
         records: u64,
-        bytes: u64,
-        blocks: u64,
+        bytes: u128,
+        blocks: u128,
     }
     let mut order: Vec<Acc> = Vec::new();
     let mut index: FxHashMap<Vec<String>, usize> = FxHashMap::default();
@@ -321,7 +321,7 @@ pub fn for_records(
         a.kinds.insert(r.kind);
         a.records += 1;
         a.bytes += r.total_bytes();
-        a.blocks += r.blocks;
+        a.blocks += u128::from(r.blocks);
     }
     let mut names = Names::default();
     order

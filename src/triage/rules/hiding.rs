@@ -34,7 +34,7 @@ pub struct RuleCounts {
     pub by_kind: [Totals; 4],
     /// Error contexts hidden, and their occurrences.
     pub error_contexts: u64,
-    pub errors: u64,
+    pub errors: u128,
     /// Records and error contexts left visible because the rule could not be
     /// decided on them.
     pub undecided_records: u64,
@@ -49,7 +49,7 @@ impl RuleCounts {
 
     fn add_error(&mut self, e: &MemcheckError) {
         self.error_contexts += 1;
-        self.errors += e.count;
+        self.errors += u128::from(e.count);
     }
 
     pub fn merge(&mut self, o: &RuleCounts) {

@@ -243,7 +243,7 @@ impl App {
         Effect::Redraw
     }
 
-    pub(crate) fn hidden_totals(&self) -> (u64, u64) {
+    pub(crate) fn hidden_totals(&self) -> (u64, u128) {
         let Some(d) = self.data.as_ref() else {
             return (0, 0);
         };

@@ -168,13 +168,13 @@ pub fn progress_text(p: &crate::parse::Progress) -> String {
 /// What a row's share is a share of.
 struct ParentTotals {
     /// Per process: leak bytes and error occurrences shown.
-    procs: Vec<(u64, u64)>,
-    all: (u64, u64),
+    procs: Vec<(u128, u128)>,
+    all: (u128, u128),
 }
 
 impl ParentTotals {
     fn of(index: &Index, proj: &Projection) -> ParentTotals {
-        let procs: Vec<(u64, u64)> = index
+        let procs: Vec<(u128, u128)> = index
             .procs
             .iter()
             .zip(&proj.procs)
@@ -226,7 +226,7 @@ impl RowCells {
         let theme = &app.theme;
         let deltas = app.data.as_ref().and_then(|d| d.deltas.as_ref());
         let arrow = |open: bool| if open { "▾ " } else { "▸ " };
-        let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+        let share = |part: u128, whole: u128| (whole > 0).then(|| part as f64 / whole as f64);
         // A node with nothing visible is shown (dimmed) only with hidden records on.
         let pick = |v: Tot, h: Tot| if v.is_empty() { (h, true) } else { (v, false) };
         match row.node {
