@@ -443,7 +443,7 @@ fn progress_is_reported_while_loading() {
     );
     assert!(
         seen.iter().any(|&(_, n)| n > 0 && n < 1995),
-        "records appear while loading"
+        "records appear while loading: {seen:?}"
     );
     assert_eq!(seen.last(), Some(&(853_746, 1995)));
 }

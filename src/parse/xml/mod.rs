@@ -1,18 +1,23 @@
 //! Valgrind's XML output (`--xml=yes`), protocols 4, 5 and 6.
 //!
-//! Streamed with quick-xml: memory grows with the distinct frames and stacks,
-//! not with the log, and records reach the report as each `</error>` is read
-//! (the explorer draws from the report while it loads). XML that is cut off or
+//! Streamed with quick-xml on every core (see [`parallel`]): memory grows
+//! with the distinct frames and stacks, not with the log, and records reach
+//! the report as their part of the document is merged (the explorer draws
+//! from the report while it loads). XML that is cut off or
 //! malformed keeps everything read before the problem, plus a warning with
 //! its line.
 
 mod counted;
 mod error;
+mod parallel;
 mod parser;
 mod search;
+mod split;
 mod summary;
 mod tag;
 
+#[cfg(test)]
+mod parallel_tests;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +29,7 @@ use parser::XmlParser;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::borrow::Cow;
+use std::io::Read;
 
 /// Errors of the XML reader tolerated before giving up on an input.
 const MAX_XML_ERRORS: u32 = 100;
@@ -35,12 +41,93 @@ pub(super) fn read_xml(
     reader: Peek,
     progress: &mut dyn FnMut(&Report, Progress),
 ) {
+    read_parallel(
+        report,
+        index,
+        reader,
+        parallel::CHUNK_BYTES,
+        &mut |r, line| progress(r, progress_of(src, line)),
+    );
+}
+
+/// Reads a whole XML input on every core: see [`parallel`]. `progress` gets
+/// the line reached now and then.
+fn read_parallel<R: Read + Send>(
+    report: &mut Report,
+    index: usize,
+    reader: R,
+    chunk: usize,
+    progress: &mut dyn FnMut(&Report, u64),
+) {
+    parallel::with_pieces(reader, chunk, |pieces| {
+        let mut xml = Reader::from_reader(Counted::new(pieces));
+        let mut parser = XmlParser::new(index);
+        let mut next_progress = PROGRESS_EVERY;
+        feed(
+            &mut xml,
+            &mut parser,
+            report,
+            &mut |xml, parser, report| loop {
+                let merged = parallel::merge_reached(xml, parser, report);
+                let line = xml.get_ref().line();
+                if line >= next_progress {
+                    // One call per PROGRESS_EVERY lines passed, however far
+                    // a merged run moved the line.
+                    next_progress = (line / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
+                    progress(report, line);
+                }
+                if !merged {
+                    return;
+                }
+            },
+        );
+        finish(report, index, &xml, parser, progress);
+    });
+}
+
+/// Reads a whole XML input on one thread: what the parallel reader must
+/// equal, event for event.
+#[cfg(test)]
+fn read_sequential<R: Read>(report: &mut Report, index: usize, reader: R) {
     let mut xml = Reader::from_reader(Counted::new(reader));
     let mut parser = XmlParser::new(index);
+    feed(&mut xml, &mut parser, report, &mut |_, _, _| {});
+    finish(report, index, &xml, parser, &mut |_, _| {});
+}
+
+fn finish<R: Read>(
+    report: &mut Report,
+    index: usize,
+    xml: &Reader<Counted<R>>,
+    mut parser: XmlParser,
+    progress: &mut dyn FnMut(&Report, u64),
+) {
+    let counted = xml.get_ref();
+    let (bytes, lines, last_line) = (counted.bytes_read(), counted.lines_seen(), counted.line());
+    parser.finish(report, last_line);
+    let warnings: Vec<Warning> = std::mem::take(&mut parser.warnings);
+    let input = &mut report.inputs[index];
+    input.warnings.extend(warnings);
+    input.bytes = bytes;
+    input.lines = lines;
+    progress(report, lines);
+}
+
+/// What runs before each event: merging parsed chunks, progress.
+type Between<'a, R> = dyn FnMut(&mut Reader<Counted<R>>, &mut XmlParser, &mut Report) + 'a;
+
+/// Feeds every event of `xml` to `parser` until the end, a read error, or
+/// too many XML errors.
+fn feed<R: Read>(
+    xml: &mut Reader<Counted<R>>,
+    parser: &mut XmlParser,
+    report: &mut Report,
+    between: &mut Between<'_, R>,
+) {
     let mut buf = Vec::with_capacity(1 << 12);
-    let mut next_progress = PROGRESS_EVERY;
     let mut errors = 0;
     loop {
+        between(xml, parser, report);
         buf.clear();
         let before = xml.buffer_position();
         let event = xml.read_event_into(&mut buf);
@@ -93,20 +180,7 @@ pub(super) fn read_xml(
                 }
             }
         }
-        if line >= next_progress {
-            next_progress = line + PROGRESS_EVERY;
-            progress(report, progress_of(src, line));
-        }
     }
-    let counted = xml.get_ref();
-    let (bytes, lines, last_line) = (counted.bytes_read(), counted.lines_seen(), counted.line());
-    parser.finish(report, last_line);
-    let warnings: Vec<Warning> = std::mem::take(&mut parser.warnings);
-    let input = &mut report.inputs[index];
-    input.warnings.extend(warnings);
-    input.bytes = bytes;
-    input.lines = lines;
-    progress(report, progress_of(src, lines));
 }
 
 /// Text with entities resolved; valgrind writes bytes as they are, so invalid

@@ -5,7 +5,7 @@ use super::error::{PendingError, PendingSupp};
 use super::search::Searches;
 use super::summary::{error_number, heap_number, LeakSummaryBuilder};
 use super::tag::Tag;
-use crate::model::{ErrorSummary, HeapSummary, Process, Report, UsedSuppression, Warning};
+use crate::model::{ErrorSummary, HeapSummary, Process, Remap, Report, UsedSuppression, Warning};
 use crate::parse::text::learn_mangled;
 use rustc_hash::FxHashMap;
 
@@ -22,8 +22,27 @@ enum LastItem {
     Error { index: usize },
 }
 
+/// What a chunk worker's parser read, in order, for the main parser to
+/// replay at the chunk's place in the document.
+#[derive(Debug, Default)]
+pub struct ChunkItems {
+    pub items: Vec<ChunkItem>,
+    /// False when the chunk held anything but top-level `<error>`s and
+    /// `<suppression>`s, or anything odd: the main parser then reads its
+    /// bytes itself, so the report is exactly the sequential one.
+    pub clean: bool,
+}
+
+#[derive(Debug)]
+pub enum ChunkItem {
+    Error(Box<PendingError>),
+    Supp(PendingSupp),
+}
+
 pub struct XmlParser {
     input: usize,
+    /// Set on a chunk worker's parser: see [`ChunkItems`].
+    chunk: Option<ChunkItems>,
     /// Index of the current `<valgrindoutput>`'s process in the report.
     process: Option<usize>,
     pub path: Vec<Tag>,
@@ -56,6 +75,7 @@ impl XmlParser {
     pub fn new(input: usize) -> Self {
         XmlParser {
             input,
+            chunk: None,
             process: None,
             path: Vec::new(),
             closing: Tag::Other,
@@ -78,6 +98,60 @@ impl XmlParser {
             seen_root: false,
             dropped_warnings: 0,
             warnings: Vec::new(),
+        }
+    }
+
+    /// A parser for a chunk of top-level elements cut out of a document:
+    /// it starts inside `<valgrindoutput>` of a process of its own (in the
+    /// worker's private report) and collects instead of adding to it.
+    pub fn for_chunk(report: &mut Report) -> Self {
+        let mut p = XmlParser::new(0);
+        p.path.push(Tag::ValgrindOutput);
+        p.seen_root = true;
+        p.begin_process(report);
+        p.chunk = Some(ChunkItems {
+            items: Vec::new(),
+            clean: true,
+        });
+        p
+    }
+
+    /// What a chunk parser collected; unclean unless it ended where it
+    /// started, between top-level elements, without a warning.
+    pub fn into_chunk(self) -> ChunkItems {
+        let mut c = self.chunk.unwrap_or_default();
+        c.clean &= self.warnings.is_empty()
+            && self.path == [Tag::ValgrindOutput]
+            && self.error.is_none()
+            && self.comment.is_none();
+        c
+    }
+
+    /// Whether the document is between top-level elements, where a chunk's
+    /// items can be replayed as if read here.
+    pub fn at_top(&self) -> bool {
+        self.path == [Tag::ValgrindOutput] && self.error.is_none() && self.comment.is_none()
+    }
+
+    /// Replays a chunk's items as `start_top`/`close` would have handled
+    /// them, with their stacks moved into the report's interner.
+    pub fn replay(&mut self, report: &mut Report, items: Vec<ChunkItem>, remap: &Remap) {
+        for item in items {
+            match item {
+                ChunkItem::Error(mut e) => {
+                    e.stack = e.stack.map(|s| remap.stack(s));
+                    for (_, s) in &mut e.aux {
+                        *s = s.map(|s| remap.stack(s));
+                    }
+                    self.last_item = None;
+                    self.error = Some(*e);
+                    self.finish_error(report);
+                }
+                ChunkItem::Supp(s) => {
+                    self.supp = Some(s);
+                    self.attach_top_supp(report);
+                }
+            }
         }
     }
 
@@ -152,6 +226,9 @@ impl XmlParser {
     }
 
     fn start_top(&mut self, report: &mut Report, top: Tag, line: u64) {
+        if let Some(c) = &mut self.chunk {
+            c.clean &= matches!(top, Tag::Error | Tag::Suppression);
+        }
         if top != Tag::Suppression {
             self.last_item = None;
         }
@@ -246,6 +323,9 @@ impl XmlParser {
         use Tag::*;
         match path {
             [] => {
+                if let Some(c) = &mut self.chunk {
+                    c.clean = false;
+                }
                 self.process = None;
             }
             [Error, rest @ ..] => self.close_in_error(report, rest, text, line),
@@ -401,6 +481,10 @@ impl XmlParser {
     /// when the error had none, ignored when it is the repeat.
     fn attach_top_supp(&mut self, report: &mut Report) {
         let Some(supp) = self.supp.take() else { return };
+        if let Some(c) = &mut self.chunk {
+            c.items.push(ChunkItem::Supp(supp));
+            return;
+        }
         let (Some(item), Some(p)) = (self.last_item, self.process) else {
             return;
         };
@@ -432,6 +516,10 @@ impl XmlParser {
 
     fn finish_error(&mut self, report: &mut Report) {
         let Some(e) = self.error.take() else { return };
+        if let Some(c) = &mut self.chunk {
+            c.items.push(ChunkItem::Error(Box::new(e)));
+            return;
+        }
         let p = match self.process {
             Some(p) => p,
             None => self.begin_process(report),

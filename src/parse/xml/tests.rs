@@ -28,7 +28,7 @@ const SUMMARIES6: &str = "\
 <all_heap_blocks_freed>false</all_heap_blocks_freed>
 ";
 
-fn protocol6() -> String {
+pub(super) fn protocol6() -> String {
     format!(
         "<?xml version=\"1.0\"?>\n<valgrindoutput>\n<protocolversion>6</protocolversion>\n\
          <protocoltool>memcheck</protocoltool>\n<pid>42</pid><ppid>1</ppid><tool>memcheck</tool>\n\

@@ -1,0 +1,252 @@
+//! XML on every core: a reader thread cuts the document ([`split`]), workers
+//! parse runs of top-level `<error>`s into items with interners of their
+//! own, and the main parser reads the rest in order, replaying each run's
+//! items where its bytes were (as `</error>` after `</error>` would have
+//! been handled there), so protocol 4's record numbering still tells one
+//! leak search from the next.
+//!
+//! [`split`]: super::split
+
+use super::counted::Counted;
+use super::feed;
+use super::parser::{ChunkItems, XmlParser};
+use super::split::{Cut, Splitter};
+use crate::model::{Interner, Report};
+use quick_xml::Reader;
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+
+/// Bytes of errors per worker job.
+pub const CHUNK_BYTES: usize = 1 << 20;
+/// Pieces the reader may run ahead of the main parser (bounds memory).
+const AHEAD: usize = 8;
+
+/// A run parsed by a worker.
+pub struct Parsed {
+    bytes: Vec<u8>,
+    line: u64,
+    interner: Interner,
+    chunk: ChunkItems,
+}
+
+enum Piece {
+    Rest(Vec<u8>),
+    Run(Receiver<Parsed>),
+    Failed(io::Error),
+}
+
+struct Job {
+    bytes: Vec<u8>,
+    line: u64,
+    done: SyncSender<Parsed>,
+}
+
+/// Parses a run on its own: items plus the interner their stacks live in.
+fn parse_run(bytes: Vec<u8>, line: u64) -> Parsed {
+    let mut report = Report::new();
+    let mut parser = XmlParser::for_chunk(&mut report);
+    let mut xml = Reader::from_reader(Counted::at_line(&bytes[..], line));
+    feed(&mut xml, &mut parser, &mut report, &mut |_, _, _| {});
+    let chunk = parser.into_chunk();
+    Parsed {
+        bytes,
+        line,
+        interner: report.interner,
+        chunk,
+    }
+}
+
+/// A clean run waiting for the main parser to reach its place.
+struct Anchor {
+    /// Offset in the document of the run's first byte.
+    at: u64,
+    parsed: Parsed,
+}
+
+/// The main parser's byte stream: the rest pieces in order, with clean runs
+/// left out (and noted as anchors) and unclean ones read as rest.
+pub struct Pieces {
+    rx: Receiver<Piece>,
+    cur: Vec<u8>,
+    pos: usize,
+    /// Document offset of the next byte handed to the reader.
+    offset: u64,
+    anchors: VecDeque<Anchor>,
+    /// Whether the bytes handed out so far end between complete elements
+    /// (last line `<…>`), so the reader's tokenizer cannot be inside a tag,
+    /// comment or CDATA section where a run would start.
+    tail_clean: bool,
+}
+
+impl Pieces {
+    fn hand_out(&mut self, bytes: Vec<u8>) {
+        if let Some(clean) = ends_between_elements(&bytes) {
+            self.tail_clean = clean;
+        }
+        (self.cur, self.pos) = (bytes, 0);
+    }
+}
+
+/// `Some(true)` when the last non-blank line of `bytes` is a whole tag line
+/// at column 0 (`</status>`, `<tool>memcheck</tool>`), `None` when all blank.
+fn ends_between_elements(bytes: &[u8]) -> Option<bool> {
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+    let start = memchr::memrchr(b'\n', &bytes[..end]).map_or(0, |i| i + 1);
+    let line = &bytes[start..end];
+    Some(line.starts_with(b"<") && !line.starts_with(b"<!") && line.ends_with(b">"))
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.cur.len() {
+                let n = buf.len().min(self.cur.len() - self.pos);
+                buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+                self.pos += n;
+                self.offset += n as u64;
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Err(_) => return Ok(0),
+                Ok(Piece::Rest(v)) => self.hand_out(v),
+                Ok(Piece::Failed(e)) => return Err(e),
+                Ok(Piece::Run(done)) => {
+                    let Ok(parsed) = done.recv() else {
+                        return Err(io::Error::other("a parser thread failed"));
+                    };
+                    if parsed.chunk.clean && self.tail_clean {
+                        let at = self.offset;
+                        self.offset += parsed.bytes.len() as u64;
+                        self.anchors.push_back(Anchor { at, parsed });
+                    } else {
+                        self.hand_out(parsed.bytes);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Before each event of the main reader: the next run whose place has been
+/// reached goes into the report; false when there is none. Where the document is not between
+/// top-level elements there (a cut misjudged in odd input), the run's bytes
+/// are read right there instead, by the main parser.
+pub fn merge_reached(
+    xml: &mut Reader<Counted<Pieces>>,
+    parser: &mut XmlParser,
+    report: &mut Report,
+) -> bool {
+    {
+        let consumed = xml.get_ref().bytes_read();
+        let counted = xml.get_mut();
+        match counted.inner_mut().anchors.front() {
+            Some(a) if a.at <= consumed => {}
+            _ => return false,
+        }
+        let Some(a) = counted.inner_mut().anchors.pop_front() else {
+            return false;
+        };
+        let Parsed {
+            bytes,
+            line,
+            interner,
+            chunk,
+        } = a.parsed;
+        // quick-xml takes the `<` that ends a text with the text, so the
+        // reader may be one byte past the run's place; more means an event
+        // ran over it (a comment left open in odd input): its items still go
+        // in, next to where they were.
+        if a.at + 1 < consumed {
+            parser.warn(
+                line,
+                "a run of errors was merged after markup left open before it".to_string(),
+            );
+        }
+        if parser.at_top() {
+            let remap = report.interner.absorb(&interner);
+            parser.replay(report, chunk.items, &remap);
+        } else {
+            let mut sub = Reader::from_reader(Counted::at_line(&bytes[..], line));
+            feed(&mut sub, parser, report, &mut |_, _, _| {});
+        }
+        let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        xml.get_mut().skip(bytes.len() as u64, newlines);
+    }
+    true
+}
+
+/// Runs `main` over the document read from `reader`, cut and parsed on
+/// `workers` threads; `main` gets the stream to read and returns when done.
+pub fn with_pieces<R: Read + Send, T>(
+    reader: R,
+    chunk: usize,
+    main: impl FnOnce(Pieces) -> T,
+) -> T {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(AHEAD);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let rx = &job_rx;
+            scope.spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = job else { return };
+                let _ = job.done.send(parse_run(job.bytes, job.line));
+            });
+        }
+        scope.spawn(move || cut_all(reader, chunk, piece_tx, job_tx));
+        main(Pieces {
+            rx: piece_rx,
+            cur: Vec::new(),
+            pos: 0,
+            offset: 0,
+            anchors: VecDeque::new(),
+            tail_clean: true,
+        })
+    })
+}
+
+/// The reader thread: cuts the document and hands runs to the workers, in
+/// order to the main parser. Stops early when the main parser has gone.
+fn cut_all<R: Read>(mut reader: R, chunk: usize, pieces: SyncSender<Piece>, jobs: SyncSender<Job>) {
+    let mut splitter = Splitter::new(chunk);
+    let mut buf = vec![0u8; 1 << 20];
+    let gone = std::cell::Cell::new(false);
+    let mut send = |c: Cut| {
+        if gone.get() {
+            return;
+        }
+        let piece = match c {
+            Cut::Rest(b) => Piece::Rest(b),
+            Cut::Run { bytes, line } => {
+                let (done, rx) = mpsc::sync_channel(1);
+                if jobs.send(Job { bytes, line, done }).is_err() {
+                    gone.set(true);
+                    return;
+                }
+                Piece::Run(rx)
+            }
+        };
+        gone.set(pieces.send(piece).is_err());
+    };
+    while !gone.get() {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => splitter.feed(&buf[..n], &mut send),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                splitter.finish(&mut send);
+                let _ = pieces.send(Piece::Failed(e));
+                return;
+            }
+        }
+    }
+    splitter.finish(&mut send);
+}

@@ -1,0 +1,225 @@
+//! Where a valgrind XML document can be cut for parallel parsing.
+//!
+//! Valgrind writes every top-level element at column 0 and indents all
+//! nested ones, so a line starting with `<error>` is the start of a
+//! top-level error and one starting with `</error>` its end. Runs of
+//! consecutive top-level `<error>`s (with the `<suppression>`s 3.19 repeats
+//! after each) become [`Cut::Run`] pieces that workers parse on their own;
+//! everything else is [`Cut::Rest`], read by the main parser in order. A
+//! misjudged cut costs only speed: a worker that finds anything but clean
+//! top-level errors in its run hands the bytes back to the main parser.
+
+use memchr::memmem;
+
+/// One piece of the document, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// Bytes the main parser reads itself.
+    Rest(Vec<u8>),
+    /// Whole top-level `<error>`/`<suppression>` elements, starting at
+    /// 1-based line `line`.
+    Run { bytes: Vec<u8>, line: u64 },
+}
+
+/// A run never grows past this inside one element: a giant or unclosed
+/// `<error>` is left to the main parser instead.
+const MAX_RUN: usize = 64 << 20;
+
+/// Cuts a stream fed in arbitrary blocks. Every piece starts at a line start.
+pub struct Splitter {
+    /// Bytes not yet handed out; `buf[0]` is at a line start.
+    buf: Vec<u8>,
+    /// How far `buf` has been classified (always a line start).
+    scanned: usize,
+    /// Line of `buf[0]`.
+    line: u64,
+    in_run: bool,
+    /// The end tag that closes the element the run is inside.
+    open: Option<&'static [u8]>,
+    /// A run is handed out once it reaches this size between elements.
+    chunk: usize,
+    /// `buf[0]` continues a line handed out already.
+    mid_line: bool,
+}
+
+impl Splitter {
+    pub fn new(chunk: usize) -> Self {
+        Splitter {
+            buf: Vec::new(),
+            scanned: 0,
+            line: 1,
+            in_run: false,
+            open: None,
+            chunk: chunk.max(1),
+            mid_line: false,
+        }
+    }
+
+    /// Adds bytes and hands out every piece that is complete.
+    pub fn feed(&mut self, data: &[u8], out: &mut impl FnMut(Cut)) {
+        self.buf.extend_from_slice(data);
+        let mut limit = match memchr::memrchr(b'\n', &self.buf) {
+            Some(nl) => nl + 1,
+            None => 0,
+        };
+        while self.scanned < limit {
+            let before = self.buf.len();
+            if self.mid_line {
+                self.mid_line = false;
+            } else {
+                self.line_at(self.scanned, out);
+            }
+            limit -= before - self.buf.len();
+            let pos = self.scanned;
+            self.scanned = match memmem::find(&self.buf[pos..limit], b"\n<") {
+                Some(i) => pos + i + 1,
+                None => limit,
+            };
+        }
+        if !self.in_run {
+            // What the main parser reads can stream to it right away.
+            self.give(limit, out);
+        } else if self.open.is_some() && self.scanned > MAX_RUN {
+            self.in_run = false;
+            self.open = None;
+            self.give(limit, out);
+        }
+        if self.buf.len() - self.scanned > MAX_RUN {
+            // One endless line: the main parser reports it.
+            self.finish(out);
+            self.mid_line = true;
+        }
+    }
+
+    /// The stream ended: hands out what is left.
+    pub fn finish(&mut self, out: &mut impl FnMut(Cut)) {
+        if self.in_run && self.open.is_none() {
+            self.give(self.scanned, out);
+        }
+        self.in_run = false;
+        self.open = None;
+        self.give(self.buf.len(), out);
+        self.scanned = 0;
+    }
+
+    /// Classifies the line starting at `pos` (a line start), handing out
+    /// the piece it ends.
+    fn line_at(&mut self, pos: usize, out: &mut impl FnMut(Cut)) {
+        let line = &self.buf[pos..];
+        if !line.starts_with(b"<") {
+            return;
+        }
+        if let Some(close) = self.open {
+            if line.starts_with(close) {
+                self.open = None;
+            }
+            return;
+        }
+        let opens = if line.starts_with(b"<error>") {
+            Some(&b"</error>"[..])
+        } else if self.in_run && line.starts_with(b"<suppression>") {
+            Some(&b"</suppression>"[..])
+        } else {
+            None
+        };
+        match (self.in_run, opens) {
+            (false, Some(close)) => {
+                self.give(pos, out);
+                self.in_run = true;
+                self.open = Some(close);
+            }
+            (true, Some(close)) => {
+                if pos >= self.chunk && close == b"</error>" {
+                    self.give(pos, out);
+                }
+                self.open = Some(close);
+            }
+            (true, None) => {
+                self.give(pos, out);
+                self.in_run = false;
+            }
+            (false, None) => {}
+        }
+    }
+
+    /// Hands out `buf[..end]` as what it is (a run while in one).
+    fn give(&mut self, end: usize, out: &mut impl FnMut(Cut)) {
+        if end == 0 {
+            return;
+        }
+        let bytes: Vec<u8> = self.buf.drain(..end).collect();
+        let line = self.line;
+        self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        self.scanned = self.scanned.saturating_sub(end);
+        out(if self.in_run {
+            Cut::Run { bytes, line }
+        } else {
+            Cut::Rest(bytes)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(doc: &str, block: usize, chunk: usize) -> Vec<Cut> {
+        let mut s = Splitter::new(chunk);
+        let mut v = Vec::new();
+        for b in doc.as_bytes().chunks(block) {
+            s.feed(b, &mut |c| v.push(c));
+        }
+        s.finish(&mut |c| v.push(c));
+        v
+    }
+
+    fn kinds(v: &[Cut]) -> Vec<(bool, String, u64)> {
+        v.iter()
+            .map(|c| match c {
+                Cut::Rest(b) => (false, String::from_utf8_lossy(b).into_owned(), 0),
+                Cut::Run { bytes, line } => {
+                    (true, String::from_utf8_lossy(bytes).into_owned(), *line)
+                }
+            })
+            .collect()
+    }
+
+    const DOC: &str = "<valgrindoutput>\n<pid>1</pid>\n<error>\n  <kind>A</kind>\n</error>\n\n<suppression>\n  <x/>\n</suppression>\n<error>\n  <kind>B</kind>\n</error>\n<errorcounts>\n</errorcounts>\n</valgrindoutput>\n";
+
+    #[test]
+    fn runs_of_top_level_errors_are_cut_out_at_any_block_size() {
+        for block in [1, 2, 3, 7, 16, 1000] {
+            let v = kinds(&cut(DOC, block, 1 << 20));
+            let joined: String = v.iter().map(|k| k.1.as_str()).collect();
+            assert_eq!(joined, DOC, "block {block}");
+            let runs: Vec<_> = v.iter().filter(|k| k.0).collect();
+            assert_eq!(runs.len(), 1, "block {block}: {v:?}");
+            assert!(runs[0].1.starts_with("<error>") && runs[0].1.ends_with("</error>\n"));
+            assert_eq!(runs[0].2, 3);
+        }
+    }
+
+    #[test]
+    fn a_small_chunk_cuts_between_errors_only() {
+        let v = kinds(&cut(DOC, 5, 1));
+        let runs: Vec<_> = v
+            .iter()
+            .filter(|k| k.0)
+            .map(|k| (k.1.clone(), k.2))
+            .collect();
+        assert_eq!(runs.len(), 2, "{v:?}");
+        assert!(runs[0].0.ends_with("</suppression>\n"));
+        assert_eq!(
+            runs[1],
+            ("<error>\n  <kind>B</kind>\n</error>\n".to_string(), 10)
+        );
+    }
+
+    #[test]
+    fn an_unclosed_error_stays_with_the_main_parser() {
+        let doc = "<valgrindoutput>\n<error>\n  <kind>A</kind>\n";
+        let v = kinds(&cut(doc, 4, 1 << 20));
+        assert!(v.iter().all(|k| !k.0), "{v:?}");
+        assert_eq!(v.iter().map(|k| k.1.as_str()).collect::<String>(), doc);
+    }
+}
