@@ -10,10 +10,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use leakscope::explore::growth::GrowthSource;
+use leakscope::explore::Explorer;
 use leakscope::model::{Frame, FrameId, LossRecord, Report};
 use leakscope::parse::Progress;
 use leakscope::triage::rules::{RuleOptions, RuleSet};
-use leakscope::tui::loader::Snapshot;
+use leakscope::tui::jobs::Built;
 use leakscope::tui::{keymap, view, Action, App, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -187,18 +189,28 @@ fn latency(c: &mut Criterion) {
     g.finish();
 
     // Not keys: what each loader snapshot costs while a big log loads. The
-    // loader thread prepares it (frame table, index); the UI thread applies it.
+    // job thread builds it into a model (seeded with the app's inputs and the
+    // last verdicts, as `tui::jobs` does); the UI thread adopts it.
     let mut g = c.benchmark_group("snapshot (246k records)");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
-    let report = b.app.data.as_ref().expect("loaded").report.clone();
-    let view = (b.app.group_by, b.app.sort);
-    let rules = b.app.rule_set.clone();
-    g.bench_function("prepare (loader thread)", |bch| {
+    let report = b.app.model.report_arc().clone();
+    let parse = b.app.model.parse();
+    let seeded = |from: &Explorer| {
+        let mut m = from.seed();
+        if let Some(e) = from.engine_state() {
+            m.offer_engine(e);
+        }
+        m
+    };
+    // The app's inputs, away from the app the iterations change.
+    let mut base = seeded(&b.app.model);
+    base.load(report.clone(), parse, GrowthSource::None);
+    g.bench_function("build (job thread)", |bch| {
         bch.iter_batched(
-            || report.clone(),
-            |r| {
-                let verdicts = Some(rules.apply(&r));
-                Snapshot::prepared(r, view, verdicts, Progress::default(), true)
+            || seeded(&base),
+            |mut m| {
+                m.load(report.clone(), parse, GrowthSource::None);
+                m
             },
             criterion::BatchSize::LargeInput,
         )
@@ -206,15 +218,16 @@ fn latency(c: &mut Criterion) {
     g.bench_function("apply (UI thread)", |bch| {
         bch.iter_batched(
             || {
-                Box::new(Snapshot::prepared(
-                    report.clone(),
-                    view,
-                    Some(rules.apply(&report)),
-                    Progress::default(),
-                    true,
-                ))
+                let mut model = seeded(&base);
+                model.load(report.clone(), parse, GrowthSource::None);
+                Box::new(Built {
+                    model,
+                    progress: Progress::default(),
+                    done: true,
+                })
             },
-            |s| b.app.update(Action::Loaded(s)),
+            // The replaced model comes back in the effect, freed untimed.
+            |built| b.app.update(Action::Built(built)),
             criterion::BatchSize::LargeInput,
         )
     });

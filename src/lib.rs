@@ -2,6 +2,7 @@
 //! explore them. Everything here except `tui` works without a terminal.
 
 pub mod cli;
+pub mod explore;
 pub mod model;
 pub mod parse;
 pub mod report;

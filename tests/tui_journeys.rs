@@ -7,8 +7,9 @@ mod tui_support;
 
 use leakscope::model::LeakKind;
 use leakscope::parse::Progress;
-use leakscope::tui::app::Focus;
+use leakscope::tui::app::{Focus, Overlay};
 use leakscope::tui::index::Category;
+use leakscope::tui::jobs::Reloaded;
 use leakscope::tui::keymap::Mode;
 use leakscope::tui::loader::Snapshot;
 use leakscope::tui::tree::NodeRef;
@@ -20,19 +21,19 @@ fn is_item(app: &App) -> bool {
 }
 
 fn dl_hidden_bytes(app: &App) -> u128 {
-    let d = app.data.as_ref().unwrap();
-    d.proj
+    let d = &app.model;
+    d.proj()
         .by_category
         .iter()
-        .find(|(c, _, _)| *c == Category::Leak(LeakKind::DefinitelyLost))
-        .map(|(_, _, h)| h.bytes)
+        .find(|(c, _)| *c == Category::Leak(LeakKind::DefinitelyLost))
+        .map(|(_, f)| f.hid.bytes)
         .unwrap()
 }
 
 #[test]
 fn navigation_stays_in_bounds() {
     let mut app = numba_app(80, 24);
-    let n = app.tree.rows.len();
+    let n = app.rows().len();
     assert_eq!(
         n, 10,
         "definitely lost open, its 5 groups, 4 more categories"
@@ -64,23 +65,21 @@ fn navigation_stays_in_bounds() {
 fn expand_and_collapse_nodes_and_everything() {
     let mut app = numba_app(120, 40);
     keys(&mut app, "-");
-    assert_eq!(app.tree.rows.len(), 5, "categories only");
+    assert_eq!(app.rows().len(), 5, "categories only");
     keys(&mut app, "*");
-    let d = app.data.as_ref().unwrap();
-    let groups: usize = d.index.procs[0].cats.iter().map(|c| c.groups.len()).sum();
-    assert_eq!(app.tree.rows.len(), 5 + groups + 1952 + 4);
+    let d = &app.model;
+    let groups: usize = d.index().procs[0].cats.iter().map(|c| c.groups.len()).sum();
+    assert_eq!(app.rows().len(), 5 + groups + 1952 + 4);
     keys(&mut app, "-g");
     // l opens a node, a second l steps into it; h steps out, then closes.
     keys(&mut app, "jl");
-    let il_groups = app.data.as_ref().unwrap().index.procs[0].cats[1]
-        .groups
-        .len();
+    let il_groups = app.model.index().procs[0].cats[1].groups.len();
     assert_eq!(
-        app.tree.rows.len(),
+        app.rows().len(),
         5 + il_groups,
         "indirectly lost's groups shown"
     );
-    let opened = app.tree.rows.len();
+    let opened = app.rows().len();
     keys(&mut app, "l");
     assert!(matches!(app.selected_node(), Some(NodeRef::Group { .. })));
     keys(&mut app, "<Right>");
@@ -92,11 +91,11 @@ fn expand_and_collapse_nodes_and_everything() {
     assert!(matches!(app.selected_node(), Some(NodeRef::Group { .. })));
     keys(&mut app, "<Left>");
     assert!(matches!(app.selected_node(), Some(NodeRef::Cat { .. })));
-    assert_eq!(app.tree.rows.len(), opened);
+    assert_eq!(app.rows().len(), opened);
     keys(&mut app, "<Enter>");
-    assert!(app.tree.rows.len() < opened);
+    assert!(app.rows().len() < opened);
     keys(&mut app, " ");
-    assert_eq!(app.tree.rows.len(), opened);
+    assert_eq!(app.rows().len(), opened);
 }
 
 #[test]
@@ -106,8 +105,8 @@ fn filter_live_then_jump_between_matches() {
     keys(&mut app, "/Pass");
     assert_eq!(app.mode(), Mode::Filter);
     keys(&mut app, "Builder");
-    assert!(app.filter.is_active());
-    let matches = app.data.as_ref().unwrap().proj.matches;
+    assert!(app.model.filter().is_active());
+    let matches = app.model.proj().matches;
     assert!(matches > 100, "{matches}");
     let s = screen(&app);
     assert!(s.contains("/PassBuilder"), "{s}");
@@ -139,36 +138,35 @@ fn filter_live_then_jump_between_matches() {
     let detail = app.detail().unwrap();
     assert!(detail.copy.unwrap().to_lowercase().contains("passbuilder"));
     keys(&mut app, "<Esc>");
-    assert!(!app.filter.is_active());
-    assert_eq!(app.data.as_ref().unwrap().proj.matches, 0);
+    assert!(!app.model.filter().is_active());
+    assert_eq!(app.model.proj().matches, 0);
 }
 
 #[test]
 fn fuzzy_by_prefix_or_toggle_and_bad_regex_keeps_results() {
     let mut app = numba_app(80, 24);
     keys(&mut app, "/~crpsbld");
-    assert_eq!(app.filter.mode(), leakscope::tui::filter::Mode::Fuzzy);
-    let fuzzy = app.data.as_ref().unwrap().proj.matches;
+    assert_eq!(
+        app.model.filter().mode(),
+        leakscope::tui::filter::Mode::Fuzzy
+    );
+    let fuzzy = app.model.proj().matches;
     assert!(fuzzy > 0);
     keys(&mut app, "<C-t>");
-    assert_eq!(app.filter.text(), "crpsbld");
-    assert_eq!(
-        app.data.as_ref().unwrap().proj.matches,
-        0,
-        "no literal match"
-    );
+    assert_eq!(app.model.filter().text(), "crpsbld");
+    assert_eq!(app.model.proj().matches, 0, "no literal match");
     assert!(screen(&app).contains("No record's stack matches"));
     keys(&mut app, "<C-u>LLVMPY.Create");
-    let good = app.data.as_ref().unwrap().proj.matches;
+    let good = app.model.proj().matches;
     keys(&mut app, "(");
-    assert!(app.filter.error().is_some());
-    assert_eq!(app.data.as_ref().unwrap().proj.matches, good);
+    assert!(app.model.filter().error().is_some());
+    assert_eq!(app.model.proj().matches, good);
     assert!(screen(&app).contains("✗"));
     keys(&mut app, "<Bksp><C-w>");
-    assert_eq!(app.filter.text(), "LLVMPY.");
+    assert_eq!(app.model.filter().text(), "LLVMPY.");
     keys(&mut app, "<Esc>");
     assert_eq!(app.mode(), Mode::Normal);
-    assert_eq!(app.filter.text(), "");
+    assert_eq!(app.model.filter().text(), "");
 }
 
 #[test]
@@ -177,16 +175,16 @@ fn hide_a_group_show_it_dimmed_and_undo() {
     keys(&mut app, "j");
     let group = selected_line(&app);
     assert!(group.contains("LLVMPY_CreatePassBuilder"), "{group}");
-    let rows = app.tree.rows.len();
+    let rows = app.rows().len();
     keys(&mut app, "x");
-    assert_eq!(app.tree.rows.len(), rows - 1);
+    assert_eq!(app.rows().len(), rows - 1);
     assert!(!screen(&app).contains("LLVMPY_CreatePassBuilder (libllvmlite.so)    "));
     assert_eq!(dl_hidden_bytes(&app), 306_176);
     let status = app.status.clone().unwrap().text;
     assert!(status.contains("hides 6 records"), "{status}");
     assert!(selected_line(&app).contains("LLVMPY_buildFunctionSimplificationPipeline"));
     keys(&mut app, ".");
-    assert_eq!(app.tree.rows.len(), rows);
+    assert_eq!(app.rows().len(), rows);
     // The hidden group is last (no visible bytes); its records say why.
     keys(&mut app, "G");
     while !selected_line(&app).contains("LLVMPY_CreatePassBuilder") {
@@ -201,7 +199,7 @@ fn hide_a_group_show_it_dimmed_and_undo() {
     );
     keys(&mut app, "u");
     assert_eq!(dl_hidden_bytes(&app), 0);
-    assert!(app.hiding.is_empty());
+    assert!(app.model.inputs().manual.is_empty());
     keys(&mut app, "u");
     assert!(app.status.unwrap().text.contains("Nothing is hidden"));
 }
@@ -225,7 +223,7 @@ fn a_record_rule_hides_the_same_stack_at_other_addresses() {
 fn hiding_a_category_and_a_single_record() {
     let mut app = numba_app(120, 40);
     keys(&mut app, "x");
-    assert_eq!(app.tree.rows.len(), 4, "definitely lost gone");
+    assert_eq!(app.rows().len(), 4, "definitely lost gone");
     keys(&mut app, "u*");
     keys(&mut app, "jj");
     assert!(is_item(&app));
@@ -241,11 +239,15 @@ fn hiding_a_category_and_a_single_record() {
 fn sort_keys_reorder_groups() {
     let mut app = numba_app(120, 40);
     let names = |app: &App| -> Vec<String> {
-        let d = app.data.as_ref().unwrap();
-        let cv = &d.proj.procs[0].cats[0];
+        let d = &app.model;
+        let cv = &d.proj().procs[0].cats[0];
         cv.order
             .iter()
-            .map(|&g| d.index.procs[0].cats[0].groups[g as usize].display.clone())
+            .map(|&g| {
+                d.index().procs[0].cats[0].groups[g as usize]
+                    .display
+                    .clone()
+            })
             .collect()
     };
     let by_bytes = names(&app);
@@ -255,12 +257,12 @@ fn sort_keys_reorder_groups() {
     assert_eq!(names(&app), sorted);
     assert!(screen(&app).contains("sort name"));
     keys(&mut app, "2");
-    let d = app.data.as_ref().unwrap();
-    let cv = &d.proj.procs[0].cats[0];
+    let d = &app.model;
+    let cv = &d.proj().procs[0].cats[0];
     let blocks: Vec<u128> = cv
         .order
         .iter()
-        .map(|&g| cv.groups[g as usize].vis.blocks)
+        .map(|&g| cv.groups[g as usize].fig.vis.blocks)
         .collect();
     assert!(blocks.windows(2).all(|w| w[0] >= w[1]), "{blocks:?}");
     keys(&mut app, "ss");
@@ -366,12 +368,12 @@ fn mouse_selects_expands_and_scrolls() {
         row: a.tree_rows.y + 2,
     });
     assert_eq!(app.tree.selected, 2);
-    let rows = app.tree.rows.len();
+    let rows = app.rows().len();
     app.update(Action::Click {
         col: 10,
         row: a.tree_rows.y + 2,
     });
-    assert!(app.tree.rows.len() > rows, "a second click expands");
+    assert!(app.rows().len() > rows, "a second click expands");
     app.update(Action::Wheel {
         col: 10,
         row: a.tree_rows.y,
@@ -402,7 +404,7 @@ fn resizing_keeps_the_selection_on_screen() {
     app.update(Action::Resize(80, 24));
     let h = app.areas().tree_rows.height as usize;
     assert!(app.tree.selected >= app.tree.offset && app.tree.selected < app.tree.offset + h);
-    assert_eq!(app.tree.selected, app.tree.rows.len() - 1);
+    assert_eq!(app.tree.selected, app.rows().len() - 1);
     let s = screen(&app);
     assert_eq!(s.lines().count(), 24);
     app.update(Action::Resize(30, 6));
@@ -415,10 +417,14 @@ fn quit_help_and_focus() {
     keys(&mut app, "?");
     assert_eq!(app.mode(), Mode::Help);
     keys(&mut app, "jj");
-    assert_eq!(app.help, Some(2));
+    assert_eq!(app.overlay, Overlay::Help(2));
     keys(&mut app, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k");
     let max = leakscope::tui::view::help::max_offset(&app, 24);
-    assert_eq!(app.help, Some(max - 1), "scrolling stops at the end");
+    assert_eq!(
+        app.overlay,
+        Overlay::Help(max - 1),
+        "scrolling stops at the end"
+    );
     keys(&mut app, "q");
     assert_eq!(
         app.mode(),
@@ -447,7 +453,7 @@ fn keys_before_the_first_snapshot_do_nothing_harmful() {
     let _ = screen(&app);
     app.update(Action::loaded(numba()));
     assert_eq!(
-        app.filter.text(),
+        app.model.filter().text(),
         "abc",
         "the filter typed while loading applies"
     );
@@ -492,7 +498,7 @@ mod no_panic {
                 }
             }
             let _ = screen(&app);
-            prop_assert!(app.tree.rows.is_empty() || app.tree.selected < app.tree.rows.len());
+            prop_assert!(app.rows().is_empty() || app.tree.selected < app.rows().len());
         }
     }
 }
@@ -500,13 +506,13 @@ mod no_panic {
 #[test]
 fn loaded_rules_attribute_what_they_hide() {
     let mut app = numba_app_with_builtin_rules(120, 40);
-    let d = app.data.as_ref().unwrap();
+    let d = &app.model;
     let sr = d
-        .proj
+        .proj()
         .by_category
         .iter()
-        .find(|(c, _, _)| *c == Category::Leak(LeakKind::StillReachable))
-        .map(|(_, v, h)| (v.bytes, h.bytes))
+        .find(|(c, _)| *c == Category::Leak(LeakKind::StillReachable))
+        .map(|(_, f)| (f.vis.bytes, f.hid.bytes))
         .unwrap();
     assert!(
         sr.1 > 10 * sr.0,
@@ -517,7 +523,7 @@ fn loaded_rules_attribute_what_they_hide() {
     // Show hidden records; find one and read why it is hidden.
     keys(&mut app, ".*");
     let mut found = None;
-    for i in 0..app.tree.rows.len() {
+    for i in 0..app.rows().len() {
         app.tree.selected = i;
         if let Some(d) = app.detail() {
             let text = format!("{:?}", d.lines);
@@ -540,12 +546,12 @@ fn loaded_rules_attribute_what_they_hide() {
 }
 
 fn hidden_sr_bytes(app: &App) -> u128 {
-    let d = app.data.as_ref().unwrap();
-    d.proj
+    let d = &app.model;
+    d.proj()
         .by_category
         .iter()
-        .find(|(c, _, _)| *c == Category::Leak(LeakKind::StillReachable))
-        .map(|(_, _, h)| h.bytes)
+        .find(|(c, _)| *c == Category::Leak(LeakKind::StillReachable))
+        .map(|(_, f)| f.hid.bytes)
         .unwrap()
 }
 
@@ -558,7 +564,7 @@ fn rules_panel_toggles_a_rule_and_all_builtins() {
     assert_eq!(app.mode(), Mode::Rules);
     // Sorted by hidden bytes: the top rule hides the most.
     let rows = app.rule_rows();
-    let e = app.data.as_ref().unwrap().engine.as_ref().unwrap();
+    let e = app.model.engine().unwrap();
     let top = rows[0];
     assert!(e.counts(top).leaks.bytes >= e.counts(rows[1]).leaks.bytes);
     assert!(e.counts(top).leaks.bytes > 0);
@@ -572,14 +578,20 @@ fn rules_panel_toggles_a_rule_and_all_builtins() {
     assert_eq!(app.rules_off(), 1);
     assert!(screen(&app).contains("1 off"));
     // The selection followed the rule; Space again turns it back on.
-    assert_eq!(app.rule_rows()[app.rules_panel.unwrap().selected], top);
+    assert_eq!(
+        app.rule_rows()[match &app.overlay {
+            Overlay::Rules(p) => p.selected,
+            _ => panic!("rules panel closed"),
+        }],
+        top
+    );
     keys(&mut app, " ");
     assert!(app.rule_enabled(top));
     assert_eq!(hidden_sr_bytes(&app), all);
     // B: every built-in rule off, then on again; Esc closes.
     keys(&mut app, "B");
     assert_eq!(hidden_sr_bytes(&app), 0);
-    assert!(app.builtin_off);
+    assert!(app.model.inputs().toggles.builtin_off);
     keys(&mut app, "<Esc>");
     assert_eq!(app.mode(), Mode::Normal);
     assert!(screen(&app).contains("built-ins off"));
@@ -595,7 +607,7 @@ fn detail_names_a_matching_rule_that_is_off() {
     let mut app = numba_app_with_builtin_rules(120, 40);
     keys(&mut app, "B*");
     let mut found = None;
-    for i in 0..app.tree.rows.len() {
+    for i in 0..app.rows().len() {
         app.tree.selected = i;
         if let Some(d) = app.detail() {
             let text = format!("{:?}", d.lines);
@@ -650,8 +662,12 @@ fn a_suppression_written_from_the_explorer_hides_its_group_once_loaded() {
     assert_eq!(keys(&mut app, "L").last(), Some(&Effect::ReloadRules));
     let set = RuleSet::load(&opts).unwrap();
     assert!(!set.is_empty());
-    let hiding = set.apply(&app.data.as_ref().unwrap().report);
-    app.update(Action::RulesReloaded(Box::new((Arc::new(set), hiding))));
+    let hiding = set.apply(app.model.report());
+    app.update(Action::RulesReloaded(Box::new(Reloaded {
+        set: Arc::new(set),
+        hiding,
+        parse: app.model.parse(),
+    })));
     assert!(dl_hidden_bytes(&app) > 0, "the new rule hides the group");
     assert!(app.status.as_ref().unwrap().text.contains("Rules loaded"));
     // Exact stack, for a single record this time; Esc cancels a prompt.
@@ -677,11 +693,11 @@ fn baseline_sorts_by_growth_and_keeps_only_growth() {
     let mut app = numba_baseline_app(120, 40);
     // Open every category; d sorts each category's groups by growth.
     keys(&mut app, "*d");
-    assert!(app.growth_sort);
-    let d = app.data.as_ref().unwrap();
-    let deltas = d.deltas.as_ref().unwrap();
+    assert!(app.model.inputs().growth_sort);
+    let d = &app.model;
+    let deltas = d.growth().unwrap();
     let mut checked = 0;
-    for (p, pv) in d.proj.procs.iter().enumerate() {
+    for (p, pv) in d.proj().procs.iter().enumerate() {
         for (c, cv) in pv.cats.iter().enumerate() {
             let g: Vec<i128> = cv
                 .order
@@ -700,15 +716,15 @@ fn baseline_sorts_by_growth_and_keeps_only_growth() {
     assert!(s.contains("since the baseline: +"), "{s}");
     keys(&mut app, "g");
     // o: only new or grown groups; a group that stayed the same goes.
-    let all = app.tree.rows.len();
+    let all = app.rows().len();
     let s = screen(&app);
     assert!(s.contains("resize_scopes"), "{s}");
     keys(&mut app, "o");
-    assert!(app.only_growth);
-    assert!(app.tree.rows.len() < all);
-    let d = app.data.as_ref().unwrap();
-    let deltas = d.deltas.as_ref().unwrap();
-    for (p, pv) in d.proj.procs.iter().enumerate() {
+    assert!(app.model.inputs().only_growth);
+    assert!(app.rows().len() < all);
+    let d = &app.model;
+    let deltas = d.growth().unwrap();
+    for (p, pv) in d.proj().procs.iter().enumerate() {
         for (c, cv) in pv.cats.iter().enumerate() {
             for &g in &cv.order {
                 assert!(deltas.group(p, c, g as usize).unwrap().grows());
@@ -720,14 +736,14 @@ fn baseline_sorts_by_growth_and_keeps_only_growth() {
     assert!(s.contains("only new/grown"), "{s}");
     // o again shows all; 1 goes back to sorting by bytes.
     keys(&mut app, "o1");
-    assert!(!app.only_growth && !app.growth_sort);
-    assert_eq!(app.tree.rows.len(), all);
+    assert!(!app.model.inputs().only_growth && !app.model.inputs().growth_sort);
+    assert_eq!(app.rows().len(), all);
 }
 
 #[test]
 fn growth_keys_explain_themselves_without_a_baseline() {
     let mut app = numba_app(120, 40);
     keys(&mut app, "d");
-    assert!(!app.growth_sort);
+    assert!(!app.model.inputs().growth_sort);
     assert!(app.status.as_ref().unwrap().text.contains("--baseline"));
 }

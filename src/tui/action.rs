@@ -1,12 +1,11 @@
 //! What can happen to the app (actions in) and what the app asks the outside
 //! world to do (effects out). `App::update` maps one to the other without I/O.
 
+use super::jobs::{Built, Reloaded};
 use super::loader::Snapshot;
 use crate::model::Report;
 use crate::parse::Progress;
-use crate::triage::rules::{self, RuleSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// A command a key is bound to; the keymap table maps keys to these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +81,11 @@ pub enum Action {
         down: bool,
     },
     Resize(u16, u16),
-    /// A report snapshot from the loader.
+    /// A report snapshot, built into the model on the UI thread (tests,
+    /// benches; the run loop builds snapshots on the job thread instead).
     Loaded(Box<Snapshot>),
+    /// A model built on the job thread from a snapshot.
+    Built(Box<Built>),
     Progress(Progress),
     LoadFailed(String),
     /// Something the run loop wants the user to know (an editor that failed).
@@ -92,7 +94,7 @@ pub enum Action {
     RulesWritten(Result<String, String>),
     /// Rules reloaded (after [`Effect::ReloadRules`]), with their verdicts on
     /// the report as it was when the reload started.
-    RulesReloaded(Box<(Arc<RuleSet>, rules::Hiding)>),
+    RulesReloaded(Box<Reloaded>),
 }
 
 impl Action {
@@ -124,4 +126,25 @@ pub enum Effect {
     /// Load the rules again from the same sources, off the UI thread; answer
     /// with `Action::RulesReloaded`.
     ReloadRules,
+    /// A model the app let go of: free it off the UI thread (a big report
+    /// takes longer than a frame to free), and redraw.
+    Discard(Discarded),
+}
+
+/// A replaced model, on its way to be freed elsewhere.
+#[derive(Clone)]
+pub struct Discarded(pub std::sync::Arc<crate::explore::Explorer>);
+
+impl PartialEq for Discarded {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Discarded {}
+
+impl std::fmt::Debug for Discarded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Discarded")
+    }
 }

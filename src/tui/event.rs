@@ -12,8 +12,9 @@ pub enum Event {
     Load(LoadMsg),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave now, restoring the terminal.
     Signal(i32),
-    /// The rules, loaded again on a thread (`Action::RulesReloaded`), or why not.
-    Rules(super::Action),
+    /// A background job's answer (`jobs.rs`): a built model, reloaded rules,
+    /// or why not.
+    Job(super::Action),
 }
 
 #[derive(Default)]

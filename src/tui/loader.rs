@@ -3,18 +3,15 @@
 //! writing.
 
 use super::event::Event;
-use super::index::{Index, SortKey};
-use super::places::FrameInfo;
 use crate::model::{Format, Report};
 use crate::parse::perfmap::find::{attach, MapOptions};
 use crate::parse::source::{open, Source};
 use crate::parse::{read_source, Progress};
 use crate::triage::diff::{self, Diff, DiffOptions};
 use crate::triage::rules::{self, RuleSet};
-use crate::triage::GroupBy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub enum LoadMsg {
@@ -23,15 +20,13 @@ pub enum LoadMsg {
     Failed(String),
 }
 
-/// A report as far as it is parsed, with what the explorer derives from it
-/// built here, off the UI thread: on a 1 GB log that is most of the work.
+/// A report as far as it is parsed. Everything the explorer derives from it
+/// is built by the model ([`crate::explore::Explorer`]), off the UI thread.
 pub struct Snapshot {
-    pub report: Report,
-    pub frames: Option<FrameInfo>,
-    /// Built for the grouping and sort the explorer showed when it started.
-    pub index: Option<Index>,
-    /// The loaded rules' verdicts on this report.
-    pub rules: Option<rules::Hiding>,
+    pub report: Arc<Report>,
+    /// Which parse of the log this is (a --follow re-read starts a new one):
+    /// snapshots of one parse only grow.
+    pub parse: u64,
     /// The diff against `--baseline` (finished loads only).
     pub diff: Option<Arc<Diff>>,
     pub progress: Progress,
@@ -40,35 +35,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// A snapshot with nothing prepared (tests, small inputs).
+    /// A snapshot of `report` (tests, benches, small inputs).
     pub fn bare(report: Report, progress: Progress, done: bool) -> Snapshot {
         Snapshot {
-            report,
-            frames: None,
-            index: None,
-            rules: None,
-            diff: None,
-            progress,
-            done,
-        }
-    }
-
-    /// A snapshot with the frame table, index and rule verdicts built (on
-    /// the loader thread). `rules` are the verdicts on the report so far.
-    pub fn prepared(
-        report: Report,
-        view: (GroupBy, SortKey),
-        rules: Option<rules::Hiding>,
-        progress: Progress,
-        done: bool,
-    ) -> Snapshot {
-        let frames = FrameInfo::build(&report.interner);
-        let index = Index::build(&report, view.0, view.1);
-        Snapshot {
-            report,
-            frames: Some(frames),
-            index: Some(index),
-            rules,
+            report: Arc::new(report),
+            parse: 0,
             diff: None,
             progress,
             done,
@@ -76,36 +47,17 @@ impl Snapshot {
     }
 }
 
-/// What the UI tells the loader: the grouping and sort to prepare indexes for.
-pub type View = Arc<Mutex<(GroupBy, SortKey)>>;
-
 pub struct LoadSpec {
     pub path: String,
     pub format: Option<Format>,
     pub follow: bool,
+    /// The rules the baseline diff hides with (as `diff` does).
     pub rules: Arc<RuleSet>,
     /// `--baseline BASE`: parsed here, then every finished load is diffed
     /// against it with the same rules.
     pub baseline: Option<String>,
     /// Where perf maps naming `???` frames come from (applied to finished loads).
     pub perf_maps: MapOptions,
-}
-
-/// The rules' verdicts, brought up to date with a report that grew: only
-/// what is new is matched (the expensive part), on every core.
-fn verdicts(
-    set: &RuleSet,
-    state: &mut Option<rules::Hiding>,
-    report: &Report,
-) -> Option<rules::Hiding> {
-    if set.is_empty() {
-        return None;
-    }
-    match state {
-        Some(h) => h.update(set, report),
-        None => *state = Some(rules::Hiding::compute(set, report)),
-    }
-    state.clone()
 }
 
 /// A snapshot clones the report; five a second keeps the UI fresh without
@@ -115,14 +67,14 @@ const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// Parses `src` on a thread, sending snapshots and progress; stops when
 /// `stop` is set (after the current parse).
-pub fn spawn(src: Source, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBool>, view: View) {
+pub fn spawn(src: Source, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBool>) {
     std::thread::Builder::new()
         .name("leakscope-loader".into())
-        .spawn(move || run(src, spec, &tx, &stop, &view))
+        .spawn(move || run(src, spec, &tx, &stop))
         .expect("spawning the loader thread");
 }
 
-fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view: &View) {
+fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
     let mut seen = file_len(&spec.path);
     let base = match &spec.baseline {
         Some(path) => match crate::parse::load_paths(std::slice::from_ref(path), spec.format) {
@@ -138,7 +90,8 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view:
         None => None,
     };
     let base = base.as_ref();
-    load(src, &spec, tx, true, view, base);
+    let mut parse = 0;
+    load(src, &spec, tx, parse, base);
     if !spec.follow {
         return;
     }
@@ -153,7 +106,8 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool, view:
         seen = len;
         match open(&spec.path) {
             Ok(src) => {
-                if !load(src, &spec, tx, false, view, base) {
+                parse += 1;
+                if !load(src, &spec, tx, parse, base) {
                     return;
                 }
             }
@@ -173,23 +127,21 @@ fn file_len(path: &str) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.len())
 }
 
-/// One parse. `partial`: send snapshots while parsing (the first load; a
-/// re-read keeps showing the previous report until it is complete).
-/// Returns false when the explorer has gone.
+/// One parse. The first sends snapshots while parsing; a re-read keeps
+/// showing the previous report until it is complete. Returns false when the
+/// explorer has gone.
 fn load(
     src: Source,
     spec: &LoadSpec,
     tx: &Sender<Event>,
-    partial: bool,
-    view: &View,
+    parse: u64,
     base: Option<&Report>,
 ) -> bool {
+    let partial = parse == 0;
     let mut report = Report::new();
-    let mut engine: Option<rules::Hiding> = None;
     let mut next_snapshot = Instant::now();
     let mut last = Progress::default();
     let mut alive = true;
-    let current_view = || *view.lock().unwrap_or_else(|e| e.into_inner());
     let result = read_source(&mut report, src, spec.format, &mut |r, p| {
         last = p;
         if !alive {
@@ -198,9 +150,14 @@ fn load(
         // A snapshot before any process appeared would only flash an empty tree.
         let msg = if partial && !r.processes.is_empty() && Instant::now() >= next_snapshot {
             let t = Instant::now();
-            let rules = verdicts(&spec.rules, &mut engine, r);
-            let snap = Snapshot::prepared(r.clone(), current_view(), rules, p, false);
-            // The parse waits while a snapshot is made: keep that under a
+            let snap = Snapshot {
+                report: Arc::new(r.clone()),
+                parse,
+                diff: None,
+                progress: p,
+                done: false,
+            };
+            // The parse waits while the report is copied: keep that under a
             // fifth of its time, however big the report grows.
             next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(t.elapsed() * 4);
             LoadMsg::Snapshot(Box::new(snap))
@@ -215,14 +172,17 @@ fn load(
     let msg = match result {
         Ok(()) => {
             attach(&mut report, &spec.perf_maps);
-            let rules = verdicts(&spec.rules, &mut engine, &report);
             let diff = base.map(|b| {
                 let hider = rules::RuleHider::new(&spec.rules, &[b, &report]);
                 Arc::new(diff::diff(b, &report, &DiffOptions::default(), &hider))
             });
-            let mut snap = Snapshot::prepared(report, current_view(), rules, last, true);
-            snap.diff = diff;
-            LoadMsg::Snapshot(Box::new(snap))
+            LoadMsg::Snapshot(Box::new(Snapshot {
+                report: Arc::new(report),
+                parse,
+                diff,
+                progress: last,
+                done: true,
+            }))
         }
         Err(e) => LoadMsg::Failed(e.to_string()),
     };

@@ -8,24 +8,20 @@
 
 pub mod action;
 pub mod app;
-pub mod baseline;
 mod clipboard;
-pub mod detail;
+pub mod cursor;
 mod editor;
 pub mod event;
-pub mod filter;
-pub mod frames;
-pub mod hide;
-pub mod index;
+pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
-pub mod places;
-pub mod projection;
 pub mod rules_io;
 pub mod terminal;
-pub mod tree;
 pub mod view;
+
+// The model moved to `crate::explore`; these keep the old paths working.
+pub use crate::explore::{detail, filter, frames, hide, index, places, projection, tree};
 
 pub use action::{Action, Cmd, Effect};
 pub use app::App;
@@ -40,7 +36,7 @@ use loader::{LoadMsg, LoadSpec};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use terminal::TerminalGuard;
 
 pub struct Options {
@@ -82,7 +78,6 @@ pub fn run(opts: Options) -> Result<i32> {
     let src = crate::parse::source::open(&path)?;
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    let view: loader::View = Arc::new(Mutex::new(Default::default()));
     let rules = Arc::new(opts.rules);
     loader::spawn(
         src,
@@ -96,7 +91,6 @@ pub fn run(opts: Options) -> Result<i32> {
         },
         tx.clone(),
         stop.clone(),
-        view.clone(),
     );
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
     let input = Input::spawn(tx.clone());
@@ -126,9 +120,9 @@ pub fn run(opts: Options) -> Result<i32> {
         source_dirs: opts.source_dirs,
         files: rules_io::RuleFiles::read(&app.supp_targets),
         rule_options: opts.rule_options,
-        tx: tx.clone(),
+        jobs: jobs::Jobs::spawn(tx.clone()),
     };
-    let result = event_loop(&mut app, &mut guard, &rx, &input, &view, &mut io);
+    let result = event_loop(&mut app, &mut guard, &rx, &input, &mut io);
     stop.store(true, Ordering::Relaxed);
     input.stop();
     signals.close();
@@ -142,7 +136,8 @@ struct LoopIo {
     source_dirs: Vec<std::path::PathBuf>,
     files: rules_io::RuleFiles,
     rule_options: RuleOptions,
-    tx: mpsc::Sender<Event>,
+    /// Background work: building snapshots into the model, reloading rules.
+    jobs: jobs::Jobs,
 }
 
 fn event_loop(
@@ -150,7 +145,6 @@ fn event_loop(
     guard: &mut TerminalGuard,
     rx: &Receiver<Event>,
     input: &Input,
-    view: &loader::View,
     io: &mut LoopIo,
 ) -> Result<i32> {
     guard.terminal.draw(|f| view::render(app, f))?;
@@ -179,8 +173,16 @@ fn event_loop(
                     TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
                     _ => None,
                 },
-                Event::Load(LoadMsg::Snapshot(_)) if Some(i) != newest => None,
-                Event::Load(LoadMsg::Snapshot(s)) => Some(Action::Loaded(s)),
+                Event::Load(LoadMsg::Snapshot(s)) if Some(i) != newest => {
+                    io.jobs.discard(s);
+                    None
+                }
+                // Built into the model on the job thread; `Action::Built`
+                // brings it back.
+                Event::Load(LoadMsg::Snapshot(s)) => {
+                    io.jobs.build(app.model.seed(), s);
+                    None
+                }
                 Event::Load(LoadMsg::Progress(p)) => Some(Action::Progress(p)),
                 // Nothing to explore and nothing more coming: say why, as
                 // `summary` would, instead of showing an empty explorer.
@@ -188,7 +190,7 @@ fn event_loop(
                     bail!("{m}")
                 }
                 Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
-                Event::Rules(r) => Some(r),
+                Event::Job(a) => Some(a),
             };
             let Some(action) = action else {
                 continue;
@@ -213,36 +215,21 @@ fn event_loop(
                     redraw = true;
                 }
                 Effect::ReloadRules => {
-                    reload_rules(app, io);
+                    let m = &app.model;
+                    let report = m.report_arc().clone();
+                    io.jobs.reload(io.rule_options.clone(), report, m.parse());
+                    redraw = true;
+                }
+                Effect::Discard(old) => {
+                    io.jobs.discard(old);
                     redraw = true;
                 }
             }
         }
-        // The loader prepares indexes for what the explorer shows now.
-        *view.lock().unwrap_or_else(|e| e.into_inner()) = (app.group_by, app.sort);
         if redraw {
             guard.terminal.draw(|f| view::render(app, f))?;
         }
     }
-}
-
-/// Loads the rules again and decides them on a copy of the report, on a
-/// thread; the answer arrives as an event.
-fn reload_rules(app: &mut App, io: &LoopIo) {
-    let report = app.data.as_ref().map(|d| d.report.clone());
-    let opts = io.rule_options.clone();
-    let tx = io.tx.clone();
-    std::thread::spawn(move || {
-        let action = match RuleSet::load(&opts) {
-            Ok(set) => {
-                let report = report.unwrap_or_default();
-                let hiding = set.apply(&report);
-                Action::RulesReloaded(Box::new((Arc::new(set), hiding)))
-            }
-            Err(e) => Action::Notify(format!("Could not load the rules: {e}")),
-        };
-        let _ = tx.send(Event::Rules(action));
-    });
 }
 
 fn mouse_action(m: crossterm::event::MouseEvent) -> Option<Action> {

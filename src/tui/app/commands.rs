@@ -1,17 +1,14 @@
 //! Commands that change what is shown: the filter bar, grouping and sort,
 //! hiding, and the two that reach outside (editor, clipboard) as effects.
 
-use super::{App, Fallback, Focus, Status};
-use crate::model::Interner;
+use super::{App, Fallback, Focus, Overlay, Status};
+use crate::explore::hide::{CategoryRule, GroupRule, Hide, StackRule};
+use crate::explore::index::{display_label, SortKey};
+use crate::explore::tree::{find_item, NodeKey, NodeRef};
 use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
 use crate::triage::GroupBy;
 use crate::tui::action::{Cmd, Effect};
-use crate::tui::baseline::Deltas;
-use crate::tui::hide::{CategoryRule, GroupRule, Hide, StackRule};
-use crate::tui::index::{display_label, Index, SortKey};
-use crate::tui::places::FrameInfo;
-use crate::tui::tree::{find_item, NodeKey, NodeRef};
 
 impl App {
     pub(crate) fn say(&mut self, text: impl Into<String>) {
@@ -29,16 +26,16 @@ impl App {
     }
 
     pub(crate) fn filter_command(&mut self, cmd: Cmd) -> Effect {
-        let text = self.filter.text().to_string();
+        let text = self.model.filter().text().to_string();
         match cmd {
             Cmd::OpenFilter => {
-                self.filter_open = true;
+                self.overlay = Overlay::Filter;
                 self.focus = Focus::Tree;
             }
             Cmd::FilterAccept => {
-                self.filter_open = false;
-                if self.filter.is_active() {
-                    let n = self.data.as_ref().map(|d| d.proj.matches).unwrap_or(0);
+                self.overlay = Overlay::None;
+                if self.model.filter().is_active() {
+                    let n = self.model.proj().matches;
                     self.say(format!(
                         "{} records match · n/N jump between them · Esc clears",
                         count(n)
@@ -46,7 +43,7 @@ impl App {
                 }
             }
             Cmd::FilterCancel => {
-                self.filter_open = false;
+                self.overlay = Overlay::None;
                 self.set_filter(String::new());
             }
             Cmd::FilterBackspace => {
@@ -76,9 +73,9 @@ impl App {
                 self.set_filter(t[..cut].to_string());
             }
             Cmd::FilterToggleMode => {
-                let t = match text.strip_prefix(crate::tui::filter::FUZZY_PREFIX) {
+                let t = match text.strip_prefix(crate::explore::filter::FUZZY_PREFIX) {
                     Some(rest) => rest.to_string(),
-                    None => format!("{}{text}", crate::tui::filter::FUZZY_PREFIX),
+                    None => format!("{}{text}", crate::explore::filter::FUZZY_PREFIX),
                 };
                 self.set_filter(t);
             }
@@ -89,20 +86,15 @@ impl App {
 
     /// Applies a new filter text: evaluate per distinct frame, re-project.
     pub(crate) fn set_filter(&mut self, text: String) {
-        match self.data.as_ref() {
-            Some(d) => self.filter.set_text(text, &d.frames, &d.report.interner),
-            None => self
-                .filter
-                .set_text(text, &FrameInfo::default(), &Interner::new()),
-        }
+        self.model.set_filter(text);
         self.match_pos = None;
-        self.reproject(Fallback::Parent);
+        self.follow_selection(Fallback::Parent);
     }
 
     pub(crate) fn escape(&mut self) -> Effect {
         if self.focus == Focus::Detail {
             self.focus = Focus::Tree;
-        } else if !self.filter.text().is_empty() {
+        } else if !self.model.filter().text().is_empty() {
             self.set_filter(String::new());
         } else {
             return Effect::None;
@@ -111,26 +103,20 @@ impl App {
     }
 
     pub(crate) fn set_group_by(&mut self, by: GroupBy) -> Effect {
-        self.group_by = by;
         let key = self.selected_key.clone();
-        if let Some(d) = self.data.as_mut() {
-            let carried = d.index.expansion();
-            d.index = Index::build(&d.report, by, self.sort);
-            d.index.apply_expansion(&carried);
-            d.deltas = d.diff.as_ref().map(|diff| Deltas::build(&d.index, diff));
-        }
-        self.reproject(Fallback::Parent);
+        self.model.set_group_by(by);
+        self.follow_selection(Fallback::Parent);
         // A record keeps its selection in whatever group now holds it.
-        if let (Some(k @ NodeKey::Item(..)), Some(d)) = (key, self.data.as_ref()) {
-            if let Some(node) = find_item(&d.index, &d.report, &k) {
+        if let Some(k @ NodeKey::Item(..)) = key {
+            let m = &self.model;
+            if let Some(node) = find_item(m.index(), m.report(), &k) {
                 if let Some(g) = node.parent() {
                     self.set_expanded(g, true);
                     if let Some(c) = g.parent() {
                         self.set_expanded(c, true);
                     }
                 }
-                self.rebuild_rows(Fallback::Parent);
-                if let Some(pos) = self.tree.position(node) {
+                if let Some(pos) = self.model.position(node) {
                     self.select_row(pos);
                 }
             }
@@ -140,35 +126,34 @@ impl App {
     }
 
     pub(crate) fn set_sort(&mut self, sort: SortKey) -> Effect {
-        self.sort = sort;
-        self.growth_sort = false;
-        if let Some(d) = self.data.as_mut() {
-            d.index.sort_items(&d.report, sort);
-        }
-        self.reproject(Fallback::Parent);
+        self.model.set_sort(sort);
+        self.follow_selection(Fallback::Parent);
         self.say(format!("Sorted by {}", sort.name()));
         Effect::Redraw
     }
 
     pub(crate) fn sort_growth(&mut self) -> Effect {
-        if self.data.as_ref().and_then(|d| d.deltas.as_ref()).is_none() {
+        if self.model.growth().is_none() {
             self.warn(no_baseline(self.baseline.is_some()));
             return Effect::Redraw;
         }
-        self.growth_sort = true;
-        self.reproject(Fallback::Parent);
+        let only = self.model.inputs().only_growth;
+        self.model.set_growth_view(true, only);
+        self.follow_selection(Fallback::Parent);
         self.say("Sorted by growth against the baseline (1-4 or s sort by size again)");
         Effect::Redraw
     }
 
     pub(crate) fn toggle_only_growth(&mut self) -> Effect {
-        if self.data.as_ref().and_then(|d| d.deltas.as_ref()).is_none() {
+        if self.model.growth().is_none() {
             self.warn(no_baseline(self.baseline.is_some()));
             return Effect::Redraw;
         }
-        self.only_growth = !self.only_growth;
-        self.reproject(Fallback::Parent);
-        self.say(if self.only_growth {
+        let i = self.model.inputs();
+        let only = !i.only_growth;
+        self.model.set_growth_view(i.growth_sort, only);
+        self.follow_selection(Fallback::Parent);
+        self.say(if only {
             "Only new or grown groups (o shows all)"
         } else {
             "All groups, whatever their growth"
@@ -177,9 +162,10 @@ impl App {
     }
 
     pub(crate) fn toggle_hidden(&mut self) -> Effect {
-        self.show_hidden = !self.show_hidden;
-        self.reproject(Fallback::Parent);
-        self.say(if self.show_hidden {
+        let show = !self.model.inputs().show_hidden;
+        self.model.set_show_hidden(show);
+        self.follow_selection(Fallback::Parent);
+        self.say(if show {
             "Showing hidden records, dimmed"
         } else {
             "Hidden records are not shown"
@@ -188,11 +174,12 @@ impl App {
     }
 
     pub(crate) fn hide_selected(&mut self) -> Effect {
-        let (Some(d), Some(node)) = (self.data.as_ref(), self.selected_node()) else {
+        let Some(node) = self.selected_node() else {
             return Effect::None;
         };
-        let interner = &d.report.interner;
-        let pn = &d.index.procs[node.proc_()];
+        let m = &self.model;
+        let interner = &m.report().interner;
+        let pn = &m.index().procs[node.proc_()];
         let rule: Box<dyn Hide> = match node {
             NodeRef::Proc { .. } => {
                 self.warn("Select a category, group or record to hide");
@@ -205,7 +192,7 @@ impl App {
                 let cn = &pn.cats[c as usize];
                 let gn = &cn.groups[g as usize];
                 Box::new(GroupRule::new(
-                    d.index.by,
+                    m.index().by,
                     gn.label.clone(),
                     Some(cn.category.clone()),
                     &gn.display,
@@ -214,9 +201,9 @@ impl App {
             NodeRef::Item { c, g, i, .. } => {
                 let cn = &pn.cats[c as usize];
                 let item = cn.groups[g as usize].items[i as usize];
-                let stack = d
-                    .index
-                    .item_stack(&d.report, node.proc_(), c as usize, item);
+                let stack = m
+                    .index()
+                    .item_stack(m.report(), node.proc_(), c as usize, item);
                 let shown = display_label(interner, stack, GroupBy::TopFrame);
                 Box::new(StackRule::new(
                     interner,
@@ -228,12 +215,9 @@ impl App {
         };
         let hidden_before = self.hidden_totals();
         let name = sanitize(rule.name()).into_owned();
-        self.hiding.push(rule);
-        if let Some(d) = self.data.as_mut() {
-            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
-        }
+        self.model.push_rule(rule);
         let row = self.tree.selected;
-        self.reproject(Fallback::Row(row));
+        self.follow_selection(Fallback::Row(row));
         let (items, b) = self.hidden_totals();
         self.say(format!(
             "“{name}” hides {} · {} · u undoes · . shows hidden",
@@ -243,34 +227,27 @@ impl App {
         Effect::Redraw
     }
 
+    /// What rules hide: (items, bytes).
     pub(crate) fn hidden_totals(&self) -> (u64, u128) {
-        let Some(d) = self.data.as_ref() else {
-            return (0, 0);
-        };
-        d.proj
-            .by_category
-            .iter()
-            .fold((0, 0), |(n, b), (_, _, h)| (n + h.items, b + h.bytes))
+        let h = self.model.hidden().hid;
+        (h.items, h.bytes)
     }
 
     pub(crate) fn unhide(&mut self) -> Effect {
-        let Some(rule) = self.hiding.pop() else {
+        let Some(rule) = self.model.pop_rule() else {
             self.say("Nothing is hidden by hand (loaded rules stay; --no-builtin-rules drops the built-in ones)");
             return Effect::Redraw;
         };
-        if let Some(d) = self.data.as_mut() {
-            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
-        }
-        self.reproject(Fallback::Parent);
+        self.follow_selection(Fallback::Parent);
         self.say(format!("Removed “{}”", sanitize(rule.name())));
         Effect::Redraw
     }
 
     pub(crate) fn open_editor(&mut self) -> Effect {
-        let (Some(d), Some(det)) = (self.data.as_ref(), self.detail()) else {
+        let Some(det) = self.detail() else {
             return Effect::None;
         };
-        let interner = &d.report.interner;
+        let interner = &self.model.report().interner;
         let id = match self.focus {
             Focus::Detail => det.frame_at(self.detail_cursor),
             Focus::Tree => det.best_frame(interner),

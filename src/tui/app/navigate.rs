@@ -1,11 +1,10 @@
 //! Moving around: selection, expansion, the detail pane's frame cursor, the
 //! mouse, and jumping between filter matches.
 
-use super::{App, Fallback, Focus, Status};
+use super::{App, Fallback, Focus, Overlay, Status};
+use crate::explore::tree::NodeRef;
 use crate::tui::action::Effect;
 use crate::tui::layout::contains;
-use crate::tui::projection::Visibility;
-use crate::tui::tree::NodeRef;
 
 impl App {
     /// Selects a tree row and resets the detail pane to its top.
@@ -13,7 +12,7 @@ impl App {
         self.moved = true;
         let h = self.tree_height();
         let before = self.tree.selected;
-        self.tree.select(i, h);
+        self.tree.select(i, self.rows().len(), h);
         if self.tree.selected != before {
             self.detail_cursor = 0;
             self.detail_offset = 0;
@@ -24,11 +23,11 @@ impl App {
     pub(crate) fn move_by(&mut self, delta: isize) -> Effect {
         match self.focus {
             Focus::Tree => {
-                if self.tree.rows.is_empty() {
+                if self.rows().is_empty() {
                     return Effect::None;
                 }
                 let i = self.tree.selected.saturating_add_signed(delta);
-                let i = i.min(self.tree.rows.len() - 1);
+                let i = i.min(self.rows().len() - 1);
                 if i == self.tree.selected {
                     return Effect::None;
                 }
@@ -51,7 +50,7 @@ impl App {
         match self.focus {
             Focus::Tree => {
                 let i = if end {
-                    self.tree.rows.len().saturating_sub(1)
+                    self.rows().len().saturating_sub(1)
                 } else {
                     0
                 };
@@ -118,29 +117,14 @@ impl App {
     }
 
     fn expanded(&self, node: NodeRef) -> Option<bool> {
-        let d = self.data.as_ref()?;
-        let pn = d.index.procs.get(node.proc_())?;
-        Some(match node {
-            NodeRef::Proc { .. } => pn.expanded,
-            NodeRef::Cat { c, .. } => pn.cats[c as usize].expanded,
-            NodeRef::Group { c, g, .. } => pn.cats[c as usize].groups[g as usize].expanded,
-            NodeRef::Item { .. } => return None,
-        })
+        self.model.expanded(node)
     }
 
+    /// Opens or closes a node; the selection stays on its node.
     pub(crate) fn set_expanded(&mut self, node: NodeRef, open: bool) {
-        let Some(d) = self.data.as_mut() else {
-            return;
-        };
-        self.touched = true;
         self.moved = true;
-        let pn = &mut d.index.procs[node.proc_()];
-        match node {
-            NodeRef::Proc { .. } => pn.expanded = open,
-            NodeRef::Cat { c, .. } => pn.cats[c as usize].expanded = open,
-            NodeRef::Group { c, g, .. } => pn.cats[c as usize].groups[g as usize].expanded = open,
-            NodeRef::Item { .. } => {}
-        }
+        self.model.set_expanded(node, open);
+        self.follow_selection(Fallback::Parent);
     }
 
     pub(crate) fn toggle(&mut self) -> Effect {
@@ -153,7 +137,6 @@ impl App {
         match self.expanded(node) {
             Some(open) => {
                 self.set_expanded(node, !open);
-                self.rebuild_rows(Fallback::Parent);
             }
             // A record: its detail is what there is to open.
             None => self.focus = Focus::Detail,
@@ -169,15 +152,11 @@ impl App {
             return Effect::None;
         };
         match self.expanded(node) {
-            Some(false) => {
-                self.set_expanded(node, true);
-                self.rebuild_rows(Fallback::Parent);
-            }
+            Some(false) => self.set_expanded(node, true),
             Some(true) => {
                 let next = self.tree.selected + 1;
                 let child = self
-                    .tree
-                    .rows
+                    .rows()
                     .get(next)
                     .is_some_and(|r| r.node.parent() == Some(node));
                 if child {
@@ -199,12 +178,11 @@ impl App {
         };
         if self.expanded(node) == Some(true) {
             self.set_expanded(node, false);
-            self.rebuild_rows(Fallback::Parent);
             return Effect::Redraw;
         }
         let mut parent = node.parent();
         while let Some(p) = parent {
-            if let Some(pos) = self.tree.position(p) {
+            if let Some(pos) = self.model.position(p) {
                 self.select_row(pos);
                 return Effect::Redraw;
             }
@@ -214,29 +192,30 @@ impl App {
     }
 
     pub(crate) fn expand_all(&mut self, open: bool) -> Effect {
-        let Some(d) = self.data.as_mut() else {
+        if !self.model.has_content() {
             return Effect::None;
-        };
-        d.index.set_all_expanded(open);
-        self.touched = true;
-        self.rebuild_rows(Fallback::Parent);
+        }
+        self.moved = true;
+        self.model.set_all_expanded(open);
+        self.follow_selection(Fallback::Parent);
         Effect::Redraw
     }
 
     pub(crate) fn click(&mut self, col: u16, row: u16) -> Effect {
-        if self.help.is_some() {
-            self.help = None;
-            return Effect::Redraw;
-        }
-        // The rules panel and the suppression prompt are keyboard-only.
-        if self.rules_panel.is_some() || self.supp_prompt.is_some() {
-            return Effect::None;
+        match self.overlay {
+            Overlay::Help(_) => {
+                self.overlay = Overlay::None;
+                return Effect::Redraw;
+            }
+            // The rules panel and the suppression prompt are keyboard-only.
+            Overlay::Rules(_) | Overlay::Supp(_) => return Effect::None,
+            Overlay::None | Overlay::Filter => {}
         }
         let a = self.areas();
         if contains(a.tree_rows, col, row) {
             self.focus = Focus::Tree;
             let i = self.tree.offset + (row - a.tree_rows.y) as usize;
-            if i >= self.tree.rows.len() {
+            if i >= self.rows().len() {
                 return Effect::Redraw;
             }
             if i == self.tree.selected {
@@ -265,12 +244,12 @@ impl App {
     pub(crate) fn wheel(&mut self, col: u16, row: u16, down: bool) -> Effect {
         let step: isize = if down { 3 } else { -3 };
         let max = crate::tui::view::help::max_offset(self, self.size.1);
-        if let Some(off) = self.help.as_mut() {
+        if let Overlay::Help(off) = &mut self.overlay {
             *off = off.saturating_add_signed(step).min(max);
             return Effect::Redraw;
         }
-        let rules = self.rule_set.len();
-        if let Some(panel) = self.rules_panel.as_mut() {
+        let rules = self.model.inputs().rule_set.len();
+        if let Overlay::Rules(panel) = &mut self.overlay {
             panel.selected = panel
                 .selected
                 .saturating_add_signed(step.signum())
@@ -286,14 +265,14 @@ impl App {
                 .min(lines.saturating_sub(1));
             return Effect::Redraw;
         }
-        if self.tree.rows.is_empty() {
+        if self.rows().is_empty() {
             return Effect::None;
         }
         let i = self
             .tree
             .selected
             .saturating_add_signed(step)
-            .min(self.tree.rows.len() - 1);
+            .min(self.rows().len() - 1);
         self.select_row(i);
         Effect::Redraw
     }
@@ -301,23 +280,17 @@ impl App {
     /// Items that match the filter (and no rule hides), in tree order (once
     /// every category is sorted).
     pub(crate) fn matches(&self) -> Vec<NodeRef> {
-        let Some(d) = self.data.as_ref() else {
-            return Vec::new();
-        };
-        let vis = Visibility {
-            filter: &self.filter,
-            verdicts: &d.verdicts,
-            growth: None,
-        };
+        let m = &self.model;
+        let vis = m.visibility();
         let mut out = Vec::new();
-        for (p, pn) in d.index.procs.iter().enumerate() {
+        for (p, pn) in m.index().procs.iter().enumerate() {
             for (c, cn) in pn.cats.iter().enumerate() {
-                let cv = &d.proj.procs[p].cats[c];
+                let cv = &m.proj().procs[p].cats[c];
                 for &g in &cv.order {
                     let gn = &cn.groups[g as usize];
                     for &i in cv.shown_items(g) {
                         let item = gn.items[i as usize];
-                        if vis.cause(&d.report, &d.index, p, c, item).is_none() {
+                        if vis.cause(m.report(), m.index(), p, c, item).is_none() {
                             out.push(NodeRef::Item {
                                 p: p as u32,
                                 c: c as u32,
@@ -333,16 +306,14 @@ impl App {
     }
 
     pub(crate) fn jump_match(&mut self, forward: bool) -> Effect {
-        if !self.filter.is_active() {
+        if !self.model.filter().is_active() {
             self.status = Some(Status {
                 text: "No filter: press / and type a pattern, then n/N jump between matches".into(),
                 error: false,
             });
             return Effect::Redraw;
         }
-        if let Some(d) = self.data.as_mut() {
-            d.proj.sort_all(&d.index);
-        }
+        self.model.sort_all();
         let list = self.matches();
         let n = list.len();
         if n == 0 {
@@ -384,11 +355,12 @@ impl App {
         let target = list[next];
         let mut up = target.parent();
         while let Some(a) = up {
-            self.set_expanded(a, true);
+            if self.model.expanded(a) == Some(false) {
+                self.set_expanded(a, true);
+            }
             up = a.parent();
         }
-        self.rebuild_rows(Fallback::Parent);
-        if let Some(pos) = self.tree.position(target) {
+        if let Some(pos) = self.model.position(target) {
             self.select_row(pos);
         }
         self.focus = Focus::Tree;

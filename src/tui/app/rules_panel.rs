@@ -2,11 +2,10 @@
 //! bytes; rules turned on and off here (and all built-ins at once with B)
 //! stay so across snapshots.
 
-use super::{App, Fallback};
-use crate::model::Report;
+use super::{App, Fallback, Overlay};
 use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
-use crate::triage::rules::{self, RuleId};
+use crate::triage::rules::RuleId;
 use crate::tui::action::{Cmd, Effect};
 
 /// The open panel: the selected row of [`App::rule_rows`].
@@ -16,68 +15,34 @@ pub struct RulesPanel {
 }
 
 impl App {
-    /// Every loaded rule, most hidden bytes first (then error contexts,
-    /// undecided records, file order).
+    /// Every loaded rule, in the panel's order.
     pub fn rule_rows(&self) -> Vec<RuleId> {
-        let mut ids: Vec<RuleId> = self.rule_set.ids().collect();
-        if let Some(e) = self.data.as_ref().and_then(|d| d.engine.as_ref()) {
-            ids.sort_by_cached_key(|&id| {
-                let c = e.counts(id);
-                (
-                    std::cmp::Reverse(c.leaks.bytes),
-                    std::cmp::Reverse(c.error_contexts),
-                    std::cmp::Reverse(c.undecided_records + c.undecided_errors),
-                    id,
-                )
-            });
-        }
-        ids
+        self.model.rule_rows()
     }
 
     /// Whether the loaded rule is on (as toggled here).
     pub fn rule_enabled(&self, id: RuleId) -> bool {
-        match self.data.as_ref().and_then(|d| d.engine.as_ref()) {
-            Some(e) => e.is_enabled(id),
-            None => self.wanted_on(id),
-        }
+        self.model.rule_enabled(id)
     }
 
     /// Rules the user turned off here.
     pub fn rules_off(&self) -> usize {
-        self.rule_set
-            .ids()
-            .filter(|&id| !self.wanted_on(id))
-            .count()
-    }
-
-    fn wanted_on(&self, id: RuleId) -> bool {
-        match self.rule_toggles.get(&id) {
-            Some(&on) => on,
-            None => !(self.builtin_off && self.rule_set.get(id).is_some_and(|r| r.is_builtin())),
-        }
-    }
-
-    /// Brings a fresh snapshot's verdicts (every rule on) in line with the
-    /// toggles made here.
-    pub(crate) fn apply_toggles(&self, engine: &mut rules::Hiding, report: &Report) {
-        if self.rule_toggles.is_empty() && !self.builtin_off {
-            return;
-        }
-        engine.set_enabled_by(report, |id| self.wanted_on(id));
+        let i = self.model.inputs();
+        i.toggles.off(&i.rule_set)
     }
 
     pub(crate) fn open_rules(&mut self) -> Effect {
-        if self.rule_set.is_empty() {
+        if self.model.inputs().rule_set.is_empty() {
             self.warn("No rules are loaded (--no-builtin-rules, or no rule files)");
             return Effect::Redraw;
         }
-        self.rules_panel = Some(RulesPanel::default());
+        self.overlay = Overlay::Rules(RulesPanel::default());
         Effect::Redraw
     }
 
     pub(crate) fn rules_command(&mut self, cmd: Cmd) -> Effect {
-        let n = self.rule_set.len();
-        let Some(panel) = self.rules_panel.as_mut() else {
+        let n = self.model.inputs().rule_set.len();
+        let Overlay::Rules(panel) = &mut self.overlay else {
             return Effect::None;
         };
         match cmd {
@@ -86,40 +51,31 @@ impl App {
             Cmd::Up => panel.selected = panel.selected.saturating_sub(1),
             Cmd::ToggleRule => return self.toggle_selected_rule(),
             Cmd::ToggleBuiltin => return self.toggle_builtin(),
-            Cmd::Rules | Cmd::Escape => self.rules_panel = None,
+            Cmd::Rules | Cmd::Escape => self.overlay = Overlay::None,
             _ => {}
         }
         Effect::Redraw
     }
 
-    /// Re-decides every item after the rules' states changed.
-    fn rules_changed(&mut self) {
-        if let Some(d) = self.data.as_mut() {
-            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
-        }
-        self.reproject(Fallback::Parent);
-    }
-
     fn toggle_selected_rule(&mut self) -> Effect {
-        let Some(panel) = self.rules_panel else {
+        let Overlay::Rules(panel) = self.overlay else {
             return Effect::None;
         };
         let Some(&id) = self.rule_rows().get(panel.selected) else {
             return Effect::None;
         };
         let on = !self.rule_enabled(id);
-        self.rule_toggles.insert(id, on);
-        if let Some(d) = self.data.as_mut() {
-            if let Some(e) = d.engine.as_mut() {
-                e.set_enabled(&d.report, id, on);
-            }
-        }
-        self.rules_changed();
+        let mut toggles = self.model.inputs().toggles.clone();
+        toggles.by_rule.insert(id, on);
+        self.model.set_toggles(toggles);
+        self.follow_selection(Fallback::Parent);
         // The selection follows the rule to its new place in the order.
         if let Some(pos) = self.rule_rows().iter().position(|&r| r == id) {
-            self.rules_panel = Some(RulesPanel { selected: pos });
+            self.overlay = Overlay::Rules(RulesPanel { selected: pos });
         }
         let name = self
+            .model
+            .inputs()
             .rule_set
             .get(id)
             .map(|r| sanitize(&r.name).into_owned())
@@ -135,21 +91,19 @@ impl App {
     }
 
     pub(crate) fn toggle_builtin(&mut self) -> Effect {
-        if !self.rule_set.rules().iter().any(|r| r.is_builtin()) {
+        let set = self.model.inputs().rule_set.clone();
+        if !set.rules().iter().any(|r| r.is_builtin()) {
             self.warn("No built-in rules are loaded");
             return Effect::Redraw;
         }
-        self.builtin_off = !self.builtin_off;
-        let set = self.rule_set.clone();
-        self.rule_toggles
+        let mut toggles = self.model.inputs().toggles.clone();
+        toggles.builtin_off = !toggles.builtin_off;
+        toggles
+            .by_rule
             .retain(|id, _| set.get(*id).is_some_and(|r| !r.is_builtin()));
-        let on = !self.builtin_off;
-        if let Some(d) = self.data.as_mut() {
-            if let Some(e) = d.engine.as_mut() {
-                e.set_enabled_where(&d.report, &set, |r| r.is_builtin(), on);
-            }
-        }
-        self.rules_changed();
+        let on = !toggles.builtin_off;
+        self.model.set_toggles(toggles);
+        self.follow_selection(Fallback::Parent);
         let (n, b) = self.hidden_totals();
         self.say(format!(
             "Built-in rules {} · hidden now: {} · {}",

@@ -3,17 +3,15 @@
 //! the run loop ([`Effect::WriteRules`]), which may then reload the rules
 //! ([`Effect::ReloadRules`], L) so the new rule hides its records at once.
 
-use super::{App, Fallback};
+use super::{App, Fallback, Overlay};
+use crate::explore::index::Category;
+use crate::explore::tree::NodeRef;
 use crate::report::human::count;
 use crate::sanitize::sanitize;
 use crate::triage::rules::generate::{self, GenOptions};
-use crate::triage::rules::{self, RuleId, RuleSet};
 use crate::tui::action::{Cmd, Effect};
-use crate::tui::index::Category;
-use crate::tui::tree::NodeRef;
-use std::collections::BTreeMap;
+use crate::tui::jobs::Reloaded;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// What the prompt will write a suppression for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,20 +29,22 @@ pub struct SuppPrompt {
 
 impl App {
     pub(crate) fn open_supp(&mut self) -> Effect {
-        let (Some(d), Some(node)) = (self.data.as_ref(), self.selected_node()) else {
+        let Some(node) = self.selected_node() else {
             return Effect::None;
         };
+        let m = &self.model;
+        let index = m.index();
         if self.supp_targets.is_empty() {
             self.warn("No rules file to write to ($HOME and $XDG_CONFIG_HOME are unset)");
             return Effect::Redraw;
         }
         let (p, c, items, label) = match node {
             NodeRef::Group { p, c, g } => {
-                let gn = &d.index.procs[p as usize].cats[c as usize].groups[g as usize];
+                let gn = &index.procs[p as usize].cats[c as usize].groups[g as usize];
                 (p, c, gn.items.clone(), gn.display.clone())
             }
             NodeRef::Item { p, c, g, i } => {
-                let gn = &d.index.procs[p as usize].cats[c as usize].groups[g as usize];
+                let gn = &index.procs[p as usize].cats[c as usize].groups[g as usize];
                 (p, c, vec![gn.items[i as usize]], gn.display.clone())
             }
             _ => {
@@ -53,17 +53,17 @@ impl App {
             }
         };
         let (p, c) = (p as usize, c as usize);
-        let cat = d.index.procs[p].cats[c].category.clone();
+        let cat = index.procs[p].cats[c].category.clone();
         // What rules already hide needs no new rule.
         let visible: Vec<u32> = items
             .iter()
             .copied()
-            .filter(|&i| d.verdicts.of(d.index.procs[p].process, &cat, i).is_none())
+            .filter(|&i| m.verdicts().of(index.procs[p].process, &cat, i).is_none())
             .collect();
         let items = if visible.is_empty() { items } else { visible };
         let n = items.len() as u64;
-        self.supp_prompt = Some(SuppPrompt {
-            process: d.index.procs[p].process,
+        let prompt = SuppPrompt {
+            process: index.procs[p].process,
             leaks: matches!(cat, Category::Leak(_)),
             indices: items.iter().map(|&i| i as usize).collect(),
             what: format!(
@@ -78,18 +78,21 @@ impl App {
                 sanitize(&label)
             ),
             target: 0,
-        });
+        };
+        self.overlay = Overlay::Supp(prompt);
         Effect::Redraw
     }
 
     /// The prompt's target file.
     pub fn supp_target(&self) -> Option<&PathBuf> {
-        let p = self.supp_prompt.as_ref()?;
+        let Overlay::Supp(p) = &self.overlay else {
+            return None;
+        };
         self.supp_targets.get(p.target)
     }
 
     pub(crate) fn supp_command(&mut self, cmd: Cmd) -> Effect {
-        let Some(prompt) = self.supp_prompt.as_mut() else {
+        let Overlay::Supp(prompt) = &mut self.overlay else {
             return Effect::None;
         };
         let generalise = match cmd {
@@ -101,27 +104,25 @@ impl App {
             Cmd::SuppExact => false,
             Cmd::SuppGeneral => true,
             _ => {
-                self.supp_prompt = None;
+                self.overlay = Overlay::None;
                 return Effect::Redraw;
             }
         };
-        let Some(prompt) = self.supp_prompt.take() else {
+        let Overlay::Supp(prompt) = std::mem::take(&mut self.overlay) else {
             return Effect::None;
         };
-        let (Some(d), Some(path)) = (
-            self.data.as_ref(),
-            self.supp_targets.get(prompt.target).cloned(),
-        ) else {
+        let Some(path) = self.supp_targets.get(prompt.target).cloned() else {
             return Effect::Redraw;
         };
+        let report = self.model.report();
         let opts = GenOptions {
             depth: None,
             generalise,
         };
         let gen = if prompt.leaks {
-            generate::for_records(&d.report, prompt.process, &prompt.indices, opts)
+            generate::for_records(report, prompt.process, &prompt.indices, opts)
         } else {
-            generate::for_errors(&d.report, prompt.process, &prompt.indices, opts)
+            generate::for_errors(report, prompt.process, &prompt.indices, opts)
         };
         if gen.is_empty() {
             self.warn("Valgrind has no suppression kind for these errors; nothing to write");
@@ -167,43 +168,20 @@ impl App {
 
     /// Takes a reloaded rule set: toggles carry over by rule location, the
     /// verdicts catch up with what the report gained meanwhile.
-    pub(crate) fn rules_reloaded(
-        &mut self,
-        set: Arc<RuleSet>,
-        mut engine: rules::Hiding,
-    ) -> Effect {
+    pub(crate) fn rules_reloaded(&mut self, r: Reloaded) -> Effect {
         self.reloading = false;
         self.rules_stale = false;
-        self.rules_reloaded = true;
         let before = self.hidden_totals();
-        let old = self.rule_set.clone();
-        let by_place: BTreeMap<String, bool> = self
-            .rule_toggles
-            .iter()
-            .filter_map(|(id, &on)| Some((old.get(*id)?.location(), on)))
-            .collect();
-        self.rule_toggles = set
-            .ids()
-            .filter_map(|id| {
-                let on = *by_place.get(&set.get(id)?.location())?;
-                Some((id, on))
-            })
-            .collect::<BTreeMap<RuleId, bool>>();
-        let added = set.len() as i64 - old.len() as i64;
-        self.rule_set = set;
-        self.rules_panel = None;
-        if let Some(mut d) = self.data.take() {
-            engine.update(&self.rule_set, &d.report);
-            self.apply_toggles(&mut engine, &d.report);
-            d.engine = Some(engine);
-            d.verdicts = self.hiding.evaluate(&d.report, d.engine.as_ref());
-            self.data = Some(d);
+        let added = r.set.len() as i64 - self.model.inputs().rule_set.len() as i64;
+        self.model.set_rules(r.set, Some((r.hiding, r.parse)));
+        if matches!(self.overlay, Overlay::Rules(_)) {
+            self.overlay = Overlay::None;
         }
-        self.reproject(Fallback::Parent);
+        self.follow_selection(Fallback::Parent);
         let after = self.hidden_totals();
         self.say(format!(
             "Rules loaded: {} ({:+}) · {} records hidden ({:+})",
-            count(self.rule_set.len() as u64),
+            count(self.model.inputs().rule_set.len() as u64),
             added,
             count(after.0),
             after.0 as i64 - before.0 as i64

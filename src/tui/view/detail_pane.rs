@@ -2,11 +2,11 @@
 //! frames are marked and coloured apart from library and runtime frames.
 
 use super::text::{fit, highlighted, truncate, width};
+use crate::explore::detail::{Detail, Line as DLine};
+use crate::explore::frames::{compact_function, short_location};
 use crate::model::Interner;
 use crate::report::human::count;
-use crate::tui::app::{App, Focus};
-use crate::tui::detail::{Detail, Line as DLine};
-use crate::tui::frames::{compact_function, short_location};
+use crate::tui::app::{App, Focus, Overlay};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -19,7 +19,7 @@ pub fn render(app: &App, buf: &mut Buffer, title: Rect, body: Rect, separator: O
             buf.set_string(sep.x, y, "│", theme.border());
         }
     }
-    let focused = app.focus == Focus::Detail && app.help.is_none();
+    let focused = app.focus == Focus::Detail && !matches!(app.overlay, Overlay::Help(_));
     let detail = app.detail();
     let mut head = String::from(" Detail");
     if let Some(d) = detail.as_ref().filter(|_| focused) {
@@ -52,10 +52,10 @@ pub fn render(app: &App, buf: &mut Buffer, title: Rect, body: Rect, separator: O
     }
     buf.set_line(title.x, title.y, &Line::from(spans), title.width);
 
-    let (Some(d), Some(data)) = (detail, app.data.as_ref()) else {
+    let Some(d) = detail else {
         return;
     };
-    let interner = &data.report.interner;
+    let interner = &app.model.report().interner;
     let cursor_line = if focused {
         d.frames.get(app.detail_cursor).copied()
     } else {
@@ -106,7 +106,7 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
                 Span::styled(format!(" {n:>3} "), theme.dim()),
                 Span::styled(format!("{marker} "), base),
             ];
-            match app.filter.matcher() {
+            match app.model.filter().matcher() {
                 Some(m) => spans.extend(highlighted(&text, &m.spans(&text), base, theme.matched())),
                 None => spans.push(Span::styled(text, base)),
             }

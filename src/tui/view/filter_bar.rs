@@ -2,10 +2,10 @@
 //! key hints (from the keymap table).
 
 use super::text::{fit, width};
+use crate::explore::filter::Mode as FilterMode;
 use crate::report::human::count;
 use crate::sanitize::sanitize;
-use crate::tui::app::App;
-use crate::tui::filter::Mode as FilterMode;
+use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::hints;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -18,9 +18,9 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     }
     let theme = &app.theme;
     let w = area.width as usize;
-    let spans = if app.filter_open {
+    let spans = if app.overlay == Overlay::Filter {
         filter_spans(app)
-    } else if let Some(p) = &app.supp_prompt {
+    } else if let Overlay::Supp(p) = &app.overlay {
         let target = app
             .supp_target()
             .map(|t| sanitize(&t.to_string_lossy()).into_owned())
@@ -45,13 +45,13 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
 
 fn filter_spans(app: &App) -> Vec<Span<'static>> {
     let theme = &app.theme;
-    let mode = match app.filter.mode() {
+    let mode = match app.model.filter().mode() {
         FilterMode::Regex => "regex",
         FilterMode::Fuzzy => "fuzzy",
     };
     let mut spans = vec![
         Span::styled("/", theme.key()),
-        Span::raw(sanitize(app.filter.text()).into_owned()),
+        Span::raw(sanitize(app.model.filter().text()).into_owned()),
         Span::styled(
             " ",
             ratatui::style::Style::new().add_modifier(Modifier::REVERSED),
@@ -59,10 +59,10 @@ fn filter_spans(app: &App) -> Vec<Span<'static>> {
         Span::raw("  "),
         Span::styled(mode, theme.dim()),
     ];
-    if let Some(e) = app.filter.error() {
+    if let Some(e) = app.model.filter().error() {
         spans.push(Span::styled(format!("  ✗ {}", sanitize(e)), theme.error()));
-    } else if app.filter.is_active() {
-        let n = app.data.as_ref().map(|d| d.proj.matches).unwrap_or(0);
+    } else if app.model.filter().is_active() {
+        let n = app.model.proj().matches;
         spans.push(Span::styled(
             format!("  {} match{}", count(n), if n == 1 { "" } else { "es" }),
             theme.ok(),

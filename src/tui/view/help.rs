@@ -1,7 +1,7 @@
 //! The `?` overlay: every binding of the keymap table, by mode.
 
 use super::text::fit;
-use crate::tui::app::App;
+use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::help_sections;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -47,7 +47,7 @@ pub fn max_offset(app: &App, height: u16) -> usize {
 }
 
 pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
-    let Some(offset) = app.help else {
+    let Overlay::Help(offset) = app.overlay else {
         return;
     };
     let lines = lines(app);

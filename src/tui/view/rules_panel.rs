@@ -4,14 +4,14 @@
 use super::text::fit;
 use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
-use crate::tui::app::App;
+use crate::tui::app::{App, Overlay};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
-    let Some(panel) = app.rules_panel else {
+    let Overlay::Rules(panel) = app.overlay else {
         return;
     };
     let theme = &app.theme;
@@ -28,7 +28,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     );
     Clear.render(r, buf);
     let rows = app.rule_rows();
-    let engine = app.data.as_ref().and_then(|d| d.engine.as_ref());
+    let engine = app.model.engine();
     let off = app.rules_off();
     let title = format!(
         " Rules · {} loaded{}{} · Space on/off · B built-ins · Esc closes ",
@@ -38,7 +38,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         } else {
             String::new()
         },
-        if app.builtin_off {
+        if app.model.inputs().toggles.builtin_off {
             " (built-ins off)"
         } else {
             ""
@@ -71,7 +71,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         .take(per_page)
         .enumerate()
     {
-        let Some(rule) = app.rule_set.get(id) else {
+        let Some(rule) = app.model.inputs().rule_set.get(id) else {
             continue;
         };
         let c = engine.map(|e| e.counts(id)).unwrap_or_default();

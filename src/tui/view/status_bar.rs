@@ -3,9 +3,9 @@
 
 use super::text::fit;
 use super::tree_pane::progress_text;
+use crate::explore::filter::Mode as FilterMode;
 use crate::report::human::{bytes, count};
 use crate::tui::app::App;
-use crate::tui::filter::Mode as FilterMode;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -21,7 +21,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
 
     // Line 1: the input, then what changes (loading, filter, sort…) before
     // what does not (format, processes), so a narrow line cuts the latter.
-    let mut info: Vec<String> = vec![crate::tui::frames::file_name(&app.source).to_string()];
+    let mut info: Vec<String> = vec![crate::explore::frames::file_name(&app.source).to_string()];
     if !app.load.done {
         let p = app
             .load
@@ -37,15 +37,15 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             if n == 1 { "" } else { "s" }
         ));
     }
-    if app.filter.is_active() {
-        let mode = match app.filter.mode() {
+    if app.model.filter().is_active() {
+        let mode = match app.model.filter().mode() {
             FilterMode::Regex => "regex",
             FilterMode::Fuzzy => "fuzzy",
         };
-        let n = app.data.as_ref().map(|d| d.proj.matches).unwrap_or(0);
+        let n = app.model.proj().matches;
         let mut f = format!(
             "{mode} /{}/ {} match{}",
-            crate::sanitize::sanitize(app.filter.pattern()),
+            crate::sanitize::sanitize(app.model.filter().pattern()),
             count(n),
             if n == 1 { "" } else { "es" }
         );
@@ -59,8 +59,8 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         info.push(f);
     }
     if let Some(b) = &app.baseline {
-        let file = crate::tui::frames::file_name(b);
-        match app.data.as_ref().and_then(|d| d.deltas.as_ref()) {
+        let file = crate::explore::frames::file_name(b);
+        match app.model.growth() {
             Some(d) if d.gone > 0 => info.push(format!(
                 "baseline: {file} ({} group{} gone)",
                 count(d.gone as u64),
@@ -69,32 +69,33 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             Some(_) => info.push(format!("baseline: {file}")),
             None => info.push(format!("baseline: {file} (comparing once loaded)")),
         }
-        if app.only_growth {
+        if app.model.inputs().only_growth {
             info.push("only new/grown".into());
         }
     }
-    if app.growth_sort {
+    let inputs = app.model.inputs();
+    if inputs.growth_sort {
         info.push("sort growth".into());
     } else {
-        info.push(format!("sort {}", app.sort.name()));
+        info.push(format!("sort {}", inputs.sort.name()));
     }
-    info.push(format!("by {}", app.group_by.name()));
-    if !app.rule_set.is_empty() {
+    info.push(format!("by {}", inputs.group_by.name()));
+    if !inputs.rule_set.is_empty() {
         let off = app.rules_off();
-        if app.builtin_off {
+        if inputs.toggles.builtin_off {
             info.push(format!(
                 "{} rules, built-ins off ({} off)",
-                count(app.rule_set.len() as u64),
+                count(inputs.rule_set.len() as u64),
                 count(off as u64)
             ));
         } else if off > 0 {
             info.push(format!(
                 "{} rules ({} off)",
-                count(app.rule_set.len() as u64),
+                count(inputs.rule_set.len() as u64),
                 count(off as u64)
             ));
         } else {
-            info.push(format!("{} rules", count(app.rule_set.len() as u64)));
+            info.push(format!("{} rules", count(inputs.rule_set.len() as u64)));
         }
     }
     if app.reloading {
@@ -102,18 +103,19 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     } else if app.rules_stale {
         info.push("rules file written: L loads it".into());
     }
-    if !app.hiding.is_empty() {
-        let n = app.hiding.len();
+    if !inputs.manual.is_empty() {
+        let n = inputs.manual.len();
         info.push(format!("{n} hidden by hand"));
     }
-    if app.show_hidden {
+    if inputs.show_hidden {
         info.push("hidden shown".into());
     }
-    if let Some(d) = &app.data {
-        if let Some(input) = d.report.inputs.first() {
+    if app.model.is_loaded() {
+        let report = app.model.report();
+        if let Some(input) = report.inputs.first() {
             info.push(input.format.name().to_string());
         }
-        let n = d.report.processes.len();
+        let n = report.processes.len();
         info.push(format!("{n} process{}", if n == 1 { "" } else { "es" }));
     }
     let line = Line::from(fit(
@@ -130,8 +132,9 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     }
     // Line 2: visible (and hidden) per category.
     let mut spans = vec![Span::raw(" ")];
-    if let Some(d) = &app.data {
-        for (cat, vis, hid) in &d.proj.by_category {
+    {
+        for (cat, fig) in &app.model.proj().by_category {
+            let (vis, hid) = (&fig.vis, &fig.hid);
             if vis.is_empty() && hid.is_empty() {
                 continue;
             }

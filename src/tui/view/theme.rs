@@ -2,8 +2,8 @@
 //! everywhere (definitely lost stands out, still reachable stays quiet), and
 //! with NO_COLOR everything falls back to bold, dim and reverse.
 
+use crate::explore::index::Category;
 use crate::model::LeakKind;
-use crate::tui::index::Category;
 use ratatui::style::{Color, Modifier, Style};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

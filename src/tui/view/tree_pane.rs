@@ -2,15 +2,15 @@
 //! and share of its parent, as dua and ncdu show directories.
 
 use super::text::{bar, fit, highlighted, right, truncate, width};
+use crate::explore::frames::short_label;
+use crate::explore::growth::Delta;
+use crate::explore::index::{Category, Index, SortKey};
+use crate::explore::projection::{item_tot, Projection, Tot, Visibility};
+use crate::explore::tree::{NodeRef, Row};
 use crate::model::Report;
 use crate::report::human::{bytes, count};
 use crate::triage::diff::Status;
-use crate::tui::app::{App, Focus};
-use crate::tui::baseline::Delta;
-use crate::tui::frames::short_label;
-use crate::tui::index::{Category, Index, SortKey};
-use crate::tui::projection::{item_tot, Projection, Tot, Visibility};
-use crate::tui::tree::{NodeRef, Row};
+use crate::tui::app::{App, Focus, Overlay};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -50,16 +50,17 @@ impl Cols {
 pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     let theme = &app.theme;
     let w = header.width as usize;
-    let has_delta = app.data.as_ref().is_some_and(|d| d.deltas.is_some());
+    let has_delta = app.model.growth().is_some();
+    let inputs = app.model.inputs();
     let cols = Cols::for_width(w, has_delta);
-    let focused = app.focus == Focus::Tree && app.help.is_none();
+    let focused = app.focus == Focus::Tree && !matches!(app.overlay, Overlay::Help(_));
     let title_style = if focused {
         theme.focused_title()
     } else {
         theme.title()
     };
     let mark = |k: SortKey| {
-        if app.sort == k && !app.growth_sort {
+        if inputs.sort == k && !inputs.growth_sort {
             "▼"
         } else {
             ""
@@ -67,8 +68,8 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     };
     let left = format!(
         " Leaks and errors by {}{}",
-        app.group_by.name(),
-        if app.sort == SortKey::Name && !app.growth_sort {
+        inputs.group_by.name(),
+        if inputs.sort == SortKey::Name && !inputs.growth_sort {
             " ▲name"
         } else {
             ""
@@ -78,7 +79,7 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         String::new()
     } else {
         right(
-            if app.growth_sort {
+            if inputs.growth_sort {
                 "growth▼"
             } else {
                 "growth"
@@ -104,7 +105,7 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     ]);
     buf.set_line(header.x, header.y, &line, header.width);
 
-    let Some(d) = app.data.as_ref() else {
+    if !app.model.is_loaded() {
         let msg = match (&app.load.error, &app.load.progress) {
             (Some(e), _) => format!(" {}", crate::sanitize::sanitize(e)),
             (None, Some(p)) => format!(" Reading {}… {}", app.source, progress_text(p)),
@@ -120,11 +121,12 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
             .wrap(Wrap { trim: false })
             .render(rows, buf);
         return;
-    };
-    if app.tree.rows.is_empty() {
-        let msg = if app.filter.is_active() {
+    }
+    let m = &app.model;
+    if m.rows().is_empty() {
+        let msg = if m.filter().is_active() {
             " No record's stack matches the filter (Esc clears it)"
-        } else if !app.hiding.is_empty() {
+        } else if !inputs.manual.is_empty() {
             " Everything is hidden (. shows hidden records, u undoes a hide)"
         } else if !app.load.done {
             " Nothing yet…"
@@ -134,16 +136,12 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         buf.set_line(rows.x, rows.y, &Line::styled(msg, theme.dim()), rows.width);
         return;
     }
-    let vis = Visibility {
-        filter: &app.filter,
-        verdicts: &d.verdicts,
-        growth: None,
-    };
-    let totals = ParentTotals::of(&d.index, &d.proj);
-    let end = (app.tree.offset + rows.height as usize).min(app.tree.rows.len());
+    let vis = m.visibility();
+    let totals = ParentTotals::of(m.proj());
+    let end = (app.tree.offset + rows.height as usize).min(m.rows().len());
     for (y, ri) in (app.tree.offset..end).enumerate() {
-        let row = app.tree.rows[ri];
-        let cells = RowCells::of(app, &d.report, &d.index, &d.proj, &vis, &totals, row);
+        let row = m.rows()[ri];
+        let cells = RowCells::of(app, m.report(), m.index(), m.proj(), &vis, &totals, row);
         let selected = ri == app.tree.selected;
         let line = cells.line(app, &cols, w, row.depth as usize, selected && !focused);
         let ry = rows.y + y as u16;
@@ -173,22 +171,11 @@ struct ParentTotals {
 }
 
 impl ParentTotals {
-    fn of(index: &Index, proj: &Projection) -> ParentTotals {
-        let procs: Vec<(u128, u128)> = index
+    fn of(proj: &Projection) -> ParentTotals {
+        let procs: Vec<(u128, u128)> = proj
             .procs
             .iter()
-            .zip(&proj.procs)
-            .map(|(pn, pv)| {
-                let mut t = (0, 0);
-                for (cn, cv) in pn.cats.iter().zip(&pv.cats) {
-                    if cn.category.is_leak() {
-                        t.0 += cv.vis.bytes;
-                    } else {
-                        t.1 += cv.vis.count;
-                    }
-                }
-                t
-            })
+            .map(|pv| (pv.leaks.vis.bytes, pv.errors.vis.count))
             .collect();
         let all = procs.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         ParentTotals { procs, all }
@@ -224,24 +211,15 @@ impl RowCells {
         row: Row,
     ) -> RowCells {
         let theme = &app.theme;
-        let deltas = app.data.as_ref().and_then(|d| d.deltas.as_ref());
+        let deltas = app.model.growth();
         let arrow = |open: bool| if open { "▾ " } else { "▸ " };
         let share = |part: u128, whole: u128| (whole > 0).then(|| part as f64 / whole as f64);
-        // A node with nothing visible is shown (dimmed) only with hidden records on.
-        let pick = |v: Tot, h: Tot| if v.is_empty() { (h, true) } else { (v, false) };
         match row.node {
             NodeRef::Proc { p } => {
                 let pn = &index.procs[p as usize];
                 let pv = &proj.procs[p as usize];
                 // A process row totals its leaks; errors have no bytes.
-                let (mut vis, mut hid) = (Tot::default(), Tot::default());
-                for (cn, cv) in pn.cats.iter().zip(&pv.cats) {
-                    if cn.category.is_leak() {
-                        vis.add(&cv.vis);
-                        hid.add(&cv.hid);
-                    }
-                }
-                let (t, hidden) = pick(vis, hid);
+                let (t, hidden) = pv.leaks.shown_or_hidden();
                 let (pb, _) = totals.procs[p as usize];
                 RowCells {
                     arrow: arrow(pn.expanded),
@@ -259,7 +237,7 @@ impl RowCells {
             NodeRef::Cat { p, c } => {
                 let cn = &index.procs[p as usize].cats[c as usize];
                 let cv = &proj.procs[p as usize].cats[c as usize];
-                let (t, hidden) = pick(cv.vis, cv.hid);
+                let (t, hidden) = cv.fig.shown_or_hidden();
                 let leak = cn.category.is_leak();
                 let (pb, pc) = totals.procs[p as usize];
                 RowCells {
@@ -284,7 +262,7 @@ impl RowCells {
                 let cv = &proj.procs[p as usize].cats[c as usize];
                 let gn = &cn.groups[g as usize];
                 let gv = &cv.groups[g as usize];
-                let (t, hidden) = pick(gv.vis, gv.hid);
+                let (t, hidden) = gv.fig.shown_or_hidden();
                 let leak = cn.category.is_leak();
                 RowCells {
                     arrow: arrow(gn.expanded),
@@ -294,7 +272,7 @@ impl RowCells {
                     accent: theme.category(&cn.category),
                     tot: t,
                     leak,
-                    share: share(t.weight(leak), cv.vis.weight(leak)),
+                    share: share(t.weight(leak), cv.fig.vis.weight(leak)),
                     hidden,
                     delta: deltas.and_then(|d| d.group(p as usize, c as usize, g as usize)),
                 }
@@ -330,7 +308,7 @@ impl RowCells {
                     Some(&f) => format!("{head} via {}", short_label(report.interner.frame(f))),
                     None => head,
                 };
-                let parent = if gv.vis.is_empty() { gv.hid } else { gv.vis };
+                let (parent, _) = gv.fig.shown_or_hidden();
                 RowCells {
                     arrow: "",
                     name,
@@ -361,7 +339,7 @@ impl RowCells {
             self.arrow
         };
         let name_w = w.saturating_sub(cols.total() + width(&indent) + 2 + 1);
-        let name_spans = match app.filter.matcher().filter(|_| self.matchable) {
+        let name_spans = match app.model.filter().matcher().filter(|_| self.matchable) {
             Some(m) => highlighted(&self.name, &m.spans(&self.name), base, theme.matched()),
             None => vec![Span::styled(self.name.clone(), base)],
         };

@@ -1,19 +1,55 @@
-//! `--baseline BASE`: the explorer's groups next to an earlier run. The diff
-//! (`triage::diff`, with the same rules) is computed on the loader thread;
-//! here each tree group and category gets the growth of the diff groups its
-//! items fall in.
+//! The growth stage of the model: how much each tree group and category grew,
+//! from a [`GrowthSource`].
+//!
+//! Today the one source is `--baseline BASE`: the diff (`triage::diff`, with
+//! the same rules) is computed on the loader thread, and each tree node gets
+//! the growth of the diff groups its items fall in. The stage is the
+//! extension point for other measures of growth (a timeline of leak
+//! searches, marks on growth that rules hide): add a variant to
+//! [`GrowthSource`], measure it per node in [`GrowthSource::measure`] into the
+//! same [`Growth`] (adding fields to [`Delta`] for what it knows beyond an
+//! amount and a status), and the projection's growth sort and only-growth
+//! filter, the growth column and the detail pane take it from there.
 
 use super::index::{Category, Index};
 use crate::report::human::bytes;
 use crate::triage::diff::{Diff, Status, Which};
 use crate::triage::hide::Item;
 use rustc_hash::FxHashSet;
+use std::sync::Arc;
 
-/// Growth of a tree node against the baseline.
+/// Where the growth stage takes its figures from.
+#[derive(Clone, Default)]
+pub enum GrowthSource {
+    /// No growth to show.
+    #[default]
+    None,
+    /// The diff against `--baseline`, on the finished load.
+    Baseline(Arc<Diff>),
+}
+
+impl GrowthSource {
+    /// Per-node growth for `index`, or `None` when the source has nothing.
+    pub fn measure(&self, index: &Index) -> Option<Growth> {
+        match self {
+            GrowthSource::None => None,
+            GrowthSource::Baseline(diff) => Some(Growth::from_diff(index, diff)),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, GrowthSource::None)
+    }
+}
+
+/// Growth of a tree node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delta {
-    /// Total bytes (leaks) or occurrences (errors), new − base.
+    /// Direct bytes (leaks: the figure of the bytes column beside it) or
+    /// occurrences (errors), new − base.
     pub amount: i128,
+    /// Leaks: indirect bytes, new − base (shown in the detail pane).
+    pub indirect: i128,
     pub status: Status,
 }
 
@@ -44,18 +80,18 @@ impl Delta {
 
 /// Per tree node: `groups[p][c][g]`, `cats[p][c]`.
 #[derive(Debug, Clone, Default)]
-pub struct Deltas {
+pub struct Growth {
     pub groups: Vec<Vec<Vec<Delta>>>,
     pub cats: Vec<Vec<Delta>>,
     /// Groups of the baseline with nothing left in this run.
     pub gone: usize,
 }
 
-impl Deltas {
-    pub fn build(index: &Index, diff: &Diff) -> Deltas {
-        let mut out = Deltas {
+impl Growth {
+    pub fn from_diff(index: &Index, diff: &Diff) -> Growth {
+        let mut out = Growth {
             gone: diff.count(Status::Gone),
-            ..Deltas::default()
+            ..Growth::default()
         };
         for pn in &index.procs {
             let mut cats = Vec::new();
@@ -99,25 +135,32 @@ impl Deltas {
 /// The growth of a set of diff groups: new only if all of them are new.
 fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool) -> Delta {
     let mut amount: i128 = 0;
+    let mut indirect: i128 = 0;
     let mut all_new = !groups.is_empty();
     for &g in groups {
         let dg = &diff.groups[g];
-        let d = if leak {
-            dg.delta_total_bytes()
+        if leak {
+            let direct = dg.delta_bytes();
+            amount = amount.saturating_add(direct);
+            indirect = indirect.saturating_add(dg.delta_total_bytes().saturating_sub(direct));
         } else {
-            dg.delta_occurrences()
-        };
-        amount = amount.saturating_add(d);
+            amount = amount.saturating_add(dg.delta_occurrences());
+        }
         all_new &= dg.status == Status::New;
     }
     let status = if all_new {
         Status::New
-    } else if amount > 0 {
+    } else if amount > 0 || (amount == 0 && indirect > 0) {
+        // Indirect growth under unchanged direct bytes still grows.
         Status::Grown
-    } else if amount < 0 {
+    } else if amount < 0 || indirect < 0 {
         Status::Shrunk
     } else {
         Status::Unchanged
     };
-    Delta { amount, status }
+    Delta {
+        amount,
+        indirect,
+        status,
+    }
 }

@@ -248,38 +248,3 @@ pub fn find_item(index: &Index, report: &Report, key: &NodeKey) -> Option<NodeRe
     }
     None
 }
-
-/// Selection and scroll over the rows.
-#[derive(Debug, Default, Clone)]
-pub struct TreeState {
-    pub rows: Vec<Row>,
-    pub selected: usize,
-    pub offset: usize,
-}
-
-impl TreeState {
-    pub fn selected_row(&self) -> Option<Row> {
-        self.rows.get(self.selected).copied()
-    }
-
-    pub fn position(&self, node: NodeRef) -> Option<usize> {
-        self.rows.iter().position(|r| r.node == node)
-    }
-
-    /// Selects row `i` (clamped) and scrolls so it is within `height` rows.
-    pub fn select(&mut self, i: usize, height: usize) {
-        self.selected = i.min(self.rows.len().saturating_sub(1));
-        self.scroll_into_view(height);
-    }
-
-    pub fn scroll_into_view(&mut self, height: usize) {
-        let height = height.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
-        let max_offset = self.rows.len().saturating_sub(height);
-        self.offset = self.offset.min(max_offset);
-    }
-}

@@ -131,6 +131,15 @@ pub struct Facts {
 }
 
 impl Index {
+    /// No processes (before a report arrives).
+    pub fn empty(by: GroupBy, sort: SortKey) -> Index {
+        Index {
+            by,
+            sort,
+            procs: Vec::new(),
+        }
+    }
+
     pub fn build(report: &Report, by: GroupBy, sort: SortKey) -> Index {
         let interner = &report.interner;
         let mut procs = Vec::new();

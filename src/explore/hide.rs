@@ -14,6 +14,7 @@ use crate::model::{Frame, Interner, Report, StackId};
 use crate::triage::rules::{self, RuleId, RuleSet, Verdict};
 use crate::triage::{group_label, GroupBy};
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// The rule an item is attributed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub enum RuleRef {
 
 /// A named reason to hide records. Decided per (category, stack), never per
 /// record: real logs repeat stacks, so verdicts are memoised by stack.
-pub trait Hide: Send {
+pub trait Hide: Send + Sync {
     /// Short name shown next to hidden records (`numba-jit-cache`).
     fn name(&self) -> &str;
     /// Why the rule's records are noise, in a sentence.
@@ -154,22 +155,34 @@ impl Hide for CategoryRule {
 }
 
 /// The active rules, in the order they were added; the first that hides an
-/// item is the one it is attributed to.
-#[derive(Default)]
+/// item is the one it is attributed to. Cheap to clone (the rules are
+/// shared), so a background rebuild can take a copy of the model's inputs.
+#[derive(Default, Clone)]
 pub struct Hiding {
-    rules: Vec<Box<dyn Hide>>,
+    rules: Vec<Arc<dyn Hide>>,
+    /// Bumped on every change: two copies with the same generation hold the
+    /// same rules.
+    generation: u64,
+}
+
+impl PartialEq for Hiding {
+    fn eq(&self, other: &Self) -> bool {
+        self.generation == other.generation && self.rules.len() == other.rules.len()
+    }
 }
 
 impl Hiding {
     pub fn push(&mut self, rule: Box<dyn Hide>) {
-        self.rules.push(rule);
+        self.rules.push(Arc::from(rule));
+        self.generation += 1;
     }
 
-    pub fn pop(&mut self) -> Option<Box<dyn Hide>> {
+    pub fn pop(&mut self) -> Option<Arc<dyn Hide>> {
+        self.generation += 1;
         self.rules.pop()
     }
 
-    pub fn rules(&self) -> &[Box<dyn Hide>] {
+    pub fn rules(&self) -> &[Arc<dyn Hide>] {
         &self.rules
     }
 

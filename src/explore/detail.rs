@@ -134,8 +134,8 @@ pub struct Ctx<'a> {
     pub hiding: &'a Hiding,
     pub rule_set: &'a RuleSet,
     pub engine: Option<&'a rules::Hiding>,
-    /// Growth against `--baseline`, per node.
-    pub deltas: Option<&'a crate::tui::baseline::Deltas>,
+    /// Growth per node (the growth stage).
+    pub growth: Option<&'a super::growth::Growth>,
 }
 
 /// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),
@@ -182,10 +182,13 @@ fn process(cx: &Ctx, d: &mut Detail, p: usize) {
     let pv = &cx.proj.procs[p];
     d.text(format!(
         "leaks: {} in {}, {}",
-        bytes(pv.vis.bytes),
-        n(pv.vis.blocks, "block"),
-        n(pv.vis.items, "record")
+        bytes(pv.leaks.vis.bytes),
+        n(pv.leaks.vis.blocks, "block"),
+        n(pv.leaks.vis.items, "record")
     ));
+    if !pv.errors.vis.is_empty() {
+        d.text(format!("errors: {}", n(pv.errors.vis.items, "context")));
+    }
     if let Some(h) = &proc_.heap_summary {
         d.text(format!(
             "heap at exit: {} in {} blocks; {} allocs, {} frees, {} allocated",
@@ -230,22 +233,22 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     if cn.category.is_leak() {
         d.text(format!(
             "{} in {} · {} in {}",
-            bytes(cv.vis.bytes),
-            n(cv.vis.blocks, "block"),
-            n(cv.vis.items, "record"),
+            bytes(cv.fig.vis.bytes),
+            n(cv.fig.vis.blocks, "block"),
+            n(cv.fig.vis.items, "record"),
             n(groups as u64, "group")
         ));
-        if cv.vis.indirect > 0 {
+        if cv.fig.vis.indirect > 0 {
             d.dim(format!(
                 "these records also hold {} of indirectly lost blocks",
-                bytes(cv.vis.indirect)
+                bytes(cv.fig.vis.indirect)
             ));
         }
         if let Category::Leak(kind) = cn.category {
             let proc_ = &cx.report.processes[pn.process];
             if let Some(s) = proc_.leak_summary() {
                 let fig = s.get(kind);
-                let all = cv.vis.bytes + cv.hid.bytes;
+                let all = cv.fig.all().bytes;
                 let agree = if u128::from(fig.bytes) == all {
                     "agrees"
                 } else {
@@ -261,27 +264,34 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     } else {
         d.text(format!(
             "{} in {}, {}",
-            n(cv.vis.count, "occurrence"),
-            n(cv.vis.items, "context"),
+            n(cv.fig.vis.count, "occurrence"),
+            n(cv.fig.vis.items, "context"),
             n(groups as u64, "group")
         ));
     }
-    if !cv.hid.is_empty() {
+    if !cv.fig.hid.is_empty() {
         d.push(Line::Hidden(format!(
             "hidden: {}, {} in {}",
-            n(cv.hid.items, "record"),
-            bytes(cv.hid.bytes),
-            n(cv.hid.blocks, "block")
+            n(cv.fig.hid.items, "record"),
+            bytes(cv.fig.hid.bytes),
+            n(cv.fig.hid.blocks, "block")
         )));
+    }
+    if !cv.fig.out.is_empty() {
+        d.dim(format!(
+            "filtered out: {}, {}",
+            n(cv.fig.out.items, "record"),
+            bytes(cv.fig.out.bytes)
+        ));
     }
     d.push(Line::Blank);
     d.push(Line::Heading("Largest groups".into()));
     for g in cx.proj.top_groups(cx.index, p, c, 8) {
         let gv = &cv.groups[g as usize];
         let amount = if cn.category.is_leak() {
-            bytes(gv.vis.bytes)
+            bytes(gv.fig.vis.bytes)
         } else {
-            format!("×{}", count(gv.vis.count))
+            format!("×{}", count(gv.fig.vis.count))
         };
         d.push(Line::Row(format!(
             "{amount:>10}  {}",
@@ -313,14 +323,14 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     if cn.category.is_leak() {
         d.text(format!(
             "{} in {} · {}",
-            bytes(gv.vis.bytes),
-            n(gv.vis.blocks, "block"),
-            n(gv.vis.items, "record")
+            bytes(gv.fig.vis.bytes),
+            n(gv.fig.vis.blocks, "block"),
+            n(gv.fig.vis.items, "record")
         ));
-        if gv.vis.indirect > 0 {
+        if gv.fig.vis.indirect > 0 {
             d.dim(format!(
                 "plus {} indirectly lost through these blocks",
-                bytes(gv.vis.indirect)
+                bytes(gv.fig.vis.indirect)
             ));
         }
         let mut sizes: Vec<u64> = items
@@ -339,31 +349,42 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     } else {
         d.text(format!(
             "{} in {}",
-            n(gv.vis.count, "occurrence"),
-            n(gv.vis.items, "context")
+            n(gv.fig.vis.count, "occurrence"),
+            n(gv.fig.vis.items, "context")
         ));
     }
-    if let Some(delta) = cx.deltas.and_then(|ds| ds.group(p, c, g)) {
+    if let Some(delta) = cx.growth.and_then(|ds| ds.group(p, c, g)) {
         let leak = cn.category.is_leak();
         d.text(match delta.status {
             crate::triage::diff::Status::New => "new since the baseline".to_string(),
             s => format!(
-                "since the baseline: {} {}",
+                "since the baseline: {} {}, {}",
                 delta.text(leak),
-                if leak {
-                    format!("total bytes (direct + indirect), {}", s.word())
-                } else {
-                    format!("occurrences, {}", s.word())
-                }
+                if leak { "direct bytes" } else { "occurrences" },
+                s.word()
             ),
         });
+        if leak && delta.indirect != 0 {
+            d.dim(format!(
+                "indirectly lost through them: {}{} since the baseline",
+                if delta.indirect > 0 { "+" } else { "−" },
+                bytes(delta.indirect.unsigned_abs())
+            ));
+        }
     }
-    if !gv.hid.is_empty() {
+    if !gv.fig.hid.is_empty() {
         d.push(Line::Hidden(format!(
             "hidden: {}, {}",
-            n(gv.hid.items, "record"),
-            bytes(gv.hid.bytes)
+            n(gv.fig.hid.items, "record"),
+            bytes(gv.fig.hid.bytes)
         )));
+    }
+    if !gv.fig.out.is_empty() {
+        d.dim(format!(
+            "filtered out: {}, {}",
+            n(gv.fig.out.items, "record"),
+            bytes(gv.fig.out.bytes)
+        ));
     }
     let first = items.first().copied().unwrap_or(gn.items[0]);
     let stack = cx.index.item_stack(cx.report, p, c, first);
@@ -544,7 +565,7 @@ fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             }
         }
         Some(Cause::Filter) => d.push(Line::Hidden(
-            "hidden: its stack does not match the filter".into(),
+            "filtered out: its stack does not match the filter".into(),
         )),
         None => {}
     }

@@ -3,11 +3,11 @@
 //! items appear. One pass over items and one sort of groups per category, so
 //! a filter keystroke stays within a frame's time on 200,000 records.
 
-use super::baseline::Deltas;
 use super::filter::Filter;
+use super::growth::Growth;
 use super::hide::{RuleRef, Verdicts};
 use super::index::{facts, Category, Facts, Index, SortKey};
-use crate::model::{MemcheckError, Process, Report};
+use crate::model::{Process, Report};
 
 /// Totals of a node. For leaks, `bytes` are direct bytes (the figure valgrind's
 /// LEAK SUMMARY adds up), so children always sum to their parent; indirect
@@ -60,35 +60,88 @@ impl Tot {
     }
 }
 
-/// Why an item is hidden.
+/// Why an item is not shown. Rules come first: an item a rule hides is
+/// counted as rule-hidden whether or not it matches the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
-    /// Its stack does not match the filter.
-    Filter,
-    /// A hiding rule.
+    /// A hiding rule: "hidden".
     Rule(RuleRef),
+    /// Its stack does not match the filter: "filtered out".
+    Filter,
+}
+
+/// A node's totals: shown, hidden by a rule, filtered out — counted apart.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fig {
+    pub vis: Tot,
+    /// Hidden by a rule.
+    pub hid: Tot,
+    /// Not hidden by a rule, but filtered out.
+    pub out: Tot,
+}
+
+impl Fig {
+    pub fn add(&mut self, o: &Fig) {
+        self.vis.add(&o.vis);
+        self.hid.add(&o.hid);
+        self.out.add(&o.out);
+    }
+
+    fn count(&mut self, t: &Tot, cause: Option<Cause>) {
+        match cause {
+            None => self.vis.add(t),
+            Some(Cause::Rule(_)) => self.hid.add(t),
+            Some(Cause::Filter) => self.out.add(t),
+        }
+    }
+
+    /// What is not shown: rule-hidden and filtered out.
+    pub fn not_shown(&self) -> Tot {
+        let mut t = self.hid;
+        t.add(&self.out);
+        t
+    }
+
+    /// What a row shows: the visible totals, or (for a node shown only
+    /// because hidden items are) what is not shown, and whether it is that.
+    pub fn shown_or_hidden(&self) -> (Tot, bool) {
+        if self.vis.is_empty() {
+            (self.not_shown(), true)
+        } else {
+            (self.vis, false)
+        }
+    }
+
+    /// Everything the node holds, whatever is shown.
+    pub fn all(&self) -> Tot {
+        let mut t = self.vis;
+        t.add(&self.hid);
+        t.add(&self.out);
+        t
+    }
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct Projection {
     pub procs: Vec<ProcView>,
-    /// Per category over all processes, in tree order: (category, visible, hidden).
-    pub by_category: Vec<(Category, Tot, Tot)>,
+    /// Per category over all processes, in tree order.
+    pub by_category: Vec<(Category, Fig)>,
     /// Items that match the active filter and no rule hides.
     pub matches: u64,
 }
 
+/// A process's totals: its leaks and its errors kept apart (a loss record
+/// and an error context are different things, never added up).
 #[derive(Debug, Default, Clone)]
 pub struct ProcView {
-    pub vis: Tot,
-    pub hid: Tot,
+    pub leaks: Fig,
+    pub errors: Fig,
     pub cats: Vec<CatView>,
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct CatView {
-    pub vis: Tot,
-    pub hid: Tot,
+    pub fig: Fig,
     /// Groups to show (indices into the index's groups), in display order
     /// once `sorted`: only shown categories are sorted, so a keystroke does
     /// not sort the groups of collapsed ones (see [`Projection::sort`]).
@@ -105,8 +158,7 @@ pub struct CatView {
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct GroupView {
-    pub vis: Tot,
-    pub hid: Tot,
+    pub fig: Fig,
     /// The group's run in `CatView::items`.
     pub start: u32,
     pub len: u32,
@@ -128,13 +180,13 @@ impl CatView {
 pub struct Visibility<'a> {
     pub filter: &'a Filter,
     pub verdicts: &'a Verdicts,
-    /// With `--baseline`: growth per group, to sort by or keep only growth.
-    pub growth: Option<Growth<'a>>,
+    /// Growth per group, to sort by or keep only growth.
+    pub growth: Option<GrowthView<'a>>,
 }
 
 #[derive(Clone, Copy)]
-pub struct Growth<'a> {
-    pub deltas: &'a Deltas,
+pub struct GrowthView<'a> {
+    pub growth: &'a Growth,
     /// Sort groups by growth (largest first).
     pub sort: bool,
     /// Show only new or grown groups.
@@ -142,6 +194,34 @@ pub struct Growth<'a> {
 }
 
 impl Visibility<'_> {
+    /// The one definition of "not shown": why an item is hidden or filtered
+    /// out, or `None` when it is shown. `f` is the item's facts (its stack).
+    #[inline]
+    pub fn cause_of(
+        &self,
+        proc_: &Process,
+        process: usize,
+        cat: &Category,
+        item: u32,
+        f: &Facts,
+    ) -> Option<Cause> {
+        if let Some(r) = self.verdicts.of(process, cat, item) {
+            return Some(Cause::Rule(r));
+        }
+        if !self.filter.is_active() || self.filter.stack_matches(f.stack) {
+            return None;
+        }
+        let aux_match = match cat {
+            Category::Leak(_) => false,
+            Category::Error(_) => proc_.errors[item as usize]
+                .aux
+                .iter()
+                .any(|a| self.filter.stack_matches(a.stack)),
+        };
+        (!aux_match).then_some(Cause::Filter)
+    }
+
+    /// [`Visibility::cause_of`] for an item of the index.
     pub fn cause(
         &self,
         report: &Report,
@@ -151,52 +231,15 @@ impl Visibility<'_> {
         item: u32,
     ) -> Option<Cause> {
         let pn = &index.procs[p];
-        let cat = &pn.cats[c].category;
-        if let Some(r) = self.verdicts.of(pn.process, cat, item) {
-            return Some(Cause::Rule(r));
-        }
-        if !self.filter.is_active() {
-            return None;
-        }
         let proc_ = &report.processes[pn.process];
-        let matched = match cat {
-            Category::Leak(_) => self
-                .filter
-                .stack_matches(proc_.loss_records()[item as usize].stack),
-            Category::Error(_) => error_matches(self.filter, &proc_.errors[item as usize]),
-        };
-        (!matched).then_some(Cause::Filter)
+        let cat = &pn.cats[c].category;
+        self.cause_of(proc_, pn.process, cat, item, &facts(proc_, cat, item))
     }
-}
-
-impl Visibility<'_> {
-    /// The hot path of `project`: whether an item is hidden, without saying why.
-    #[inline]
-    fn hidden(&self, proc_: &Process, process: usize, cat: &Category, item: u32) -> bool {
-        match cat {
-            Category::Leak(_) => {
-                self.verdicts.leak(process, item).is_some()
-                    || !self
-                        .filter
-                        .stack_matches(proc_.loss_records()[item as usize].stack)
-            }
-            Category::Error(_) => {
-                self.verdicts.error(process, item).is_some()
-                    || (self.filter.is_active()
-                        && !error_matches(self.filter, &proc_.errors[item as usize]))
-            }
-        }
-    }
-}
-
-fn error_matches(filter: &Filter, e: &MemcheckError) -> bool {
-    filter.stack_matches(e.stack) || e.aux.iter().any(|a| filter.stack_matches(a.stack))
 }
 
 pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bool) -> Projection {
     let mut out = Projection::default();
-    let mut by_cat: Vec<(Category, Tot, Tot)> = Vec::new();
-    let rules = !vis.verdicts.is_empty();
+    let mut by_cat: Vec<(Category, Fig)> = Vec::new();
     for (p, pn) in index.procs.iter().enumerate() {
         let proc_ = &report.processes[pn.process];
         let mut pv = ProcView::default();
@@ -211,31 +254,19 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                     start,
                     ..GroupView::default()
                 };
-                let leak = cn.category.is_leak();
                 for (pos, (&item, f)) in g.items.iter().zip(&g.facts).enumerate() {
-                    let t = Tot::from(f);
-                    let hidden = if leak {
-                        (rules && vis.verdicts.leak(pn.process, item).is_some())
-                            || !vis.filter.stack_matches(f.stack)
-                    } else {
-                        vis.hidden(proc_, pn.process, &cn.category, item)
-                    };
-                    if hidden {
-                        gv.hid.add(&t);
-                    } else {
-                        gv.vis.add(&t);
-                    }
-                    if !hidden || show_hidden {
+                    let cause = vis.cause_of(proc_, pn.process, &cn.category, item, f);
+                    gv.fig.count(&Tot::from(f), cause);
+                    if cause.is_none() || show_hidden {
                         cv.items.push(pos as u32);
                     }
                 }
                 gv.len = cv.items.len() as u32 - start;
-                cv.vis.add(&gv.vis);
-                cv.hid.add(&gv.hid);
+                cv.fig.add(&gv.fig);
                 cv.groups.push(gv);
             }
             let grows = |g: u32| match vis.growth {
-                Some(gr) if gr.only => gr.deltas.group(p, c, g as usize).is_some_and(|d| d.grows()),
+                Some(gr) if gr.only => gr.growth.group(p, c, g as usize).is_some_and(|d| d.grows()),
                 _ => true,
             };
             cv.order = (0..cn.groups.len() as u32)
@@ -244,7 +275,7 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
             if let Some(gr) = vis.growth.filter(|g| g.sort) {
                 cv.growth = Some(
                     (0..cn.groups.len())
-                        .map(|g| gr.deltas.group(p, c, g).map_or(i128::MIN, |d| d.amount))
+                        .map(|g| gr.growth.group(p, c, g).map_or(i128::MIN, |d| d.amount))
                         .collect(),
                 );
             }
@@ -252,16 +283,16 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                 sort_groups(&mut cv, index, c, p, index.sort, cn.category.is_leak());
             }
             if vis.filter.is_active() {
-                out.matches += cv.vis.items;
+                out.matches += cv.fig.vis.items;
             }
-            pv.vis.add(&cv.vis);
-            pv.hid.add(&cv.hid);
-            match by_cat.iter_mut().find(|(k, _, _)| *k == cn.category) {
-                Some((_, v, h)) => {
-                    v.add(&cv.vis);
-                    h.add(&cv.hid);
-                }
-                None => by_cat.push((cn.category.clone(), cv.vis, cv.hid)),
+            if cn.category.is_leak() {
+                pv.leaks.add(&cv.fig);
+            } else {
+                pv.errors.add(&cv.fig);
+            }
+            match by_cat.iter_mut().find(|(k, _)| *k == cn.category) {
+                Some((_, f)) => f.add(&cv.fig),
+                None => by_cat.push((cn.category.clone(), cv.fig)),
             }
             pv.cats.push(cv);
         }
@@ -321,7 +352,7 @@ fn sort_groups(cv: &mut CatView, index: &Index, c: usize, p: usize, sort: SortKe
     let views = &cv.groups;
     let metric = |g: &u32| {
         let v = &views[*g as usize];
-        let (t, h) = (&v.vis, &v.hid);
+        let (t, h) = (&v.fig.vis, &v.fig.hid);
         match (sort, leak) {
             (SortKey::Bytes, true) => (t.bytes, h.bytes),
             (SortKey::Blocks, true) => (t.blocks, h.blocks),
