@@ -4,7 +4,7 @@
 
 use crate::model::Format;
 use crate::parse::load_paths;
-use crate::report::summary::{fails, summarize_with_rules, FailOn};
+use crate::report::summary::{fails, summarize_grouped, FailOn};
 use crate::report::text;
 use crate::triage::rules::{RuleOptions, RuleSet};
 use anyhow::{Context, Result};
@@ -149,6 +149,9 @@ pub struct SummaryArgs {
     /// Exit 1 when any of these is present: definite,indirect,possible,reachable,errors
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
     pub fail_on: Vec<FailOn>,
+    /// Key groups by top frame or by origin (the innermost frame of your own code)
+    #[arg(long, value_enum, default_value_t = GroupByArg::TopFrame)]
+    pub group_by: GroupByArg,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -199,6 +202,10 @@ pub struct DiffArgs {
     /// Match frames without their line numbers (runs of a rebuilt binary)
     #[arg(long)]
     pub ignore_lines: bool,
+    /// Identify groups from their top frame or from their origin (the innermost frame of your
+    /// own code, native or Python)
+    #[arg(long, value_enum, default_value_t = GroupByArg::TopFrame)]
+    pub group_by: GroupByArg,
     #[command(flatten)]
     pub rules: RuleArgs,
     /// List unchanged (or, over several runs, flat) groups one by one in text output
@@ -209,6 +216,26 @@ pub struct DiffArgs {
     pub width: usize,
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// How `summary` and `diff` key their groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum GroupByArg {
+    /// The first frame that is not an allocator
+    #[default]
+    #[value(name = "top-frame")]
+    TopFrame,
+    /// The innermost frame of your own code, native or Python (perf maps name Python frames)
+    Origin,
+}
+
+impl GroupByArg {
+    pub fn group_by(self) -> crate::triage::GroupBy {
+        match self {
+            GroupByArg::TopFrame => crate::triage::GroupBy::TopFrame,
+            GroupByArg::Origin => crate::triage::GroupBy::Origin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -242,7 +269,7 @@ fn summary(args: SummaryArgs) -> Result<i32> {
     }
     let report = args.input.load(&args.files)?;
     let hiding = rules.apply(&report);
-    let summary = summarize_with_rules(&report, &rules, &hiding);
+    let summary = summarize_grouped(&report, &rules, &hiding, args.group_by.group_by());
     // The process ends right after: freeing millions of interned frames and
     // records one by one would only delay the exit (by half a second on a
     // 1 GB log).
@@ -317,6 +344,7 @@ fn diff(args: DiffArgs) -> Result<i32> {
     let sig = SignatureOptions {
         depth: args.depth as usize,
         ignore_lines: args.ignore_lines,
+        by_origin: args.group_by == GroupByArg::Origin,
     };
     let text = diff_text::TextOptions {
         all: args.all,
@@ -425,6 +453,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         files: vec![file],
         format: OutputFormat::Text,
         fail_on: Vec::new(),
+        group_by: GroupByArg::TopFrame,
         input: args.input,
         rules: args.rules,
     })

@@ -84,6 +84,7 @@ fn run_all(reports: &[Report], depth: usize, ignore_lines: bool) {
     let sig = SignatureOptions {
         depth,
         ignore_lines,
+        by_origin: false,
     };
     let text = TextOptions {
         all: true,

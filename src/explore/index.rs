@@ -387,6 +387,8 @@ pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String
             Some(id) => short_label(interner.frame(id)),
             None => "(no stack)".to_string(),
         },
+        // Not in the explorer's cycle yet; classifies the report per call.
+        GroupBy::Origin => sanitize(&crate::triage::group_label(interner, stack, by)).into_owned(),
         GroupBy::Object => {
             let label = crate::triage::group_label(interner, stack, by);
             if label.starts_with('/') {

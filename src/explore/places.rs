@@ -5,9 +5,9 @@
 //! through it, so a selective filter marks matching stacks without scanning
 //! every frame of every stack.
 
-use super::frames::{file_name, haystack, is_own};
+use super::frames::haystack;
 use crate::model::{FrameId, Interner, StackId};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Default, Clone)]
 pub struct FrameInfo {
@@ -50,21 +50,11 @@ impl FrameInfo {
             .collect();
         let places = || firsts.iter().map(|&id| interner.frame(id));
         let haystacks = places().map(|f| haystack(f).into_boxed_str()).collect();
-        // Text logs name sources without directories, so `ceval.c` alone says
-        // nothing; but once `_PyEval_EvalFrameDefault (ceval.c:…)` is known to
-        // be CPython, every frame in ceval.c is CPython too.
-        let runtime_files: FxHashSet<&str> = places()
-            .filter(|f| !is_own(f))
-            .filter_map(|f| f.file.as_deref().map(file_name))
-            .collect();
-        let own = places()
-            .map(|f| {
-                is_own(f)
-                    && !f
-                        .file
-                        .as_deref()
-                        .is_some_and(|file| runtime_files.contains(file_name(file)))
-            })
+        // One verdict per location, shared with grouping by origin.
+        let own_code = crate::triage::own::OwnCode::of(interner);
+        let own = firsts
+            .iter()
+            .map(|&id| own_code.is_own(interner, id))
             .collect();
         let (start, post) = postings(interner, &place_of, firsts.len());
         FrameInfo {

@@ -13,6 +13,8 @@ pub const SCHEMA: u32 = 1;
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub schema: u32,
+    /// How groups are keyed: `top frame` or `origin`.
+    pub group_by: &'static str,
     pub inputs: Vec<InputSummary>,
     pub processes: Vec<ProcessSummary>,
     /// The rules applied: which files, and what was wrong in them.
@@ -145,7 +147,21 @@ pub struct ReportedErrors {
 #[derive(Debug, Serialize)]
 pub struct GroupSummary {
     pub kind: LeakKind,
+    /// The top frame (of the group's first record, when grouped by origin).
     pub top_frame: String,
+    /// What the group is keyed by under `group_by`: the top frame's label,
+    /// or the origin's (`top_frame` where a stack has no own code).
+    pub label: String,
+    /// The innermost frame of the user's own code (native or Python), e.g.
+    /// `handle_request (/srv/app/svc.py)`; of the largest record when the
+    /// group's records differ; `null` when no frame is the user's.
+    pub origin: Option<String>,
+    /// `py` / `jit` when the label names a frame from a perf map.
+    #[serde(skip)]
+    pub mark: Option<&'static str>,
+    /// The origin is a Python function (text output says "via …").
+    #[serde(skip)]
+    pub origin_python: bool,
     pub bytes: u128,
     pub total_bytes: u128,
     pub blocks: u128,
@@ -193,8 +209,19 @@ pub fn summarize(report: &Report) -> Summary {
 /// The summary with `hiding` (computed from `rules`) applied: what rules hid,
 /// per rule, and what stays visible.
 pub fn summarize_with_rules(report: &Report, rules: &RuleSet, hiding: &Hiding) -> Summary {
+    summarize_grouped(report, rules, hiding, GroupBy::TopFrame)
+}
+
+/// As [`summarize_with_rules`], grouping records `by` top frame or origin.
+pub fn summarize_grouped(
+    report: &Report,
+    rules: &RuleSet,
+    hiding: &Hiding,
+    by: GroupBy,
+) -> Summary {
     Summary {
         schema: SCHEMA,
+        group_by: by.name(),
         inputs: report
             .inputs
             .iter()
@@ -208,7 +235,7 @@ pub fn summarize_with_rules(report: &Report, rules: &RuleSet, hiding: &Hiding) -
             .processes
             .iter()
             .enumerate()
-            .map(|(i, p)| summarize_process(report, i, p, rules, hiding))
+            .map(|(i, p)| summarize_process(report, i, p, rules, hiding, by))
             .collect(),
         rules: rules_info(rules),
     }
@@ -267,6 +294,7 @@ fn summarize_process(
     p: &Process,
     rules: &RuleSet,
     hiding: &Hiding,
+    by: GroupBy,
 ) -> ProcessSummary {
     let records = p.loss_records();
     let totals = leak_totals(records);
@@ -278,11 +306,25 @@ fn summarize_process(
             .map(|(_, r)| r),
     );
     let rule_name = |id: RuleId| rules.get(id).map(|r| r.name.clone());
-    let groups = group_by_rule(report, index, hiding, GroupBy::TopFrame)
+    let interner = &report.interner;
+    let groups = group_by_rule(report, index, hiding, by)
         .into_iter()
         .map(|(rule, g)| GroupSummary {
             kind: g.kind,
-            top_frame: g.label,
+            top_frame: match by {
+                GroupBy::Origin => match g.top {
+                    Some(t) => interner.frame(t).label(),
+                    None => "(no stack)".to_string(),
+                },
+                _ => g.label.clone(),
+            },
+            mark: match (by, g.origin, g.top) {
+                (GroupBy::Origin, Some(o), _) | (_, _, Some(o)) => interner.frame(o).mark(),
+                _ => None,
+            },
+            origin: g.origin.map(|o| interner.frame(o).label()),
+            origin_python: g.origin.is_some_and(|o| interner.frame(o).is_python()),
+            label: g.label,
             bytes: g.totals.bytes,
             total_bytes: g.totals.total_bytes,
             blocks: g.totals.blocks,

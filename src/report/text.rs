@@ -126,7 +126,7 @@ pub fn write(summary: &Summary) -> String {
                     g.kind.text(),
                     count(g.blocks),
                     count(g.records),
-                    sanitize(&g.top_frame)
+                    group_name(g)
                 );
             }
             if shown.len() > TOP_GROUPS {
@@ -265,4 +265,36 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+/// A group's label as text shows it: `[py]` before a Python function, and
+/// "via handle_request (svc.py)" after a top frame reached from Python code.
+fn group_name(g: &super::summary::GroupSummary) -> String {
+    let mut out = match g.mark {
+        Some(m) => format!("[{m}] {}", sanitize(&g.label)),
+        None => sanitize(&g.label).into_owned(),
+    };
+    if let Some(origin) = g
+        .origin
+        .as_deref()
+        .filter(|o| g.origin_python && *o != g.label)
+    {
+        out.push_str(&format!("  via {}", sanitize(&short_origin(origin))));
+    }
+    out
+}
+
+/// `handle_request (/srv/app/svc.py)` → `handle_request (svc.py)`.
+pub fn short_origin(label: &str) -> String {
+    match label.rsplit_once(" (") {
+        Some((name, path)) => {
+            let file = path
+                .trim_end_matches(')')
+                .rsplit('/')
+                .next()
+                .unwrap_or(path);
+            format!("{name} ({file})")
+        }
+        None => label.to_string(),
+    }
 }

@@ -6,8 +6,9 @@
 //! compared, run against run, like everything else.
 
 use super::hide::{Hider, Item};
+use super::own::OwnCode;
 use super::pairing::{align_processes, ProcessChain};
-use super::signature::{signature, Signature, SignatureOptions};
+use super::signature::{signature_with, Signature, SignatureOptions};
 use super::totals::Totals;
 use crate::model::{ErrorKind, LeakKind, Report, StackId};
 use rustc_hash::FxHashMap;
@@ -92,9 +93,10 @@ pub fn compare(reports: &[&Report], opts: &SignatureOptions, hider: &dyn Hider) 
     let mut groups: Vec<Compared> = Vec::new();
     for (run, report) in reports.iter().enumerate() {
         let mut sigs: FxHashMap<StackId, Signature> = FxHashMap::default();
+        let own = opts.by_origin.then(|| OwnCode::of(&report.interner));
         let mut sig_of = |stack: StackId| {
             sigs.entry(stack)
-                .or_insert_with(|| signature(&report.interner, stack, opts))
+                .or_insert_with(|| signature_with(&report.interner, own.as_ref(), stack, opts))
                 .clone()
         };
         for (c, chain) in chains.iter().enumerate() {

@@ -188,6 +188,7 @@ fn deeper_signatures_split_groups() {
         signature: SignatureOptions {
             depth: 8,
             ignore_lines: false,
+            by_origin: false,
         },
     };
     let deep = diff(&leaky, &leaky, &opts, &NoRules);

@@ -5,6 +5,7 @@
 //! The group is named by the first frame that is not one: the code that asked
 //! for the memory.
 
+use super::own::OwnCode;
 use super::totals::Totals;
 use crate::model::{
     ErrorKind, Frame, FrameId, Interner, LeakKind, LossRecord, MemcheckError, StackId,
@@ -114,6 +115,9 @@ pub enum GroupBy {
     Object,
     /// By the whole stack, addresses aside.
     Stack,
+    /// By the innermost frame of the user's own code, native or Python
+    /// (`triage::own`); by top frame where a stack has none.
+    Origin,
 }
 
 impl GroupBy {
@@ -122,6 +126,7 @@ impl GroupBy {
             GroupBy::TopFrame => GroupBy::Object,
             GroupBy::Object => GroupBy::Stack,
             GroupBy::Stack => GroupBy::TopFrame,
+            GroupBy::Origin => GroupBy::TopFrame,
         }
     }
 
@@ -130,13 +135,17 @@ impl GroupBy {
             GroupBy::TopFrame => "top frame",
             GroupBy::Object => "object",
             GroupBy::Stack => "stack",
+            GroupBy::Origin => "origin",
         }
     }
 }
 
-/// The group label of a stack under a grouping.
+/// The group label of a stack under a grouping. By origin this classifies
+/// the whole report's frames first: callers labelling many stacks build one
+/// [`OwnCode`] and use [`origin_label`].
 pub fn group_label(interner: &Interner, stack: StackId, by: GroupBy) -> String {
     match by {
+        GroupBy::Origin => origin_label(interner, &OwnCode::of(interner), stack),
         GroupBy::TopFrame => match top_frame(interner, stack) {
             Some(id) => interner.frame(id).label(),
             None => "(no stack)".to_string(),
@@ -157,6 +166,14 @@ pub fn group_label(interner: &Interner, stack: StackId, by: GroupBy) -> String {
                 labels.join(" ← ")
             }
         }
+    }
+}
+
+/// The label of a stack's origin, or of its top frame when it has none.
+pub fn origin_label(interner: &Interner, own: &OwnCode, stack: StackId) -> String {
+    match own.origin(interner, stack) {
+        Some(id) => interner.frame(id).label(),
+        None => group_label(interner, stack, GroupBy::TopFrame),
     }
 }
 
@@ -183,6 +200,9 @@ pub struct LeakGroup {
     pub label: String,
     /// The top frame of the first record, for the detail pane.
     pub top: Option<FrameId>,
+    /// The origin (innermost own frame) of the group's records; of the
+    /// largest record when they differ.
+    pub origin: Option<FrameId>,
     pub totals: Totals,
     /// Indices into the slice given to `group_records`.
     pub records: Vec<usize>,
@@ -207,11 +227,15 @@ pub fn group_indices(
     let mut labels: FxHashMap<StackId, std::rc::Rc<str>> = FxHashMap::default();
     let mut index: FxHashMap<(LeakKind, std::rc::Rc<str>), usize> = FxHashMap::default();
     let mut groups: Vec<LeakGroup> = Vec::new();
+    let own = OwnCode::of(interner);
+    // The largest record's bytes per group, for its origin.
+    let mut largest: Vec<u128> = Vec::new();
     for i in indices {
         let r = &records[i];
         let label = labels
             .entry(r.stack)
             .or_insert_with(|| match (by, top_frame(interner, r.stack)) {
+                (GroupBy::Origin, _) => origin_label(interner, &own, r.stack).into(),
                 (GroupBy::TopFrame, Some(top)) => by_location
                     .entry(interner.location_of(top))
                     .or_insert_with(|| interner.frame(top).label().into())
@@ -224,11 +248,17 @@ pub fn group_indices(
                 kind: r.kind,
                 label: label.to_string(),
                 top: top_frame(interner, r.stack),
+                origin: None,
                 totals: Totals::default(),
                 records: Vec::new(),
             });
+            largest.push(0);
             groups.len() - 1
         });
+        if groups[g].records.is_empty() || r.total_bytes() > largest[g] {
+            largest[g] = r.total_bytes();
+            groups[g].origin = own.origin(interner, r.stack);
+        }
         groups[g].totals.add(r);
         groups[g].records.push(i);
     }

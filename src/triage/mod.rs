@@ -6,6 +6,7 @@ pub mod diff;
 pub mod group;
 pub mod hidden_growth;
 pub mod hide;
+pub mod own;
 pub mod pairing;
 pub mod rules;
 pub mod signature;

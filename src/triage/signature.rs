@@ -8,6 +8,7 @@
 //! different leaks) but can be dropped, because a rebuilt binary shifts them.
 
 use super::group::top_frame;
+use super::own::OwnCode;
 use crate::model::{Frame, Interner, StackId};
 use std::fmt;
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub struct SignatureOptions {
     pub depth: usize,
     /// Drop line numbers, so runs of a rebuilt binary still match.
     pub ignore_lines: bool,
+    /// Start at the origin (the innermost frame of the user's own code)
+    /// instead of the top frame: `--group-by origin`.
+    pub by_origin: bool,
 }
 
 impl Default for SignatureOptions {
@@ -28,6 +32,7 @@ impl Default for SignatureOptions {
         SignatureOptions {
             depth: 1,
             ignore_lines: false,
+            by_origin: false,
         }
     }
 }
@@ -105,15 +110,36 @@ impl Signature {
 
 /// The signature of a stack: `depth` frames starting at its top frame (the
 /// same frame `summary` groups by, so allocator frames never count).
+///
+/// By origin this classifies the report's frames on every call: callers
+/// signing many stacks build one [`OwnCode`] and use [`signature_with`].
 pub fn signature(interner: &Interner, stack: StackId, opts: &SignatureOptions) -> Signature {
+    let own = opts.by_origin.then(|| OwnCode::of(interner));
+    signature_with(interner, own.as_ref(), stack, opts)
+}
+
+/// As [`signature`], with the report's own-code verdicts (needed by origin).
+/// Frames named from a perf map count by name (their addresses differ per
+/// run); frames that are not code never count.
+pub fn signature_with(
+    interner: &Interner,
+    own: Option<&OwnCode>,
+    stack: StackId,
+    opts: &SignatureOptions,
+) -> Signature {
     let frames = interner.stack(stack);
-    let Some(top) = top_frame(interner, stack) else {
+    let origin = match own {
+        Some(own) if opts.by_origin => own.origin(interner, stack),
+        _ => None,
+    };
+    let Some(top) = origin.or_else(|| top_frame(interner, stack)) else {
         return Signature::default();
     };
     let start = frames.iter().position(|&f| f == top).unwrap_or(0);
     Signature(
         frames[start..]
             .iter()
+            .filter(|&&f| !interner.frame(f).is_not_code())
             .take(opts.depth.max(1))
             .map(|&f| Atom::of(interner.frame(f), opts.ignore_lines))
             .collect(),
@@ -138,6 +164,7 @@ mod tests {
     const DEEP: SignatureOptions = SignatureOptions {
         depth: 3,
         ignore_lines: false,
+        by_origin: false,
     };
 
     #[test]

@@ -1,0 +1,295 @@
+//! "Your code": which frames are the program's own, as opposed to the
+//! runtime under it (libc, the C++ runtime, the Python interpreter, LLVM)
+//! and installed libraries. The explorer marks such frames; grouping by
+//! origin names a record after the innermost one.
+//!
+//! Python functions named from a perf map are the user's when their file is
+//! outside the interpreter's standard library, site-packages and frozen
+//! modules.
+
+use crate::model::{Frame, FrameId, Interner, StackId};
+use rustc_hash::FxHashSet;
+
+/// The last part of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Objects that belong to the runtime under the program, never to it: the
+/// valgrind preload, the C and C++ runtimes, the Python interpreter and
+/// llvmlite's bundled LLVM.
+const RUNTIME_OBJECTS: &[&str] = &[
+    "vgpreload_",
+    "ld-linux",
+    "libc.so",
+    "libc-",
+    "libm.so",
+    "libpthread",
+    "libdl",
+    "libstdc++",
+    "libgcc_s",
+    "libpython",
+    "libllvmlite",
+    "libffi",
+    "libLLVM",
+];
+
+/// Path parts that mark installed (not the user's) code.
+const LIBRARY_DIRS: &[&str] = &[
+    "/usr/",
+    "/lib/",
+    "/lib64/",
+    "/opt/",
+    "site-packages",
+    "dist-packages",
+    "/nix/store/",
+];
+
+/// Function prefixes of runtimes whose frames a text log shows with a bare
+/// file name (no directory to judge by): CPython, LLVM, the C++ standard
+/// library, glibc's loader.
+const RUNTIME_FUNCTIONS: &[&str] = &[
+    "Py",
+    "_Py",
+    "llvm::",
+    "LLVM",
+    "std::",
+    "__gnu_cxx::",
+    "_dl_",
+    "__libc",
+    "dl_",
+    "ffi_",
+    "_ctypes",
+];
+
+/// Source files of valgrind's preload and CPython that text logs name bare.
+const RUNTIME_FILES: &[&str] = &[
+    "vg_replace_malloc.c",
+    "vg_replace_strmem.c",
+    "ceval.c",
+    "call.c",
+    "abstract.c",
+    "import.c",
+    "importdl.c",
+    "pythonrun.c",
+    "pylifecycle.c",
+    "obmalloc.c",
+    "gcmodule.c",
+    "bltinmodule.c",
+    "callproc.c",
+    "_ctypes.c",
+];
+
+/// Whether a frame, on its own, looks like the program's code rather than a
+/// library or runtime frame. A heuristic: own frames have a source file that
+/// is not installed under a system or package directory, and do not come
+/// from a runtime object. Text logs give a bare file name, so known runtime
+/// function prefixes and glibc-style file names count as runtime too (and
+/// [`FrameInfo`] extends that to every frame of the same file).
+pub fn is_own(f: &Frame) -> bool {
+    if f.function.as_deref() == Some("(below main)") {
+        return false;
+    }
+    if f.is_python() {
+        return is_own_python(f.file.as_deref().unwrap_or("<unknown>"));
+    }
+    if f.is_not_code() {
+        return false;
+    }
+    let Some(file) = f.file.as_deref() else {
+        return false;
+    };
+    // An allocator (glibc's, the loader's `malloc (rtld-malloc.h)`) only
+    // hands out memory; it is never what the program did.
+    if crate::triage::is_allocator(f) {
+        return false;
+    }
+    let path = f.source_path().unwrap_or_else(|| file.to_string());
+    if LIBRARY_DIRS.iter().any(|d| path.contains(d)) {
+        return false;
+    }
+    if let Some(obj) = f.object.as_deref() {
+        let name = file_name(obj);
+        if RUNTIME_OBJECTS.iter().any(|r| name.starts_with(r)) {
+            return false;
+        }
+        if LIBRARY_DIRS.iter().any(|d| obj.contains(d)) {
+            return false;
+        }
+    }
+    let base = file_name(file);
+    // CPython's object implementations and internal headers, by name.
+    let cpython = base.ends_with("object.c") || base.starts_with("pycore_");
+    let glibc = base.ends_with(".S") || base.starts_with("dl-") || base.starts_with("rtld");
+    if RUNTIME_FILES.contains(&base) || cpython || glibc {
+        return false;
+    }
+    if let Some(func) = f.function.as_deref() {
+        if RUNTIME_FUNCTIONS.iter().any(|p| func.starts_with(p)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A Python file of the user's: not `<frozen …>`/`<string>`, not in a
+/// standard library (`…/lib/python3.13/…`) or an installed package.
+pub fn is_own_python(path: &str) -> bool {
+    if path.starts_with('<') {
+        return false;
+    }
+    if path.contains("site-packages") || path.contains("dist-packages") {
+        return false;
+    }
+    let stdlib = path
+        .split('/')
+        .zip(path.split('/').skip(1))
+        .any(|(a, b)| a == "lib" && (b.starts_with("python3") || b.starts_with("python2")));
+    !stdlib
+}
+
+/// Own-code verdicts for every location of a report, computed once.
+///
+/// Text logs name sources without directories, so `marshal.c` alone says
+/// nothing; but once `PyMarshal_ReadObjectFromString (marshal.c:…)` is known
+/// to be CPython, every frame in marshal.c is CPython too.
+#[derive(Debug, Clone, Default)]
+pub struct OwnCode {
+    /// Per interner location.
+    own: Vec<bool>,
+}
+
+impl OwnCode {
+    pub fn of(interner: &Interner) -> Self {
+        let mut firsts: Vec<Option<FrameId>> = vec![None; interner.location_count()];
+        for i in 0..interner.frame_count() {
+            let id = FrameId(i as u32);
+            firsts[interner.location_of(id)].get_or_insert(id);
+        }
+        let frames = || firsts.iter().flatten().map(|&id| interner.frame(id));
+        let runtime_files: FxHashSet<&str> = frames()
+            .filter(|f| !f.is_python() && !is_own(f))
+            .filter_map(|f| f.file.as_deref().map(file_name))
+            .collect();
+        let interpreter = interpreter_text(interner);
+        let own = firsts
+            .iter()
+            .map(|id| {
+                id.is_some_and(|id| {
+                    let f = interner.frame(id);
+                    is_own(f)
+                        && (f.is_python()
+                            || !f.addr.is_some_and(|a| interpreter.contains(&a))
+                                && !f
+                                    .file
+                                    .as_deref()
+                                    .is_some_and(|file| runtime_files.contains(file_name(file))))
+                })
+            })
+            .collect();
+        OwnCode { own }
+    }
+
+    pub fn is_own(&self, interner: &Interner, id: FrameId) -> bool {
+        self.own
+            .get(interner.location_of(id))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// The origin of a stack: its innermost frame of the user's own code,
+    /// native or Python.
+    pub fn origin(&self, interner: &Interner, stack: StackId) -> Option<FrameId> {
+        interner
+            .stack(stack)
+            .iter()
+            .copied()
+            .find(|&id| self.is_own(interner, id))
+    }
+}
+
+/// The address range of CPython's own code: from the lowest to the highest
+/// address of frames named `Py…`/`_Py…`. Text logs name CPython's internal
+/// functions (`py_trampoline_evaluator (perf_trampoline.c:405)`,
+/// `r_object (marshal.c:1185)`) with a bare file name and no object, but their
+/// code lies inside libpython's text, between its public functions.
+fn interpreter_text(interner: &Interner) -> std::ops::RangeInclusive<u64> {
+    let (mut lo, mut hi) = (u64::MAX, 0);
+    for i in 0..interner.frame_count() {
+        let f = interner.frame(FrameId(i as u32));
+        let cpython = f.named_by == crate::model::NamedBy::Log
+            && f.function
+                .as_deref()
+                .is_some_and(|n| n.starts_with("Py") || n.starts_with("_Py"));
+        if let (true, Some(a)) = (cpython, f.addr) {
+            lo = lo.min(a);
+            hi = hi.max(a);
+        }
+    }
+    lo..=hi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::text::parse_frame;
+
+    #[test]
+    fn own_frames_are_user_sources_only() {
+        assert!(is_own(&parse_frame("0x1: leak_some (planted.c:12)")));
+        assert!(!is_own(&parse_frame(
+            "0x1: malloc (vg_replace_malloc.c:381)"
+        )));
+        assert!(!is_own(&parse_frame(
+            "0x1: PyUnicode_New (unicodeobject.c:1425)"
+        )));
+        assert!(!is_own(&parse_frame("0x1: strncmp (strcmp-sse2.S:160)")));
+        assert!(!is_own(&parse_frame(
+            "0x1: LLVMPY_X (in /tmp/v/site-packages/llvmlite/binding/libllvmlite.so)"
+        )));
+        assert!(!is_own(&parse_frame("0x1: ??? (in /usr/lib/libfoo.so)")));
+        assert!(!is_own(&parse_frame(
+            "0x1: method_vectorcall (classobject.c:89)"
+        )));
+        assert!(!is_own(&parse_frame("0x1: f (pycore_call.h:92)")));
+    }
+
+    #[test]
+    fn python_frames_are_own_outside_stdlib_packages_and_frozen_modules() {
+        let py = |path: &str| Frame {
+            function: Some("f".into()),
+            file: Some(path.into()),
+            named_by: crate::model::NamedBy::Python,
+            ..Frame::default()
+        };
+        assert!(is_own(&py("/srv/app/svc.py")));
+        assert!(is_own(&py("svc.py")));
+        assert!(!is_own(&py("<frozen importlib._bootstrap>")));
+        assert!(!is_own(&py("<string>")));
+        assert!(!is_own(&py(
+            "/root/.pyenv/versions/3.13.0/lib/python3.13/ctypes/__init__.py"
+        )));
+        assert!(!is_own(&py("/usr/lib/python3/dist-packages/x.py")));
+        assert!(!is_own(&py(
+            "/v/lib/python3.13/site-packages/numba/core/dispatcher.py"
+        )));
+    }
+
+    #[test]
+    fn a_bare_file_name_is_runtime_once_a_runtime_frame_names_it() {
+        let mut i = Interner::new();
+        let ids: Vec<FrameId> = [
+            "0x1: malloc (in /vg.so)",
+            "0x2: r_object (marshal.c:1185)",
+            "0x3: PyMarshal_ReadObjectFromString (marshal.c:1684)",
+            "0x4: run (app.c:9)",
+        ]
+        .iter()
+        .map(|l| i.intern_frame(parse_frame(l)))
+        .collect();
+        let s = i.intern_stack(&ids);
+        let own = OwnCode::of(&i);
+        assert!(!own.is_own(&i, ids[1]));
+        assert_eq!(own.origin(&i, s), Some(ids[3]));
+    }
+}
