@@ -367,3 +367,78 @@ fn grouped_by_origin_numba_compiles_land_under_the_request_handler() {
         assert!(!g.label.starts_with("r_object"), "{}", g.label);
     }
 }
+
+fn leakscope(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn generated_suppressions_never_contain_names_valgrind_cannot_see() {
+    let log = path("perfmap/ctypes313.d/ctypes313.log.gz");
+    // --grep sees the names (it selects what to write)…
+    let supp = leakscope(&["supp", "--grep", "leaky_handler", &log]);
+    assert!(supp.contains("fun:ffi_call\n"), "{supp}");
+    // …but the suppression says what valgrind saw there.
+    assert!(
+        !supp.contains("leaky_handler") && !supp.contains("py::"),
+        "{supp}"
+    );
+    // The six trampoline and padding frames of the three Python calls.
+    assert_eq!(supp.matches("   fun:*\n").count(), 6, "{supp}");
+}
+
+#[test]
+fn summary_json_grouped_by_origin() {
+    let log = path("perfmap/ctypes313.d/ctypes313.log.gz");
+    let json = leakscope(&["summary", "--group-by", "origin", "--format", "json", &log]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["group_by"], "origin");
+    let groups = v["processes"][0]["groups"].as_array().unwrap();
+    let g = groups
+        .iter()
+        .find(|g| {
+            g["origin"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("leaky_handler"))
+        })
+        .unwrap();
+    assert_eq!(g["label"], format!("leaky_handler ({SCRIPT})"));
+    assert_eq!(
+        g["top_frame"],
+        "ffi_call (in /usr/lib/x86_64-linux-gnu/libffi.so.8.1.2)"
+    );
+    assert_eq!(g["total_bytes"], 3003);
+    // Grouped by top frame, the same group is the libffi frame, via the handler.
+    let text = leakscope(&["summary", &log]);
+    assert!(
+        text.contains("ffi_call (in /usr/lib/x86_64-linux-gnu/libffi.so.8.1.2)  via leaky_handler (ctypes_leak.py)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn diff_matches_python_frames_by_name_across_interpreters() {
+    // 3.12 and 3.13 put the trampolines at different addresses.
+    let a = path("perfmap/ctypes312.d/ctypes312.log.gz");
+    let b = path("perfmap/ctypes313.d/ctypes313.log.gz");
+    let json = leakscope(&["diff", "--group-by", "origin", "--format", "json", &a, &b]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let g = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["top_frame"] == format!("leaky_handler ({SCRIPT})"))
+        .unwrap();
+    assert_eq!(g["status"], "unchanged", "{g}");
+    assert_eq!(g["base"]["bytes"], 3003);
+    assert_eq!(g["new"]["bytes"], 3003);
+}
