@@ -28,8 +28,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
-    /// Log to explore (valgrind text or XML, LeakSanitizer; gzip/zstd ok); `-` or a pipe for stdin
-    pub file: Option<String>,
+    /// Logs to explore (valgrind text or XML, LeakSanitizer; gzip/zstd ok): one, or
+    /// several read together (a --log-file=run.%p set); `-` or a pipe for stdin
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
     /// Keep watching FILE while valgrind writes it, updating the tree
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -431,7 +433,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         eprintln!("leakscope: rules: {p}");
     }
     crate::tui::run(crate::tui::Options {
-        file: args.file,
+        files: args.files,
         format: args.input.input_format.format(),
         follow: args.follow,
         rules,
@@ -448,9 +450,13 @@ fn explore(args: ExploreArgs) -> Result<i32> {
     if args.follow {
         anyhow::bail!("--follow needs the explorer; this leakscope was built without it");
     }
-    let file = args.file.unwrap_or_else(|| "-".to_string());
+    let files = if args.files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.files
+    };
     summary(SummaryArgs {
-        files: vec![file],
+        files,
         format: OutputFormat::Text,
         fail_on: Vec::new(),
         group_by: GroupByArg::TopFrame,

@@ -48,7 +48,9 @@ impl Snapshot {
 }
 
 pub struct LoadSpec {
-    pub path: String,
+    /// The logs, read one after the other into one report (as `summary`
+    /// reads several files); --follow takes exactly one.
+    pub paths: Vec<String>,
     pub format: Option<Format>,
     pub follow: bool,
     /// The rules the baseline diff hides with (as `diff` does).
@@ -67,15 +69,16 @@ const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// Parses `src` on a thread, sending snapshots and progress; stops when
 /// `stop` is set (after the current parse).
-pub fn spawn(src: Source, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBool>) {
+pub fn spawn(srcs: Vec<Source>, spec: LoadSpec, tx: Sender<Event>, stop: Arc<AtomicBool>) {
     std::thread::Builder::new()
         .name("leakscope-loader".into())
-        .spawn(move || run(src, spec, &tx, &stop))
+        .spawn(move || run(srcs, spec, &tx, &stop))
         .expect("spawning the loader thread");
 }
 
-fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
-    let mut seen = file_len(&spec.path);
+fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
+    let followed = spec.paths[0].clone();
+    let mut seen = file_len(&followed);
     let base = match &spec.baseline {
         Some(path) => match crate::parse::load_paths(std::slice::from_ref(path), spec.format) {
             Ok(mut r) => {
@@ -91,7 +94,7 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
     };
     let base = base.as_ref();
     let mut parse = 0;
-    load(src, &spec, tx, parse, base);
+    load(srcs, &spec, tx, parse, base);
     if !spec.follow {
         return;
     }
@@ -99,15 +102,15 @@ fn run(src: Source, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
     // from the start (a partial record at the end is then completed).
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(FOLLOW_POLL);
-        let len = file_len(&spec.path);
+        let len = file_len(&followed);
         if len == seen {
             continue;
         }
         seen = len;
-        match open(&spec.path) {
+        match open(&followed) {
             Ok(src) => {
                 parse += 1;
-                if !load(src, &spec, tx, parse, base) {
+                if !load(vec![src], &spec, tx, parse, base) {
                     return;
                 }
             }
@@ -131,7 +134,7 @@ fn file_len(path: &str) -> Option<u64> {
 /// showing the previous report until it is complete. Returns false when the
 /// explorer has gone.
 fn load(
-    src: Source,
+    srcs: Vec<Source>,
     spec: &LoadSpec,
     tx: &Sender<Event>,
     parse: u64,
@@ -142,7 +145,8 @@ fn load(
     let mut next_snapshot = Instant::now();
     let mut last = Progress::default();
     let mut alive = true;
-    let result = read_source(&mut report, src, spec.format, &mut |r, p| {
+    let mut result = Ok(());
+    let mut on_progress = |r: &Report, p: Progress| {
         last = p;
         if !alive {
             return;
@@ -165,7 +169,13 @@ fn load(
             LoadMsg::Progress(p)
         };
         alive = tx.send(Event::Load(msg)).is_ok();
-    });
+    };
+    for src in srcs {
+        result = read_source(&mut report, src, spec.format, &mut on_progress);
+        if result.is_err() {
+            break;
+        }
+    }
     if !alive {
         return false;
     }

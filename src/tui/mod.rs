@@ -40,8 +40,9 @@ use std::sync::Arc;
 use terminal::TerminalGuard;
 
 pub struct Options {
-    /// The log; `None` reads stdin when it is not a terminal.
-    pub file: Option<String>,
+    /// The logs (several: a `--log-file=run.%p` set, read as `summary` does);
+    /// none reads stdin when it is not a terminal.
+    pub files: Vec<String>,
     pub format: Option<Format>,
     pub follow: bool,
     /// Rules that hide benign records (loaded by the caller).
@@ -64,25 +65,32 @@ pub fn run(opts: Options) -> Result<i32> {
              for text output run `leakscope summary FILE`"
         );
     }
-    let path = match opts.file {
-        Some(f) => f,
-        None if !std::io::stdin().is_terminal() => "-".to_string(),
-        None => bail!(
-            "no log to explore: run `leakscope FILE`, or pipe one in (`leakscope - < run.log`)"
-        ),
+    let paths = if !opts.files.is_empty() {
+        opts.files
+    } else if !std::io::stdin().is_terminal() {
+        vec!["-".to_string()]
+    } else {
+        bail!("no log to explore: run `leakscope FILE`, or pipe one in (`leakscope - < run.log`)")
     };
-    if opts.follow && path == "-" {
-        bail!("--follow needs a file that valgrind is writing, not stdin");
+    if opts.follow && (paths.len() > 1 || paths[0] == "-") {
+        bail!("--follow needs one file that valgrind is writing, not stdin or several files");
     }
     // Opened before the terminal changes, so a missing file is a plain error.
-    let src = crate::parse::source::open(&path)?;
+    let srcs = paths
+        .iter()
+        .map(|p| crate::parse::source::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let name = match paths.len() {
+        1 => paths[0].clone(),
+        n => format!("{} (+{} more)", paths[0], n - 1),
+    };
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let rules = Arc::new(opts.rules);
     loader::spawn(
-        src,
+        srcs,
         LoadSpec {
-            path: path.clone(),
+            paths,
             format: opts.format,
             follow: opts.follow,
             rules: rules.clone(),
@@ -97,7 +105,7 @@ pub fn run(opts: Options) -> Result<i32> {
     let signals = event::spawn_signals(tx.clone()).context("installing signal handlers")?;
     let size = guard.terminal.size()?;
     let mut app = App::new(
-        &path,
+        &name,
         Theme::from_env(),
         (size.width, size.height),
         opts.follow,
