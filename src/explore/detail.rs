@@ -125,6 +125,15 @@ impl Detail {
     }
 }
 
+impl Ctx<'_> {
+    /// Whether process `p`'s log gives error occurrences (see
+    /// [`super::notices::occurrences_known`]).
+    pub fn counts_known(&self, p: usize) -> bool {
+        let proc_ = &self.report.processes[self.index.procs[p].process];
+        super::notices::occurrences_known(self.report, proc_)
+    }
+}
+
 pub struct Ctx<'a> {
     pub report: &'a Report,
     pub frames: &'a FrameInfo,
@@ -164,9 +173,29 @@ fn build_lines(cx: &Ctx, node: NodeRef) -> Detail {
 
 fn process(cx: &Ctx, d: &mut Detail, p: usize) {
     let pn = &cx.index.procs[p];
-    let proc_ = &cx.report.processes[pn.process];
     d.push(Line::Title(format!("Process {}", pn.title)));
-    let mut who = Vec::new();
+    let pv = &cx.proj.procs[p];
+    d.text(format!(
+        "leaks: {} in {}, {}",
+        bytes(pv.leaks.vis.bytes),
+        n(pv.leaks.vis.blocks, "block"),
+        n(pv.leaks.vis.items, "record")
+    ));
+    if !pv.errors.vis.is_empty() {
+        d.text(format!(
+            "errors: {}",
+            error_figures(&pv.errors.vis, cx.counts_known(p))
+        ));
+    }
+    process_header(cx, d, pn.process);
+}
+
+/// What the log says about a process: who it was, what valgrind printed at
+/// its end (HEAP and ERROR SUMMARY as printed), how many leak searches ran.
+fn process_header(cx: &Ctx, d: &mut Detail, process: usize) {
+    let proc_ = &cx.report.processes[process];
+    let lsan = super::notices::is_lsan(cx.report, proc_);
+    let mut who = vec![format!("PID {}", proc_.pid)];
     if let Some(pp) = proc_.ppid {
         who.push(format!("parent {pp}"));
     }
@@ -176,37 +205,47 @@ fn process(cx: &Ctx, d: &mut Detail, p: usize) {
     if let Some(v) = &proc_.valgrind_version {
         who.push(format!("valgrind {}", sanitize(v)));
     }
-    if !who.is_empty() {
-        d.dim(who.join(" · "));
+    if lsan && proc_.tool.is_none() {
+        who.push("LeakSanitizer".into());
     }
-    let pv = &cx.proj.procs[p];
-    d.text(format!(
-        "leaks: {} in {}, {}",
-        bytes(pv.leaks.vis.bytes),
-        n(pv.leaks.vis.blocks, "block"),
-        n(pv.leaks.vis.items, "record")
-    ));
-    if !pv.errors.vis.is_empty() {
-        d.text(format!("errors: {}", n(pv.errors.vis.items, "context")));
+    d.dim(who.join(" · "));
+    if let Some(c) = &proc_.command {
+        d.dim(format!("command: {}", sanitize(c)));
     }
     if let Some(h) = &proc_.heap_summary {
         d.text(format!(
-            "heap at exit: {} in {} blocks; {} allocs, {} frees, {} allocated",
-            bytes(h.in_use_bytes),
+            "HEAP SUMMARY: in use at exit: {} bytes in {} blocks; total heap usage: {} allocs, {} frees, {} bytes allocated",
+            count(h.in_use_bytes),
             count(h.in_use_blocks),
             count(h.allocs),
             count(h.frees),
-            bytes(h.bytes_allocated)
+            count(h.bytes_allocated)
         ));
     }
     if let Some(e) = &proc_.error_summary {
         d.text(format!(
-            "valgrind's ERROR SUMMARY: {} errors from {} contexts (suppressed: {} from {})",
+            "ERROR SUMMARY: {} errors from {} contexts (suppressed: {} from {})",
             count(e.errors),
             count(e.contexts),
             count(e.suppressed),
             count(e.suppressed_contexts)
         ));
+    } else if !lsan {
+        d.push(Line::Hidden(
+            "no ERROR SUMMARY: the run was killed or the log cut off (W lists warnings)".into(),
+        ));
+    }
+    match proc_.leak_searches.len() {
+        0 if lsan => {}
+        0 => d.push(Line::Hidden(
+            "no leak search ran (--leak-check=no, or the run ended before exit): no leak figures"
+                .into(),
+        )),
+        1 => {}
+        k => d.dim(format!(
+            "{} leak searches; the tree shows the last",
+            count(k as u64)
+        )),
     }
     if let Some(sig) = &proc_.fatal_signal {
         d.push(Line::Hidden(format!("terminated: {}", sanitize(sig))));
@@ -246,6 +285,12 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         }
         if let Category::Leak(kind) = cn.category {
             let proc_ = &cx.report.processes[pn.process];
+            let lsan = super::notices::is_lsan(cx.report, proc_);
+            let whose = if lsan {
+                "LeakSanitizer's SUMMARY"
+            } else {
+                "valgrind's LEAK SUMMARY"
+            };
             if let Some(s) = proc_.leak_summary() {
                 let fig = s.get(kind);
                 let all = cv.fig.all().bytes;
@@ -255,7 +300,7 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
                     "differs"
                 };
                 d.dim(format!(
-                    "valgrind's LEAK SUMMARY: {} bytes in {} blocks ({agree})",
+                    "{whose}: {} bytes in {} blocks ({agree})",
                     count(fig.bytes),
                     count(fig.blocks)
                 ));
@@ -263,9 +308,8 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         }
     } else {
         d.text(format!(
-            "{} in {}, {}",
-            n(cv.fig.vis.count, "occurrence"),
-            n(cv.fig.vis.items, "context"),
+            "{} · {}",
+            error_figures(&cv.fig.vis, cx.counts_known(p)),
             n(groups as u64, "group")
         ));
     }
@@ -290,13 +334,21 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         let gv = &cv.groups[g as usize];
         let amount = if cn.category.is_leak() {
             bytes(gv.fig.vis.bytes)
-        } else {
+        } else if cx.counts_known(p) {
             format!("×{}", count(gv.fig.vis.count))
+        } else {
+            format!("{} ctx", count(gv.fig.vis.items))
         };
         d.push(Line::Row(format!(
             "{amount:>10}  {}",
             cn.groups[g as usize].display
         )));
+    }
+    // A single process has no row of its own: its header is here.
+    if !cx.index.multi_process() {
+        d.push(Line::Blank);
+        d.push(Line::Heading(format!("Process {}", pn.title)));
+        process_header(cx, d, pn.process);
     }
 }
 
@@ -347,11 +399,7 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             ));
         }
     } else {
-        d.text(format!(
-            "{} in {}",
-            n(gv.fig.vis.count, "occurrence"),
-            n(gv.fig.vis.items, "context")
-        ));
+        d.text(error_figures(&gv.fig.vis, cx.counts_known(p)));
     }
     if let Some(delta) = cx.growth.and_then(|ds| ds.group(p, c, g)) {
         let leak = cn.category.is_leak();
@@ -405,6 +453,19 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         &cx.report.interner,
         &frames[..common],
     ));
+}
+
+/// An error node's figures, honestly: occurrences only where the log gives
+/// them (XML, the -v/-s listing), contexts always.
+pub fn error_figures(t: &super::projection::Tot, occurrences_known: bool) -> String {
+    if occurrences_known {
+        format!("{} in {}", n(t.count, "occurrence"), n(t.items, "context"))
+    } else {
+        format!(
+            "{} (this log does not count occurrences)",
+            n(t.items, "context")
+        )
+    }
 }
 
 /// `1 record`, `2 records`, with thousands separators.

@@ -17,6 +17,7 @@ pub mod growth;
 pub mod hide;
 pub mod index;
 mod model;
+pub mod notices;
 pub mod places;
 pub mod projection;
 pub mod toggles;

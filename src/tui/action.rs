@@ -58,6 +58,8 @@ pub enum Cmd {
     /// Reload the rules (after writing one).
     LoadRules,
     Help,
+    /// List the log's warnings.
+    Warnings,
     Quit,
     FilterAccept,
     FilterCancel,

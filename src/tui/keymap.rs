@@ -259,6 +259,13 @@ pub const BINDINGS: &[Binding] = &[
         "show every key",
         Some("help"),
     ),
+    b(
+        &[Normal],
+        &[Char('W')],
+        Cmd::Warnings,
+        "list the log's warnings (file:line)",
+        None,
+    ),
     b(&[Normal], &[Char('q')], Cmd::Quit, "quit", Some("quit")),
     b(
         &[Normal],

@@ -22,9 +22,22 @@ pub struct Areas {
     pub status: Rect,
     /// The hint bar, the filter bar, or a message.
     pub bottom: Rect,
+    /// A warning line above everything (a log cut off), when there is one.
+    pub banner: Option<Rect>,
 }
 
-pub fn areas(area: Rect) -> Areas {
+/// The panes for a terminal `area`; `banner` reserves its top line for a
+/// warning that must not be missed.
+pub fn areas(area: Rect, banner: bool) -> Areas {
+    let (banner, area) = if banner && area.height > 3 {
+        let b = Rect::new(area.x, area.y, area.width, 1);
+        (
+            Some(b),
+            Rect::new(area.x, area.y + 1, area.width, area.height - 1),
+        )
+    } else {
+        (None, area)
+    };
     let h = area.height;
     let bottom_h = 1.min(h);
     let status_h = 2.min(h - bottom_h);
@@ -54,6 +67,7 @@ pub fn areas(area: Rect) -> Areas {
         separator,
         status,
         bottom,
+        banner,
     }
 }
 
@@ -74,7 +88,7 @@ mod tests {
     #[test]
     fn panes_fill_the_screen_at_any_size() {
         for (w, h) in [(80, 24), (200, 60), (120, 40), (20, 3), (1, 1), (0, 0)] {
-            let a = areas(Rect::new(0, 0, w, h));
+            let a = areas(Rect::new(0, 0, w, h), false);
             let used = a.tree_header.height
                 + a.tree_rows.height
                 + a.status.height
@@ -86,7 +100,11 @@ mod tests {
                 };
             assert_eq!(used, h, "{w}x{h}");
         }
-        let a = areas(Rect::new(0, 0, 80, 24));
+        let a = areas(Rect::new(0, 0, 80, 24), false);
         assert_eq!((a.tree_rows.height, a.detail_body.height), (11, 8));
+        let b = areas(Rect::new(0, 0, 80, 24), true);
+        assert_eq!(b.banner, Some(Rect::new(0, 0, 80, 1)));
+        assert_eq!(b.tree_header.y, 1);
+        assert_eq!(b.bottom, a.bottom);
     }
 }

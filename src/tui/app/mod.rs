@@ -19,7 +19,7 @@ use crate::explore::detail::Detail;
 use crate::explore::growth::GrowthSource;
 use crate::explore::index::SortKey;
 use crate::explore::tree::{key_of, resolve, NodeKey, NodeRef, Row};
-use crate::explore::{Explorer, Inputs};
+use crate::explore::{notices, Explorer, Inputs};
 use crate::parse::Progress;
 use crate::triage::rules::RuleSet;
 use ratatui::layout::Rect;
@@ -56,6 +56,8 @@ pub enum Overlay {
     Filter,
     /// The help overlay, at a scroll position.
     Help(usize),
+    /// The log's warnings (W), at a scroll position.
+    Warnings(usize),
     /// The rules panel.
     Rules(RulesPanel),
     /// The write-a-suppression prompt.
@@ -151,7 +153,7 @@ impl App {
         match self.overlay {
             Overlay::None => Mode::Normal,
             Overlay::Filter => Mode::Filter,
-            Overlay::Help(_) => Mode::Help,
+            Overlay::Help(_) | Overlay::Warnings(_) => Mode::Help,
             Overlay::Rules(_) => Mode::Rules,
             Overlay::Supp(_) => Mode::Supp,
         }
@@ -162,7 +164,13 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        areas(Rect::new(0, 0, self.size.0, self.size.1))
+        let banner = self.banner().is_some();
+        areas(Rect::new(0, 0, self.size.0, self.size.1), banner)
+    }
+
+    /// The warning line above everything: a log cut off.
+    pub fn banner(&self) -> Option<String> {
+        notices::banner(self.model.report(), self.follow)
     }
 
     pub(crate) fn tree_height(&self) -> usize {
@@ -267,6 +275,14 @@ impl App {
                 self.overlay = Overlay::Help(0);
                 Effect::Redraw
             }
+            Cmd::Warnings => {
+                if notices::warning_count(self.model.report()) == 0 {
+                    self.say("The log raised no warnings");
+                } else {
+                    self.overlay = Overlay::Warnings(0);
+                }
+                Effect::Redraw
+            }
             Cmd::Up => self.move_by(-1),
             Cmd::Down => self.move_by(1),
             Cmd::PageUp => self.page(-1),
@@ -318,7 +334,7 @@ impl App {
 
     fn help_command(&mut self, cmd: Cmd) -> Effect {
         let max = super::view::help::max_offset(self, self.size.1);
-        let Overlay::Help(off) = &mut self.overlay else {
+        let (Overlay::Help(off) | Overlay::Warnings(off)) = &mut self.overlay else {
             return Effect::None;
         };
         match cmd {

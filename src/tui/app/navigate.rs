@@ -203,7 +203,7 @@ impl App {
 
     pub(crate) fn click(&mut self, col: u16, row: u16) -> Effect {
         match self.overlay {
-            Overlay::Help(_) => {
+            Overlay::Help(_) | Overlay::Warnings(_) => {
                 self.overlay = Overlay::None;
                 return Effect::Redraw;
             }
@@ -244,7 +244,7 @@ impl App {
     pub(crate) fn wheel(&mut self, col: u16, row: u16, down: bool) -> Effect {
         let step: isize = if down { 3 } else { -3 };
         let max = crate::tui::view::help::max_offset(self, self.size.1);
-        if let Overlay::Help(off) = &mut self.overlay {
+        if let Overlay::Help(off) | Overlay::Warnings(off) = &mut self.overlay {
             *off = off.saturating_add_signed(step).min(max);
             return Effect::Redraw;
         }

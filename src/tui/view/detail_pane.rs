@@ -19,7 +19,8 @@ pub fn render(app: &App, buf: &mut Buffer, title: Rect, body: Rect, separator: O
             buf.set_string(sep.x, y, "│", theme.border());
         }
     }
-    let focused = app.focus == Focus::Detail && !matches!(app.overlay, Overlay::Help(_));
+    let focused = app.focus == Focus::Detail
+        && !matches!(app.overlay, Overlay::Help(_) | Overlay::Warnings(_));
     let detail = app.detail();
     let mut head = String::from(" Detail");
     if let Some(d) = detail.as_ref().filter(|_| focused) {

@@ -1,4 +1,6 @@
-//! The `?` overlay: every binding of the keymap table, by mode.
+//! The `?` overlay (every binding of the keymap table, by mode) and the `W`
+//! overlay (the log's warnings, each with file and line): scrolled text in a
+//! box sized to its content and the terminal.
 
 use super::text::fit;
 use crate::tui::app::{App, Overlay};
@@ -8,8 +10,28 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
-/// The overlay's lines, also used to bound its scrolling.
+/// The open overlay's lines, also used to bound its scrolling.
 pub fn lines(app: &App) -> Vec<Line<'static>> {
+    match app.overlay {
+        Overlay::Warnings(_) => warning_lines(app),
+        _ => help_lines(app),
+    }
+}
+
+fn warning_lines(app: &App) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    crate::explore::notices::warnings(app.model.report())
+        .into_iter()
+        .map(|n| {
+            Line::from(vec![
+                Span::styled(format!("{}: ", n.place), theme.key()),
+                Span::raw(n.text),
+            ])
+        })
+        .collect()
+}
+
+fn help_lines(app: &App) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let mut out = Vec::new();
     for (i, (title, rows)) in help_sections().into_iter().enumerate() {
@@ -47,11 +69,20 @@ pub fn max_offset(app: &App, height: u16) -> usize {
 }
 
 pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
-    let Overlay::Help(offset) = app.overlay else {
-        return;
+    let (offset, title) = match app.overlay {
+        Overlay::Help(o) => (o, " Keys · any other key closes "),
+        Overlay::Warnings(o) => (o, " Warnings · any other key closes "),
+        _ => return,
     };
     let lines = lines(app);
-    let w = area.width.saturating_sub(4).min(78);
+    // As wide as the longest line (and the title), within the terminal.
+    let widest = lines
+        .iter()
+        .map(|l| l.width())
+        .chain([title.chars().count()])
+        .max()
+        .unwrap_or(0);
+    let w = area.width.saturating_sub(2).min(widest as u16 + 2);
     let h = area.height.saturating_sub(2).min(lines.len() as u16 + 2);
     if w < 10 || h < 3 {
         return;
@@ -78,10 +109,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(app.theme.border())
-        .title(Span::styled(
-            " Keys · any other key closes ",
-            app.theme.title(),
-        ))
+        .title(Span::styled(title, app.theme.title()))
         .title_bottom(Line::from(more).right_aligned());
     let inner = block.inner(r);
     block.render(r, buf);

@@ -11,13 +11,19 @@ pub mod theme;
 pub mod tree_pane;
 
 use super::app::App;
-use super::layout::areas;
 use ratatui::Frame;
 
 pub fn render(app: &App, f: &mut Frame) {
     let area = f.area();
-    let a = areas(area);
+    let a = app.areas();
     let buf = f.buffer_mut();
+    if let (Some(r), Some(text)) = (a.banner, app.banner()) {
+        let line = ratatui::text::Line::styled(
+            text::truncate(&format!(" {text}"), r.width as usize),
+            app.theme.error(),
+        );
+        buf.set_line(r.x, r.y, &line, r.width);
+    }
     tree_pane::render(app, buf, a.tree_header, a.tree_rows);
     detail_pane::render(app, buf, a.detail_title, a.detail_body, a.separator);
     status_bar::render(app, buf, a.status);

@@ -22,6 +22,14 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     // Line 1: the input, then what changes (loading, filter, sort…) before
     // what does not (format, processes), so a narrow line cuts the latter.
     let mut info: Vec<String> = vec![crate::explore::frames::file_name(&app.source).to_string()];
+    let warnings = crate::explore::notices::warning_count(app.model.report());
+    if warnings > 0 && app.banner().is_none() {
+        info.push(format!(
+            "⚠ {} warning{} (W)",
+            count(warnings as u64),
+            if warnings == 1 { "" } else { "s" }
+        ));
+    }
     if !app.load.done {
         let p = app
             .load
@@ -133,6 +141,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     // Line 2: visible (and hidden) per category.
     let mut spans = vec![Span::raw(" ")];
     {
+        let report = app.model.report();
         for (cat, fig) in &app.model.proj().by_category {
             let (vis, hid) = (&fig.vis, &fig.hid);
             if vis.is_empty() && hid.is_empty() {
@@ -142,7 +151,15 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             let text = if cat.is_leak() {
                 format!("{} {}/{}", cat.tag(), bytes(vis.bytes), count(vis.blocks))
             } else {
-                format!("{} ×{}", cat.name(), count(vis.count))
+                let known = report
+                    .processes
+                    .iter()
+                    .all(|p| crate::explore::notices::occurrences_known(report, p));
+                if known {
+                    format!("{} ×{}", cat.name(), count(vis.count))
+                } else {
+                    format!("{} {}", cat.name(), count(vis.items))
+                }
             };
             spans.push(Span::styled(text, style));
             if !hid.is_empty() {

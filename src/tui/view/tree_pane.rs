@@ -53,7 +53,8 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     let has_delta = app.model.growth().is_some();
     let inputs = app.model.inputs();
     let cols = Cols::for_width(w, has_delta);
-    let focused = app.focus == Focus::Tree && !matches!(app.overlay, Overlay::Help(_));
+    let focused =
+        app.focus == Focus::Tree && !matches!(app.overlay, Overlay::Help(_) | Overlay::Warnings(_));
     let title_style = if focused {
         theme.focused_title()
     } else {
@@ -66,8 +67,14 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
             ""
         }
     };
+    // A single process has no row of its own: its PID and command head the tree.
+    let procs = &app.model.report().processes;
+    let who = match procs.as_slice() {
+        [p] => format!(" PID {}", crate::sanitize::sanitize(&p.title())),
+        _ => " Leaks and errors".to_string(),
+    };
     let left = format!(
-        " Leaks and errors by {}{}",
+        "{who} by {}{}",
         inputs.group_by.name(),
         if inputs.sort == SortKey::Name && !inputs.growth_sort {
             " ▲name"
@@ -197,6 +204,8 @@ struct RowCells {
     hidden: bool,
     /// Growth against the baseline (groups and categories).
     delta: Option<Delta>,
+    /// Errors: whether the log counts occurrences (else only contexts).
+    counts_known: bool,
 }
 
 impl RowCells {
@@ -213,6 +222,8 @@ impl RowCells {
         let theme = &app.theme;
         let deltas = app.model.growth();
         let arrow = |open: bool| if open { "▾ " } else { "▸ " };
+        let proc_of = &report.processes[index.procs[row.node.proc_()].process];
+        let counts_known = crate::explore::notices::occurrences_known(report, proc_of);
         let share = |part: u128, whole: u128| (whole > 0).then(|| part as f64 / whole as f64);
         match row.node {
             NodeRef::Proc { p } => {
@@ -232,6 +243,7 @@ impl RowCells {
                     share: share(pb, totals.all.0),
                     hidden,
                     delta: None,
+                    counts_known,
                 }
             }
             NodeRef::Cat { p, c } => {
@@ -255,6 +267,7 @@ impl RowCells {
                     },
                     hidden,
                     delta: deltas.and_then(|d| d.cat(p as usize, c as usize)),
+                    counts_known,
                 }
             }
             NodeRef::Group { p, c, g } => {
@@ -275,6 +288,7 @@ impl RowCells {
                     share: share(t.weight(leak), cv.fig.vis.weight(leak)),
                     hidden,
                     delta: deltas.and_then(|d| d.group(p as usize, c as usize, g as usize)),
+                    counts_known,
                 }
             }
             NodeRef::Item { p, c, g, i } => {
@@ -320,6 +334,7 @@ impl RowCells {
                     share: share(t.weight(leak), parent.weight(leak)),
                     hidden,
                     delta: None,
+                    counts_known,
                 }
             }
         }
@@ -376,10 +391,13 @@ impl RowCells {
             spans.push(Span::styled(right(&bytes(t.bytes), cols.bytes), num));
             spans.push(Span::styled(right(&count(t.blocks), cols.blocks), num));
         } else {
-            spans.push(Span::styled(
-                right(&format!("×{}", count(t.count)), cols.bytes),
-                num,
-            ));
+            // Occurrences only where the log counts them; recs has contexts.
+            let occ = if self.counts_known {
+                format!("×{}", count(t.count))
+            } else {
+                String::new()
+            };
+            spans.push(Span::styled(right(&occ, cols.bytes), num));
             spans.push(Span::raw(" ".repeat(cols.blocks)));
         }
         spans.push(Span::styled(right(&count(t.items), cols.items), num));
