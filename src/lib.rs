@@ -1,6 +1,7 @@
 //! leakscope: read Valgrind memcheck and LeakSanitizer reports, triage them, and
 //! explore them. Everything here except `tui` works without a terminal.
 
+pub mod argv;
 pub mod cli;
 pub mod explore;
 pub mod model;

@@ -28,6 +28,15 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// At most `max` characters of `s`, with `…` where it was cut: log text
+/// quoted in a warning stays one readable line however long the input was.
+pub fn excerpt(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!("{}…", &s[..cut])),
+    }
+}
+
 fn needs_escape(c: char) -> bool {
     let u = c as u32;
     u < 0x20

@@ -243,3 +243,485 @@ fn diff_past_2_64_grows_exactly() {
     );
     assert_eq!(gate.code, Some(1), "{}", gate.stderr);
 }
+
+/// Text lines a leak header would be, with `n of m` numbering.
+fn text_record(bytes: &str, n: &str, m: &str, func: &str) -> String {
+    format!(
+        "==7== {bytes} bytes in 1 blocks are definitely lost in loss record {n} of {m}\n\
+         ==7==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+         ==7==    by 0x100: {func} (hostile.c:3)\n==7== \n"
+    )
+}
+
+const TEXT_HEAD: &str =
+    "==7== Memcheck, a memory error detector\n==7== Command: ./hostile\n==7== \n";
+
+#[test]
+fn unreadable_text_headers_are_warned_counted_and_never_error_kinds() {
+    let d = tmp();
+    let log = [
+        TEXT_HEAD.to_string(),
+        text_record("8", "1", "4", "good"),
+        text_record("99999999999999999999999", "2", "4", "huge"),
+        text_record("-300", "3", "4", "negative"),
+        text_record("8", "18446744073709551616", "4", "numbered_past_u64"),
+        text_record("16", "4", "4", "last"),
+    ]
+    .concat();
+    write(d.path(), "unreadable.txt", log);
+    let r = run_in(d.path(), &["summary", "unreadable.txt"], None);
+    r.no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.starts_with("unreadable.txt (valgrind-text)\n"));
+    for line in [8, 12, 16] {
+        assert!(
+            r.stdout.contains(&format!(
+                "warning: line {line}: unreadable loss record header, not counted in any total: "
+            )),
+            "line {line}: {}",
+            r.stdout
+        );
+    }
+    assert!(r
+        .stdout
+        .contains("  unreadable records: 3 (not in the figures above"));
+    assert!(
+        r.stdout.contains("errors: none"),
+        "no error kind: {}",
+        r.stdout
+    );
+    let j = json_text(d.path(), "unreadable.txt");
+    assert!(j.contains("\"unreadable_records\": 3,"), "{j}");
+    let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+    let p = &v["processes"][0];
+    assert_eq!(p["leaks"]["definitely_lost"]["bytes"], 24);
+    assert_eq!(p["leaks"]["definitely_lost"]["records"], 2);
+    assert_eq!(p["errors"]["contexts"], 0);
+}
+
+#[test]
+fn unreadable_xml_and_lsan_headers_are_warned_and_counted() {
+    let d = tmp();
+    write(
+        d.path(),
+        "unreadable.xml",
+        xml_log(&[
+            ("8", "good"),
+            ("99999999999999999999999", "huge"),
+            ("-3", "negative"),
+        ]),
+    );
+    write(
+        d.path(),
+        "unreadable-lsan.txt",
+        lsan_log(&[
+            ("8", "good"),
+            ("99999999999999999999999", "huge"),
+            ("-300", "negative"),
+        ]),
+    );
+    for (name, lines) in [
+        ("unreadable.xml", [29, 45]),
+        ("unreadable-lsan.txt", [8, 12]),
+    ] {
+        let r = run_in(d.path(), &["summary", name], None);
+        r.no_panic();
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        for line in lines {
+            assert!(
+                r.stdout.contains(&format!("warning: line {line}: ")),
+                "{name} line {line}: {}",
+                r.stdout
+            );
+        }
+        assert!(
+            r.stdout
+                .contains("  unreadable records: 2 (not in the figures above"),
+            "{name}: {}",
+            r.stdout
+        );
+        let v: serde_json::Value = serde_json::from_str(&json_text(d.path(), name)).unwrap();
+        let p = &v["processes"][0];
+        assert_eq!(p["unreadable_records"], 2, "{name}");
+        assert_eq!(p["leaks"]["definitely_lost"]["bytes"], 8, "{name}");
+        assert_eq!(p["leaks"]["definitely_lost"]["records"], 1, "{name}");
+        assert_eq!(p["errors"]["contexts"], 0, "{name}");
+    }
+}
+
+#[test]
+fn impossible_numbering_is_a_warning_with_its_line() {
+    let d = tmp();
+    let log = [
+        TEXT_HEAD.to_string(),
+        text_record("8", "5", "3", "past"),
+        text_record("8", "2", "4", "changed"),
+    ]
+    .concat();
+    write(d.path(), "numbering.txt", log);
+    let r = run_in(d.path(), &["summary", "numbering.txt"], None);
+    r.no_panic();
+    assert_eq!(r.code, Some(0));
+    assert!(r
+        .stdout
+        .contains("warning: line 4: PID 7: loss record 5 of 3 is numbered past its own total"));
+    assert!(r.stdout.contains(
+        "warning: line 8: PID 7: loss record 2 of 4 in a leak search whose records were numbered of 3"
+    ));
+    let v: serde_json::Value = serde_json::from_str(&json_text(d.path(), "numbering.txt")).unwrap();
+    assert_eq!(v["processes"][0]["leaks"]["definitely_lost"]["bytes"], 16);
+}
+
+#[test]
+fn a_record_after_binary_junk_is_found() {
+    let d = tmp();
+    let mut log = TEXT_HEAD.as_bytes().to_vec();
+    log.extend(text_record("8", "1", "2", "before").as_bytes());
+    log.extend(vec![0u8; 4096]);
+    log.extend(text_record("32", "2", "2", "after_the_nuls").as_bytes());
+    write(d.path(), "junk.txt", &log);
+    let mut lsan = lsan_log(&[("8", "before")]).into_bytes();
+    lsan.extend(vec![0u8; 4096]);
+    lsan.extend(
+        lsan_log(&[("32", "after_the_nuls")])
+            .lines()
+            .skip(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_bytes(),
+    );
+    write(d.path(), "junk-lsan.txt", &lsan);
+    for (name, line) in [("junk.txt", 8), ("junk-lsan.txt", 8)] {
+        let r = run_in(d.path(), &["summary", name], None);
+        r.no_panic();
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert!(
+            r.stdout.contains(&format!(
+                "warning: line {line}: 4096 bytes of binary data skipped; reading the text after them"
+            )),
+            "{name}: {}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("after_the_nuls"), "{name}: {}", r.stdout);
+        let v: serde_json::Value = serde_json::from_str(&json_text(d.path(), name)).unwrap();
+        assert_eq!(
+            v["processes"][0]["leaks"]["definitely_lost"]["bytes"], 40,
+            "{name}"
+        );
+    }
+}
+
+/// Runs leakscope with stdin fed by `feed` (which may write forever: it
+/// stops when leakscope closes the pipe).
+fn run_fed(
+    dir: &Path,
+    args: &[&str],
+    feed: impl FnOnce(std::process::ChildStdin) + Send + 'static,
+) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let pipe = child.stdin.take().expect("stdin");
+    std::thread::spawn(move || feed(pipe));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waits") {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} did not finish within the harness limit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let read = |r: Option<Box<dyn std::io::Read>>| {
+        let mut s = Vec::new();
+        if let Some(mut r) = r {
+            let _ = r.read_to_end(&mut s);
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    };
+    Run {
+        code: status.code(),
+        stdout: read(
+            child
+                .stdout
+                .take()
+                .map(|r| Box::new(r) as Box<dyn std::io::Read>),
+        ),
+        stderr: read(
+            child
+                .stderr
+                .take()
+                .map(|r| Box::new(r) as Box<dyn std::io::Read>),
+        ),
+    }
+}
+
+/// Exit code 2 and exactly `message` on stderr (nothing on stdout).
+fn refused(r: &Run, message: &str) {
+    r.no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.stderr, format!("leakscope: error: {message}\n"));
+    assert_eq!(r.stdout, "");
+}
+
+#[cfg(unix)]
+#[test]
+fn dev_zero_is_refused_at_once() {
+    let r = run_in(Path::new("/"), &["summary", "/dev/zero"], None);
+    refused(
+        &r,
+        "/dev/zero: no valgrind or sanitizer output found (this looks like a binary file)",
+    );
+}
+
+#[test]
+fn endless_compressed_zeros_on_a_pipe_are_refused() {
+    let d = tmp();
+    let r = run_fed(d.path(), &["summary", "-"], |pipe| {
+        let mut gz = flate2::write::GzEncoder::new(pipe, flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        while gz.write_all(&zeros).is_ok() {}
+    });
+    refused(
+        &r,
+        "-: no valgrind or sanitizer output found (this looks like a binary file)",
+    );
+}
+
+#[test]
+fn endless_text_that_is_not_a_log_is_refused_after_a_few_mb() {
+    let d = tmp();
+    let r = run_fed(d.path(), &["summary", "-"], |mut pipe| {
+        let lines = b"y\n".repeat(1 << 16);
+        while pipe.write_all(&lines).is_ok() {}
+    });
+    refused(
+        &r,
+        "-: no valgrind or sanitizer output found (none in the first 8.0 MiB; stopped reading)",
+    );
+}
+
+#[test]
+fn inputs_that_cannot_be_read_are_refused_with_one_clear_message() {
+    let d = tmp();
+    write(d.path(), "empty.txt", "");
+    std::fs::create_dir(d.path().join("dir")).unwrap();
+    write(
+        d.path(),
+        "binary.bin",
+        (0..=255u8).cycle().take(65536).collect::<Vec<_>>(),
+    );
+    let cases = [
+        (
+            "empty.txt",
+            "empty.txt: no valgrind or sanitizer output found",
+        ),
+        ("dir", "dir: is a directory, not a log file"),
+        ("missing.txt", "missing.txt: no such file"),
+        // Not a permission test (root reads anything): any io error, said once.
+        ("empty.txt/x", "empty.txt/x: Not a directory (os error 20)"),
+        (
+            "binary.bin",
+            "binary.bin: no valgrind or sanitizer output found (this looks like a binary file)",
+        ),
+    ];
+    for (name, message) in cases {
+        refused(&run_in(d.path(), &["summary", name], None), message);
+    }
+}
+
+/// The fixture log, compressed here, cut at half its length.
+fn truncated(compress: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let log = [
+        TEXT_HEAD.to_string(),
+        (1..=3000)
+            .map(|i| text_record("8", &i.to_string(), "3000", &format!("f{i}")))
+            .collect(),
+    ]
+    .concat();
+    let packed = compress(log.as_bytes());
+    packed[..packed.len() / 2].to_vec()
+}
+
+#[test]
+fn truncated_text_xml_gzip_and_zstd_keep_what_was_read_and_say_where() {
+    let d = tmp();
+    let gz = |b: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let zst = |b: &[u8]| {
+        ruzstd::encoding::compress_to_vec(b, ruzstd::encoding::CompressionLevel::Fastest)
+    };
+    write(d.path(), "cut.txt.gz", truncated(gz));
+    write(d.path(), "cut.txt.zst", truncated(zst));
+    let r = run_in(d.path(), &["summary", "cut.txt.gz"], None);
+    assert!(r.stdout.contains("warning: line "), "{}", r.stdout);
+    let text = [TEXT_HEAD.to_string(), text_record("8", "1", "2", "a")].concat();
+    write(d.path(), "cut.txt", &text[..text.len() - 20]);
+    let xml = xml_log(&[("8", "a"), ("16", "b")]);
+    write(d.path(), "cut.xml", &xml[..xml.find("<fn>b").unwrap()]);
+    // zstd keeps its window (here the whole stream) until the frame ends, so
+    // a cut stream yields nothing decodable: refused, saying why.
+    let r = run_in(d.path(), &["summary", "cut.txt.zst"], None);
+    r.no_panic();
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.starts_with(
+            "leakscope: error: cut.txt.zst: no valgrind or sanitizer output found (reading stopped"
+        ) && r.stderr.ends_with("(truncated or corrupt input?))\n"),
+        "{}",
+        r.stderr
+    );
+    {
+        let name = "cut.txt.gz";
+        let r = run_in(d.path(), &["summary", "--format", "json", name], None);
+        r.no_panic();
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let warnings = v["inputs"][0]["warnings"].to_string();
+        assert!(
+            warnings.contains("reading stopped after this line"),
+            "{name}: {warnings}"
+        );
+        let dl = &v["processes"][0]["leaks"]["definitely_lost"];
+        let records = dl["records"].as_u64().unwrap();
+        assert!(records > 0 && records < 3000, "{name}: {records}");
+        assert_eq!(dl["bytes"].as_u64().unwrap(), 8 * records, "{name}");
+    }
+    let r = run_in(d.path(), &["summary", "cut.txt"], None);
+    assert_eq!(r.code, Some(0));
+    assert!(
+        r.stdout.contains(
+            "warning: line 4: PID 7: the log ends before this leak search's LEAK SUMMARY"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(d.path(), &["summary", "--format", "json", "cut.xml"], None);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["processes"][0]["leaks"]["definitely_lost"]["bytes"], 8);
+    let w = &v["inputs"][0]["warnings"][0];
+    assert_eq!(w["line"], 35);
+    assert!(
+        w["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the XML ends inside <valgrindoutput> <error> <stack> <frame>"),
+        "{w}"
+    );
+}
+
+#[test]
+fn deep_xml_nesting_is_one_short_warning() {
+    let d = tmp();
+    let xml = xml_log(&[("8", "a")]).replace("</valgrindoutput>\n", "") + &"<a>".repeat(100_000);
+    write(d.path(), "deep.xml", xml);
+    let r = run_in(d.path(), &["summary", "deep.xml"], None);
+    r.no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let w = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("warning:"))
+        .expect("warning");
+    assert!(w.len() < 300, "{} bytes", w.len());
+    assert!(
+        w.contains("warning: line 23: the XML ends inside <valgrindoutput> <…> <…> <…> … (99993 more) … <…> <…> <…> <…> (cut off"),
+        "{w}"
+    );
+    assert!(r.stdout.contains("definitely lost            8 B"));
+}
+
+#[test]
+fn entities_are_never_expanded_or_fetched() {
+    let d = tmp();
+    let bomb = "<!DOCTYPE v [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\
+                <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY ext SYSTEM \"file:///etc/passwd\">]>\n";
+    let xml = xml_log(&[("8", "f&c;&ext;")]).replacen("\n", &format!("\n{bomb}"), 1);
+    write(d.path(), "bomb.xml", xml);
+    let r = run_in(d.path(), &["summary", "bomb.xml"], None);
+    r.no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("f&c;&ext;"), "{}", r.stdout);
+    assert!(!r.stdout.contains("root:"), "no file was read");
+    assert!(!r.stdout.contains("aaaaaaaaaa"));
+}
+
+#[test]
+fn invalid_utf8_escapes_and_a_50_mb_line_are_survived() {
+    let d = tmp();
+    let mut log = TEXT_HEAD.as_bytes().to_vec();
+    log.extend(
+        text_record("8", "1", "3", "bad\u{fffd}name")
+            .replace('\u{fffd}', "\u{1}")
+            .as_bytes(),
+    );
+    let pos = log.iter().position(|&b| b == 1).unwrap();
+    log[pos] = 0xff;
+    log.extend(text_record("16", "2", "3", "evil\x1b]0;pwned\x07title").as_bytes());
+    log.extend(vec![b'x'; 50 << 20]);
+    log.push(b'\n');
+    log.extend(text_record("32", "3", "3", "after_the_long_line").as_bytes());
+    write(d.path(), "odd.txt", &log);
+    let r = run_in(d.path(), &["summary", "odd.txt"], None);
+    r.no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout.contains('\x1b') && !r.stdout.contains('\x07'));
+    assert!(r.stdout.contains("evil^[]0;pwned^Gtitle"), "{}", r.stdout);
+    assert!(r.stdout.contains("bad\u{fffd}name"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("warning: line 12: line longer than 1048576 bytes; only its start was read"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("after_the_long_line"));
+    assert!(
+        r.stdout.contains("definitely lost           56 B"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A million records, and one record with a million frames: exact figures.
+/// Slow in a debug build: `cargo test --release --test hostile -- --ignored`.
+#[test]
+#[ignore = "a minute in a debug build; run with --ignored"]
+fn a_million_records_and_a_million_frames() {
+    let d = tmp();
+    let n = 1_000_000;
+    let mut log = String::from(TEXT_HEAD);
+    for i in 1..=n {
+        log += &format!(
+            "==7== 8 bytes in 1 blocks are definitely lost in loss record {i} of {n}\n\
+             ==7==    at 0x{i:x}: f{} (a.c:{})\n==7== \n",
+            i % 1000,
+            i % 100
+        );
+    }
+    write(d.path(), "records.txt", log);
+    let mut frames = String::from(TEXT_HEAD);
+    frames += "==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 1\n";
+    for i in 0..n {
+        frames += &format!("==7==    by 0x{i:x}: g{i} (b.c:{})\n", i % 1000);
+    }
+    frames += "==7== \n";
+    write(d.path(), "frames.txt", frames);
+    for (name, bytes, records) in [("records.txt", 8 * n, n), ("frames.txt", 8, 1)] {
+        let v: serde_json::Value = serde_json::from_str(&json_text(d.path(), name)).unwrap();
+        let dl = &v["processes"][0]["leaks"]["definitely_lost"];
+        assert_eq!(dl["bytes"], bytes, "{name}");
+        assert_eq!(dl["records"], records, "{name}");
+    }
+}

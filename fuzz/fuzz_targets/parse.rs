@@ -1,5 +1,5 @@
 #![no_main]
-//! Any bytes, any format: the parser returns, it never panics or hangs.
+//! Any bytes, any format (detected or forced).
 
 use libfuzzer_sys::fuzz_target;
 use leakscope::model::Format;

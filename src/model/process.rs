@@ -70,6 +70,11 @@ pub struct Process {
     pub protocol_version: Option<u32>,
     /// `--xml-user-comment=…`, as given: it may itself be a piece of XML.
     pub user_comment: Option<String>,
+    /// Lines that look like a loss record header (or an XML record whose
+    /// figures are not numbers) but cannot be read: each is a warning with
+    /// its line, and none is counted in any total, so the figures shown may
+    /// be short by these records.
+    pub unreadable_records: u64,
 }
 
 impl Process {

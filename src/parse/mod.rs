@@ -5,7 +5,9 @@
 pub mod cursor;
 pub mod detect;
 mod lsan;
+mod numbering;
 pub mod perfmap;
+pub mod sniff;
 pub mod source;
 pub mod text;
 mod xml;
@@ -47,11 +49,17 @@ pub fn read_source(
     format: Option<Format>,
     progress: &mut dyn FnMut(&Report, Progress),
 ) -> Result<(), LoadError> {
-    let mut head = source::Peek::new(std::mem::replace(
-        &mut src.reader,
-        Box::new(std::io::empty()),
-    ));
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let raw = std::mem::replace(&mut src.reader, Box::new(std::io::empty()));
+    let mut head = source::Peek::new(Box::new(sniff::Sniff::new(raw, refused.clone())));
     let sniff = head.peek(64 * 1024).to_vec();
+    if looks_binary(&sniff) && !sniff::has_marker(&sniff) {
+        // Decided from the first 64 KiB: a 2 GB file of zeros is not read.
+        return Err(LoadError::Nothing {
+            path: src.name,
+            detail: " (this looks like a binary file)".into(),
+        });
+    }
     let format = format.unwrap_or_else(|| detect_format(&sniff));
     let index = report.inputs.len();
     report.inputs.push(Input {
@@ -67,12 +75,30 @@ pub fn read_source(
         Format::ValgrindXml => xml::read_xml(report, index, &src, head, progress),
         Format::Lsan => lsan::read_lsan(report, index, &src, head, progress),
     }
+    let numbering = numbering::check(report, processes_before);
+    if !numbering.is_empty() {
+        let warnings = &mut report.inputs[index].warnings;
+        warnings.extend(numbering);
+        warnings.sort_by_key(|w| w.line);
+    }
+    if refused.load(std::sync::atomic::Ordering::Relaxed) {
+        report.processes.truncate(processes_before);
+        report.inputs.pop();
+        return Err(LoadError::Nothing {
+            path: src.name,
+            detail: format!(
+                " (none in the first {}; stopped reading)",
+                crate::report::human::bytes(sniff::LIMIT)
+            ),
+        });
+    }
     let input = &report.inputs[index];
     let found = report.processes[processes_before..].iter().any(|p| {
         p.tool.is_some()
             || !p.errors.is_empty()
             || !p.leak_searches.is_empty()
             || p.command.is_some()
+            || p.unreadable_records > 0
     });
     if !found {
         let detail = if looks_binary(&sniff) {

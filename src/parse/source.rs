@@ -13,8 +13,10 @@ pub enum OpenError {
     NotFound { path: String },
     #[error("{path}: is a directory, not a log file")]
     Directory { path: String },
-    #[error("{path}: {source}")]
-    Io { path: String, source: io::Error },
+    /// The io::Error is in the message and not a `source`, so `{:#}` (which
+    /// appends sources) does not print it twice.
+    #[error("{path}: {error}")]
+    Io { path: String, error: io::Error },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +61,7 @@ pub fn open(path: &str) -> Result<Source, OpenError> {
         io::ErrorKind::NotFound => OpenError::NotFound { path: path.into() },
         _ => OpenError::Io {
             path: path.into(),
-            source: e,
+            error: e,
         },
     })?;
     if meta.is_dir() {
@@ -67,7 +69,7 @@ pub fn open(path: &str) -> Result<Source, OpenError> {
     }
     let file = File::open(p).map_err(|e| OpenError::Io {
         path: path.into(),
-        source: e,
+        error: e,
     })?;
     let size = meta.is_file().then_some(meta.len());
     Ok(wrap(path.into(), size, Box::new(file)))

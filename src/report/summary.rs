@@ -180,6 +180,9 @@ pub struct ProcessSummary {
     /// Index into `inputs`.
     pub input: usize,
     pub leaks: ByKind<Totals>,
+    /// Leak headers that could not be read (each is a warning with its line):
+    /// `leaks` may be short by these records.
+    pub unreadable_records: u64,
     pub reported_leaks: Option<ReportedLeaks>,
     pub errors: Errors,
     pub reported_errors: Option<ReportedErrors>,
@@ -369,6 +372,7 @@ fn summarize_process(
         valgrind_version: p.valgrind_version.clone(),
         input: p.input,
         leaks: ByKind::from_array(&totals),
+        unreadable_records: p.unreadable_records,
         reported_leaks: p.leak_summary().map(reported_leaks),
         errors,
         reported_errors: p.error_summary.map(|s| ReportedErrors {

@@ -55,6 +55,13 @@ pub fn write(summary: &Summary) -> String {
         }
         let _ = writeln!(o);
         kind_table(&mut o, "leaks", &p.leaks);
+        if p.unreadable_records > 0 {
+            let _ = writeln!(
+                o,
+                "  unreadable records: {} (not in the figures above; see the warnings)",
+                count(p.unreadable_records)
+            );
+        }
         if let Some(r) = &p.reported_leaks {
             let differs = LeakKind::ALL.iter().any(|&k| {
                 let (c, v) = (p.leaks.get(k), r.kinds.get(k));

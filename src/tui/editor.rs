@@ -71,7 +71,10 @@ fn walk_for(root: &Path, rel: &Path) -> Option<PathBuf> {
 
 /// Program and arguments to open `path` at `line`, in the syntax the editor
 /// understands (`+N file` for vi, emacs, nano and most; `file:N` for others).
+/// The path comes from the log: [`crate::argv::path_arg`] keeps a name like
+/// `+!cmd` or `-c…` from becoming an editor command or option.
 pub fn command(words: &[String], path: &Path, line: Option<u32>) -> (String, Vec<String>) {
+    let path = crate::argv::path_arg(path);
     let program = words[0].clone();
     let mut args: Vec<String> = words[1..].to_vec();
     let name = Path::new(&program)
@@ -128,5 +131,15 @@ mod tests {
             )
         );
         assert_eq!(command(&w("hx"), p, None).1, vec!["/src/a b.c".to_string()]);
+        // A source name from the log is never an option or a `+command`.
+        let evil = Path::new("+!touch x.c");
+        assert_eq!(
+            command(&w("vim"), evil, Some(13)).1,
+            vec!["+13".to_string(), "./+!touch x.c".to_string()]
+        );
+        assert_eq!(
+            command(&w("code"), Path::new("-c.c"), Some(2)).1,
+            vec!["--goto".to_string(), "./-c.c:2".to_string()]
+        );
     }
 }

@@ -21,6 +21,12 @@ pub struct LeakHeader {
     pub objects: u64,
 }
 
+/// Whether a line [`leak_header`] cannot read is still meant as one
+/// (numbers past u64, negative): reported, never dropped silently.
+pub fn looks_like_leak_header(line: &str) -> bool {
+    line.starts_with("Direct leak of ") || line.starts_with("Indirect leak of ")
+}
+
 /// `Direct leak of 300 byte(s) in 3 object(s) allocated from:`.
 pub fn leak_header(line: &str) -> Option<LeakHeader> {
     let (kind, rest) = if let Some(r) = line.strip_prefix("Direct leak of ") {

@@ -116,6 +116,16 @@ impl LsanParser {
 
     fn feed(&mut self, report: &mut Report, no: u64, line: &[u8]) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = crate::parse::text::after_binary_junk(line) {
+            self.warnings.push(Warning {
+                line: no,
+                message: format!(
+                    "{} bytes of binary data skipped; reading the text after them",
+                    line.len() - rest.len()
+                ),
+            });
+            return self.feed(report, no, rest);
+        }
         if let Some((prefix, content)) = split_prefix(line) {
             self.current = prefix.pid;
             let content = String::from_utf8_lossy(content);
@@ -217,6 +227,19 @@ impl LsanParser {
                 self.open_search(report, pid, no);
             }
             self.block = Block::Leak(h, no, Vec::new());
+            return;
+        }
+        if grammar::looks_like_leak_header(text) {
+            self.end_block(report);
+            let p = self.state(report, self.current).process;
+            report.processes[p].unreadable_records += 1;
+            self.warnings.push(Warning {
+                line: no,
+                message: format!(
+                    "unreadable leak header, not counted in any total: {}",
+                    crate::sanitize::excerpt(text, 120)
+                ),
+            });
             return;
         }
         if let Some(s) = grammar::summary(text) {

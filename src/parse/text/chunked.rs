@@ -105,10 +105,11 @@ pub fn read_chunked<R: Read + Send>(
     };
 
     let end = std::thread::scope(|scope| {
+        let mut worker_threads = Vec::with_capacity(workers);
         for _ in 0..workers {
             let rx = &job_rx;
             let tx = done_tx.clone();
-            scope.spawn(move || loop {
+            worker_threads.push(scope.spawn(move || loop {
                 let job = match rx.lock() {
                     Ok(guard) => guard.recv(),
                     Err(_) => return,
@@ -117,7 +118,7 @@ pub fn read_chunked<R: Read + Send>(
                 if tx.send(parse_chunk(input, job)).is_err() {
                     return;
                 }
-            });
+            }));
         }
         drop(done_tx);
         let reader_thread =
@@ -127,6 +128,13 @@ pub fn read_chunked<R: Read + Send>(
             for data in merger.take(report, parsed, progress, on_progress) {
                 let _ = pool_tx.send(data);
             }
+        }
+        // Joined one by one, not left to the end of the scope: a scope only
+        // waits for each closure to return, while `join` waits for the thread
+        // to exit, thread-locals (std's channel context) destroyed. No parse
+        // thread outlives this call; LeakSanitizer (fuzzing) saw them do so.
+        for w in worker_threads {
+            let _ = w.join();
         }
         reader_thread.join()
     });
@@ -391,6 +399,7 @@ fn merge(report: &mut Report, input: usize, part: Parsed) {
         main.error_summary = proc.error_summary.or(main.error_summary);
         main.used_suppressions.extend(proc.used_suppressions);
         main.fatal_signal = proc.fatal_signal.or(main.fatal_signal.take());
+        main.unreadable_records += proc.unreadable_records;
     }
     for (pid, mut e) in part.listed {
         remap_error(&remap, &mut e);

@@ -24,6 +24,18 @@ pub struct Prefix {
     pub stamp_ms: Option<u64>,
 }
 
+/// The text after binary data (NUL and control bytes other than tab and
+/// escape) on a line, when there is any: a record whose header follows 4 KB
+/// of NULs on the same line (a log written over a sparse or reused file) is
+/// read, not dropped. `None` when the line has no such bytes or nothing
+/// follows them.
+pub fn after_binary_junk(line: &[u8]) -> Option<&[u8]> {
+    let junk = |b: u8| b == 0x7f || (b < 0x20 && !matches!(b, b'\t' | 0x1b | b'\r' | b'\n'));
+    let p = line.iter().rposition(|&b| junk(b))?;
+    let rest = &line[p + 1..];
+    (!rest.trim_ascii().is_empty()).then_some(rest)
+}
+
 /// Splits `==PID== content` (also with a `--time-stamp=yes` stamp,
 /// `==00:00:00:01.234 12345== `) into its prefix and content.
 pub fn split_prefix(line: &[u8]) -> Option<(Prefix, &[u8])> {
@@ -265,6 +277,16 @@ pub struct RecordHeader {
     pub of: Option<u32>,
 }
 
+/// Whether a line that [`record_header`] cannot read is still meant as one
+/// (`-300 bytes in -3 blocks are definitely lost in loss record …`,
+/// numbers past u64): such a line is reported, never taken for an error.
+pub fn looks_like_record_header(s: &str) -> bool {
+    s.contains(" in loss record ")
+        || (s.contains(" bytes in ")
+            && s.contains(" blocks are ")
+            && LeakKind::ALL.iter().any(|k| s.contains(k.text())))
+}
+
 pub fn record_header(s: &str) -> Option<RecordHeader> {
     if !s.contains(" in loss record ") {
         return None;
@@ -284,6 +306,11 @@ pub fn record_header(s: &str) -> Option<RecordHeader> {
         if !c.eat(" indirect)") {
             return None;
         }
+        // The split must add up to the total, or the header is corrupt.
+        let masked = total.masked || d.masked || ind.masked;
+        if !masked && d.value.checked_add(ind.value) != Some(total.value) {
+            return None;
+        }
         direct = d.value;
         indirect = ind.value;
     }
@@ -301,7 +328,13 @@ pub fn record_header(s: &str) -> Option<RecordHeader> {
         return None;
     }
     let of = c.num()?;
-    let unmasked = |n: Num| (!n.masked).then(|| n.value.min(u32::MAX as u64) as u32);
+    // Record numbers past u32 are not valgrind's: the header is unreadable.
+    if !number.masked && u32::try_from(number.value).is_err()
+        || !of.masked && u32::try_from(of.value).is_err()
+    {
+        return None;
+    }
+    let unmasked = |n: Num| (!n.masked).then_some(n.value as u32);
     Some(RecordHeader {
         kind,
         direct,
@@ -526,6 +559,20 @@ mod tests {
         assert!(
             record_header("1 bytes in 1 blocks are mostly fine in loss record 1 of 1").is_none()
         );
+        for bad in [
+            "99999999999999999999999 bytes in 1 blocks are definitely lost in loss record 1 of 2",
+            "-300 bytes in -3 blocks are definitely lost in loss record 1 of 2",
+            "8 bytes in 1 blocks are definitely lost in loss record 18446744073709551616 of 2",
+            "8 bytes in 1 blocks are definitely lost in loss record 4294967296 of 2",
+            "48 (16 direct, 31 indirect) bytes in 1 blocks are definitely lost in loss record 1 of 2",
+        ] {
+            assert!(record_header(bad).is_none(), "{bad}");
+            assert!(looks_like_record_header(bad), "{bad}");
+        }
+        assert!(!looks_like_record_header("Invalid read of size 8"));
+        assert!(looks_like_record_header(
+            "8 bytes in 1 blocks are definitely lost in loss rec"
+        ));
     }
 
     #[test]

@@ -10,7 +10,8 @@ mod grammar;
 pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
 
 pub use grammar::{
-    parse_frame, record_header, split_prefix, Marker, Prefix, PrefixCache, RecordHeader,
+    after_binary_junk, parse_frame, record_header, split_prefix, Marker, Prefix, PrefixCache,
+    RecordHeader,
 };
 
 use crate::model::{
@@ -184,6 +185,17 @@ impl TextParser {
             self.content(report, prefix.pid, content, no);
             return;
         }
+        if let Some(rest) = grammar::after_binary_junk(line) {
+            self.warn(
+                no,
+                &format!(
+                    "{} bytes of binary data skipped; reading the text after them",
+                    line.len() - rest.len()
+                ),
+            );
+            self.feed(report, no, rest);
+            return;
+        }
         if self.supp.is_some() || line.first() == Some(&b'{') && line.trim_ascii() == b"{" {
             self.supp_line(report, line, no);
             return;
@@ -304,6 +316,14 @@ impl TextParser {
             let st = self.state(report, pid);
             st.frames.clear();
             st.block = Block::Record(h, no);
+            return;
+        }
+        if grammar::looks_like_record_header(text) {
+            // Never an error kind, never silently gone: a warning and a count.
+            self.end_block(report, pid);
+            let p = self.state(report, pid).process;
+            report.processes[p].unreadable_records += 1;
+            self.warn(no, &unreadable_header(text));
             return;
         }
         if indent > 0 {
@@ -643,6 +663,15 @@ fn heap_summary_line(h: &mut HeapSummary, text: &str) -> bool {
         }
     }
     false
+}
+
+/// The warning for a leak header that cannot be read (numbers out of range,
+/// negative, malformed): the line is quoted, cut to a readable length.
+pub fn unreadable_header(text: &str) -> String {
+    format!(
+        "unreadable loss record header, not counted in any total: {}",
+        crate::sanitize::excerpt(text, 120)
+    )
 }
 
 #[cfg(test)]

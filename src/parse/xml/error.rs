@@ -34,6 +34,9 @@ pub struct PendingError {
     pub what: Option<String>,
     pub leaked_bytes: Option<u64>,
     pub leaked_blocks: Option<u64>,
+    /// `<leakedbytes>` or `<leakedblocks>` held something other than a
+    /// number (out of range, negative): the record cannot be counted.
+    pub unreadable: bool,
     /// The first `<stack>`: where the error happened or the block was allocated.
     pub stack: Option<StackId>,
     /// Sentences after the first, each with the stack that followed it;

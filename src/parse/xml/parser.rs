@@ -445,6 +445,9 @@ impl XmlParser {
             _ => None,
         };
         let Some(e) = &mut self.error else { return };
+        if leak_number.is_none() && matches!(path, [XWhat, LeakedBytes] | [XWhat, LeakedBlocks]) {
+            e.unreadable |= text != "..." && !text.is_empty();
+        }
         match path {
             [Unique] => e.unique = Some(text.to_string()),
             [Kind] => e.kind = Some(text.to_string()),
@@ -525,6 +528,12 @@ impl XmlParser {
             None => self.begin_process(report),
         };
         let process = &mut report.processes[p];
+        if e.unreadable && e.leak_kind().is_some() {
+            // Warned where the figure was read; counted, never summed.
+            process.unreadable_records += 1;
+            self.last_item = None;
+            return;
+        }
         let (stack, supp) = if let Some(kind) = e.leak_kind() {
             let (record, supp) = e.into_record(kind);
             let stack = record.stack;
@@ -600,9 +609,16 @@ impl XmlParser {
         }
         if text != "..." && !text.is_empty() {
             let what = self.closing.name();
+            let outcome = match self.closing {
+                Tag::LeakedBytes | Tag::LeakedBlocks => "the record is not counted",
+                _ => "ignored",
+            };
             self.warn(
                 line,
-                format!("expected a number in <{what}>, found {text:?}; ignored"),
+                format!(
+                    "expected a number in <{what}>, found {:?}; {outcome}",
+                    crate::sanitize::excerpt(text, 60)
+                ),
             );
         }
         None
@@ -617,10 +633,26 @@ impl XmlParser {
             });
         }
         if !self.path.is_empty() {
-            let open: Vec<String> = self.path.iter().map(|t| t.name().to_string()).collect();
+            // The outermost and innermost few: a 100,000-deep nesting is
+            // one line of warning, not 600 KB of it.
+            const SHOWN: usize = 4;
+            let names: Vec<String> = self
+                .path
+                .iter()
+                .map(|t| format!("<{}>", t.name()))
+                .collect();
+            let open = if names.len() > 2 * SHOWN {
+                format!(
+                    "{} … ({} more) … {}",
+                    names[..SHOWN].join(" "),
+                    names.len() - 2 * SHOWN,
+                    names[names.len() - SHOWN..].join(" ")
+                )
+            } else {
+                names.join(" ")
+            };
             let mut message = format!(
-                "the XML ends inside <{}> (cut off: was the process killed?); everything before is kept",
-                open.join("> <")
+                "the XML ends inside {open} (cut off: was the process killed?); everything before is kept"
             );
             if let Some(e) = &self.error {
                 message.push_str(&format!(

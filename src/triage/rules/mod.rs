@@ -120,11 +120,11 @@ impl fmt::Display for Problem {
 
 /// A rules file that could not be read at all.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: cannot read suppressions file: {source}")]
+#[error("{path}: cannot read suppressions file: {error}")]
 pub struct ReadError {
     pub path: String,
-    #[source]
-    pub source: std::io::Error,
+    /// Not a `source`: the message already says it (see `OpenError::Io`).
+    pub error: std::io::Error,
 }
 
 /// Which rules to load.
@@ -178,9 +178,9 @@ impl RuleSet {
         let mut set = RuleSet::new();
         for path in &opts.files {
             let name = path.to_string_lossy().into_owned();
-            let text = std::fs::read(path).map_err(|source| ReadError {
+            let text = std::fs::read(path).map_err(|error| ReadError {
                 path: name.clone(),
-                source,
+                error,
             })?;
             set.add_text(&name, &String::from_utf8_lossy(&text), Source::CommandLine);
         }

@@ -6,7 +6,10 @@
 //! never half of either. Appending re-reads the file first and refuses if it
 //! changed since it was read (another editor, another leakscope): the user
 //! is asked again rather than having their edit overwritten. Creating refuses
-//! when the file already exists.
+//! when the file already exists. A symlinked rules file (a dotfiles setup)
+//! is written through: the link is resolved, the temporary file made beside
+//! the target and renamed over it, so the link stays and the target keeps
+//! its mode and owner.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -19,18 +22,15 @@ pub enum WriteError {
     Changed(PathBuf),
     #[error("{}: already exists; nothing was written (append to it instead)", .0.display())]
     Exists(PathBuf),
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    /// Not a `source`: the message already says it (see `OpenError::Io`).
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io {
+    move |error| WriteError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -137,6 +137,9 @@ fn temp_with(path: &Path, content: &[u8]) -> Result<PathBuf, WriteError> {
 /// temporary file fails if another writer created it meanwhile, where a
 /// rename would overwrite.
 fn create(path: &Path, content: &[u8]) -> Result<(), WriteError> {
+    // A dangling link names the file to create.
+    let resolved = resolve_links(path).map_err(io_err(path))?;
+    let path = resolved.as_path();
     if path.exists() {
         return Err(WriteError::Exists(path.to_path_buf()));
     }
@@ -155,16 +158,59 @@ fn create(path: &Path, content: &[u8]) -> Result<(), WriteError> {
     }
 }
 
-/// Replaces the existing `path` with `content`, keeping its permissions.
+/// `path` with every symbolic link along the final component followed, also
+/// a dangling one (its target is where a new file belongs). Bounded, as the
+/// kernel bounds it, so a link loop is an error rather than a hang.
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Replaces the existing `path` (through any symlink) with `content`,
+/// keeping its permissions and owner.
 fn replace(path: &Path, content: &[u8]) -> Result<(), WriteError> {
-    let perms = fs::metadata(path).map_err(io_err(path))?.permissions();
+    let resolved = resolve_links(path).map_err(io_err(path))?;
+    let path = resolved.as_path();
+    let meta = fs::metadata(path).map_err(io_err(path))?;
     let tmp = temp_with(path, content)?;
-    let done = fs::set_permissions(&tmp, perms).and_then(|_| fs::rename(&tmp, path));
+    let done = keep_owner(&tmp, &meta)
+        .and_then(|_| fs::set_permissions(&tmp, meta.permissions()))
+        .and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = done {
         let _ = fs::remove_file(&tmp);
         return Err(io_err(path)(e));
     }
     sync_dir(path);
+    Ok(())
+}
+
+/// Gives `tmp` the owner and group of the file it replaces; refuses (an
+/// error, nothing replaced) when that is not allowed, rather than change
+/// who owns the user's file.
+#[cfg(unix)]
+fn keep_owner(tmp: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mine = fs::metadata(tmp)?;
+    if (mine.uid(), mine.gid()) == (meta.uid(), meta.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::chown(tmp, Some(meta.uid()), Some(meta.gid()))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_tmp: &Path, _meta: &fs::Metadata) -> io::Result<()> {
     Ok(())
 }
 
@@ -249,5 +295,50 @@ mod tests {
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(fs::read_to_string(&path).unwrap(), "a\n\nb\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_rules_file_is_written_through() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let dots = dir.path().join("dotfiles");
+        fs::create_dir(&dots).unwrap();
+        let target = dots.join("rules.supp");
+        fs::write(&target, "{\n   old\n}\n").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("rules.supp");
+        symlink("dotfiles/rules.supp", &link).unwrap();
+        let mut f = RulesFile::read(&link).unwrap();
+        f.append("{\n   new\n}\n").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_link(&link).unwrap(),
+            Path::new("dotfiles/rules.supp")
+        );
+        assert_eq!(
+            fs::read_to_string(&target).unwrap(),
+            "{\n   old\n}\n\n{\n   new\n}\n"
+        );
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert!(leftovers(&dots).is_empty(), "{:?}", leftovers(&dots));
+        assert!(leftovers(dir.path()).is_empty());
+        // A dangling link: the file is created where it points.
+        let dangling = dir.path().join("new.supp");
+        symlink("dotfiles/new.supp", &dangling).unwrap();
+        let mut g = RulesFile::read(&dangling).unwrap();
+        g.append("{\n   x\n}\n").unwrap();
+        assert!(fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(dots.join("new.supp")).unwrap(),
+            "{\n   x\n}\n"
+        );
     }
 }
