@@ -35,6 +35,20 @@ impl Session {
     }
 
     fn start_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Session {
+        Session::start_in(
+            program,
+            args,
+            env,
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        )
+    }
+
+    fn start_in(
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &std::path::Path,
+    ) -> Session {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -50,7 +64,7 @@ impl Session {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.cwd(cwd);
         let child = pair.slave.spawn_command(cmd).unwrap();
         let mut reader = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
@@ -350,5 +364,71 @@ fn baseline_growth_and_a_suppression_written_and_loaded() {
     s.send("q");
     let status = s.wait_exit();
     assert!(status.success(), "{status:?}");
+    s.assert_restored();
+}
+
+/// `e` on frames whose source names would be a vim command (`+!touch …`)
+/// or an option (`-cq.c`), each a file in the current directory: the editor
+/// (a script recording its argv) gets paths it cannot read as either.
+#[test]
+fn e_never_hands_the_editor_a_log_name_as_an_option_or_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("log.txt"),
+        "==7== Memcheck, a memory error detector\n==7== Command: ./hostile\n==7== \n\
+         ==7== 16 bytes in 1 blocks are definitely lost in loss record 1 of 2\n\
+         ==7==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+         ==7==    by 0x100: main (+!touch pwned.c:13)\n==7== \n\
+         ==7== 8 bytes in 1 blocks are definitely lost in loss record 2 of 2\n\
+         ==7==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+         ==7==    by 0x101: f (-cq.c:7)\n==7== \n",
+    )
+    .unwrap();
+    std::fs::write(d.join("+!touch pwned.c"), "int x;\n").unwrap();
+    std::fs::write(d.join("-cq.c"), "int y;\n").unwrap();
+    let argv = d.join("argv.txt");
+    let editor = d.join("fake-editor");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\n{{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; echo ---; }} >> '{}'\n",
+            argv.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let editor = editor.to_string_lossy().into_owned();
+    let mut s = Session::start_in(
+        env!("CARGO_BIN_EXE_leakscope"),
+        &["log.txt"],
+        &[("EDITOR", &editor), ("VISUAL", "")],
+        d,
+    );
+    s.wait_for("main (+!touch pwned.c:13)");
+    let recorded = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = std::fs::read_to_string(&argv).unwrap_or_default();
+            if text.matches("---").count() >= n || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    s.send("je");
+    recorded(1);
+    s.send("je");
+    let text = recorded(2);
+    assert_eq!(text, "+13\n./+!touch pwned.c\n---\n+7\n./-cq.c\n---\n");
+    for arg in text
+        .lines()
+        .filter(|a| *a != "---" && !a.starts_with("+1") && *a != "+7")
+    {
+        assert!(!arg.starts_with('+') && !arg.starts_with('-'), "{arg}");
+    }
+    s.send("q");
+    assert!(s.wait_exit().success());
     s.assert_restored();
 }
