@@ -144,10 +144,9 @@ impl Index {
         let interner = &report.interner;
         let mut procs = Vec::new();
         for (pi, p) in report.processes.iter().enumerate() {
+            // Every process gets a node, even one with nothing to list (no
+            // leak search ran, a clean run): it is part of what the log says.
             let records = p.loss_records();
-            if records.is_empty() && p.errors.is_empty() {
-                continue;
-            }
             let mut cats: Vec<CatNode> = LeakKind::ALL
                 .iter()
                 .map(|&k| CatNode {

@@ -100,7 +100,8 @@ pub fn build_rows(index: &Index, proj: &Projection) -> Vec<Row> {
     let base = multi as u8;
     for (p, pn) in index.procs.iter().enumerate() {
         let pv = &proj.procs[p];
-        if !pv.cats.iter().any(|c| c.is_shown()) {
+        // A process whose items are all hidden goes; one with none stays.
+        if !pn.cats.is_empty() && !pv.cats.iter().any(|c| c.is_shown()) {
             continue;
         }
         let p32 = p as u32;

@@ -142,8 +142,9 @@ pub fn base_name(f: &str) -> &str {
             b'(' => {
                 depth -= 1;
                 if depth == 0 {
-                    // `operator()(int)` keeps its `operator()`.
-                    return f[..i].trim_end();
+                    // `operator()(int)` keeps its `operator()`; a name that
+                    // is all parentheses (`(below main)`) is a name.
+                    return if i == 0 { f } else { f[..i].trim_end() };
                 }
             }
             _ => {}
@@ -424,6 +425,7 @@ mod tests {
     fn base_name_strips_parameter_lists() {
         assert_eq!(base_name("operator new(unsigned long)"), "operator new");
         assert_eq!(base_name("malloc"), "malloc");
+        assert_eq!(base_name("(below main)"), "(below main)");
         assert_eq!(
             base_name("llvm::safe_malloc(unsigned long)"),
             "llvm::safe_malloc"

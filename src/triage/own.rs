@@ -78,6 +78,21 @@ const RUNTIME_FILES: &[&str] = &[
     "bltinmodule.c",
     "callproc.c",
     "_ctypes.c",
+    // glibc's start-up and dlopen, named bare by text logs.
+    "libc_start_call_main.h",
+    "libc-start.c",
+    "libc_start_main.h",
+    "dlopen.c",
+    "dlerror.c",
+    "dlsym.c",
+    "dl-open.c",
+    "dl-init.c",
+    "dl-error-skeleton.c",
+    "catch_throw.cc",
+    "eh_alloc.cc",
+    "eh_throw.cc",
+    "new_op.cc",
+    "new_opv.cc",
 ];
 
 /// Whether a frame, on its own, looks like the program's code rather than a
@@ -252,6 +267,19 @@ mod tests {
             "0x1: method_vectorcall (classobject.c:89)"
         )));
         assert!(!is_own(&parse_frame("0x1: f (pycore_call.h:92)")));
+    }
+
+    #[test]
+    fn glibc_start_up_and_dlopen_are_never_own() {
+        for l in [
+            "0x1: (below main) (libc_start_call_main.h:58)",
+            "0x1: dlopen_doit (dlopen.c:66)",
+            "0x1: __libc_start_main_impl (libc-start.c:360)",
+            "0x1: _dl_catch_exception (dl-error-skeleton.c:208)",
+            "0x1: operator new(unsigned long) (new_op.cc:50)",
+        ] {
+            assert!(!is_own(&parse_frame(l)), "{l}");
+        }
     }
 
     #[test]

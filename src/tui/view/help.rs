@@ -18,17 +18,27 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     }
 }
 
+/// Each warning as `file:line:` then its message, wrapped to the terminal
+/// (a warning is read whole, never cut).
 fn warning_lines(app: &App) -> Vec<Line<'static>> {
     let theme = &app.theme;
-    crate::explore::notices::warnings(app.model.report())
-        .into_iter()
-        .map(|n| {
-            Line::from(vec![
-                Span::styled(format!("{}: ", n.place), theme.key()),
-                Span::raw(n.text),
-            ])
-        })
-        .collect()
+    let width = (app.size.0 as usize).saturating_sub(4).max(20);
+    let mut out = Vec::new();
+    for n in crate::explore::notices::warnings(app.model.report()) {
+        out.push(Line::styled(format!("{}:", n.place), theme.key()));
+        let mut line = String::from("  ");
+        for word in n.text.split(' ') {
+            if line.chars().count() + word.chars().count() + 1 > width && line.len() > 2 {
+                out.push(Line::raw(std::mem::replace(&mut line, String::from("  "))));
+            }
+            if line.len() > 2 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(Line::raw(line));
+    }
+    out
 }
 
 fn help_lines(app: &App) -> Vec<Line<'static>> {

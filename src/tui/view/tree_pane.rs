@@ -5,6 +5,7 @@ use super::text::{bar, fit, highlighted, right, truncate, width};
 use crate::explore::frames::short_label;
 use crate::explore::growth::Delta;
 use crate::explore::index::{Category, Index, SortKey};
+use crate::explore::notices;
 use crate::explore::projection::{item_tot, Projection, Tot, Visibility};
 use crate::explore::tree::{NodeRef, Row};
 use crate::model::Report;
@@ -137,6 +138,13 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
             " Everything is hidden (. shows hidden records, u undoes a hide)"
         } else if !app.load.done {
             " Nothing yet…"
+        } else if m
+            .report()
+            .processes
+            .iter()
+            .all(|p| p.leak_searches.is_empty())
+        {
+            " No leak search ran (--leak-check=no?) and no errors"
         } else {
             " No leaks or errors in this log"
         };
@@ -232,9 +240,15 @@ impl RowCells {
                 // A process row totals its leaks; errors have no bytes.
                 let (t, hidden) = pv.leaks.shown_or_hidden();
                 let (pb, _) = totals.procs[p as usize];
+                let proc_ = &report.processes[pn.process];
+                let note = if proc_.leak_searches.is_empty() && !notices::is_lsan(report, proc_) {
+                    " · no leak search ran"
+                } else {
+                    ""
+                };
                 RowCells {
                     arrow: arrow(pn.expanded),
-                    name: format!("PID {}", pn.title),
+                    name: format!("PID {}{note}", pn.title),
                     matchable: false,
                     style: theme.title(),
                     accent: theme.dim(),
