@@ -5,13 +5,22 @@
 //! it, in priority order. What a user toggles (a rule, all built-ins) only
 //! changes which of those rules are enabled; the hiding rule is then the first
 //! enabled one, and the totals are recounted from the lists.
+//!
+//! A record's matches depend only on its stack, its leak kind and its
+//! process's kind of log and --num-callers, so they are computed once per
+//! distinct (stack, kind, …): a log of millions of records from a few
+//! thousand stacks is matched a few thousand times, and each record costs
+//! one `u32` here (the id of its match set), whatever the log's size.
 
 use super::lsan_supp::{self, LsanSuppression};
 use super::matcher::{stack_verdict, FrameMatcher, Tri};
 use super::supp_file::{FramePattern, Suppression};
 use super::{Matcher, Rule, RuleId, RuleSet};
-use crate::model::{Format, FrameId, LossRecord, MemcheckError, Process, Report};
+use crate::model::{
+    Format, FrameId, LeakKind, LossRecord, MemcheckError, Process, Report, StackId,
+};
 use crate::triage::Totals;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// What the rules say about one record or error.
@@ -79,15 +88,20 @@ struct Matches {
     maybe: Box<[RuleId]>,
 }
 
+/// Index into `Hiding::sets`.
+type SetId = u32;
+
 #[derive(Debug, Clone, Default)]
 struct ProcessHiding {
-    /// Per leak search, per record.
-    records: Vec<Vec<Matches>>,
-    errors: Vec<Matches>,
-    hidden_records: Vec<Vec<Verdict>>,
-    hidden_errors: Vec<Verdict>,
+    /// Per leak search, per record: its match set.
+    records: Vec<Vec<SetId>>,
+    errors: Vec<SetId>,
     counts: BTreeMap<RuleId, RuleCounts>,
 }
+
+/// What a record's matches depend on: log kind (LSan), --num-callers,
+/// stack, leak kind.
+type RecordKey = (bool, usize, StackId, LeakKind);
 
 /// The rules' verdicts on a report: see the module documentation.
 #[derive(Debug, Clone, Default)]
@@ -95,6 +109,11 @@ pub struct Hiding {
     enabled: Vec<bool>,
     procs: Vec<ProcessHiding>,
     totals: Vec<RuleCounts>,
+    /// Distinct match sets; one per distinct record key, one per error.
+    sets: Vec<Matches>,
+    /// The verdict of each set under the enabled rules.
+    verdicts: Vec<Verdict>,
+    by_key: FxHashMap<RecordKey, SetId>,
 }
 
 impl Hiding {
@@ -117,6 +136,11 @@ impl Hiding {
         // Gather what is new, then match it on every core: this is the
         // expensive part of a run (every rule over every stack).
         let mut jobs: Vec<Job> = Vec::new();
+        let first_new = self.sets.len();
+        fn new_set<'r>(jobs: &mut Vec<Job<'r>>, first_new: usize, job: Job<'r>) -> SetId {
+            jobs.push(job);
+            (first_new + jobs.len() - 1) as SetId
+        }
         for (pi, p) in report.processes.iter().enumerate() {
             if self.procs.len() <= pi {
                 self.procs.push(ProcessHiding::default());
@@ -128,24 +152,24 @@ impl Hiding {
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = ph.records[si].len().min(s.records.len());
                 for r in &s.records[done..] {
-                    jobs.push(Job {
-                        process: pi,
-                        search: Some(si),
-                        lsan,
-                        limit,
-                        item: Item::Record(r),
-                    });
+                    let key = (lsan, limit, r.stack, r.kind);
+                    let set = match self.by_key.get(&key) {
+                        Some(&set) => set,
+                        None => {
+                            let item = Item::Record(r.stack, r.kind);
+                            let set = new_set(&mut jobs, first_new, Job { lsan, limit, item });
+                            self.by_key.insert(key, set);
+                            set
+                        }
+                    };
+                    ph.records[si].push(set);
                 }
             }
             let done = ph.errors.len().min(p.errors.len());
             for e in &p.errors[done..] {
-                jobs.push(Job {
-                    process: pi,
-                    search: None,
-                    lsan,
-                    limit,
-                    item: Item::Error(e),
-                });
+                let item = Item::Error(e);
+                ph.errors
+                    .push(new_set(&mut jobs, first_new, Job { lsan, limit, item }));
             }
         }
         let threads = std::thread::available_parallelism()
@@ -170,13 +194,7 @@ impl Hiding {
                 .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        for (job, m) in jobs.iter().zip(results) {
-            let ph = &mut self.procs[job.process];
-            match job.search {
-                Some(si) => ph.records[si].push(m),
-                None => ph.errors.push(m),
-            }
-        }
+        self.sets.extend(results);
         self.refresh(report);
     }
 
@@ -194,19 +212,15 @@ impl Hiding {
                 Verdict::Visible
             }
         };
+        self.verdicts = self.sets.iter().map(verdict).collect();
+        let verdicts = &self.verdicts;
         for (ph, p) in self.procs.iter_mut().zip(&report.processes) {
-            ph.hidden_records = ph
-                .records
-                .iter()
-                .map(|s| s.iter().map(verdict).collect())
-                .collect();
-            ph.hidden_errors = ph.errors.iter().map(verdict).collect();
             ph.counts.clear();
             let last = p.leak_searches.len().checked_sub(1);
             if let Some(last) = last {
                 let records = &p.leak_searches[last].records;
-                for (r, v) in records.iter().zip(&ph.hidden_records[last]) {
-                    match *v {
+                for (r, &set) in records.iter().zip(&ph.records[last]) {
+                    match verdicts[set as usize] {
                         Verdict::Hidden(id) => ph.counts.entry(id).or_default().add_record(r),
                         Verdict::Undecided(id) => {
                             ph.counts.entry(id).or_default().undecided_records += 1
@@ -215,8 +229,8 @@ impl Hiding {
                     }
                 }
             }
-            for (e, v) in p.errors.iter().zip(&ph.hidden_errors) {
-                match *v {
+            for (e, &set) in p.errors.iter().zip(&ph.errors) {
+                match verdicts[set as usize] {
                     Verdict::Hidden(id) => ph.counts.entry(id).or_default().add_error(e),
                     Verdict::Undecided(id) => {
                         ph.counts.entry(id).or_default().undecided_errors += 1
@@ -233,7 +247,7 @@ impl Hiding {
     /// The rule hiding record `index` of the process's last leak search.
     pub fn record(&self, process: usize, index: usize) -> Option<RuleId> {
         let p = self.procs.get(process)?;
-        let last = p.hidden_records.len().checked_sub(1)?;
+        let last = p.records.len().checked_sub(1)?;
         self.search_record(process, last, index)
     }
 
@@ -248,8 +262,9 @@ impl Hiding {
     pub fn search_record_verdict(&self, process: usize, search: usize, index: usize) -> Verdict {
         self.procs
             .get(process)
-            .and_then(|p| p.hidden_records.get(search))
+            .and_then(|p| p.records.get(search))
             .and_then(|s| s.get(index))
+            .and_then(|&set| self.verdicts.get(set as usize))
             .copied()
             .unwrap_or(Verdict::Visible)
     }
@@ -257,8 +272,8 @@ impl Hiding {
     /// The verdict on record `index` of the process's last leak search.
     pub fn record_verdict(&self, process: usize, index: usize) -> Verdict {
         match self.procs.get(process) {
-            Some(p) if !p.hidden_records.is_empty() => {
-                self.search_record_verdict(process, p.hidden_records.len() - 1, index)
+            Some(p) if !p.records.is_empty() => {
+                self.search_record_verdict(process, p.records.len() - 1, index)
             }
             _ => Verdict::Visible,
         }
@@ -275,7 +290,8 @@ impl Hiding {
     pub fn error_verdict(&self, process: usize, index: usize) -> Verdict {
         self.procs
             .get(process)
-            .and_then(|p| p.hidden_errors.get(index))
+            .and_then(|p| p.errors.get(index))
+            .and_then(|&set| self.verdicts.get(set as usize))
             .copied()
             .unwrap_or(Verdict::Visible)
     }
@@ -288,6 +304,7 @@ impl Hiding {
             .get(process)
             .and_then(|p| p.records.last())
             .and_then(|s| s.get(index))
+            .and_then(|&set| self.sets.get(set as usize))
             .map_or(&[], |m| &m.yes)
     }
 
@@ -296,6 +313,7 @@ impl Hiding {
         self.procs
             .get(process)
             .and_then(|p| p.errors.get(index))
+            .and_then(|&set| self.sets.get(set as usize))
             .map_or(&[], |m| &m.yes)
     }
 
@@ -382,30 +400,28 @@ struct Plan<'a> {
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
-/// One record or error to test, in the order its verdict is stored.
+/// One match set to compute, in the order of `Hiding::sets`.
 struct Job<'r> {
-    process: usize,
-    /// The leak search of a record; `None` for an error.
-    search: Option<usize>,
     lsan: bool,
     limit: usize,
     item: Item<'r>,
 }
 
 enum Item<'r> {
-    Record(&'r LossRecord),
+    /// A record's stack and leak kind.
+    Record(StackId, LeakKind),
     Error(&'r MemcheckError),
 }
 
 impl<'a> Plan<'a> {
     fn job_matches(&self, fm: &mut FrameMatcher, report: &Report, job: &Job) -> Matches {
         match job.item {
-            Item::Record(r) => {
-                let stack = report.interner.stack(r.stack);
+            Item::Record(stack, kind) => {
+                let stack = report.interner.stack(stack);
                 if job.lsan {
                     self.lsan_matches(report, stack)
                 } else {
-                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(r.kind))
+                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(kind))
                 }
             }
             Item::Error(e) => {
