@@ -468,7 +468,7 @@ fn a_failed_load_is_shown() {
     app.update(Action::LoadFailed(
         "empty.log: no valgrind or sanitizer output found".into(),
     ));
-    assert!(screen(&app).contains("no valgrind or sanitizer output found"));
+    assert!(screen(&app).contains("no valgrind or sanitizer output found · q quits"));
 }
 
 mod no_panic {

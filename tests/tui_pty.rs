@@ -432,3 +432,36 @@ fn e_never_hands_the_editor_a_log_name_as_an_option_or_command() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+/// `--follow` started before valgrind creates the log waits for it, saying
+/// so, and a record appears only once its block is complete.
+#[test]
+fn follow_waits_for_the_log_and_never_shows_a_half_written_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("run.log");
+    let path = log.to_string_lossy().into_owned();
+    let mut s = Session::explorer(&["--follow", &path]);
+    s.wait_for("to be created (valgrind has not written it yet)");
+    let first = "==7== Memcheck, a memory error detector\n==7== Command: ./grow\n==7== \n\
+                 ==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 2\n\
+                 ==7==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+                 ==7==    by 0x100: first_leak (a.c:3)\n==7== \n\
+                 ==7== 16 bytes in 1 blocks are definitely lost in loss record 2 of 2\n\
+                 ==7==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+                 ==7==    by 0x100: second_le";
+    std::fs::write(&log, first).unwrap();
+    let screen = s.wait_for("first_leak (a.c:3)");
+    assert!(screen.contains("8 B        1       1"), "{screen}");
+    // Two more polls: the cut record never shows.
+    std::thread::sleep(Duration::from_millis(1200));
+    let screen = s.contents();
+    assert!(!screen.contains("second_le"), "{screen}");
+    assert!(!screen.contains("16 B"), "{screen}");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"ak (a.c:4)\n==7== \n").unwrap();
+    s.wait_for("second_leak (a.c:4)");
+    s.wait_for("24 B        2       2");
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

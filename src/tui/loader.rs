@@ -78,6 +78,28 @@ pub fn spawn(srcs: Vec<Source>, spec: LoadSpec, tx: Sender<Event>, stop: Arc<Ato
 
 fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
     let followed = spec.paths[0].clone();
+    let mut srcs = srcs;
+    if srcs.is_empty() {
+        // --follow started before valgrind created the log: say so, and wait.
+        let shown = crate::sanitize::sanitize(&followed).into_owned();
+        let msg = format!("Waiting for {shown} to be created (valgrind has not written it yet)…");
+        if tx.send(Event::Load(LoadMsg::Failed(msg))).is_err() {
+            return;
+        }
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Ok(src) = open(&followed) {
+                srcs.push(src);
+                break;
+            }
+            std::thread::sleep(FOLLOW_POLL);
+        }
+    }
+    if spec.follow {
+        srcs = srcs.into_iter().map(complete_part).collect();
+    }
     let mut seen = file_len(&followed);
     let base = match &spec.baseline {
         Some(path) => match crate::parse::load_paths(std::slice::from_ref(path), spec.format) {
@@ -107,7 +129,7 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
             continue;
         }
         seen = len;
-        match open(&followed) {
+        match open(&followed).map(complete_part) {
             Ok(src) => {
                 parse += 1;
                 if !load(vec![src], &spec, tx, parse, base) {
@@ -128,6 +150,82 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
 
 fn file_len(path: &str) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.len())
+}
+
+/// A log valgrind is still writing, read only as far as its last complete
+/// block: a record is shown once the blank line after its stack is written,
+/// never with a cut frame name. Past the last blank line, complete lines
+/// are kept when none of them belongs to a record (an ERROR SUMMARY at the
+/// end). Compressed logs are read whole.
+fn complete_part(mut src: Source) -> Source {
+    use std::io::{Read, Seek, SeekFrom};
+    if src.compression != crate::parse::source::Compression::None {
+        return src;
+    }
+    let Some(size) = src.size else { return src };
+    let Ok(mut f) = std::fs::File::open(&src.name) else {
+        return src;
+    };
+    let start = size.saturating_sub(1 << 20);
+    let mut tail = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err()
+        || f.take(size - start).read_to_end(&mut tail).is_err()
+    {
+        return src;
+    }
+    let cut = start + complete_len(&tail) as u64;
+    let reader = std::mem::replace(&mut src.reader, Box::new(std::io::empty()));
+    src.reader = Box::new(reader.take(cut));
+    src
+}
+
+/// How much of `tail` (the end of a growing log) holds complete blocks.
+fn complete_len(tail: &[u8]) -> usize {
+    let Some(last_nl) = memchr::memrchr(b'\n', tail) else {
+        return tail.len();
+    };
+    let lines_end = last_nl + 1;
+    let is_blank = |line: &[u8]| {
+        let t = line.trim_ascii();
+        t.is_empty()
+            || crate::parse::text::split_prefix(t).is_some_and(|(_, c)| c.trim_ascii().is_empty())
+    };
+    let in_block = |line: &[u8]| {
+        let s = String::from_utf8_lossy(line);
+        s.contains(" in loss record ")
+            || s.contains(" at 0x")
+            || s.contains(" by 0x")
+            || s.trim_start().starts_with('#')
+            || s.contains("leak of ")
+    };
+    let mut pos = lines_end;
+    let mut any_block_line = false;
+    for line in tail[..lines_end].rsplit(|&b| b == b'\n').skip(1) {
+        if is_blank(line) {
+            return if any_block_line { pos } else { lines_end };
+        }
+        any_block_line |= in_block(line);
+        pos -= line.len() + 1;
+    }
+    if any_block_line {
+        pos
+    } else {
+        lines_end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_growing_log_is_read_to_its_last_complete_block() {
+        let done = "==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 2\n==7==    at 0x1: malloc (a.c:1)\n==7== \n";
+        let half = format!("{done}==7== 16 bytes in 1 blocks are definitely lost in loss record 2 of 2\n==7==    at 0x1: mal");
+        assert_eq!(super::complete_len(half.as_bytes()), done.len());
+        let whole = format!("{done}==7== ERROR SUMMARY: 0 errors from 0 contexts\n");
+        assert_eq!(super::complete_len(whole.as_bytes()), whole.len());
+        let cut_line = format!("{done}==7== ERROR SUMM");
+        assert_eq!(super::complete_len(cut_line.as_bytes()), done.len());
+    }
 }
 
 /// One parse. The first sends snapshots while parsing; a re-read keeps

@@ -58,7 +58,7 @@ pub struct Options {
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
-pub fn run(opts: Options) -> Result<i32> {
+pub fn run(mut opts: Options) -> Result<i32> {
     if !std::io::stdout().is_terminal() {
         bail!(
             "the explorer draws on a terminal and stdout is not one; \
@@ -72,12 +72,20 @@ pub fn run(opts: Options) -> Result<i32> {
     } else {
         bail!("no log to explore: run `leakscope FILE`, or pipe one in (`leakscope - < run.log`)")
     };
-    if opts.follow && (paths.len() > 1 || paths[0] == "-") {
-        bail!("--follow needs one file that valgrind is writing, not stdin or several files");
+    if opts.follow && paths.len() > 1 {
+        bail!("--follow needs one file that valgrind is writing, not several files");
     }
-    // Opened before the terminal changes, so a missing file is a plain error.
+    // `--follow -`: stdin is read as it arrives until it closes; there is no
+    // file to re-read.
+    if paths[0] == "-" {
+        opts.follow = false;
+    }
+    // Opened before the terminal changes, so a missing file is a plain error
+    // (except with --follow: the loader waits for valgrind to create it).
+    let waiting = opts.follow && !std::path::Path::new(&paths[0]).exists();
     let srcs = paths
         .iter()
+        .filter(|_| !waiting)
         .map(|p| crate::parse::source::open(p))
         .collect::<Result<Vec<_>, _>>()?;
     let name = match paths.len() {

@@ -239,7 +239,9 @@ impl App {
                         error: true,
                     });
                 } else {
-                    self.load.error = Some(msg);
+                    // Nothing to explore (not a log, not there yet): say so,
+                    // and that q leaves.
+                    self.load.error = Some(format!("{msg} · q quits"));
                 }
                 Effect::Redraw
             }
