@@ -214,20 +214,6 @@ fn complete_len(tail: &[u8]) -> usize {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_growing_log_is_read_to_its_last_complete_block() {
-        let done = "==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 2\n==7==    at 0x1: malloc (a.c:1)\n==7== \n";
-        let half = format!("{done}==7== 16 bytes in 1 blocks are definitely lost in loss record 2 of 2\n==7==    at 0x1: mal");
-        assert_eq!(super::complete_len(half.as_bytes()), done.len());
-        let whole = format!("{done}==7== ERROR SUMMARY: 0 errors from 0 contexts\n");
-        assert_eq!(super::complete_len(whole.as_bytes()), whole.len());
-        let cut_line = format!("{done}==7== ERROR SUMM");
-        assert_eq!(super::complete_len(cut_line.as_bytes()), done.len());
-    }
-}
-
 /// One parse. The first sends snapshots while parsing; a re-read keeps
 /// showing the previous report until it is complete. Returns false when the
 /// explorer has gone.
@@ -295,4 +281,18 @@ fn load(
         Err(e) => LoadMsg::Failed(e.to_string()),
     };
     tx.send(Event::Load(msg)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_growing_log_is_read_to_its_last_complete_block() {
+        let done = "==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 2\n==7==    at 0x1: malloc (a.c:1)\n==7== \n";
+        let half = format!("{done}==7== 16 bytes in 1 blocks are definitely lost in loss record 2 of 2\n==7==    at 0x1: mal");
+        assert_eq!(super::complete_len(half.as_bytes()), done.len());
+        let whole = format!("{done}==7== ERROR SUMMARY: 0 errors from 0 contexts\n");
+        assert_eq!(super::complete_len(whole.as_bytes()), whole.len());
+        let cut_line = format!("{done}==7== ERROR SUMM");
+        assert_eq!(super::complete_len(cut_line.as_bytes()), done.len());
+    }
 }
