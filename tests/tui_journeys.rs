@@ -275,7 +275,7 @@ fn the_selected_record_survives_regrouping() {
     keys(&mut app, "jlj");
     let line = |app: &App| app.detail().unwrap().lines[2].clone();
     let before = line(&app);
-    for grouping in ["object", "stack", "top frame"] {
+    for grouping in ["object", "stack", "origin", "top frame"] {
         keys(&mut app, "b");
         assert!(screen(&app).contains(&format!("by {grouping}")));
         assert!(is_item(&app), "{grouping}");
@@ -746,4 +746,56 @@ fn growth_keys_explain_themselves_without_a_baseline() {
     keys(&mut app, "d");
     assert!(!app.model.inputs().growth_sort);
     assert!(app.status.as_ref().unwrap().text.contains("--baseline"));
+}
+
+/// The ctypes leak run under Python 3.13 with perf support, its map beside it.
+fn python_app() -> App {
+    let mut r = load("perfmap/ctypes313.d/ctypes313.log.gz");
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = leakscope::parse::perfmap::find::MapOptions {
+        tmp_dir: tmp.path().to_path_buf(),
+        ..Default::default()
+    };
+    leakscope::parse::perfmap::find::attach(&mut r, &opts);
+    app_with("ctypes313.log.gz", r, 140, 60)
+}
+
+#[test]
+fn python_origin_groups_and_folded_interpreter_frames() {
+    let mut app = python_app();
+    keys(&mut app, "bbb");
+    let s = screen(&app);
+    assert!(s.contains("by origin"), "{s}");
+    keys(&mut app, "jj");
+    assert!(
+        selected_line(&app).contains("[py] leaky_handler (ctypes_leak.py)"),
+        "{}",
+        screen(&app)
+    );
+    // Its first record: the interpreter between the Python functions folded.
+    keys(&mut app, "lj");
+    assert!(is_item(&app));
+    let folded = |app: &App| {
+        app.detail()
+            .unwrap()
+            .lines
+            .iter()
+            .filter(|l| matches!(l, leakscope::explore::detail::Line::Folded { .. }))
+            .count()
+    };
+    assert_eq!(folded(&app), 3, "{}", screen(&app));
+    assert!(
+        screen(&app).contains("interpreter frames"),
+        "{}",
+        screen(&app)
+    );
+    keys(&mut app, "i");
+    assert_eq!(folded(&app), 0);
+    keys(&mut app, "i");
+    assert_eq!(folded(&app), 3);
+    // Grouped by top frame, the record says which Python function it came from.
+    keys(&mut app, "b");
+    let s = screen(&app);
+    assert!(s.contains("#466 via leaky_handler (ctypes_leak."), "{s}");
+    assert!(s.contains("[py] <module> (ctypes_leak.py)"), "{s}");
 }

@@ -32,6 +32,14 @@ pub enum Line {
         id: FrameId,
         own: bool,
     },
+    /// A run of interpreter frames between Python functions (eval loop,
+    /// vectorcall, trampolines, the unwinder's bogus frames), folded: the
+    /// stack numbers of the first and last, and how many are shown as code.
+    Folded {
+        first: usize,
+        last: usize,
+        frames: usize,
+    },
     /// A line of valgrind's suppression text.
     Code(String),
     Blank,
@@ -63,10 +71,36 @@ impl Detail {
         self.push(Line::Dim(s));
     }
 
-    fn stack(&mut self, info: &FrameInfo, frames: &[FrameId]) {
-        for (n, &id) in frames.iter().enumerate() {
-            let own = info.is_own(id);
-            self.push(Line::Frame { n, id, own });
+    /// The frames of a stack; unless `unfold`, each run of interpreter frames
+    /// (see [`interpreter_runs`]) becomes one `Folded` line. Frames that are
+    /// not code are left out either way.
+    fn stack(&mut self, info: &FrameInfo, interner: &Interner, frames: &[FrameId], unfold: bool) {
+        let runs = if unfold {
+            Vec::new()
+        } else {
+            interpreter_runs(info, interner, frames)
+        };
+        let mut n = 0;
+        while n < frames.len() {
+            if let Some(&(start, end)) = runs.iter().find(|r| r.0 == n) {
+                let shown = frames[start..end]
+                    .iter()
+                    .filter(|&&f| !interner.frame(f).is_not_code())
+                    .count();
+                self.push(Line::Folded {
+                    first: start,
+                    last: end - 1,
+                    frames: shown,
+                });
+                n = end;
+                continue;
+            }
+            let id = frames[n];
+            if !interner.frame(id).is_not_code() {
+                let own = info.is_own(id);
+                self.push(Line::Frame { n, id, own });
+            }
+            n += 1;
         }
     }
 
@@ -134,6 +168,40 @@ impl Ctx<'_> {
     }
 }
 
+/// Runs (start, end exclusive) of interpreter frames: in a stack with Python
+/// functions named from a perf map, the frames outward of the innermost
+/// Python function that are neither Python functions nor the user's own
+/// native code, two or more at a time. What lies inward (where the memory
+/// was allocated: ctypes, an extension, LLVM) stays in view.
+pub fn interpreter_runs(
+    info: &FrameInfo,
+    interner: &Interner,
+    frames: &[FrameId],
+) -> Vec<(usize, usize)> {
+    let Some(first_py) = frames.iter().position(|&f| interner.frame(f).is_python()) else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (n, &id) in frames.iter().enumerate().skip(first_py) {
+        let glue = !interner.frame(id).is_python() && !info.is_own(id);
+        match (glue, start) {
+            (true, None) => start = Some(n),
+            (false, Some(s)) => {
+                if n - s >= 2 {
+                    runs.push((s, n));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start.filter(|&s| frames.len() - s >= 2) {
+        runs.push((s, frames.len()));
+    }
+    runs
+}
+
 pub struct Ctx<'a> {
     pub report: &'a Report,
     pub frames: &'a FrameInfo,
@@ -145,6 +213,8 @@ pub struct Ctx<'a> {
     pub engine: Option<&'a rules::Hiding>,
     /// Growth per node (the growth stage).
     pub growth: Option<&'a super::growth::Growth>,
+    /// Interpreter frames shown one by one (`i`), not folded.
+    pub unfold_interpreter: bool,
 }
 
 /// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),
@@ -447,7 +517,12 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             "Common stack ({common} of {whole} frames; records differ below)"
         )));
     }
-    d.stack(cx.frames, &frames[..common]);
+    d.stack(
+        cx.frames,
+        &cx.report.interner,
+        &frames[..common],
+        cx.unfold_interpreter,
+    );
     d.copy = Some(stack_text(
         &format!("{} group: {}", cn.category.name(), gn.label),
         &cx.report.interner,
@@ -564,7 +639,7 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             d.push(Line::Blank);
             let frames = interner.stack(r.stack);
             d.push(Line::Heading(format!("Stack ({} frames)", frames.len())));
-            d.stack(cx.frames, frames);
+            d.stack(cx.frames, interner, frames, cx.unfold_interpreter);
             d.copy = Some(stack_text(&header, interner, frames));
         }
         Category::Error(kind) => {
@@ -580,13 +655,13 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             d.push(Line::Blank);
             let frames = interner.stack(e.stack);
             d.push(Line::Heading(format!("Stack ({} frames)", frames.len())));
-            d.stack(cx.frames, frames);
+            d.stack(cx.frames, interner, frames, cx.unfold_interpreter);
             let mut text = stack_text(&e.what, interner, frames);
             for aux in &e.aux {
                 d.push(Line::Blank);
                 d.push(Line::Heading(sanitize(&aux.what).into_owned()));
                 let af = interner.stack(aux.stack);
-                d.stack(cx.frames, af);
+                d.stack(cx.frames, interner, af, cx.unfold_interpreter);
                 text.push_str(&stack_text(&aux.what, interner, af));
             }
             d.copy = Some(text);
@@ -682,6 +757,68 @@ pub fn stack_text(header: &str, interner: &Interner, frames: &[FrameId]) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interpreter_frames_between_python_functions_fold() {
+        use crate::model::{Frame, NamedBy};
+        use crate::parse::text::parse_frame;
+        let mut i = Interner::new();
+        let py = |name: &str, path: &str| Frame {
+            addr: Some(0x555c015),
+            function: Some(name.into()),
+            file: Some(path.into()),
+            named_by: NamedBy::Python,
+            ..Frame::default()
+        };
+        let mut ids: Vec<FrameId> = [
+            "0x1: malloc (in /vg.so)",
+            "0x2: ffi_call (in /usr/lib/libffi.so.8)",
+            "0x3: _PyEval_EvalFrameDefault (generated_cases.c.h:813)",
+        ]
+        .iter()
+        .map(|l| i.intern_frame(parse_frame(l)))
+        .collect();
+        ids.push(i.intern_frame(py("leaky_handler", "/srv/app/svc.py")));
+        let bogus = Frame {
+            addr: Some(0x555c00f),
+            named_by: NamedBy::NotCode,
+            ..Frame::default()
+        };
+        ids.push(i.intern_frame(bogus));
+        for l in [
+            "0x4: py_trampoline_evaluator (perf_trampoline.c:405)",
+            "0x5: PyObject_Vectorcall (call.c:327)",
+            "0x6: _PyEval_EvalFrameDefault (generated_cases.c.h:813)",
+        ] {
+            ids.push(i.intern_frame(parse_frame(l)));
+        }
+        ids.push(i.intern_frame(py("serve", "/srv/app/svc.py")));
+        ids.push(i.intern_frame(parse_frame("0x7: Py_RunMain (main.c:775)")));
+        let info = FrameInfo::build(&i);
+        // Inward of the first Python function stays; one run between the two
+        // functions; a lone frame after the last is not worth folding.
+        assert_eq!(interpreter_runs(&info, &i, &ids), [(4, 8)]);
+        let mut d = Detail::default();
+        d.stack(&info, &i, &ids, false);
+        let kinds: Vec<String> = d
+            .lines
+            .iter()
+            .map(|l| match l {
+                Line::Frame { n, .. } => format!("f{n}"),
+                Line::Folded {
+                    first,
+                    last,
+                    frames,
+                } => format!("{first}..{last}:{frames}"),
+                _ => "?".into(),
+            })
+            .collect();
+        // The bogus frame is not counted among the folded frames.
+        assert_eq!(kinds, ["f0", "f1", "f2", "f3", "4..7:3", "f8", "f9"]);
+        let mut d = Detail::default();
+        d.stack(&info, &i, &ids, true);
+        assert_eq!(d.frames.len(), 9, "unfolded: every frame but the bogus one");
+    }
 
     #[test]
     fn prose_wraps_at_spaces() {

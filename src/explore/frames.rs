@@ -22,6 +22,10 @@ pub(crate) fn haystack(f: &Frame) -> String {
 /// A function name short enough for a tree row: no parameter list, and
 /// template arguments collapsed (`llvm::PassManager<…>::addPass<…>`).
 pub fn compact_function(f: &Frame) -> String {
+    // Python qualnames are not C++: `<module>`, `f.<locals>.g` stay whole.
+    if let (true, Some(name)) = (f.is_python(), f.function.as_deref()) {
+        return sanitize(name).into_owned();
+    }
     match f.base_name() {
         Some(name) => sanitize(&collapse_templates(name)).into_owned(),
         None => "???".to_string(),
@@ -60,6 +64,10 @@ pub fn collapse_templates(name: &str) -> String {
 
 /// Where a frame is: `file:line` when known, else the object's file name.
 pub fn short_location(f: &Frame) -> Option<String> {
+    // A Python function's file is a full path; its name says enough.
+    if let (true, Some(file)) = (f.is_python(), f.file.as_deref()) {
+        return Some(sanitize(file_name(file)).into_owned());
+    }
     if let Some(src) = f.source() {
         return Some(sanitize(&src).into_owned());
     }
@@ -74,6 +82,15 @@ pub fn short_label(f: &Frame) -> String {
     match short_location(f) {
         Some(loc) => format!("{func} ({loc})"),
         None => func,
+    }
+}
+
+/// [`short_label`] with the mark of a frame named from a perf map in front:
+/// `[py] handle_request (svc.py)`.
+pub fn marked_label(f: &Frame) -> String {
+    match f.mark() {
+        Some(m) => format!("[{m}] {}", short_label(f)),
+        None => short_label(f),
     }
 }
 

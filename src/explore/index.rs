@@ -2,7 +2,7 @@
 //! a report under one grouping. Rebuilt only when the report or the grouping
 //! changes; filters and hiding work on top of it (see `projection`).
 
-use super::frames::{compact_function, file_name, same_place, short_label};
+use super::frames::{compact_function, file_name, marked_label, same_place, short_label};
 use crate::model::{ErrorKind, Interner, LeakKind, Process, Report, StackId};
 use crate::sanitize::sanitize;
 use crate::triage::{group_errors, group_records, top_frame, GroupBy};
@@ -158,7 +158,13 @@ impl Index {
             for g in group_records(interner, records, by) {
                 let stacks = g.records.iter().map(|&i| records[i].stack);
                 let common = common_prefix(interner, stacks);
-                let display = display_label(interner, records[g.records[0]].stack, by);
+                let display = match (by, g.origin) {
+                    (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o)),
+                    (GroupBy::Origin, None) => {
+                        display_label(interner, records[g.records[0]].stack, GroupBy::TopFrame)
+                    }
+                    _ => display_label(interner, records[g.records[0]].stack, by),
+                };
                 cats[g.kind.index()].groups.push(GroupNode {
                     label: g.label,
                     display,
@@ -173,7 +179,10 @@ impl Index {
             for g in group_errors(interner, &p.errors, by) {
                 let stacks = g.errors.iter().map(|&i| p.errors[i].stack);
                 let common = common_prefix(interner, stacks);
-                let display = display_label(interner, p.errors[g.errors[0]].stack, by);
+                let display = match by {
+                    GroupBy::Origin => sanitize(&g.label).into_owned(),
+                    _ => display_label(interner, p.errors[g.errors[0]].stack, by),
+                };
                 errs.entry(g.kind).or_default().push(GroupNode {
                     label: g.label,
                     display,
@@ -386,7 +395,8 @@ pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String
             Some(id) => short_label(interner.frame(id)),
             None => "(no stack)".to_string(),
         },
-        // Not in the explorer's cycle yet; classifies the report per call.
+        // Classifies the whole report per call: `Index::build` labels origin
+        // groups from the group's origin instead.
         GroupBy::Origin => sanitize(&crate::triage::group_label(interner, stack, by)).into_owned(),
         GroupBy::Object => {
             let label = crate::triage::group_label(interner, stack, by);

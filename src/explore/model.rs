@@ -53,6 +53,9 @@ pub struct Inputs {
     pub toggles: Toggles,
     /// Rules made with the hide key.
     pub manual: Hiding,
+    /// Show every interpreter frame between Python functions instead of
+    /// folding each run into one line (the detail pane).
+    pub unfold_interpreter: bool,
 }
 
 impl Default for Inputs {
@@ -66,6 +69,7 @@ impl Default for Inputs {
             rule_set: Arc::new(RuleSet::new()),
             toggles: Toggles::default(),
             manual: Hiding::default(),
+            unfold_interpreter: false,
         }
     }
 }
@@ -226,6 +230,7 @@ impl Explorer {
             rule_set: &self.inputs.rule_set,
             engine: self.engine.as_ref(),
             growth: self.growth.as_ref(),
+            unfold_interpreter: self.inputs.unfold_interpreter,
         }
     }
 
@@ -332,6 +337,12 @@ impl Explorer {
         self.inputs.only_growth = only;
         self.invalidate(Stage::Projection);
         self.rebuild();
+    }
+
+    /// Folds or unfolds interpreter frames in the detail pane (built on
+    /// demand, so nothing else is rebuilt).
+    pub fn set_unfold_interpreter(&mut self, on: bool) {
+        self.inputs.unfold_interpreter = on;
     }
 
     pub fn set_show_hidden(&mut self, on: bool) {
@@ -478,6 +489,7 @@ impl Explorer {
             newer.inputs.manual = cur.manual.clone();
             newer.invalidate(Stage::Verdicts);
         }
+        newer.inputs.unfold_interpreter = cur.unfold_interpreter;
         if (cur.show_hidden, cur.growth_sort, cur.only_growth)
             != (
                 newer.inputs.show_hidden,

@@ -125,7 +125,7 @@ impl GroupBy {
         match self {
             GroupBy::TopFrame => GroupBy::Object,
             GroupBy::Object => GroupBy::Stack,
-            GroupBy::Stack => GroupBy::TopFrame,
+            GroupBy::Stack => GroupBy::Origin,
             GroupBy::Origin => GroupBy::TopFrame,
         }
     }
@@ -286,8 +286,12 @@ pub struct ErrorGroup {
 pub fn group_errors(interner: &Interner, errors: &[MemcheckError], by: GroupBy) -> Vec<ErrorGroup> {
     let mut index: FxHashMap<(ErrorKind, String), usize> = FxHashMap::default();
     let mut groups: Vec<ErrorGroup> = Vec::new();
+    let own = (by == GroupBy::Origin).then(|| OwnCode::of(interner));
     for (i, e) in errors.iter().enumerate() {
-        let label = group_label(interner, e.stack, by);
+        let label = match &own {
+            Some(own) => origin_label(interner, own, e.stack),
+            None => group_label(interner, e.stack, by),
+        };
         let g = *index
             .entry((e.kind.clone(), label.clone()))
             .or_insert_with(|| {

@@ -27,6 +27,8 @@ pub enum Cmd {
     PrevMatch,
     Escape,
     CycleGroup,
+    /// Fold or unfold interpreter frames in the detail pane.
+    ToggleInterpreter,
     CycleSort,
     SortBytes,
     SortBlocks,

@@ -377,8 +377,15 @@ pub const BINDINGS: &[Binding] = &[
         &[Normal],
         &[Char('b')],
         Cmd::CycleGroup,
-        "group by: top frame, object, stack",
+        "group by: top frame, object, stack, origin",
         Some("group"),
+    ),
+    b(
+        &[Normal],
+        &[Char('i')],
+        Cmd::ToggleInterpreter,
+        "fold / unfold interpreter frames (Python)",
+        None,
     ),
     b(
         &[Normal],

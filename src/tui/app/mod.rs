@@ -307,6 +307,11 @@ impl App {
             Cmd::PrevMatch => self.jump_match(false),
             Cmd::Escape => self.escape(),
             Cmd::CycleGroup => self.set_group_by(self.model.inputs().group_by.next()),
+            Cmd::ToggleInterpreter => {
+                let on = !self.model.inputs().unfold_interpreter;
+                self.model.set_unfold_interpreter(on);
+                Effect::Redraw
+            }
             Cmd::CycleSort => self.set_sort(self.model.inputs().sort.next()),
             Cmd::SortGrowth => self.sort_growth(),
             Cmd::OnlyGrowth => self.toggle_only_growth(),

@@ -91,6 +91,12 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
         DLine::Heading(s) => one(s, theme.title()),
         DLine::Code(s) => one(&format!("  {s}"), theme.dim()),
         DLine::Blank => Line::raw(""),
+        DLine::Folded { first, last, frames } => one(
+            &format!(
+                " {first:>3}…{last}  ⋯ {frames} interpreter frames (eval loop, calls, trampolines) · i unfolds"
+            ),
+            theme.dim(),
+        ),
         DLine::Frame { n, id, own } => {
             let f = interner.frame(*id);
             let base = if *own {
@@ -99,7 +105,10 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
                 theme.library_frame()
             };
             let marker = if *own { "●" } else { " " };
-            let mut text = compact_function(f);
+            let mut text = match f.mark() {
+                Some(m) => format!("[{m}] {}", compact_function(f)),
+                None => compact_function(f),
+            };
             if let Some(loc) = short_location(f) {
                 text.push_str(&format!(" ({loc})"));
             }

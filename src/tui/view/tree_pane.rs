@@ -11,6 +11,7 @@ use crate::explore::tree::{NodeRef, Row};
 use crate::model::Report;
 use crate::report::human::{bytes, count};
 use crate::triage::diff::Status;
+use crate::triage::GroupBy;
 use crate::tui::app::{App, Focus, Overlay};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -332,9 +333,21 @@ impl RowCells {
                     }
                 };
                 let frames = report.interner.stack(stack);
-                let name = match frames.get(gn.common as usize) {
-                    Some(&f) => format!("{head} via {}", short_label(report.interner.frame(f))),
-                    None => head,
+                // Reached from the user's Python code: name that function.
+                let py_origin = (index.by != GroupBy::Origin)
+                    .then(|| {
+                        frames
+                            .iter()
+                            .map(|&f| report.interner.frame(f))
+                            .find(|f| f.is_python() && crate::triage::own::is_own(f))
+                    })
+                    .flatten();
+                let name = match (py_origin, frames.get(gn.common as usize)) {
+                    (Some(f), _) => format!("{head} via {}", short_label(f)),
+                    (None, Some(&f)) => {
+                        format!("{head} via {}", short_label(report.interner.frame(f)))
+                    }
+                    (None, None) => head,
                 };
                 let (parent, _) = gv.fig.shown_or_hidden();
                 RowCells {
