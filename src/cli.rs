@@ -133,6 +133,8 @@ pub enum Command {
     /// Compare runs: BASE NEW lists groups that are new, grown, shrunk or gone;
     /// three or more runs (smallest workload first) show how each group scales
     Diff(DiffArgs),
+    /// Print folded stacks of leaked memory (for inferno or flamegraph.pl), or draw an SVG flame graph
+    Flamegraph(FlameArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -155,9 +157,25 @@ pub struct SummaryArgs {
     #[arg(long, value_enum, default_value_t = GroupByArg::TopFrame)]
     pub group_by: GroupByArg,
     #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
     pub rules: RuleArgs,
+}
+
+/// Where the CI formats look for the program's own sources.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// The source tree findings are placed in (sarif, github, gitlab, markdown): paths are relative to it
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub source_root: std::path::PathBuf,
+}
+
+impl SourceArgs {
+    pub fn tree(&self) -> crate::report::source_tree::SourceTree {
+        crate::report::source_tree::SourceTree::new(&self.source_root)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +235,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "COLUMNS", default_value_t = 100)]
     pub width: usize,
     #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
     pub input: InputArgs,
 }
 
@@ -240,10 +260,70 @@ impl GroupByArg {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct FlameArgs {
+    /// Logs to draw; `-` for stdin
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Leak kinds to include: definite,indirect,possible,reachable (all by default)
+    #[arg(long, value_delimiter = ',', value_name = "KINDS", value_parser = parse_leak_kind)]
+    pub kinds: Vec<crate::model::LeakKind>,
+    /// What widths measure: direct bytes (as LEAK SUMMARY counts), total (direct + indirect) bytes, or blocks
+    #[arg(long, value_enum, default_value_t = WeightArg::Bytes)]
+    pub weight: WeightArg,
+    /// Include the records rules hide
+    #[arg(long)]
+    pub all: bool,
+    /// Draw an SVG flame graph into OUT (a new file) instead of printing folded stacks
+    #[arg(long, value_name = "OUT")]
+    pub svg: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightArg {
+    Bytes,
+    Total,
+    Blocks,
+}
+
+fn parse_leak_kind(s: &str) -> Result<crate::model::LeakKind, String> {
+    crate::model::LeakKind::from_option_word(s).ok_or_else(|| {
+        format!("unknown kind '{s}' (expected definite, indirect, possible or reachable)")
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
+    /// SARIF 2.1.0 for code scanning
+    Sarif,
+    /// GitHub Actions annotations (workflow commands)
+    Github,
+    /// Markdown for a job summary ($GITHUB_STEP_SUMMARY)
+    Markdown,
+    /// GitLab Code Quality JSON
+    Gitlab,
+    /// JUnit XML test report (summary only)
+    Junit,
+}
+
+impl OutputFormat {
+    fn ci(self) -> Option<crate::report::ci::CiFormat> {
+        use crate::report::ci::CiFormat;
+        Some(match self {
+            OutputFormat::Text | OutputFormat::Json => return None,
+            OutputFormat::Sarif => CiFormat::Sarif,
+            OutputFormat::Github => CiFormat::Github,
+            OutputFormat::Markdown => CiFormat::Markdown,
+            OutputFormat::Gitlab => CiFormat::Gitlab,
+            OutputFormat::Junit => CiFormat::Junit,
+        })
+    }
 }
 
 /// Runs the command line; returns the exit code.
@@ -252,6 +332,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Summary(args)) => summary(args),
         Some(Command::Supp(args)) => supp(args),
         Some(Command::Diff(args)) => diff(args),
+        Some(Command::Flamegraph(args)) => flamegraph(args),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "leakscope", &mut std::io::stdout());
@@ -263,7 +344,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 fn summary(args: SummaryArgs) -> Result<i32> {
     let rules = args.rules.load()?;
-    if args.format == OutputFormat::Json {
+    if args.format != OutputFormat::Text {
         // The text summary lists them itself; JSON readers may not look.
         for p in rules.problems() {
             eprintln!("leakscope: rules: {p}");
@@ -275,17 +356,30 @@ fn summary(args: SummaryArgs) -> Result<i32> {
     // The process ends right after: freeing millions of interned frames and
     // records one by one would only delay the exit (by half a second on a
     // 1 GB log).
-    std::mem::forget(report);
     std::mem::forget(hiding);
-    let out = match args.format {
-        OutputFormat::Text => text::write(&summary),
-        OutputFormat::Json => {
+    let out = match args.format.ci() {
+        Some(ci) => {
+            let out = crate::report::ci::summary(
+                ci,
+                &summary,
+                &report,
+                &args.source.tree(),
+                &args.fail_on,
+            );
+            for w in &out.warnings {
+                eprintln!("leakscope: warning: {w}");
+            }
+            out.text
+        }
+        None if args.format == OutputFormat::Json => {
             let mut s =
                 serde_json::to_string_pretty(&summary).context("serialising the summary")?;
             s.push('\n');
             s
         }
+        None => text::write(&summary),
     };
+    std::mem::forget(report);
     write_stdout(&out)?;
     Ok(if fails(&summary, &args.fail_on) { 1 } else { 0 })
 }
@@ -357,9 +451,16 @@ fn diff(args: DiffArgs) -> Result<i32> {
         let opts = diff::DiffOptions { signature: sig };
         let d = diff::diff(base, new, &opts, &hider);
         let o = out::diff_output(base, new, &d, &sig, &locate);
-        let s = match args.format {
-            OutputFormat::Text => diff_text::write(&o, &text),
-            OutputFormat::Json => to_json(&o)?,
+        let s = match args.format.ci() {
+            Some(ci) => {
+                let out = crate::report::ci::diff(ci, &o, new, &args.source.tree())?;
+                for w in &out.warnings {
+                    eprintln!("leakscope: warning: {w}");
+                }
+                out.text
+            }
+            None if args.format == OutputFormat::Json => to_json(&o)?,
+            None => diff_text::write(&o, &text),
         };
         (
             s,
@@ -371,6 +472,12 @@ fn diff(args: DiffArgs) -> Result<i32> {
         let s = match args.format {
             OutputFormat::Text => trend_text::write(&o, &text),
             OutputFormat::Json => to_json(&o)?,
+            f => anyhow::bail!(
+                "--format {} compares two runs (BASE NEW); with three or more use text or json",
+                f.to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            ),
         };
         (
             s,
@@ -406,6 +513,42 @@ fn diff(args: DiffArgs) -> Result<i32> {
         );
         return Ok(1);
     }
+    Ok(0)
+}
+
+fn flamegraph(args: FlameArgs) -> Result<i32> {
+    use crate::report::flamegraph::{folded, svg, FlameOptions, Weight};
+    let rules = args.rules.load()?;
+    for p in rules.problems() {
+        eprintln!("leakscope: rules: {p}");
+    }
+    let report = load_paths(&args.files, args.input.input_format.format())?;
+    let hiding = rules.apply(&report);
+    let weight = match args.weight {
+        WeightArg::Bytes => Weight::Bytes,
+        WeightArg::Total => Weight::Total,
+        WeightArg::Blocks => Weight::Blocks,
+    };
+    let opts = FlameOptions {
+        kinds: args.kinds,
+        weight,
+        all: args.all,
+    };
+    let text = folded(&report, &hiding, &opts);
+    let Some(out) = args.svg else {
+        write_stdout(&text)?;
+        return Ok(0);
+    };
+    let names: Vec<String> = args
+        .files
+        .iter()
+        .map(|f| crate::sanitize::sanitize(f).into_owned())
+        .collect();
+    let title = format!("leaked memory by allocation stack: {}", names.join(", "));
+    let image = svg(&text, &title, weight.unit())?;
+    let image = String::from_utf8(image).context("the flame graph is not UTF-8")?;
+    crate::triage::rules::write::create_new(&out, &image)?;
+    eprintln!("leakscope: wrote {}", out.display());
     Ok(0)
 }
 
@@ -460,6 +603,9 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         format: OutputFormat::Text,
         fail_on: Vec::new(),
         group_by: GroupByArg::TopFrame,
+        source: SourceArgs {
+            source_root: ".".into(),
+        },
         input: args.input,
         rules: args.rules,
     })

@@ -5,7 +5,7 @@
 
 use super::short::ShortLabel;
 use super::summary::{InputSummary, SCHEMA};
-use crate::model::{LeakKind, Report};
+use crate::model::{LeakKind, Report, StackId};
 use crate::triage::compare::{GroupKind, Side};
 use crate::triage::diff::{Diff, DiffGroup, Status};
 use crate::triage::hidden_growth::{self, HiddenGrowth};
@@ -123,6 +123,13 @@ pub struct DiffGroupOut {
     pub delta_records: i128,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delta_occurrences: Option<i128>,
+    /// Where the group is in the new run (its largest record's stack, an
+    /// error group's first error's stack, with that error's headline); `None`
+    /// for groups the new run does not have. Not in the JSON.
+    #[serde(skip)]
+    pub new_stack: Option<StackId>,
+    #[serde(skip)]
+    pub what: Option<String>,
 }
 
 /// What one rule hid, summed over its groups.
@@ -174,7 +181,11 @@ pub fn diff_output(
     locate: &dyn Fn(&str) -> Option<(String, u64)>,
 ) -> DiffOutput {
     let reports = [base, new];
-    let groups: Vec<DiffGroupOut> = diff.groups.iter().map(diff_group).collect();
+    let groups: Vec<DiffGroupOut> = diff
+        .groups
+        .iter()
+        .map(|g| diff_group(g, new, &diff.chains))
+        .collect();
     let sides = |g: &DiffGroupOut| vec![g.base, g.new];
     DiffOutput {
         schema: SCHEMA,
@@ -189,9 +200,30 @@ pub fn diff_output(
     }
 }
 
-fn diff_group(g: &DiffGroup) -> DiffGroupOut {
+fn diff_group(g: &DiffGroup, new: &Report, chains: &[ProcessChain]) -> DiffGroupOut {
     let is_error = g.kind.is_error();
+    let process = chains
+        .get(g.chain)
+        .and_then(|c| c.procs.get(1).copied().flatten())
+        .and_then(|p| new.processes.get(p));
+    let (new_stack, what) = match (process, &g.kind) {
+        (Some(_), _) if g.new.items.is_empty() => (None, None),
+        (Some(p), GroupKind::Leak(_)) => (
+            Some(super::summary::largest_stack(
+                p.loss_records(),
+                &g.new.items,
+            )),
+            None,
+        ),
+        (Some(p), GroupKind::Error(_)) => {
+            let e = g.new.items.first().and_then(|&i| p.errors.get(i));
+            (e.map(|e| e.stack), e.map(|e| e.what.to_string()))
+        }
+        (None, _) => (None, None),
+    };
     DiffGroupOut {
+        new_stack,
+        what,
         head: GroupHead::new(g.chain, &g.kind, &g.signature, &g.hidden_by),
         status: g.status,
         base: SideOut::of(&g.kind, &g.base),

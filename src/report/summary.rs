@@ -2,8 +2,10 @@
 //! JSON contract (`"schema": 1`): add fields freely, never rename or drop one.
 
 use super::timeline::{timeline_summary, TimelineSummary};
-use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, Warning};
-use crate::triage::rules::{group_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
+use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, StackId, Warning};
+use crate::triage::rules::{
+    error_groups_by_rule, group_by_rule, Hiding, RuleId, RuleSet, Severity, Source,
+};
 use crate::triage::{leak_totals, GroupBy, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -168,6 +170,27 @@ pub struct GroupSummary {
     pub records: u64,
     /// The rule hiding every record of this group; `null` for visible ones.
     pub hidden_by: Option<String>,
+    /// The stack of the group's largest record: where the CI outputs
+    /// (SARIF, annotations, Code Quality) place the group. Not in the JSON.
+    #[serde(skip)]
+    pub stack: StackId,
+}
+
+/// Memcheck errors with the same kind and top frame (and hiding rule).
+#[derive(Debug, Serialize)]
+pub struct ErrorGroupSummary {
+    /// `InvalidRead`, … as in `errors.by_kind`.
+    pub kind: String,
+    pub top_frame: String,
+    /// The headline of the group's first error (`Invalid read of size 4`).
+    pub what: String,
+    /// Distinct errors, and their occurrences.
+    pub contexts: u64,
+    pub errors: u64,
+    pub hidden_by: Option<String>,
+    /// The stack of the group's first error. Not in the JSON.
+    #[serde(skip)]
+    pub stack: StackId,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,6 +213,8 @@ pub struct ProcessSummary {
     pub leak_searches: usize,
     pub fatal_signal: Option<String>,
     pub groups: Vec<GroupSummary>,
+    /// Memcheck errors grouped as `groups` are: most occurrences first.
+    pub error_groups: Vec<ErrorGroupSummary>,
     /// As `leaks`, counting only the records no rule hides.
     pub visible_leaks: ByKind<Totals>,
     /// As `errors`, counting only the errors no rule hides.
@@ -333,6 +358,22 @@ fn summarize_process(
             blocks: g.totals.blocks,
             records: g.totals.records,
             hidden_by: rule.and_then(rule_name),
+            stack: largest_stack(records, &g.records),
+        })
+        .collect();
+    let error_groups = error_groups_by_rule(report, index, hiding, GroupBy::TopFrame)
+        .into_iter()
+        .map(|(rule, g)| {
+            let first = g.errors.first().and_then(|&i| p.errors.get(i));
+            ErrorGroupSummary {
+                kind: g.kind.as_str().to_string(),
+                top_frame: g.label,
+                what: first.map(|e| e.what.to_string()).unwrap_or_default(),
+                contexts: g.contexts,
+                errors: g.count,
+                hidden_by: rule.and_then(rule_name),
+                stack: first.map_or(crate::model::Interner::EMPTY_STACK, |e| e.stack),
+            }
         })
         .collect();
     let hidden = hiding
@@ -384,11 +425,25 @@ fn summarize_process(
         leak_searches: p.leak_searches.len(),
         fatal_signal: p.fatal_signal.clone(),
         groups,
+        error_groups,
         visible_leaks: ByKind::from_array(&visible_totals),
         visible_errors,
         hidden,
         timeline: timeline_summary(report, index, rules, hiding),
     }
+}
+
+/// The stack of the record with the most bytes (direct + indirect) among
+/// `indices`; the first such record on a tie.
+pub(crate) fn largest_stack(records: &[crate::model::LossRecord], indices: &[usize]) -> StackId {
+    let mut best: Option<&crate::model::LossRecord> = None;
+    for r in indices.iter().filter_map(|&i| records.get(i)) {
+        match best {
+            Some(b) if b.total_bytes() >= r.total_bytes() => {}
+            _ => best = Some(r),
+        }
+    }
+    best.map_or(crate::model::Interner::EMPTY_STACK, |r| r.stack)
 }
 
 fn reported_leaks(s: &LeakSummary) -> ReportedLeaks {

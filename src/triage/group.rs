@@ -284,10 +284,22 @@ pub struct ErrorGroup {
 }
 
 pub fn group_errors(interner: &Interner, errors: &[MemcheckError], by: GroupBy) -> Vec<ErrorGroup> {
+    group_error_indices(interner, errors, 0..errors.len(), by)
+}
+
+/// As `group_errors`, over a chosen subset of `errors` (those one rule hides,
+/// or those none does).
+pub fn group_error_indices(
+    interner: &Interner,
+    errors: &[MemcheckError],
+    indices: impl IntoIterator<Item = usize>,
+    by: GroupBy,
+) -> Vec<ErrorGroup> {
     let mut index: FxHashMap<(ErrorKind, String), usize> = FxHashMap::default();
     let mut groups: Vec<ErrorGroup> = Vec::new();
     let own = (by == GroupBy::Origin).then(|| OwnCode::of(interner));
-    for (i, e) in errors.iter().enumerate() {
+    for i in indices {
+        let e = &errors[i];
         let label = match &own {
             Some(own) => origin_label(interner, own, e.stack),
             None => group_label(interner, e.stack, by),

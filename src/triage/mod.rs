@@ -15,7 +15,7 @@ pub mod totals;
 pub mod trend;
 
 pub use group::{
-    group_errors, group_indices, group_label, group_records, is_allocator, top_frame, ErrorGroup,
-    GroupBy, LeakGroup,
+    group_error_indices, group_errors, group_indices, group_label, group_records, is_allocator,
+    top_frame, ErrorGroup, GroupBy, LeakGroup,
 };
 pub use totals::{leak_totals, Totals};

@@ -6,7 +6,7 @@
 use super::{Hiding, RuleId, RuleSet};
 use crate::model::Report;
 use crate::triage::hide::{Hider, Item};
-use crate::triage::{group_indices, GroupBy, LeakGroup};
+use crate::triage::{group_error_indices, group_indices, ErrorGroup, GroupBy, LeakGroup};
 use std::collections::BTreeMap;
 
 /// Groups the loss records of a process's last leak search by kind, label
@@ -37,6 +37,36 @@ pub fn group_by_rule(
         b.totals
             .total_bytes
             .cmp(&a.totals.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+            .then_with(|| ra.cmp(rb))
+    });
+    out
+}
+
+/// As [`group_by_rule`] for a process's memcheck errors: (kind, label,
+/// hiding rule); most occurrences first.
+pub fn error_groups_by_rule(
+    report: &Report,
+    process: usize,
+    hiding: &Hiding,
+    by: GroupBy,
+) -> Vec<(Option<RuleId>, ErrorGroup)> {
+    let Some(p) = report.processes.get(process) else {
+        return Vec::new();
+    };
+    let mut by_rule: BTreeMap<Option<RuleId>, Vec<usize>> = BTreeMap::new();
+    for i in 0..p.errors.len() {
+        by_rule.entry(hiding.error(process, i)).or_default().push(i);
+    }
+    let mut out: Vec<(Option<RuleId>, ErrorGroup)> = Vec::new();
+    for (rule, indices) in by_rule {
+        let groups = group_error_indices(&report.interner, &p.errors, indices, by);
+        out.extend(groups.into_iter().map(|g| (rule, g)));
+    }
+    out.sort_by(|(ra, a), (rb, b)| {
+        b.count
+            .cmp(&a.count)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.label.cmp(&b.label))
             .then_with(|| ra.cmp(rb))
