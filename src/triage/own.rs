@@ -214,12 +214,21 @@ impl OwnCode {
 
     /// The origin of a stack: its innermost frame of the user's own code,
     /// native or Python.
+    ///
+    /// Under a Python interpreter every native frame is an extension module's
+    /// (numba's `_dispatcher.cpp`, the user's own), and a text log names its
+    /// source by bare file name only: nothing tells the user's apart. There a
+    /// native frame counts only when the log says where it lives (a source
+    /// directory or an object outside system and package directories);
+    /// otherwise the user's Python function is the origin.
     pub fn origin(&self, interner: &Interner, stack: StackId) -> Option<FrameId> {
-        interner
-            .stack(stack)
-            .iter()
-            .copied()
-            .find(|&id| self.is_own(interner, id))
+        let frames = interner.stack(stack);
+        let python = frames.iter().any(|&id| interner.frame(id).is_python());
+        frames.iter().copied().find(|&id| {
+            let f = interner.frame(id);
+            self.is_own(interner, id)
+                && (!python || f.is_python() || f.dir.is_some() || f.object.is_some())
+        })
     }
 }
 
@@ -301,6 +310,32 @@ mod tests {
         assert!(!is_own(&py(
             "/v/lib/python3.13/site-packages/numba/core/dispatcher.py"
         )));
+    }
+
+    #[test]
+    fn under_python_a_native_frame_named_by_bare_file_is_not_the_origin() {
+        let mut i = Interner::new();
+        let mut ids: Vec<FrameId> = [
+            "0x1: malloc (in /vg.so)",
+            "0x2: compile_and_invoke(Dispatcher*) (_dispatcher.cpp:1215)",
+        ]
+        .iter()
+        .map(|l| i.intern_frame(parse_frame(l)))
+        .collect();
+        let native_only = i.intern_stack(&ids);
+        ids.push(i.intern_frame(Frame {
+            addr: Some(0x5766635),
+            function: Some("handle_request".into()),
+            file: Some("/srv/app/svc.py".into()),
+            named_by: crate::model::NamedBy::Python,
+            ..Frame::default()
+        }));
+        let with_python = i.intern_stack(&ids);
+        let own = OwnCode::of(&i);
+        // A C program: its own code is what text logs name by bare file.
+        assert_eq!(own.origin(&i, native_only), Some(ids[1]));
+        // Called from Python, it may be any extension's (here numba's).
+        assert_eq!(own.origin(&i, with_python), Some(ids[2]));
     }
 
     #[test]
