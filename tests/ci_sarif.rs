@@ -10,17 +10,12 @@ use leakscope::model::Report;
 use leakscope::report::ci::{self, CiFormat};
 use leakscope::report::source_tree::SourceTree;
 use leakscope::report::summary::summarize_with_rules;
-use leakscope::triage::rules::{RuleHider, RuleOptions, RuleSet};
+use leakscope::triage::rules::{RuleHider, RuleSet};
 use serde_json::Value;
 use std::path::Path;
 
 fn builtins() -> RuleSet {
-    RuleSet::load(&RuleOptions {
-        files: Vec::new(),
-        user_file: None,
-        builtin: true,
-    })
-    .unwrap()
+    common::builtin_rules()
 }
 
 fn load(p: &Path) -> Report {

@@ -8,16 +8,11 @@ use common::fixture;
 use leakscope::model::{LeakKind, Report};
 use leakscope::report::flamegraph::{folded, FlameOptions, Weight};
 use leakscope::report::summary::summarize_with_rules;
-use leakscope::triage::rules::{RuleOptions, RuleSet};
+use leakscope::triage::rules::RuleSet;
 use std::process::Command;
 
 fn builtins() -> RuleSet {
-    RuleSet::load(&RuleOptions {
-        files: Vec::new(),
-        user_file: None,
-        builtin: true,
-    })
-    .unwrap()
+    common::builtin_rules()
 }
 
 fn load(rel: &str) -> Report {

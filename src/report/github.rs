@@ -71,13 +71,7 @@ fn annotation(f: &Findings, x: &Finding, tree: &SourceTree) -> String {
         .unwrap_or_default();
     let mut message = format!("{}\n{process}", x.sentence());
     for p in placed.iter().take(12) {
-        let label = f
-            .interner
-            .stack(x.stack)
-            .get(p.index)
-            .map(|&id| f.interner.frame(id).label())
-            .unwrap_or_default();
-        let _ = write!(message, "\n  at {}", sanitize(&label));
+        let _ = write!(message, "\n  at {}", sanitize(&p.label));
     }
     let props: Vec<String> = props
         .iter()

@@ -129,15 +129,7 @@ fn result(f: &Findings, x: &Finding, tree: &SourceTree, rule_index: usize) -> Va
         .iter()
         .take(MAX_FLOW_LOCATIONS)
         .rev()
-        .map(|p| {
-            let label = f
-                .interner
-                .stack(x.stack)
-                .get(p.index)
-                .map(|&id| f.interner.frame(id).label())
-                .unwrap_or_default();
-            json!({ "location": location(p, Some(&label)) })
-        })
+        .map(|p| json!({ "location": location(p, Some(&p.label)) }))
         .collect();
     let mut r = json!({
         "ruleId": info(&x.kind).id,

@@ -135,6 +135,8 @@ pub struct Placed {
     /// Index into the stack.
     pub index: usize,
     pub function: Option<String>,
+    /// The frame as the log shows it (`function (file:line)`), raw.
+    pub label: String,
     pub place: Place,
 }
 
@@ -167,6 +169,7 @@ impl SourceTree {
                 Placed {
                     index,
                     function: f.function.as_deref().map(str::to_string),
+                    label: f.label(),
                     place: self.place(f),
                 }
             })

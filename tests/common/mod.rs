@@ -49,3 +49,13 @@ pub fn read_plain(path: &std::path::Path) -> Vec<u8> {
         raw
     }
 }
+
+/// The built-in rules alone (no user file, no --suppressions).
+pub fn builtin_rules() -> leakscope::triage::rules::RuleSet {
+    leakscope::triage::rules::RuleSet::load(&leakscope::triage::rules::RuleOptions {
+        files: Vec::new(),
+        user_file: None,
+        builtin: true,
+    })
+    .unwrap()
+}
