@@ -7,7 +7,12 @@ use std::path::Path;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=assets/rules");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/rules");
+    // The manifest directory of this build, read when the script runs: a
+    // compile-time env!() would bake in the directory the script was first
+    // compiled in, and a target directory copied from another checkout would
+    // then embed that checkout's rules.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("assets/rules");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()

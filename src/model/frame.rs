@@ -48,7 +48,26 @@ pub enum NamedBy {
     NotCode,
 }
 
+/// The name shown for a frame of code that belongs to no module: valgrind's
+/// `???` with no object, LSan's `(<unknown module>)`. In a JIT runtime that is
+/// generated code, which a group must still name rather than show blank.
+pub const JIT_CODE: &str = "JIT code (no module)";
+
+/// The allocator a sanitizer interceptor stands for: `__interceptor_malloc`
+/// (gcc's libasan) and `___interceptor_malloc` (newer LLVM) are `malloc`, as
+/// valgrind's own replacement shows as plain `malloc`. Other names unchanged.
+pub fn without_interceptor(name: &str) -> &str {
+    name.strip_prefix("___interceptor_")
+        .or_else(|| name.strip_prefix("__interceptor_"))
+        .unwrap_or(name)
+}
+
 impl Frame {
+    /// Code in no module: no function, object or source (see [`JIT_CODE`]).
+    pub fn is_jit_code(&self) -> bool {
+        self.function.is_none() && self.object.is_none() && self.file.is_none()
+    }
+
     /// True when valgrind could not name the function (`???`).
     pub fn is_unknown(&self) -> bool {
         self.function.is_none()
@@ -117,6 +136,9 @@ impl Frame {
     /// `function (file:line)` or `function (in object)`. Used for grouping and for
     /// matching records across runs, where addresses differ.
     pub fn label(&self) -> String {
+        if self.is_jit_code() {
+            return JIT_CODE.to_string();
+        }
         let f = self.function.as_deref().unwrap_or("???");
         if let Some(src) = self.source() {
             format!("{f} ({src})")

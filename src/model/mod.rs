@@ -10,7 +10,7 @@ mod report;
 mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
-pub use frame::base_name;
+pub use frame::{base_name, without_interceptor, JIT_CODE};
 pub use frame::{Frame, FrameId, Interner, NamedBy, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use process::{LeakSearch, Process, SearchOrigin, UsedSuppression};

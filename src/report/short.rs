@@ -26,11 +26,11 @@ pub struct ShortLabel {
 
 impl ShortLabel {
     pub fn of(atom: &Atom) -> Self {
-        let function = atom
-            .function
-            .as_deref()
-            .map(short_function)
-            .unwrap_or_else(|| "???".to_string());
+        let function = match (&atom.function, &atom.place) {
+            (Some(f), _) => short_function(f),
+            (None, Place::Unknown) => crate::model::JIT_CODE.to_string(),
+            (None, _) => "???".to_string(),
+        };
         let place = match &atom.place {
             Place::Source { file, line } => Some(match line {
                 Some(l) => format!("{}:{l}", file_name(file)),

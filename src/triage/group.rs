@@ -75,19 +75,16 @@ pub fn is_allocator(frame: &Frame) -> bool {
     match frame.base_name() {
         // AddressSanitizer names its wrappers `__interceptor_malloc` (gcc's
         // libasan) or `___interceptor_malloc` (newer LLVM).
-        Some(name) => {
-            let name = name
-                .strip_prefix("___interceptor_")
-                .or_else(|| name.strip_prefix("__interceptor_"))
-                .unwrap_or(name);
-            ALLOCATORS.contains(&name)
-        }
+        Some(name) => ALLOCATORS.contains(&crate::model::without_interceptor(name)),
         None => false,
     }
 }
 
 /// The first frame that is not an allocator and not an unresolved `???` (unless
-/// no resolved frame follows it). Falls back to the first frame.
+/// no resolved frame follows it). A stack of allocators only (a sanitizer's
+/// fast unwinder stops at the first frame without a frame pointer:
+/// `__interceptor_malloc` < `_PyObject_Malloc`) is named by its deepest
+/// allocator, the one nearest the code that asked.
 pub fn top_frame(interner: &Interner, stack: StackId) -> Option<FrameId> {
     let frames = interner.stack(stack);
     let mut first_unknown = None;
@@ -102,7 +99,7 @@ pub fn top_frame(interner: &Interner, stack: StackId) -> Option<FrameId> {
         }
         return Some(id);
     }
-    first_unknown.or_else(|| frames.first().copied())
+    first_unknown.or_else(|| frames.last().copied())
 }
 
 /// How records are gathered into groups.
@@ -340,6 +337,35 @@ mod tests {
             .map(|l| i.intern_frame(parse_frame(l)))
             .collect();
         i.intern_stack(&ids)
+    }
+
+    #[test]
+    fn sanitizer_allocators_jit_code_and_allocator_only_stacks() {
+        // Frames as the LSan parser makes them.
+        let f = |func: Option<&str>, file: Option<(&str, u32)>, obj: Option<&str>| Frame {
+            function: func.map(Into::into),
+            file: file.map(|(f, _)| f.into()),
+            line: file.map(|(_, l)| l),
+            object: obj.map(Into::into),
+            ..Frame::default()
+        };
+        let interceptor = f(Some("__interceptor_malloc"), Some(("asan_malloc_linux.cpp", 69)), None);
+        let new = f(Some("operator new(unsigned long)"), Some(("asan_new_delete.cpp", 95)), None);
+        let nrt = f(Some("NRT_MemInfo_alloc_aligned"), None, Some("/nrt.so"));
+        let pyobj = f(Some("_PyObject_Malloc"), Some(("obmalloc.c", 1996)), None);
+        let jit = Frame::default();
+        let mut i = Interner::new();
+        let mut st = |frames: &[&Frame]| {
+            let ids: Vec<FrameId> = frames.iter().map(|&fr| i.intern_frame(fr.clone())).collect();
+            i.intern_stack(&ids)
+        };
+        let a = st(&[&interceptor, &nrt, &jit]);
+        let b = st(&[&interceptor, &pyobj]);
+        let c = st(&[&new, &jit]);
+        let label = |s| group_label(&i, s, GroupBy::TopFrame);
+        assert_eq!(label(a), "NRT_MemInfo_alloc_aligned (in /nrt.so)");
+        assert_eq!(label(b), "_PyObject_Malloc (obmalloc.c:1996)");
+        assert_eq!(label(c), "JIT code (no module)");
     }
 
     #[test]

@@ -76,6 +76,9 @@ impl Atom {
 /// kept names the same group as `leakscope summary` and the explorer.
 impl fmt::Display for Atom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.function.is_none() && self.place == Place::Unknown {
+            return f.write_str(crate::model::JIT_CODE);
+        }
         f.write_str(self.function.as_deref().unwrap_or("???"))?;
         match &self.place {
             Place::Source {

@@ -74,8 +74,13 @@ pub fn frame(line: &str) -> Option<Frame> {
         ..Frame::default()
     };
     // Code outside any module (JIT code): as valgrind would, `???` with no
-    // object, which a perf map may name.
-    if rest == "(<unknown module>)" {
+    // object, which a perf map may name. `#5 0x7f3a2c01f0c4  (<unknown
+    // module>)`, or with a function name before it.
+    if rest == "(<unknown module>)" || rest.ends_with(" (<unknown module>)") {
+        let head = rest.trim_end_matches("(<unknown module>)").trim_end();
+        if !head.is_empty() && head != "<null>" {
+            frame.function = Some(head.into());
+        }
         return Some(frame);
     }
     if let Some((head, module)) = module_suffix(rest) {
@@ -208,6 +213,12 @@ mod tests {
         assert_eq!(
             f.object.as_deref(),
             Some("/tmp/leakscope-fixtures/asan_uaf")
+        );
+        let jit = frame("#5 0x7f3a2c01f0c4  (<unknown module>)").unwrap();
+        assert_eq!((jit.function, jit.object, jit.file), (None, None, None));
+        assert_eq!(
+            frame("#5 0x7f3a2c01f0c4  (<unknown module>)").unwrap().label(),
+            "JIT code (no module)"
         );
         let f = frame("#2 0x7f2f3e  (/lib/x86_64-linux-gnu/libc.so.6+0x29d90) (BuildId: 89c3)")
             .unwrap();

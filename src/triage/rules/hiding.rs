@@ -418,10 +418,19 @@ impl<'a> Plan<'a> {
         match job.item {
             Item::Record(stack, kind) => {
                 let stack = report.interner.stack(stack);
-                if job.lsan {
-                    self.lsan_matches(report, stack)
-                } else {
-                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(kind))
+                let valgrind =
+                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(kind));
+                if !job.lsan {
+                    return valgrind;
+                }
+                // An LSan leak: LSan's own `leak:` rules as LSan finds them,
+                // then valgrind-format rules (the built-in sets, users'
+                // .supp files) matched on the same frames, sanitizer
+                // interceptors standing for the allocators they replace.
+                let lsan = self.lsan_matches(report, stack);
+                Matches {
+                    yes: lsan.yes.iter().chain(valgrind.yes.iter()).copied().collect(),
+                    maybe: valgrind.maybe,
                 }
             }
             Item::Error(e) => {

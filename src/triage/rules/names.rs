@@ -87,6 +87,10 @@ impl FrameNames {
         let Some(function) = frame.function.as_deref() else {
             return FrameNames::default();
         };
+        // A sanitizer's interceptor is the allocator it replaces, as
+        // valgrind's vg_replace_malloc.c frames are: `fun:malloc` matches
+        // LSan's `__interceptor_malloc`.
+        let function = crate::model::without_interceptor(function);
         let (mangled, demangled): (Option<Box<str>>, Box<str>) = if let Some(m) = &frame.mangled {
             (Some((**m).into()), function.into())
         } else if looks_mangled(function) {
