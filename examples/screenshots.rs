@@ -107,6 +107,22 @@ fn main() -> anyhow::Result<()> {
         "--baseline: growth since a shorter run, sorted by growth (d)",
         baseline_app(root, &rules)?,
     ));
+    // A user rule hiding the per-compile pass-builder leak: the safety net
+    // marks the rule and the groups it hides (shown with `.`).
+    let mut hiding_growth = (*rules).clone();
+    hiding_growth.add_text(
+        "mine.supp",
+        "# why: thought to be one-time\n{\n   my-pass-builder\n   Memcheck:Leak\n   ...\n   fun:LLVMPY_CreatePassBuilder\n}\n",
+        leakscope::triage::rules::Source::CommandLine,
+    );
+    shots.push((
+        "hidden-growth",
+        120,
+        40,
+        ".",
+        "--baseline with a rule that hides growth: ⚠ on the status line and on what it hides (.)",
+        baseline_app(root, &std::sync::Arc::new(hiding_growth))?,
+    ));
     for (name, w, h, keys, caption, mut app) in shots {
         for c in keys.chars() {
             let code = match c {

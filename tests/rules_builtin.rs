@@ -70,7 +70,18 @@ fn builtins_hide_what_valgrind_hides_with_the_same_files() {
     for (log, with_rules) in [
         // Made with the current files (tests/fixtures/rules-growth/make.sh,
         // STEP=rules); numba/*-with-rules.txt.gz predate the growth review.
-        ("rules-growth/seed.txt.gz", "rules-growth/seed-with-rules.txt.gz"),
+        (
+            "rules-growth/seed.txt.gz",
+            "rules-growth/seed-with-rules.txt.gz",
+        ),
+        (
+            "rules-growth/eager-5.txt.gz",
+            "rules-growth/eager-5-with-rules.txt.gz",
+        ),
+        (
+            "rules-growth/threads-40.txt.gz",
+            "rules-growth/threads-40-with-rules.txt.gz",
+        ),
     ] {
         let vg = load(with_rules);
         let s = vg.processes[0].leak_summary().unwrap().suppressed;

@@ -67,15 +67,35 @@ fn hides_what_lsan_suppressed() {
     assert_eq!(visible, shown);
 }
 
+/// valgrind-format rules (the built-in sets, users' .supp files) apply to
+/// LSan reports too: `fun:` on the function, the sanitizer's
+/// `__interceptor_malloc`/`calloc` standing for `malloc`/`calloc`, and the
+/// leak kinds as valgrind's (Direct = definite, Indirect = indirect).
 #[test]
-fn valgrind_rules_do_not_apply_to_lsan_reports() {
+fn valgrind_rules_apply_to_lsan_reports() {
     let mut rules = RuleSet::new();
     rules.add_text(
         "v.supp",
-        "{\n   all\n   Memcheck:Leak\n   ...\n   fun:main\n}\n",
+        "{\n   loop\n   Memcheck:Leak\n   fun:malloc\n   fun:leak_in_loop\n}\n\
+         {\n   tree-indirect\n   Memcheck:Leak\n   match-leak-kinds: indirect\n   fun:calloc\n   fun:new_node\n}\n",
         Source::CommandLine,
     );
     let report = load("lsan.txt");
     let hiding = rules.apply(&report);
-    assert_eq!(hiding.process_hidden(0).leaks.records, 0);
+    let h = hiding.process_hidden(0);
+    // leak_in_loop's 300 B, and the tree's two indirect records (64 + 32 B);
+    // the tree's direct 32 B record is definite, so it stays.
+    assert_eq!((h.leaks.records, h.leaks.bytes), (3, 396));
+    let mut all = RuleSet::new();
+    all.add_text(
+        "all.supp",
+        "{\n   all\n   Memcheck:Leak\n   ...\n   fun:main\n}\n",
+        Source::CommandLine,
+    );
+    let h = all.apply(&report).process_hidden(0).leaks;
+    assert_eq!(
+        (h.records, h.bytes),
+        (5, 465),
+        "SUMMARY: 465 byte(s) leaked"
+    );
 }

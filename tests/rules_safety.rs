@@ -49,7 +49,10 @@ fn on_path(tool: &str) -> bool {
 /// thread: 1,360 B at 5 threads, 10,880 B at 40. That growth is the leak.
 #[test]
 fn unjoined_threads_stay_visible_and_fail_the_gate() {
-    let (a, b) = ("rules-growth/threads-5.txt.gz", "rules-growth/threads-40.txt.gz");
+    let (a, b) = (
+        "rules-growth/threads-5.txt.gz",
+        "rules-growth/threads-40.txt.gz",
+    );
     let v = diff_json(a, b, &[]);
     assert_eq!(v["visible_growth"], 9_520);
     assert_eq!(v["hidden_growth"], serde_json::json!([]));
@@ -58,8 +61,14 @@ fn unjoined_threads_stay_visible_and_fail_the_gate() {
     assert_eq!(g["kind"], "possibly_lost");
     assert_eq!(g["base"]["total_bytes"], 1_360);
     assert_eq!(g["new"]["total_bytes"], 10_880);
-    assert_eq!(diff(a, b, &["--fail-on-growth", "1"]).status.code(), Some(1));
-    assert_eq!(diff(a, b, &["--fail-on-growth", "9520"]).status.code(), Some(0));
+    assert_eq!(
+        diff(a, b, &["--fail-on-growth", "1"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        diff(a, b, &["--fail-on-growth", "9520"]).status.code(),
+        Some(0)
+    );
 }
 
 /// The rule the built-in set used to carry (from CPython's
@@ -75,7 +84,10 @@ fn the_old_thread_rule_would_be_caught_by_the_safety_net() {
     )
     .unwrap();
     let supp = supp.to_string_lossy().into_owned();
-    let (a, b) = ("rules-growth/threads-5.txt.gz", "rules-growth/threads-40.txt.gz");
+    let (a, b) = (
+        "rules-growth/threads-5.txt.gz",
+        "rules-growth/threads-40.txt.gz",
+    );
     let v = diff_json(a, b, &["--suppressions", &supp]);
     assert_eq!(v["visible_growth"], 0);
     assert_eq!(v["hidden_growth"][0]["rule"], "glibc-thread-tls-storage");
@@ -98,11 +110,7 @@ fn valgrind_reads_every_builtin_file_without_a_warning() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    std::fs::copy(
-        fixture("rules-growth/threads_unjoined.c"),
-        dir.join("t.c"),
-    )
-    .unwrap();
+    std::fs::copy(fixture("rules-growth/threads_unjoined.c"), dir.join("t.c")).unwrap();
     let cc = Command::new("gcc")
         .args(["-g", "-O0", "-pthread", "-o", "t", "t.c"])
         .current_dir(dir)
@@ -137,21 +145,23 @@ fn valgrind_reads_every_builtin_file_without_a_warning() {
     for line in log.lines() {
         let about_supp = line.contains("suppression") && !line.contains("Reading suppressions");
         assert!(
-            !(about_supp && (line.contains("WARNING") || line.contains("FATAL") || line.contains("rror"))),
+            !(about_supp
+                && (line.contains("WARNING") || line.contains("FATAL") || line.contains("rror"))),
             "valgrind: {line}\n{log}"
         );
     }
-    assert!(!log.contains("FATAL") && !log.contains("exiting now"), "{log}");
+    assert!(
+        !log.contains("FATAL") && !log.contains("exiting now"),
+        "{log}"
+    );
     assert!(
         log.contains("possibly lost: 1,360 bytes in 5 blocks"),
         "{log}"
     );
     assert!(log.contains("suppressed: 0 bytes in 0 blocks"), "{log}");
-    let report = leakscope::parse::load_paths(
-        &[dir.join("vg.txt").to_string_lossy().into_owned()],
-        None,
-    )
-    .unwrap();
+    let report =
+        leakscope::parse::load_paths(&[dir.join("vg.txt").to_string_lossy().into_owned()], None)
+            .unwrap();
     assert_eq!(report.processes.len(), 1);
 }
 
@@ -160,7 +170,10 @@ fn valgrind_reads_every_builtin_file_without_a_warning() {
 /// memory is allocated inside the import, and no built-in rule may hide it.
 #[test]
 fn eager_compiles_during_an_import_stay_visible() {
-    let (a, b) = ("rules-growth/eager-5.txt.gz", "rules-growth/eager-40.txt.gz");
+    let (a, b) = (
+        "rules-growth/eager-5.txt.gz",
+        "rules-growth/eager-40.txt.gz",
+    );
     let with = diff_json(a, b, &[]);
     let without = diff_json(a, b, &["--no-builtin-rules"]);
     // Growth with the built-in rules is the growth without them, to the byte:
@@ -170,7 +183,12 @@ fn eager_compiles_during_an_import_stay_visible() {
     assert_eq!(without["visible_growth"], 22_956_001);
     assert_eq!(with["hidden_growth"], serde_json::json!([]));
     let jit = [
-        "llvm::", "LLVMPY_", "__register_frame", "RuntimeDyld", "SectionMemoryManager", "MCJIT",
+        "llvm::",
+        "LLVMPY_",
+        "__register_frame",
+        "RuntimeDyld",
+        "SectionMemoryManager",
+        "MCJIT",
     ];
     for g in with["groups"].as_array().unwrap() {
         let top = g["top_frame"].as_str().unwrap();
@@ -193,7 +211,10 @@ fn the_old_import_rule_hid_jit_growth_and_the_net_says_so() {
     )
     .unwrap();
     let supp = supp.to_string_lossy().into_owned();
-    let (a, b) = ("rules-growth/eager-5.txt.gz", "rules-growth/eager-40.txt.gz");
+    let (a, b) = (
+        "rules-growth/eager-5.txt.gz",
+        "rules-growth/eager-40.txt.gz",
+    );
     let v = diff_json(a, b, &["--no-builtin-rules", "--suppressions", &supp]);
     let hg = &v["hidden_growth"][0];
     assert_eq!(hg["rule"], "cpython-import-time-module-state");
@@ -204,8 +225,14 @@ fn the_old_import_rule_hid_jit_growth_and_the_net_says_so() {
         .iter()
         .map(|g| g["top_frame"].as_str().unwrap())
         .collect();
-    assert!(tops[0].starts_with("llvm::SmallVectorBase<unsigned long>::grow_pod"), "{tops:?}");
-    assert!(tops.iter().any(|t| t.starts_with("__register_frame")), "{tops:?}");
+    assert!(
+        tops[0].starts_with("llvm::SmallVectorBase<unsigned long>::grow_pod"),
+        "{tops:?}"
+    );
+    assert!(
+        tops.iter().any(|t| t.starts_with("__register_frame")),
+        "{tops:?}"
+    );
 }
 
 /// numpy printing in 1 vs 8 threads kept alive: each thread's TLS block
@@ -213,13 +240,96 @@ fn the_old_import_rule_hid_jit_growth_and_the_net_says_so() {
 /// the threads; with the built-in rules the growth is what it is without.
 #[test]
 fn numpy_printing_under_threads_hides_nothing_that_scales() {
-    let (a, b) = ("rules-growth/print-threads-1.txt.gz", "rules-growth/print-threads-8.txt.gz");
+    let (a, b) = (
+        "rules-growth/print-threads-1.txt.gz",
+        "rules-growth/print-threads-8.txt.gz",
+    );
     let with = diff_json(a, b, &[]);
     let without = diff_json(a, b, &["--no-builtin-rules"]);
     assert_eq!(with["visible_growth"], 330_204);
     assert_eq!(with["visible_growth"], without["visible_growth"]);
     assert_eq!(with["hidden_growth"], serde_json::json!([]));
     let top = &with["groups"][0];
-    assert!(top["top_frame"].as_str().unwrap().starts_with("allocate_dtv_entry"), "{top}");
+    assert!(
+        top["top_frame"]
+            .as_str()
+            .unwrap()
+            .starts_with("allocate_dtv_entry"),
+        "{top}"
+    );
     assert!(top["hidden_by"].is_null());
+}
+
+fn summary_json(rel: &str, extra: &[&str]) -> Value {
+    let p = path(rel);
+    let mut args = vec!["summary", "--format", "json", p.as_str()];
+    args.extend(extra);
+    let out = leakscope(&args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// nb_jit.py under LeakSanitizer (ASan's runtime preloaded): totals are
+/// LSan's own SUMMARY, no group is named after the sanitizer's allocator,
+/// and a valgrind-format rule file applies — `fun:malloc` matches
+/// `__interceptor_malloc`, `obj:` the module of a `(module+0x…)` frame.
+#[test]
+fn valgrind_format_rules_apply_to_a_leaksanitizer_report() {
+    const LSAN: &str = "rules-growth/lsan-nb-jit.txt.gz";
+    let v = summary_json(LSAN, &["--no-builtin-rules"]);
+    let p = &v["processes"][0];
+    let leaks = &p["leaks"];
+    let bytes = leaks["definitely_lost"]["bytes"].as_u64().unwrap()
+        + leaks["indirectly_lost"]["bytes"].as_u64().unwrap();
+    let blocks = leaks["definitely_lost"]["blocks"].as_u64().unwrap()
+        + leaks["indirectly_lost"]["blocks"].as_u64().unwrap();
+    // SUMMARY: AddressSanitizer: 6290052 byte(s) leaked in 17328 allocation(s).
+    assert_eq!((bytes, blocks), (6_290_052, 17_328));
+    for g in p["groups"].as_array().unwrap() {
+        let top = g["top_frame"].as_str().unwrap();
+        assert!(
+            !top.contains("interceptor") && !top.contains("asan_"),
+            "group named after the sanitizer's allocator: {top}"
+        );
+        assert!(!top.is_empty() && top != "???", "{g}");
+    }
+    assert!(p["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["top_frame"] == "JIT code (no module)"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let supp = dir.path().join("mine.supp");
+    std::fs::write(
+        &supp,
+        "{\n   python-objects\n   Memcheck:Leak\n   fun:malloc\n   fun:_PyObject_Malloc\n}\n{\n   in-llvmlite\n   Memcheck:Leak\n   fun:malloc\n   ...\n   obj:*/libllvmlite.so\n}\n",
+    )
+    .unwrap();
+    let supp = supp.to_string_lossy().into_owned();
+    let v = summary_json(LSAN, &["--no-builtin-rules", "--suppressions", &supp]);
+    let hidden: Vec<(String, u64, u64)> = v["processes"][0]["hidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["rule"].as_str().unwrap().to_string(),
+                h["bytes"].as_u64().unwrap(),
+                h["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hidden,
+        vec![
+            ("python-objects".to_string(), 1_204_514, 84),
+            ("in-llvmlite".to_string(), 59_193, 6)
+        ]
+    );
+    // The built-in sets are reachable-only but for ld.so's scope arrays,
+    // whose frames ASan's fast unwinder does not reach: LSan's leaks (all
+    // definite or indirect) are left as they are.
+    let v = summary_json(LSAN, &[]);
+    assert_eq!(v["processes"][0]["hidden"], serde_json::json!([]));
 }

@@ -798,4 +798,40 @@ fn python_origin_groups_and_folded_interpreter_frames() {
     let s = screen(&app);
     assert!(s.contains("#466 via leaky_handler (ctypes_leak."), "{s}");
     assert!(s.contains("[py] <module> (ctypes_leak.py)"), "{s}");
+
+/// The safety net in the explorer: a rule that hides growth since the
+/// baseline is named on the status line and in the rules panel, and the
+/// groups it hides are marked ⚠ where `.` shows them.
+#[test]
+fn growth_hidden_by_a_rule_is_marked() {
+    let mut app = numba_baseline_app_hiding_growth(140, 40);
+    let g = app.model.growth().unwrap();
+    assert_eq!(g.hidden.len(), 1);
+    assert_eq!(g.hidden[0].rule, "my-pass-builder");
+    assert_eq!(g.hidden[0].delta_total_bytes, 2_094_592);
+    let s = screen(&app);
+    assert!(s.contains("⚠ 1 rule hid +2.0 MiB of growth (R)"), "{s}");
+    assert!(
+        !s.contains("⚠+1.6 MiB    1.8 MiB"),
+        "hidden groups are not listed yet: {s}"
+    );
+    keys(&mut app, ".");
+    let s = screen(&app);
+    let row = s
+        .lines()
+        .find(|l| l.contains("LLVMPY_CreatePassBuilder"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("⚠+1.6 MiB"), "{row}");
+    // A visible group that grew carries no mark.
+    let row = s
+        .lines()
+        .find(|l| l.contains("LLVMPY_buildFunctionSimplif"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(!row.contains('⚠'), "{row}");
+    keys(&mut app, "R");
+    let s = screen(&app);
+    assert!(
+        s.contains("my-pass-builder · mine.supp:3  ⚠ hid +2,094,592 B of growth"),
+        "{s}"
+    );
 }

@@ -188,3 +188,10 @@ fn baseline_growth_120x40() {
     let app = numba_baseline_app(120, 40);
     insta::assert_snapshot!(draw(&app).backend());
 }
+
+#[test]
+fn rules_panel_with_hidden_growth_140x40() {
+    let mut app = numba_baseline_app_hiding_growth(140, 40);
+    keys(&mut app, "R");
+    insta::assert_snapshot!(draw(&app).backend());
+}

@@ -14,7 +14,9 @@
 use super::index::{Category, Index};
 use crate::report::human::bytes;
 use crate::triage::diff::{Diff, Status, Which};
+use crate::triage::hidden_growth::{self, HiddenGrowth};
 use crate::triage::hide::Item;
+use crate::triage::rules::RuleSet;
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
@@ -30,10 +32,11 @@ pub enum GrowthSource {
 
 impl GrowthSource {
     /// Per-node growth for `index`, or `None` when the source has nothing.
-    pub fn measure(&self, index: &Index) -> Option<Growth> {
+    /// `rules` locate the rules that hid growth (the safety net).
+    pub fn measure(&self, index: &Index, rules: &RuleSet) -> Option<Growth> {
         match self {
             GrowthSource::None => None,
-            GrowthSource::Baseline(diff) => Some(Growth::from_diff(index, diff)),
+            GrowthSource::Baseline(diff) => Some(Growth::from_diff(index, diff, rules)),
         }
     }
 
@@ -51,11 +54,23 @@ pub struct Delta {
     /// Leaks: indirect bytes, new − base (shown in the detail pane).
     pub indirect: i128,
     pub status: Status,
+    /// Hidden by a rule that hid growth (see `triage::hidden_growth`), and
+    /// grew: the node a person must look at although a rule hides it.
+    pub hidden_growth: bool,
 }
 
 impl Delta {
     /// What the delta column shows: `new`, `+1.2 MiB`, `−3 KiB`, `=`.
     pub fn text(&self, leak: bool) -> String {
+        let plain = self.plain_text(leak);
+        if self.hidden_growth {
+            format!("⚠{plain}")
+        } else {
+            plain
+        }
+    }
+
+    fn plain_text(&self, leak: bool) -> String {
         if self.status == Status::New {
             return "new".into();
         }
@@ -85,10 +100,14 @@ pub struct Growth {
     pub cats: Vec<Vec<Delta>>,
     /// Groups of the baseline with nothing left in this run.
     pub gone: usize,
+    /// Per rule, the growth it hid between the baseline and this run.
+    pub hidden: Vec<HiddenGrowth>,
 }
 
 impl Growth {
-    pub fn from_diff(index: &Index, diff: &Diff) -> Growth {
+    pub fn from_diff(index: &Index, diff: &Diff, rules: &RuleSet) -> Growth {
+        let hidden = hidden_growth::of_diff(diff, &|name| rules.locate(name));
+        let flagged: FxHashSet<&str> = hidden.iter().map(|h| h.rule.as_str()).collect();
         let mut out = Growth {
             gone: diff.count(Status::Gone),
             ..Growth::default()
@@ -112,15 +131,27 @@ impl Growth {
                             cat_seen.insert(g);
                         }
                     }
-                    gs.push(combine(diff, &seen, leak));
+                    gs.push(combine(diff, &seen, leak, &flagged));
                 }
-                cats.push(combine(diff, &cat_seen, leak));
+                cats.push(combine(diff, &cat_seen, leak, &flagged));
                 groups.push(gs);
             }
             out.cats.push(cats);
             out.groups.push(groups);
         }
+        out.hidden = hidden;
         out
+    }
+
+    /// The growth `rule` (by name and `file:line`) hid, if it hid any.
+    pub fn hidden_by(&self, name: &str, location: &str) -> Option<&HiddenGrowth> {
+        self.hidden.iter().find(|h| {
+            h.rule == name
+                && match (&h.file, h.line) {
+                    (Some(f), Some(l)) => format!("{f}:{l}") == location,
+                    _ => true,
+                }
+        })
     }
 
     pub fn group(&self, p: usize, c: usize, g: usize) -> Option<Delta> {
@@ -133,12 +164,15 @@ impl Growth {
 }
 
 /// The growth of a set of diff groups: new only if all of them are new.
-fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool) -> Delta {
+fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool, flagged: &FxHashSet<&str>) -> Delta {
     let mut amount: i128 = 0;
     let mut indirect: i128 = 0;
     let mut all_new = !groups.is_empty();
+    let mut hidden_growth = false;
     for &g in groups {
         let dg = &diff.groups[g];
+        hidden_growth |= dg.delta_total_bytes() > 0
+            && dg.hidden_by.as_deref().is_some_and(|r| flagged.contains(r));
         if leak {
             let direct = dg.delta_bytes();
             amount = amount.saturating_add(direct);
@@ -162,5 +196,6 @@ fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool) -> Delta {
         amount,
         indirect,
         status,
+        hidden_growth,
     }
 }

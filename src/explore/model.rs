@@ -537,7 +537,9 @@ impl Explorer {
             self.decide();
         }
         if from <= Stage::Growth {
-            self.growth = self.growth_source.measure(&self.index);
+            self.growth = self
+                .growth_source
+                .measure(&self.index, &self.inputs.rule_set);
         }
         if from <= Stage::Projection {
             let show = self.inputs.show_hidden;

@@ -349,14 +349,25 @@ mod tests {
             object: obj.map(Into::into),
             ..Frame::default()
         };
-        let interceptor = f(Some("__interceptor_malloc"), Some(("asan_malloc_linux.cpp", 69)), None);
-        let new = f(Some("operator new(unsigned long)"), Some(("asan_new_delete.cpp", 95)), None);
+        let interceptor = f(
+            Some("__interceptor_malloc"),
+            Some(("asan_malloc_linux.cpp", 69)),
+            None,
+        );
+        let new = f(
+            Some("operator new(unsigned long)"),
+            Some(("asan_new_delete.cpp", 95)),
+            None,
+        );
         let nrt = f(Some("NRT_MemInfo_alloc_aligned"), None, Some("/nrt.so"));
         let pyobj = f(Some("_PyObject_Malloc"), Some(("obmalloc.c", 1996)), None);
         let jit = Frame::default();
         let mut i = Interner::new();
         let mut st = |frames: &[&Frame]| {
-            let ids: Vec<FrameId> = frames.iter().map(|&fr| i.intern_frame(fr.clone())).collect();
+            let ids: Vec<FrameId> = frames
+                .iter()
+                .map(|&fr| i.intern_frame(fr.clone()))
+                .collect();
             i.intern_stack(&ids)
         };
         let a = st(&[&interceptor, &nrt, &jit]);

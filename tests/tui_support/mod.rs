@@ -146,3 +146,28 @@ pub fn numba_baseline_app(w: u16, h: u16) -> App {
     app.update(Action::Loaded(Box::new(snap)));
     app
 }
+
+/// `numba_baseline_app` with a user rule that hides llvmlite's per-compile
+/// pass-builder leak: a rule that hides growth, for the safety net's marks.
+pub fn numba_baseline_app_hiding_growth(w: u16, h: u16) -> App {
+    use leakscope::triage::diff::{diff, DiffOptions};
+    use leakscope::triage::rules::{RuleHider, RuleSet, Source};
+    let base = load("numba/scale-5.txt.gz");
+    let new = load("numba/scale-40.txt.gz");
+    let mut rules = RuleSet::new();
+    rules.add_text(
+        "mine.supp",
+        "# why: thought to be one-time\n{\n   my-pass-builder\n   Memcheck:Leak\n   ...\n   fun:LLVMPY_CreatePassBuilder\n}\n",
+        Source::CommandLine,
+    );
+    let hider = RuleHider::new(&rules, &[&base, &new]);
+    let d = diff(&base, &new, &DiffOptions::default(), &hider);
+    let mut app = App::new("scale-40.txt.gz", Theme { color: true }, (w, h), false)
+        .with_rules(std::sync::Arc::new(rules));
+    app.baseline = Some("tests/fixtures/numba/scale-5.txt.gz".into());
+    let mut snap =
+        leakscope::tui::loader::Snapshot::bare(new, leakscope::parse::Progress::default(), true);
+    snap.diff = Some(std::sync::Arc::new(d));
+    app.update(Action::Loaded(Box::new(snap)));
+    app
+}

@@ -217,7 +217,9 @@ mod tests {
         let jit = frame("#5 0x7f3a2c01f0c4  (<unknown module>)").unwrap();
         assert_eq!((jit.function, jit.object, jit.file), (None, None, None));
         assert_eq!(
-            frame("#5 0x7f3a2c01f0c4  (<unknown module>)").unwrap().label(),
+            frame("#5 0x7f3a2c01f0c4  (<unknown module>)")
+                .unwrap()
+                .label(),
             "JIT code (no module)"
         );
         let f = frame("#2 0x7f2f3e  (/lib/x86_64-linux-gnu/libc.so.6+0x29d90) (BuildId: 89c3)")

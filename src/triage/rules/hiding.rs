@@ -429,7 +429,12 @@ impl<'a> Plan<'a> {
                 // interceptors standing for the allocators they replace.
                 let lsan = self.lsan_matches(report, stack);
                 Matches {
-                    yes: lsan.yes.iter().chain(valgrind.yes.iter()).copied().collect(),
+                    yes: lsan
+                        .yes
+                        .iter()
+                        .chain(valgrind.yes.iter())
+                        .copied()
+                        .collect(),
                     maybe: valgrind.maybe,
                 }
             }

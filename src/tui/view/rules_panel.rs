@@ -96,6 +96,15 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             sanitize(&rule.name),
             sanitize(&rule.location()),
         );
+        // The safety net: a rule that hid growth since the baseline says so.
+        let line1 = match app
+            .model
+            .growth()
+            .and_then(|g| g.hidden_by(&rule.name, &rule.location()))
+        {
+            Some(h) => format!("{line1}  ⚠ hid +{} B of growth", count(h.delta_total_bytes)),
+            None => line1,
+        };
         let why = match &rule.reason {
             Some(why) => format!("     why: {}", sanitize(why)),
             None => "     (no # why: line)".to_string(),

@@ -77,6 +77,18 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             Some(_) => info.push(format!("baseline: {file}")),
             None => info.push(format!("baseline: {file} (comparing once loaded)")),
         }
+        if let Some(d) = app.model.growth().filter(|d| !d.hidden.is_empty()) {
+            let hid = crate::triage::hidden_growth::total(&d.hidden);
+            info.push(format!(
+                "⚠ {} hid +{} of growth (R)",
+                if d.hidden.len() == 1 {
+                    "1 rule".to_string()
+                } else {
+                    format!("{} rules", count(d.hidden.len() as u64))
+                },
+                crate::report::human::bytes(hid)
+            ));
+        }
         if app.model.inputs().only_growth {
             info.push("only new/grown".into());
         }
