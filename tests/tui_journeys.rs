@@ -798,6 +798,7 @@ fn python_origin_groups_and_folded_interpreter_frames() {
     let s = screen(&app);
     assert!(s.contains("#466 via leaky_handler (ctypes_leak."), "{s}");
     assert!(s.contains("[py] <module> (ctypes_leak.py)"), "{s}");
+}
 
 /// The safety net in the explorer: a rule that hides growth since the
 /// baseline is named on the status line and in the rules panel, and the
