@@ -218,13 +218,24 @@ pub fn group_indices(
     indices: impl IntoIterator<Item = usize>,
     by: GroupBy,
 ) -> Vec<LeakGroup> {
+    group_indices_with(interner, &OwnCode::of(interner), records, indices, by)
+}
+
+/// As `group_indices`, with the report's own-code verdicts computed once by
+/// the caller (grouping a process's records rule by rule).
+pub fn group_indices_with(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    indices: impl IntoIterator<Item = usize>,
+    by: GroupBy,
+) -> Vec<LeakGroup> {
     // By top frame, a label is a function of the top frame's location: build
     // each label string once per location, not once per record.
     let mut by_location: FxHashMap<usize, std::rc::Rc<str>> = FxHashMap::default();
     let mut labels: FxHashMap<StackId, std::rc::Rc<str>> = FxHashMap::default();
     let mut index: FxHashMap<(LeakKind, std::rc::Rc<str>), usize> = FxHashMap::default();
     let mut groups: Vec<LeakGroup> = Vec::new();
-    let own = OwnCode::of(interner);
     // The largest record's bytes per group, for its origin.
     let mut largest: Vec<u128> = Vec::new();
     for i in indices {
@@ -232,7 +243,7 @@ pub fn group_indices(
         let label = labels
             .entry(r.stack)
             .or_insert_with(|| match (by, top_frame(interner, r.stack)) {
-                (GroupBy::Origin, _) => origin_label(interner, &own, r.stack).into(),
+                (GroupBy::Origin, _) => origin_label(interner, own, r.stack).into(),
                 (GroupBy::TopFrame, Some(top)) => by_location
                     .entry(interner.location_of(top))
                     .or_insert_with(|| interner.frame(top).label().into())

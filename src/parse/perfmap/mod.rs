@@ -182,9 +182,18 @@ fn parse_line(line: &str) -> Result<Option<(u64, u64, Symbol)>, String> {
 /// there (a JIT reuses freed memory), so each entry is painted over the
 /// earlier ones in file order. Maps written in address order without
 /// overlaps (the usual case) skip the painting.
-fn non_overlapping(raw: Vec<(u64, u64, Symbol)>) -> Vec<Entry> {
+fn non_overlapping(mut raw: Vec<(u64, u64, Symbol)>) -> Vec<Entry> {
     let ordered = raw.windows(2).all(|w| w[0].1 <= w[1].0);
-    if ordered {
+    // Several code arenas written in turn: out of order, yet no overlap.
+    let disjoint = ordered || {
+        let mut by_start: Vec<(u64, u64)> = raw.iter().map(|e| (e.0, e.1)).collect();
+        by_start.sort_unstable();
+        by_start.windows(2).all(|w| w[0].1 <= w[1].0)
+    };
+    if disjoint {
+        if !ordered {
+            raw.sort_by_key(|e| e.0);
+        }
         return raw
             .into_iter()
             .map(|(start, end, symbol)| Entry { start, end, symbol })

@@ -5,8 +5,10 @@
 
 use super::{Hiding, RuleId, RuleSet};
 use crate::model::Report;
+use crate::triage::group::group_indices_with;
 use crate::triage::hide::{Hider, Item};
-use crate::triage::{group_error_indices, group_indices, ErrorGroup, GroupBy, LeakGroup};
+use crate::triage::own::OwnCode;
+use crate::triage::{group_error_indices, ErrorGroup, GroupBy, LeakGroup};
 use std::collections::BTreeMap;
 
 /// Groups the loss records of a process's last leak search by kind, label
@@ -28,9 +30,10 @@ pub fn group_by_rule(
             .or_default()
             .push(i);
     }
+    let own = OwnCode::of(&report.interner);
     let mut out: Vec<(Option<RuleId>, LeakGroup)> = Vec::new();
     for (rule, indices) in by_rule {
-        let groups = group_indices(&report.interner, records, indices, by);
+        let groups = group_indices_with(&report.interner, &own, records, indices, by);
         out.extend(groups.into_iter().map(|g| (rule, g)));
     }
     out.sort_by(|(ra, a), (rb, b)| {
