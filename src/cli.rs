@@ -135,6 +135,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Print folded stacks of leaked memory (for inferno or flamegraph.pl), or draw an SVG flame graph
     Flamegraph(FlameArgs),
+    /// Run PROGRAM under valgrind, snapshot its leaks while it runs, and show what grows
+    Run(RunArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -296,6 +298,49 @@ fn parse_leak_kind(s: &str) -> Result<crate::model::LeakKind, String> {
     })
 }
 
+/// `leakscope run [OPTIONS] -- PROGRAM [ARGS...]`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Logs, snapshots and PROGRAM's output go to --out DIR (default: a new dated folder \
+under ./leakscope-runs/); `leakscope DIR` or `leakscope summary DIR` reopens the run. \
+With --no-explore leakscope exits with PROGRAM's exit status (128 + N when a signal N \
+ended it); when that is 0, --fail-on findings exit 1; 2 is leakscope's own error."
+)]
+pub struct RunArgs {
+    /// Snapshot every live process's leaks through vgdb at this interval (e.g. 10s, 2m)
+    #[arg(long, value_name = "DURATION", value_parser = crate::run::parse_duration)]
+    pub every: Option<std::time::Duration>,
+    /// Give up on a snapshot vgdb has not answered after this long (the run goes on)
+    #[arg(long, value_name = "DURATION", value_parser = crate::run::parse_duration, default_value = "30s")]
+    pub snapshot_timeout: std::time::Duration,
+    /// An option for valgrind, after leakscope's own (so it adds or overrides); repeatable
+    #[arg(long = "valgrind-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub valgrind_args: Vec<String>,
+    /// The valgrind to run (default: valgrind on PATH; vgdb is looked for beside it)
+    #[arg(long, value_name = "PATH")]
+    pub valgrind: Option<std::path::PathBuf>,
+    /// Directory for the run's logs, snapshots and PROGRAM's output (new or empty)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Run PROGRAM once per value, `{}` in ARGS replaced by it, then show how each group scales
+    #[arg(long, value_delimiter = ',', value_name = "V1,V2,...")]
+    pub series: Vec<String>,
+    /// Print the summary (or, with --series, the scaling view) instead of opening the explorer
+    #[arg(long)]
+    pub no_explore: bool,
+    /// Output format with --no-explore
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// With --no-explore: exit 1 when any of these is present: definite,indirect,possible,reachable,errors
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub fail_on: Vec<FailOn>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// PROGRAM [ARGS...], after `--`
+    #[arg(required = true, last = true, value_name = "PROGRAM")]
+    pub command: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
@@ -333,6 +378,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Supp(args)) => supp(args),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Flamegraph(args)) => flamegraph(args),
+        Some(Command::Run(args)) => run_program(args),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "leakscope", &mut std::io::stdout());
@@ -550,6 +596,84 @@ fn flamegraph(args: FlameArgs) -> Result<i32> {
     crate::triage::rules::write::create_new(&out, &image)?;
     eprintln!("leakscope: wrote {}", out.display());
     Ok(0)
+}
+
+/// `leakscope run`: see [`crate::run`]. The program's exit status becomes
+/// leakscope's (headless); findings named by --fail-on give 1 when it is 0.
+fn run_program(args: RunArgs) -> Result<i32> {
+    use crate::run::{exit_code, headless, outdir, series};
+    let rules_loaded = args.rules.load()?;
+    drop(rules_loaded); // a bad rules file is reported before valgrind starts
+    let (program, prog_args) = args
+        .command
+        .split_first()
+        .context("PROGRAM is missing after --")?;
+    let base = args.out.clone();
+    let dir = match &base {
+        Some(d) => outdir::create(d, false),
+        None => outdir::create(&outdir::default_dir(program), true),
+    }
+    .map_err(anyhow::Error::msg)?;
+    let spec = |dir: std::path::PathBuf, args_now: Vec<String>| crate::run::RunSpec {
+        program: program.clone(),
+        args: args_now,
+        valgrind: args.valgrind.clone(),
+        valgrind_args: args.valgrind_args.clone(),
+        dir,
+        every: args.every,
+        snapshot_timeout: args.snapshot_timeout,
+        inherit_stdin: !std::io::IsTerminal::is_terminal(&std::io::stdin()),
+    };
+    if !args.series.is_empty() {
+        let runs = series::run_series(&args.series, prog_args, &dir, |d, a| {
+            headless::run_to_end(&spec(d, a))
+        })
+        .map_err(anyhow::Error::msg)?;
+        let files: Vec<String> = runs.iter().map(|d| d.display().to_string()).collect();
+        return diff(DiffArgs {
+            files,
+            format: args.format,
+            fail_on_growth: None,
+            depth: 1,
+            ignore_lines: false,
+            rules: args.rules,
+            all: false,
+            width: 100,
+            input: InputArgs {
+                input_format: InputFormat::Auto,
+            },
+        });
+    }
+    let status =
+        headless::run_to_end(&spec(dir.clone(), prog_args.to_vec())).map_err(anyhow::Error::msg)?;
+    let code = exit_code(status);
+    if !crate::parse::rundir::is_run_dir(&dir) {
+        let out = dir.join(crate::run::tools::PROGRAM_OUTPUT);
+        let said = std::fs::read_to_string(&out).unwrap_or_default();
+        let tail: Vec<&str> = said.lines().rev().take(5).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        anyhow::bail!(
+            "valgrind wrote no log in {} (exit status {code}); its last words, from {}:\n{}",
+            dir.display(),
+            out.display(),
+            crate::sanitize::sanitize(&tail.join("\n"))
+        );
+    }
+    let found = summary(SummaryArgs {
+        files: vec![dir.display().to_string()],
+        format: args.format,
+        fail_on: args.fail_on,
+        input: InputArgs {
+            input_format: InputFormat::Auto,
+        },
+        rules: args.rules,
+    })?;
+    eprintln!(
+        "leakscope: the run is in {} (reopen it with `leakscope {}`)",
+        dir.display(),
+        dir.display()
+    );
+    Ok(if code != 0 { code } else { found })
 }
 
 fn to_json(v: &impl serde::Serialize) -> Result<String> {

@@ -7,6 +7,7 @@ pub mod explore;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod run;
 pub mod sanitize;
 pub mod triage;
 #[cfg(feature = "tui")]

@@ -37,7 +37,7 @@ fn json_timeline_of_client_request_checks() {
         .iter()
         .map(|s| s["time_s"].as_f64().unwrap())
         .collect();
-    assert_eq!(times, [1.26, 1.283, 1.284, 1.356]);
+    assert_eq!(times, [2.604, 2.637, 2.638, 2.781]);
     for (i, s) in searches.iter().enumerate() {
         assert_eq!(s["index"], i);
         assert_eq!(s["leaks"]["definitely_lost"]["bytes"], 256 * i);
@@ -48,7 +48,7 @@ fn json_timeline_of_client_request_checks() {
     let groups = t["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["kind"], "definitely_lost");
-    assert_eq!(groups[0]["top_frame"], "handle_request (service.c:27)");
+    assert_eq!(groups[0]["top_frame"], "handle_request (service.c:28)");
     assert_eq!(groups[0]["hidden_by"], serde_json::Value::Null);
     assert_eq!(
         groups[0]["total_bytes"],
@@ -56,7 +56,7 @@ fn json_timeline_of_client_request_checks() {
     );
     assert_eq!(groups[0]["trend"], "grows");
     assert_eq!(groups[0]["bytes_per_search"], 256);
-    assert_eq!(groups[1]["top_frame"], "setup (service.c:22)");
+    assert_eq!(groups[1]["top_frame"], "setup (service.c:23)");
     assert_eq!(groups[1]["kind"], "still_reachable");
     assert_eq!(
         groups[1]["total_bytes"],
@@ -77,7 +77,7 @@ fn text_summary_has_a_timeline_section() {
     let o = summary(&[&fx("service-checks.txt")]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("timeline: 4 leak searches over 0.1 s (3 client-request, exit)"),
+        out.contains("timeline: 4 leak searches over 0.2 s (3 client-request, exit)"),
         "{out}"
     );
     let grows = out.lines().find(|l| l.contains("handle_request")).unwrap();

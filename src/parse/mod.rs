@@ -8,6 +8,7 @@ mod lsan;
 mod numbering;
 pub mod perfmap;
 pub mod sniff;
+pub mod rundir;
 pub mod source;
 pub mod text;
 mod xml;
@@ -192,10 +193,15 @@ fn looks_binary(head: &[u8]) -> bool {
 }
 
 /// Loads every path (or `-` for stdin) into one report. Stops at the first
-/// input that cannot be read at all.
+/// input that cannot be read at all. A `leakscope run` directory counts as
+/// one path: its logs with their snapshots ([`rundir`]).
 pub fn load_paths(paths: &[String], format: Option<Format>) -> Result<Report, LoadError> {
     let mut report = Report::new();
     for path in paths {
+        if rundir::is_run_dir(std::path::Path::new(path)) {
+            rundir::read_run_dir(&mut report, std::path::Path::new(path))?;
+            continue;
+        }
         let src = source::open(path)?;
         read_source(&mut report, src, format, &mut |_, _| {})?;
     }

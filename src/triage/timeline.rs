@@ -13,7 +13,7 @@
 
 use super::signature::{signature, Signature, SignatureOptions};
 use super::totals::Totals;
-use super::trend::{classify, growth_order, slope, Trend};
+use super::trend::{classify, growth_order, same, slope, Trend};
 use crate::model::{LeakKind, LeakSearch, LossRecord, Process, Report, SearchOrigin, StackId};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -122,23 +122,28 @@ struct Alive {
 /// than two leak searches.
 pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Option<Timeline> {
     let p = report.processes.get(process)?;
-    if p.leak_searches.len() < 2 {
+    // Searches before the program allocated anything (vgdb answers a
+    // snapshot asked for during valgrind's start-up with "All heap blocks
+    // were freed") say nothing about growth: the timeline starts after them.
+    let start = p.leak_searches.iter().position(|s| !is_empty(s))?;
+    let n = p.leak_searches.len() - start;
+    if n < 2 {
         return None;
     }
-    let n = p.leak_searches.len();
     let opts = SignatureOptions::default();
     let mut sigs: FxHashMap<StackId, Signature> = FxHashMap::default();
     let mut alive: FxHashMap<(LeakKind, StackId), Alive> = FxHashMap::default();
     let mut index: FxHashMap<(LeakKind, Signature, Option<String>), usize> = FxHashMap::default();
     let mut groups: Vec<TimelineGroup> = Vec::new();
     let mut searches = Vec::with_capacity(n);
-    for (s, search) in p.leak_searches.iter().enumerate() {
+    for (s, search) in p.leak_searches.iter().enumerate().skip(start) {
         if !is_incremental(search) {
             alive.clear();
         }
         for (i, r) in search.records.iter().enumerate() {
             alive.insert((r.kind, r.stack), alive_of(r, hider.hidden_by(s, i)));
         }
+        let s = s - start;
         let mut leaks = [Totals::default(); 4];
         for (&(kind, stack), a) in &alive {
             leaks[kind.index()].merge(&a.totals);
@@ -159,13 +164,13 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
             groups[g].total_bytes[s] += a.totals.total_bytes;
         }
         searches.push(Search {
-            source: source_of(p, s),
+            source: source_of(p, s + start),
             time_s: search.time_s,
             leaks,
         });
     }
     for g in &mut groups {
-        g.trend = classify(&g.total_bytes);
+        g.trend = timeline_trend(&g.total_bytes);
     }
     groups.sort_by(|a, b| {
         growth_order(a.trend, &a.total_bytes, b.trend, &b.total_bytes)
@@ -180,10 +185,33 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
     })
 }
 
+/// The scaling view's verdict on a group's values, with the searches in which
+/// the group did not change (within the tolerance) left out: between two
+/// snapshots the program may have done no work at all, and idle time is not
+/// a workload step. So 0 → 768 → 768 → 1,536 grows, as it does per request.
+pub fn timeline_trend(values: &[u64]) -> Trend {
+    let mut steps: Vec<u64> = Vec::with_capacity(values.len());
+    for &v in values {
+        match steps.last() {
+            Some(&prev) if same(prev, v) => {}
+            _ => steps.push(v),
+        }
+    }
+    classify(&steps)
+}
+
 fn alive_of(r: &LossRecord, hidden_by: Option<String>) -> Alive {
     let mut totals = Totals::default();
     totals.add(r);
     Alive { totals, hidden_by }
+}
+
+/// A search that found no heap block at all.
+fn is_empty(s: &LeakSearch) -> bool {
+    s.records.is_empty()
+        && s.summary.as_ref().map_or(true, |m| {
+            m.kinds.iter().all(|f| f.blocks == 0) && m.suppressed.blocks == 0
+        })
 }
 
 /// An `ADDED` / `CHANGED` search prints `(+N)` deltas and leaves out what did
@@ -233,7 +261,7 @@ mod tests {
         let labels: Vec<_> = t.groups.iter().map(|g| g.top_frame()).collect();
         assert_eq!(
             labels,
-            ["handle_request (service.c:27)", "setup (service.c:22)"]
+            ["handle_request (service.c:28)", "setup (service.c:23)"]
         );
         let (req, setup) = (&t.groups[0], &t.groups[1]);
         assert_eq!(req.total_bytes, [0, 256, 512, 768]);
@@ -256,6 +284,18 @@ mod tests {
                 "{k:?}"
             );
         }
+    }
+
+    #[test]
+    fn idle_searches_are_no_step() {
+        assert_eq!(timeline_trend(&[768, 1_536, 1_536, 2_304]), Trend::Grows);
+        assert_eq!(timeline_trend(&[512, 3_584, 3_584]), Trend::Grows);
+        assert_eq!(timeline_trend(&[16_384; 5]), Trend::Flat);
+        assert_eq!(timeline_trend(&[0, 0, 4_096, 0]), Trend::Mixed);
+        assert_eq!(timeline_trend(&[9_000, 9_000, 4_000]), Trend::Shrinks);
+        // Slow growth, each step within the tolerance, still adds up.
+        let slow: Vec<u64> = (0..40).map(|i| 100_000 + i * 50).collect();
+        assert_eq!(timeline_trend(&slow), Trend::Grows);
     }
 
     #[test]

@@ -1,0 +1,359 @@
+//! One program under valgrind: started in its own process group (so a Ctrl-C
+//! at the terminal reaches leakscope, which asks, not valgrind), watched by a
+//! snapshot thread, stopped gently (SIGINT, then SIGTERM after a grace
+//! period: valgrind still writes its final report either way).
+
+use super::snapshot::{self, SnapshotError};
+use super::tools;
+use crate::parse::rundir::run_files;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long valgrind gets after SIGINT before SIGTERM.
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// Default time a vgdb snapshot may take.
+pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    /// `--valgrind PATH`; `valgrind` on PATH otherwise.
+    pub valgrind: Option<PathBuf>,
+    /// `--valgrind-arg`s, after leakscope's own flags.
+    pub valgrind_args: Vec<String>,
+    /// The run directory, created already.
+    pub dir: PathBuf,
+    /// `--every`: snapshot interval.
+    pub every: Option<Duration>,
+    pub snapshot_timeout: Duration,
+    /// Give the program leakscope's stdin (a pipe or file); otherwise it gets
+    /// none, since the terminal belongs to the explorer or to Ctrl-C.
+    pub inherit_stdin: bool,
+}
+
+/// What a run reports while it goes on.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// A snapshot was saved.
+    Snapshot { pid: u32, path: PathBuf },
+    /// Something went wrong that does not stop the run (said once per kind).
+    Warning(String),
+}
+
+pub type EventSink = Arc<dyn Fn(RunEvent) + Send + Sync>;
+
+pub struct Session {
+    pub dir: PathBuf,
+    /// The program as given, for status lines.
+    pub program: String,
+    pub started: Instant,
+    child: Child,
+    pid: u32,
+    now: Option<Sender<()>>,
+    snapshots: Arc<AtomicUsize>,
+    done: Arc<AtomicBool>,
+    snapshotter: Option<JoinHandle<()>>,
+    stop_asked: Option<Instant>,
+    term_sent: bool,
+    exit: Option<ExitStatus>,
+    has_vgdb: bool,
+    events: EventSink,
+}
+
+impl Session {
+    /// Checks that valgrind (and vgdb, when snapshots are due) and PROGRAM
+    /// exist, then starts PROGRAM under valgrind with its output in the run
+    /// directory.
+    pub fn start(spec: &RunSpec, events: EventSink) -> Result<Session, String> {
+        let valgrind = tools::find_valgrind(spec.valgrind.as_deref())?;
+        let vgdb = match tools::find_vgdb(&valgrind) {
+            Ok(v) => Some(v),
+            Err(e) if spec.every.is_some() => return Err(e),
+            Err(_) => None,
+        };
+        tools::check_program(&spec.program)?;
+        let out_path = spec.dir.join(tools::PROGRAM_OUTPUT);
+        let out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&out_path)
+            .map_err(|e| format!("{}: {e}", out_path.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&valgrind);
+        cmd.args(tools::valgrind_args(&spec.dir, &spec.valgrind_args))
+            .arg(&spec.program)
+            .args(&spec.args)
+            .stdout(out)
+            .stderr(err)
+            .stdin(if spec.inherit_stdin {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            });
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", valgrind.display()))?;
+        let pid = child.id();
+        let (tx, rx) = mpsc::channel();
+        let snapshots = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let has_vgdb = vgdb.is_some();
+        let snapshotter = vgdb.map(|vgdb| {
+            let worker = Snapshotter {
+                vgdb,
+                dir: spec.dir.clone(),
+                pgid: pid,
+                timeout: spec.snapshot_timeout,
+                every: spec.every,
+                taken: snapshots.clone(),
+                done: done.clone(),
+                events: events.clone(),
+                seq: BTreeMap::new(),
+                warned: Vec::new(),
+            };
+            std::thread::Builder::new()
+                .name("leakscope-snapshots".into())
+                .spawn(move || worker.run(rx))
+                .expect("spawning the snapshot thread")
+        });
+        Ok(Session {
+            dir: spec.dir.clone(),
+            program: spec.program.clone(),
+            started: Instant::now(),
+            child,
+            pid,
+            now: Some(tx),
+            snapshots,
+            done,
+            snapshotter,
+            stop_asked: None,
+            term_sent: false,
+            exit: None,
+            has_vgdb,
+            events,
+        })
+    }
+
+    /// Takes a snapshot of every live process now (the explorer's key).
+    pub fn snapshot_now(&self) {
+        if !self.has_vgdb {
+            (self.events)(RunEvent::Warning(
+                "no snapshot: vgdb is not installed (it comes with valgrind)".into(),
+            ));
+        } else if let Some(tx) = &self.now {
+            let _ = tx.send(());
+        }
+    }
+
+    pub fn snapshots_taken(&self) -> usize {
+        self.snapshots.load(Ordering::Relaxed)
+    }
+
+    /// The exit status, once the program has ended.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        self.exit
+    }
+
+    /// Whether a stop was asked for (SIGINT sent).
+    pub fn stopping(&self) -> bool {
+        self.stop_asked.is_some()
+    }
+
+    /// Checks whether valgrind ended, and sends SIGTERM once the grace after
+    /// a stop has passed. Call it often (every 50–100 ms).
+    pub fn poll(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                self.exit = Some(s);
+                self.done.store(true, Ordering::Relaxed);
+                self.now = None;
+            }
+        }
+        if self.exit.is_none() && !self.term_sent {
+            if let Some(t) = self.stop_asked {
+                if t.elapsed() >= STOP_GRACE {
+                    signal_group(self.pid, libc::SIGTERM);
+                    self.term_sent = true;
+                }
+            }
+        }
+        self.exit
+    }
+
+    /// Stops the program: SIGINT to valgrind's process group now, SIGTERM
+    /// after [`STOP_GRACE`] (sent by [`Session::poll`]).
+    pub fn stop(&mut self) {
+        if self.exit.is_none() && self.stop_asked.is_none() {
+            signal_group(self.pid, libc::SIGINT);
+            self.stop_asked = Some(Instant::now());
+        }
+    }
+
+    /// Waits for the program and the snapshot thread; returns the exit status.
+    pub fn wait(mut self) -> ExitStatus {
+        let status = loop {
+            if let Some(s) = self.poll() {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        self.finish();
+        status
+    }
+
+    /// Joins the snapshot thread (after the program ended).
+    pub fn finish(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        self.now = None;
+        if let Some(h) = self.snapshotter.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    /// A session dropped while valgrind runs (an error, a panic) stops it the
+    /// gentle way and does not wait: the logs stay in the run directory.
+    fn drop(&mut self) {
+        if self.exit.is_none() && matches!(self.child.try_wait(), Ok(None)) {
+            signal_group(self.pid, libc::SIGINT);
+        }
+        self.done.store(true, Ordering::Relaxed);
+        self.now = None;
+    }
+}
+
+/// The exit code a shell would report: the code, or 128 + signal.
+pub fn exit_code(s: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    s.code()
+        .or_else(|| s.signal().map(|n| 128 + n))
+        .unwrap_or(1)
+}
+
+fn signal_group(pgid: u32, sig: i32) {
+    // SAFETY: kill(2) with a negative PID signals that process group; no
+    // memory is involved.
+    unsafe {
+        libc::kill(-(pgid as i32), sig);
+    }
+}
+
+/// Whether `pid` is a process that still runs (not a zombie).
+pub fn is_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) S …`: the state follows the last `)`.
+        Ok(s) => s
+            .rfind(')')
+            .and_then(|i| s[i + 1..].trim_start().chars().next())
+            .is_some_and(|c| c != 'Z' && c != 'X'),
+        // SAFETY: kill(pid, 0) only checks that the process exists.
+        Err(_) => unsafe { libc::kill(pid as i32, 0) == 0 },
+    }
+}
+
+fn in_group(pid: u32, pgid: u32) -> bool {
+    // SAFETY: getpgid(2) reads the process group of a PID.
+    unsafe { libc::getpgid(pid as i32) == pgid as i32 }
+}
+
+struct Snapshotter {
+    vgdb: PathBuf,
+    dir: PathBuf,
+    pgid: u32,
+    timeout: Duration,
+    every: Option<Duration>,
+    taken: Arc<AtomicUsize>,
+    done: Arc<AtomicBool>,
+    events: EventSink,
+    seq: BTreeMap<u32, u32>,
+    /// Kinds of failure warned about already (said once per run).
+    warned: Vec<&'static str>,
+}
+
+impl Snapshotter {
+    fn run(mut self, now: Receiver<()>) {
+        let mut next = self.every.map(|e| Instant::now() + e);
+        loop {
+            let wait = next.map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(Instant::now())
+            });
+            match now.recv_timeout(wait) {
+                Ok(()) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    next = self.every.map(|e| Instant::now() + e);
+                    if next.is_none() {
+                        continue;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if self.done.load(Ordering::Relaxed) {
+                return;
+            }
+            self.round();
+        }
+    }
+
+    /// One snapshot of every live process of the run.
+    fn round(&mut self) {
+        for pid in live_pids(&self.dir, self.pgid) {
+            if self.done.load(Ordering::Relaxed) {
+                return;
+            }
+            let seq = self.seq.entry(pid).or_insert(0);
+            *seq += 1;
+            match snapshot::take(&self.vgdb, &self.dir, pid, *seq, self.timeout) {
+                Ok(path) => {
+                    self.taken.fetch_add(1, Ordering::Relaxed);
+                    (self.events)(RunEvent::Snapshot { pid, path });
+                }
+                Err(SnapshotError::Gone) => {}
+                Err(e) => {
+                    let kind = match e {
+                        SnapshotError::TimedOut(_) => "timeout",
+                        _ => "failed",
+                    };
+                    if !self.warned.contains(&kind) && !self.done.load(Ordering::Relaxed) {
+                        self.warned.push(kind);
+                        (self.events)(RunEvent::Warning(format!(
+                            "snapshot of PID {pid} failed: {e}; the run goes on and keeps its final report"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The run's processes that are still alive: each has a log in the run
+/// directory and belongs to valgrind's process group.
+fn live_pids(dir: &Path, pgid: u32) -> Vec<u32> {
+    let Ok(files) = run_files(dir) else {
+        return Vec::new();
+    };
+    files
+        .logs
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            name.strip_prefix("valgrind.")?
+                .strip_suffix(".log")?
+                .parse()
+                .ok()
+        })
+        .filter(|&pid| is_alive(pid) && in_group(pid, pgid))
+        .collect()
+}

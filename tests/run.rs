@@ -1,0 +1,355 @@
+//! `leakscope run` with real valgrind on a small C service (tests/fixtures/
+//! src/service.c: setup tables once, 256 bytes leaked per request), and with
+//! fake `valgrind`/`vgdb` scripts for the failures real valgrind can't produce.
+
+mod common;
+
+use common::fixture;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// service.c compiled once per test binary.
+fn service() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("leakscope-run-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("service");
+        let ok = Command::new("gcc")
+            .args(["-g", "-O0", "-o"])
+            .arg(&bin)
+            .arg(fixture("src/service.c"))
+            .status()
+            .expect("gcc runs");
+        assert!(ok.success(), "compiling service.c");
+        bin
+    })
+}
+
+fn leakscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_leakscope"))
+}
+
+fn run(args: &[&str]) -> Output {
+    leakscope().arg("run").args(args).output().expect("runs")
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), err(o)))
+}
+
+fn group<'a>(timeline: &'a Value, top: &str) -> &'a Value {
+    timeline["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["top_frame"].as_str().unwrap().starts_with(top))
+        .unwrap_or_else(|| panic!("no group {top}: {timeline}"))
+}
+
+#[test]
+fn snapshots_show_the_per_request_leak_growing_and_setup_flat() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let bin = service().to_str().unwrap();
+    let o = run(&[
+        "--every",
+        "1s",
+        "--no-explore",
+        "--format",
+        "json",
+        "--out",
+        out_s,
+        "--",
+        bin,
+        "14",
+        "--delay-ms",
+        "250",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = json(&o);
+    let p = &v["processes"][0];
+    let tl = &p["timeline"];
+    let searches = tl["searches"].as_array().unwrap();
+    assert!(searches.len() >= 3, "{tl}");
+    assert!(searches[..searches.len() - 1]
+        .iter()
+        .all(|s| s["source"] == "snapshot"));
+    assert_eq!(searches.last().unwrap()["source"], "exit");
+    let times: Vec<f64> = searches
+        .iter()
+        .map(|s| s["time_s"].as_f64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "time order: {times:?}"
+    );
+    let req = group(tl, "handle_request (service.c:28)");
+    assert_eq!(req["trend"], "grows", "{req}");
+    assert_eq!(req["kind"], "definitely_lost");
+    // The search at exit is valgrind's own: 14 requests × 256 bytes.
+    assert_eq!(
+        req["total_bytes"].as_array().unwrap().last().unwrap(),
+        14 * 256
+    );
+    let setup = group(tl, "setup (service.c:23)");
+    assert_eq!(setup["trend"], "flat", "{setup}");
+    assert!(setup["total_bytes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b == 16_384));
+    assert_eq!(
+        tl["groups"][0]["top_frame"],
+        "handle_request (service.c:28)"
+    );
+    // The program's own output went to the run directory.
+    let said = std::fs::read_to_string(out.join("program.out")).unwrap();
+    assert!(said.contains("served 14 requests"), "{said}");
+
+    // Reopened later, the run directory gives the same timeline.
+    let again = leakscope()
+        .args(["summary", "--format", "json", out_s])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(json(&again)["processes"][0]["timeline"], *tl);
+}
+
+#[test]
+fn a_series_ranks_the_per_request_group_first() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("series");
+    let o = run(&[
+        "--series",
+        "2,8",
+        "--no-explore",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        service().to_str().unwrap(),
+        "{}",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = json(&o);
+    let g = &v["groups"][0];
+    assert_eq!(g["top_frame"], "handle_request (service.c:28)", "{v}");
+    assert_eq!(g["base"]["total_bytes"], 2 * 256);
+    assert_eq!(g["new"]["total_bytes"], 8 * 256);
+    assert_eq!(g["status"], "grown");
+    assert!(out.join("01-2/program.out").exists() && out.join("02-8/program.out").exists());
+}
+
+#[test]
+fn the_program_exit_status_is_leakscopes() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("r");
+    let o = run(&[
+        "--no-explore",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "false",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("(memcheck, valgrind"), "{text}");
+}
+
+#[test]
+fn ctrl_c_asks_then_stops_and_valgrind_still_reports() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("r");
+    let mut child = leakscope()
+        .args(["run", "--no-explore", "--out", out.to_str().unwrap(), "--"])
+        .arg(service())
+        .args(["1000", "--delay-ms", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until valgrind's log shows the program started.
+    let start = Instant::now();
+    while !std::fs::read_dir(&out).is_ok_and(|d| d.count() >= 2) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "valgrind never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id() as i32;
+    let sigint = || unsafe { libc_kill(pid, 2) };
+    sigint();
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(child.try_wait().unwrap().is_none(), "one Ctrl-C only asks");
+    sigint();
+    let o = child.wait_with_output().unwrap();
+    let e = err(&o);
+    assert!(e.contains("Press Ctrl-C again to stop it"), "{e}");
+    // The C program dies of SIGINT; valgrind still writes its report.
+    assert_eq!(o.status.code(), Some(130), "{e}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("handle_request (service.c:28)"), "{text}");
+    let log = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .find(|f| f.file_name().to_string_lossy().starts_with("valgrind."))
+        .unwrap();
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        log.contains("HEAP SUMMARY") && log.contains("LEAK SUMMARY"),
+        "{log}"
+    );
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+/// A directory holding a fake `valgrind` (runs the program, writes a tiny
+/// log) and, if given, a fake `vgdb` with this body.
+fn fakes(vgdb: Option<&str>) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let valgrind = r#"#!/bin/sh
+PATH=/usr/bin:/bin:$PATH
+log=
+while [ $# -gt 0 ]; do
+  case "$1" in --log-file=*) log="${1#--log-file=}";; -*) ;; *) break;; esac
+  shift
+done
+log=$(printf '%s' "$log" | sed "s/%p/$$/")
+printf '==%s== Memcheck, a memory error detector\n==%s== Command: %s\n==%s== \n' $$ $$ "$*" $$ > "$log"
+"$@"
+rc=$?
+printf '==%s== LEAK SUMMARY:\n==%s==    definitely lost: 0 bytes in 0 blocks\n==%s== \n' $$ $$ $$ >> "$log"
+exit $rc
+"#;
+    let write = |name: &str, body: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    write("valgrind", valgrind);
+    if let Some(body) = vgdb {
+        write("vgdb", &format!("#!/bin/sh\n{body}\n"));
+    }
+    d
+}
+
+#[test]
+fn valgrind_missing_says_how_to_get_it() {
+    let t = tempfile::tempdir().unwrap();
+    let o = leakscope()
+        .args(["run", "--no-explore", "--out"])
+        .arg(t.path().join("r"))
+        .args(["--", "/bin/true"])
+        .env("PATH", t.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("valgrind is not installed"), "{}", err(&o));
+    assert!(err(&o).contains("apt install valgrind"), "{}", err(&o));
+    let o = run(&[
+        "--no-explore",
+        "--valgrind",
+        "/no/such/valgrind",
+        "--",
+        "/bin/true",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("--valgrind /no/such/valgrind: no such executable"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn vgdb_missing_is_an_error_only_when_snapshots_are_due() {
+    let f = fakes(None);
+    let vg = f.path().join("valgrind");
+    let t = tempfile::tempdir().unwrap();
+    let o = leakscope()
+        .args(["run", "--no-explore", "--every", "1s", "--valgrind"])
+        .arg(&vg)
+        .arg("--out")
+        .arg(t.path().join("a"))
+        .args(["--", "/bin/true"])
+        .env("PATH", f.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("vgdb is not installed"), "{}", err(&o));
+    let o = leakscope()
+        .args(["run", "--no-explore", "--valgrind"])
+        .arg(&vg)
+        .arg("--out")
+        .arg(t.path().join("b"))
+        .args(["--", "/bin/true"])
+        .env("PATH", f.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+}
+
+#[test]
+fn program_not_found() {
+    let o = run(&["--no-explore", "--", "./no-such-program"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("PROGRAM ./no-such-program: no such executable file"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&["--no-explore", "--", "no-such-program-anywhere"]);
+    assert!(err(&o).contains("not found on PATH"), "{}", err(&o));
+}
+
+fn run_with_vgdb(body: &str, extra: &[&str]) -> Output {
+    let f = fakes(Some(body));
+    let t = tempfile::tempdir().unwrap();
+    leakscope()
+        .args(["run", "--no-explore", "--every", "300ms", "--valgrind"])
+        .arg(f.path().join("valgrind"))
+        .args(extra)
+        .arg("--out")
+        .arg(t.path().join("r"))
+        .args(["--", "/bin/sh", "-c", "sleep 2; exit 7"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_failing_snapshot_warns_once_and_the_run_goes_on() {
+    let o = run_with_vgdb("echo 'vgdb error: ptrace not permitted' >&2; exit 1", &[]);
+    assert_eq!(o.status.code(), Some(7), "{}", err(&o));
+    let e = err(&o);
+    assert_eq!(e.matches("snapshot of PID").count(), 1, "{e}");
+    assert!(
+        e.contains("vgdb failed: vgdb error: ptrace not permitted"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_snapshot_that_hangs_times_out_once() {
+    let o = run_with_vgdb("exec sleep 30", &["--snapshot-timeout", "400ms"]);
+    assert_eq!(o.status.code(), Some(7), "{}", err(&o));
+    let e = err(&o);
+    assert_eq!(e.matches("snapshot of PID").count(), 1, "{e}");
+    assert!(e.contains("did not answer within 0.4 s"), "{e}");
+}
