@@ -639,9 +639,8 @@ fn run_program(args: RunArgs) -> Result<i32> {
             rules: args.rules,
             all: false,
             width: 100,
-            input: InputArgs {
-                input_format: InputFormat::Auto,
-            },
+            input: run_input(),
+            allow_hidden_growth: false,
         });
     }
     let status =
@@ -663,9 +662,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
         files: vec![dir.display().to_string()],
         format: args.format,
         fail_on: args.fail_on,
-        input: InputArgs {
-            input_format: InputFormat::Auto,
-        },
+        input: run_input(),
         rules: args.rules,
     })?;
     eprintln!(
@@ -674,6 +671,15 @@ fn run_program(args: RunArgs) -> Result<i32> {
         dir.display()
     );
     Ok(if code != 0 { code } else { found })
+}
+
+/// A run's logs are valgrind text read by content; perf maps beside them are found.
+fn run_input() -> InputArgs {
+    InputArgs {
+        input_format: InputFormat::Auto,
+        perf_maps: Vec::new(),
+        no_perf_map_search: false,
+    }
 }
 
 fn to_json(v: &impl serde::Serialize) -> Result<String> {

@@ -7,6 +7,7 @@ use super::human::{bytes, signed_bytes};
 use super::summary::ByKind;
 use crate::model::{LeakKind, Report};
 use crate::sanitize::sanitize;
+use crate::triage::hidden_growth::HiddenGrowth;
 use crate::triage::rules::{Hiding, RuleSet};
 use crate::triage::timeline::{timeline, Timeline};
 use crate::triage::trend::Trend;
@@ -22,6 +23,9 @@ pub struct TimelineSummary {
     pub searches: Vec<SearchSummary>,
     /// Every group, fastest growth first.
     pub groups: Vec<TimelineGroupSummary>,
+    /// Per rule, the growth it hid from the first search to the last (the
+    /// safety net of `diff`, same fields).
+    pub hidden_growth: Vec<HiddenGrowth>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,10 +67,11 @@ pub fn timeline_summary(
         let id = hiding.search_record(index, search, record)?;
         rules.get(id).map(|r| r.name.clone())
     };
-    timeline(report, index, &hider).map(|t| to_summary(&t))
+    let locate = |name: &str| rules.locate(name);
+    timeline(report, index, &hider).map(|t| to_summary(&t, &locate))
 }
 
-pub fn to_summary(t: &Timeline) -> TimelineSummary {
+pub fn to_summary(t: &Timeline, locate: &dyn Fn(&str) -> Option<(String, u64)>) -> TimelineSummary {
     TimelineSummary {
         searches: t
             .searches
@@ -92,6 +97,7 @@ pub fn to_summary(t: &Timeline) -> TimelineSummary {
                 bytes_per_minute: g.bytes_per_minute(&t.searches),
             })
             .collect(),
+        hidden_growth: t.hidden_growth(locate),
     }
 }
 
@@ -158,5 +164,8 @@ pub fn write_text(o: &mut String, t: &TimelineSummary) {
             "    … {} more groups (--format json lists all)",
             visible.len() - TOP_TIMELINE_GROUPS
         );
+    }
+    for h in &t.hidden_growth {
+        let _ = writeln!(o, "    warning: {}", sanitize(&h.warning()));
     }
 }

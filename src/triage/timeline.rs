@@ -100,6 +100,32 @@ pub struct Timeline {
     pub groups: Vec<TimelineGroup>,
 }
 
+impl Timeline {
+    /// The growth that rules hid from the first search to the last (the
+    /// safety net shared with `diff`: [`super::hidden_growth`]).
+    pub fn hidden_growth(
+        &self,
+        locate: &dyn Fn(&str) -> Option<(String, u64)>,
+    ) -> Vec<super::hidden_growth::HiddenGrowth> {
+        use super::compare::GroupKind;
+        use super::hidden_growth::{hidden_growth, GroupSeries};
+        let kinds: Vec<GroupKind> = self
+            .groups
+            .iter()
+            .map(|g| GroupKind::Leak(g.kind))
+            .collect();
+        hidden_growth(
+            self.groups.iter().zip(&kinds).map(|(g, kind)| GroupSeries {
+                rule: g.hidden_by.as_deref(),
+                kind,
+                label: g.top_frame(),
+                values: &g.total_bytes,
+            }),
+            locate,
+        )
+    }
+}
+
 /// Names the rule hiding record `record` of leak search `search` of a process.
 pub trait SearchHider {
     fn hidden_by(&self, search: usize, record: usize) -> Option<String>;
@@ -189,8 +215,8 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
 /// the group did not change (within the tolerance) left out: between two
 /// snapshots the program may have done no work at all, and idle time is not
 /// a workload step. So 0 → 768 → 768 → 1,536 grows, as it does per request.
-pub fn timeline_trend(values: &[u64]) -> Trend {
-    let mut steps: Vec<u64> = Vec::with_capacity(values.len());
+pub fn timeline_trend(values: &[u128]) -> Trend {
+    let mut steps: Vec<u128> = Vec::with_capacity(values.len());
     for &v in values {
         match steps.last() {
             Some(&prev) if same(prev, v) => {}
@@ -294,7 +320,7 @@ mod tests {
         assert_eq!(timeline_trend(&[0, 0, 4_096, 0]), Trend::Mixed);
         assert_eq!(timeline_trend(&[9_000, 9_000, 4_000]), Trend::Shrinks);
         // Slow growth, each step within the tolerance, still adds up.
-        let slow: Vec<u64> = (0..40).map(|i| 100_000 + i * 50).collect();
+        let slow: Vec<u128> = (0..40).map(|i| 100_000 + i * 50).collect();
         assert_eq!(timeline_trend(&slow), Trend::Grows);
     }
 
@@ -335,5 +361,20 @@ mod tests {
         let setup = t.groups.iter().find(|g| !g.is_visible()).unwrap();
         assert_eq!(setup.hidden_by.as_deref(), Some("setup-tables"));
         assert_eq!(setup.total_bytes, [16_384; 4]);
+        // A flat hidden group is no hidden growth…
+        assert!(t.hidden_growth(&|_| None).is_empty());
+        // … a growing one is, named with its rule.
+        let hide_requests = |s: usize, i: usize| {
+            let r = &report.processes[0].leak_searches[s].records[i];
+            (r.kind == LeakKind::DefinitelyLost).then(|| "requests".to_string())
+        };
+        let t = timeline(&report, 0, &hide_requests).unwrap();
+        let h = t.hidden_growth(&|_| Some(("mine.supp".into(), 3)));
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (h[0].rule.as_str(), h[0].delta_total_bytes),
+            ("requests", 768)
+        );
+        assert_eq!(h[0].file.as_deref(), Some("mine.supp"));
     }
 }
