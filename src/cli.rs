@@ -641,6 +641,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
             width: 100,
             input: run_input(),
             allow_hidden_growth: false,
+            group_by: GroupByArg::TopFrame,
         });
     }
     let status =
@@ -664,6 +665,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
         fail_on: args.fail_on,
         input: run_input(),
         rules: args.rules,
+        group_by: GroupByArg::TopFrame,
     })?;
     eprintln!(
         "leakscope: the run is in {} (reopen it with `leakscope {}`)",
