@@ -642,6 +642,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
             input: run_input(),
             allow_hidden_growth: false,
             group_by: GroupByArg::TopFrame,
+            source: run_source(),
         });
     }
     let status =
@@ -666,6 +667,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
         input: run_input(),
         rules: args.rules,
         group_by: GroupByArg::TopFrame,
+        source: run_source(),
     })?;
     eprintln!(
         "leakscope: the run is in {} (reopen it with `leakscope {}`)",
@@ -673,6 +675,13 @@ fn run_program(args: RunArgs) -> Result<i32> {
         dir.display()
     );
     Ok(if code != 0 { code } else { found })
+}
+
+/// Findings of a run are placed relative to the current directory.
+fn run_source() -> SourceArgs {
+    SourceArgs {
+        source_root: std::path::PathBuf::from("."),
+    }
 }
 
 /// A run's logs are valgrind text read by content; perf maps beside them are found.
