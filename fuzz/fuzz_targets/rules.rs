@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use leakscope::model::Report;
-use leakscope::triage::rules::pattern::Pattern;
+use leakscope::triage::rules::pattern::Wildcard;
 use leakscope::triage::rules::{RuleSet, Source};
 use std::sync::OnceLock;
 
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = hiding.process_hidden(0);
     }
     let first = text.lines().next().unwrap_or("");
-    let pattern = Pattern::new(first);
+    let pattern = Wildcard::new(first);
     for report in reports() {
         for p in &report.processes {
             for r in p.loss_records() {
