@@ -670,7 +670,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
         source: run_source(),
     })?;
     eprintln!(
-        "leakscope: the run is in {} (reopen it with `leakscope {}`)",
+        "leakscope: the run is in {} (reopen it with `leakscope summary {}`)",
         dir.display(),
         dir.display()
     );
