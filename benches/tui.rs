@@ -234,5 +234,50 @@ fn latency(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, latency);
+/// The real log with one group's frame named by 900,000 characters: a key
+/// must cost what it costs with short names (names are shortened once, when
+/// the model is built, never per key).
+fn huge_name(c: &mut Criterion) {
+    let mut g = c.benchmark_group("key with a 900,000-character frame name");
+    g.sample_size(40).measurement_time(Duration::from_secs(5));
+    for (label, len) in [
+        ("short names", 0usize),
+        ("a 900,000-character name", 900_000),
+    ] {
+        let mut report = real();
+        if len > 0 {
+            let p = &report.processes[0];
+            let rec = p.loss_records()[0].clone();
+            let frames: Vec<FrameId> = report.interner.stack(rec.stack).to_vec();
+            let mut renamed: Vec<FrameId> = Vec::new();
+            for (i, &f) in frames.iter().enumerate() {
+                let mut frame: Frame = report.interner.frame(f).clone();
+                if i == 1 {
+                    frame.function = Some("n".repeat(len).into());
+                }
+                renamed.push(report.interner.intern_frame(frame));
+            }
+            let stack = report.interner.intern_stack(&renamed);
+            let search = report.processes[0]
+                .leak_searches
+                .last_mut()
+                .expect("search");
+            for r in search.records.iter_mut().take(50) {
+                r.stack = stack;
+            }
+        }
+        let mut b = Bench::new(report);
+        b.press(key('*'));
+        let mut down = true;
+        g.bench_function(label, |bch| {
+            bch.iter(|| {
+                b.press(key(if down { 'j' } else { 'k' }));
+                down = !down;
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, latency, huge_name);
 criterion_main!(benches);

@@ -2,7 +2,9 @@
 //! a report under one grouping. Rebuilt only when the report or the grouping
 //! changes; filters and hiding work on top of it (see `projection`).
 
-use super::frames::{compact_function, file_name, marked_label, same_place, short_label};
+use super::frames::{
+    compact_function, file_name, marked_label, same_place, short_label, shorten_middle, NAME_CAP,
+};
 use crate::model::{ErrorKind, Interner, LeakKind, Process, Report, StackId};
 use crate::sanitize::sanitize;
 use crate::triage::{group_errors, group_records, top_frame, GroupBy};
@@ -400,20 +402,21 @@ pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String
         GroupBy::Origin => sanitize(&crate::triage::group_label(interner, stack, by)).into_owned(),
         GroupBy::Object => {
             let label = crate::triage::group_label(interner, stack, by);
-            if label.starts_with('/') {
+            let shown = if label.starts_with('/') {
                 let name = file_name(&label);
                 let dir = &label[..label.len() - name.len()];
                 sanitize(&format!("{name}  {dir}")).into_owned()
             } else {
                 sanitize(&label).into_owned()
-            }
+            };
+            shorten_middle(&shown, NAME_CAP)
         }
         GroupBy::Stack => {
             let names: Vec<String> = interner
                 .frames_of(stack)
                 .filter(|f| !crate::triage::is_allocator(f))
                 .take(8)
-                .map(compact_function)
+                .map(|f| shorten_middle(&compact_function(f), NAME_CAP / 4))
                 .collect();
             if names.is_empty() {
                 "(no stack)".to_string()

@@ -5,7 +5,7 @@
 //! through it, so a selective filter marks matching stacks without scanning
 //! every frame of every stack.
 
-use super::frames::haystack;
+use super::frames::{haystack, short_label};
 use crate::model::{FrameId, Interner, StackId};
 use rustc_hash::FxHashMap;
 
@@ -17,6 +17,9 @@ pub struct FrameInfo {
     haystacks: Vec<Box<str>>,
     /// Per place: the program's own code?
     own: Vec<bool>,
+    /// Per place: `function (file:line)` as rows and frame lines show it,
+    /// shortened once here (never per keystroke).
+    labels: Vec<Box<str>>,
     /// Per place, the stacks through it: `post[start[p]..start[p + 1]]`.
     start: Vec<u32>,
     post: Vec<StackId>,
@@ -50,6 +53,7 @@ impl FrameInfo {
             .collect();
         let places = || firsts.iter().map(|&id| interner.frame(id));
         let haystacks = places().map(|f| haystack(f).into_boxed_str()).collect();
+        let labels = places().map(|f| short_label(f).into_boxed_str()).collect();
         // One verdict per location, shared with grouping by origin.
         let own_code = crate::triage::own::OwnCode::of(interner);
         let own = firsts
@@ -61,6 +65,7 @@ impl FrameInfo {
             place_of,
             haystacks,
             own,
+            labels,
             start,
             post,
         }
@@ -71,6 +76,13 @@ impl FrameInfo {
             .get(id.0 as usize)
             .copied()
             .unwrap_or(u32::MAX)
+    }
+
+    /// A frame's short label (see [`short_label`]).
+    pub fn label(&self, id: FrameId) -> &str {
+        self.labels
+            .get(self.place(id) as usize)
+            .map_or("???", |l| l)
     }
 
     pub fn is_own(&self, id: FrameId) -> bool {

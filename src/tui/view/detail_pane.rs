@@ -3,7 +3,6 @@
 
 use super::text::{fit, highlighted, truncate, width};
 use crate::explore::detail::{Detail, Line as DLine};
-use crate::explore::frames::{compact_function, short_location};
 use crate::model::Interner;
 use crate::report::human::count;
 use crate::tui::app::{App, Focus, Overlay};
@@ -105,13 +104,11 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
                 theme.library_frame()
             };
             let marker = if *own { "●" } else { " " };
-            let mut text = match f.mark() {
-                Some(m) => format!("[{m}] {}", compact_function(f)),
-                None => compact_function(f),
+            let label = app.model.frames().label(*id);
+            let text = match f.mark() {
+                Some(m) => format!("[{m}] {label}"),
+                None => label.to_string(),
             };
-            if let Some(loc) = short_location(f) {
-                text.push_str(&format!(" ({loc})"));
-            }
             let mut spans = vec![
                 Span::styled(format!(" {n:>3} "), theme.dim()),
                 Span::styled(format!("{marker} "), base),

@@ -32,6 +32,19 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// Fits `s` in `max` columns by taking out its middle (keeping a trailing
+/// `(file:line)` whole when it can, see `explore::frames::shorten_middle`).
+/// Names are capped when the index is built, so this costs the same for any
+/// name.
+pub fn fit_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let short = crate::explore::frames::shorten_middle(s, max);
+    // Wide characters: the character count can still exceed the columns.
+    truncate(&short, max)
+}
+
 /// Right-aligns `s` in `w` columns (cutting it if longer).
 pub fn right(s: &str, w: usize) -> String {
     let s = truncate(s, w);

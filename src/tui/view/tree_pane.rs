@@ -1,7 +1,7 @@
 //! The tree pane: one row per visible node with its bytes, blocks, records
 //! and share of its parent, as dua and ncdu show directories.
 
-use super::text::{bar, fit, highlighted, right, truncate, width};
+use super::text::{bar, fit, fit_middle, highlighted, right, truncate, width};
 use crate::explore::frames::short_label;
 use crate::explore::growth::Delta;
 use crate::explore::index::{Category, Index, SortKey};
@@ -344,9 +344,7 @@ impl RowCells {
                     .flatten();
                 let name = match (py_origin, frames.get(gn.common as usize)) {
                     (Some(f), _) => format!("{head} via {}", short_label(f)),
-                    (None, Some(&f)) => {
-                        format!("{head} via {}", short_label(report.interner.frame(f)))
-                    }
+                    (None, Some(&f)) => format!("{head} via {}", app.model.frames().label(f)),
                     (None, None) => head,
                 };
                 let (parent, _) = gv.fig.shown_or_hidden();
@@ -381,9 +379,16 @@ impl RowCells {
             self.arrow
         };
         let name_w = w.saturating_sub(cols.total() + width(&indent) + 2 + 1);
+        // Shortened in the middle, so the `(file:line)` at the end survives.
+        let new_mark = if self.delta.is_some_and(|d| d.status == Status::New) {
+            2
+        } else {
+            0
+        };
+        let name = fit_middle(&self.name, name_w.saturating_sub(new_mark));
         let name_spans = match app.model.filter().matcher().filter(|_| self.matchable) {
-            Some(m) => highlighted(&self.name, &m.spans(&self.name), base, theme.matched()),
-            None => vec![Span::styled(self.name.clone(), base)],
+            Some(m) => highlighted(&name, &m.spans(&name), base, theme.matched()),
+            None => vec![Span::styled(name, base)],
         };
         let mut spans = vec![Span::styled(indent, base), Span::styled(arrow, base)];
         // A group the baseline did not have: marked before its name.
