@@ -92,3 +92,23 @@ fn a_baseline_pair_shows_growth_in_direct_bytes() {
         insta::assert_snapshot!(format!("baseline_{w}x{h}"), draw(&app).backend());
     }
 }
+
+#[test]
+fn v_opens_the_log_at_the_selected_record_s_line() {
+    use leakscope::tui::Effect;
+    let mut app = app_of(&["leaky.txt"], 80, 24);
+    // Onto the second definitely-lost group (make_label, loss record 3 of 9).
+    let effects = keys(&mut app, "jjv");
+    let Some(Effect::OpenPager { file, line }) = effects.last().cloned() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(file, "tests/fixtures/leaky.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let at = text.lines().nth(line as usize - 1).unwrap();
+    assert!(at.contains("definitely lost in loss record 3 of 9"), "{at}");
+    // On a category there is no one line to open.
+    keys(&mut app, "g");
+    let effects = keys(&mut app, "v");
+    assert_eq!(effects.last(), Some(&Effect::Redraw));
+    assert!(app.status.as_ref().unwrap().text.contains("Select a group"));
+}

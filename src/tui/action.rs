@@ -42,6 +42,8 @@ pub enum Cmd {
     Unhide,
     ToggleHidden,
     OpenEditor,
+    /// Open the log at the selected record's line in $PAGER.
+    ViewLog,
     CopyStack,
     /// Open / close the rules panel.
     Rules,
@@ -118,6 +120,11 @@ pub enum Effect {
     OpenEditor {
         file: String,
         line: Option<u32>,
+    },
+    /// Suspend the terminal and show the log `file` from `line` in $PAGER.
+    OpenPager {
+        file: String,
+        line: u64,
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),

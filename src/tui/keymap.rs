@@ -261,6 +261,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         &[Normal],
+        &[Char('v')],
+        Cmd::ViewLog,
+        "open the log at the record's line in $PAGER (less)",
+        None,
+    ),
+    b(
+        &[Normal],
         &[Char('W')],
         Cmd::Warnings,
         "list the log's warnings (file:line)",

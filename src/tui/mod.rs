@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
+pub mod pager;
 pub mod rules_io;
 pub mod terminal;
 pub mod view;
@@ -219,6 +220,12 @@ fn event_loop(
                     edit(app, guard, input, &io.source_dirs, &file, line)?;
                     redraw = true;
                 }
+                Effect::OpenPager { file, line } => {
+                    let (program, args) =
+                        pager::command(&pager::from_env(), std::path::Path::new(&file), line);
+                    run_on_terminal(app, guard, input, &program, &args)?;
+                    redraw = true;
+                }
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
                     let _ = out.write_all(clipboard::osc52(&text).as_bytes());
@@ -289,11 +296,23 @@ fn edit(
         return Ok(());
     };
     let (program, args) = editor::command(&words, &path, line);
+    run_on_terminal(app, guard, input, &program, &args)
+}
+
+/// Suspends the explorer, runs `program` on the terminal (no shell), and
+/// comes back; a failure becomes a message.
+fn run_on_terminal(
+    app: &mut App,
+    guard: &mut TerminalGuard,
+    input: &Input,
+    program: &str,
+    args: &[String],
+) -> Result<()> {
     input.pause();
     guard.suspend();
-    let mut cmd = std::process::Command::new(&program);
-    cmd.args(&args);
-    // The log may be on stdin; the editor needs the terminal.
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    // The log may be on stdin; the program needs the terminal.
     if !std::io::stdin().is_terminal() {
         if let Ok(tty) = std::fs::File::open("/dev/tty") {
             cmd.stdin(tty);
@@ -302,8 +321,8 @@ fn edit(
     let status = cmd.status();
     let resumed = guard.resume();
     input.resume();
-    resumed.context("restoring the terminal after the editor")?;
-    let program = crate::sanitize::sanitize(&program).into_owned();
+    resumed.context("restoring the terminal")?;
+    let program = crate::sanitize::sanitize(program).into_owned();
     match status {
         Err(e) => {
             app.update(Action::Notify(format!("Could not start {program}: {e}")));

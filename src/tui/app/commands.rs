@@ -4,7 +4,7 @@
 use super::{App, Fallback, Focus, Overlay, Status};
 use crate::explore::hide::{CategoryRule, GroupRule, Hide, StackRule};
 use crate::explore::index::{display_label, SortKey};
-use crate::explore::tree::{find_item, NodeKey, NodeRef};
+use crate::explore::tree::{find_item, item_key, NodeKey, NodeRef};
 use crate::report::human::{bytes, count};
 use crate::sanitize::sanitize;
 use crate::triage::GroupBy;
@@ -269,6 +269,40 @@ impl App {
                 Effect::Redraw
             }
         }
+    }
+
+    /// `v`: the log at the selected record's line (a group: its first
+    /// shown record), in the pager.
+    pub(crate) fn view_log(&mut self) -> Effect {
+        let m = &self.model;
+        let (p, c, item) = match self.selected_node() {
+            Some(NodeRef::Item { p, c, g, i }) => {
+                let gn = &m.index().procs[p as usize].cats[c as usize].groups[g as usize];
+                (p, c, gn.items[i as usize])
+            }
+            Some(NodeRef::Group { p, c, g }) => {
+                let gn = &m.index().procs[p as usize].cats[c as usize].groups[g as usize];
+                let cv = &m.proj().procs[p as usize].cats[c as usize];
+                let first = cv.shown_items(g).first().copied().unwrap_or(0);
+                (p, c, gn.items[first as usize])
+            }
+            _ => {
+                self.warn("Select a group or record: v opens the log at its line");
+                return Effect::Redraw;
+            }
+        };
+        let pn = &m.index().procs[p as usize];
+        let cat = &pn.cats[c as usize].category;
+        let line = item_key(m.report(), pn.process, cat, item).line;
+        let input = m.report().processes[pn.process].input;
+        let Some(file) = m.report().inputs.get(input).map(|i| i.path.clone()) else {
+            return Effect::None;
+        };
+        if let Some(why) = crate::tui::pager::unviewable(&file) {
+            self.warn(why);
+            return Effect::Redraw;
+        }
+        Effect::OpenPager { file, line }
     }
 
     pub(crate) fn copy_stack(&mut self) -> Effect {

@@ -323,6 +323,7 @@ impl App {
             Cmd::Unhide => self.unhide(),
             Cmd::ToggleHidden => self.toggle_hidden(),
             Cmd::OpenEditor => self.open_editor(),
+            Cmd::ViewLog => self.view_log(),
             Cmd::CopyStack => self.copy_stack(),
             Cmd::Rules => self.open_rules(),
             Cmd::ToggleBuiltin => self.toggle_builtin(),
