@@ -196,6 +196,9 @@ impl Session {
     /// after [`STOP_GRACE`] (sent by [`Session::poll`]).
     pub fn stop(&mut self) {
         if self.exit.is_none() && self.stop_asked.is_none() {
+            // No new snapshot once a stop is asked: vgdb requests to a
+            // valgrind that is writing its final report only delay it.
+            self.done.store(true, Ordering::Relaxed);
             signal_group(self.pid, libc::SIGINT);
             self.stop_asked = Some(Instant::now());
         }
@@ -292,18 +295,18 @@ impl Snapshotter {
             });
             match now.recv_timeout(wait) {
                 Ok(()) => {}
-                Err(RecvTimeoutError::Timeout) => {
-                    next = self.every.map(|e| Instant::now() + e);
-                    if next.is_none() {
-                        continue;
-                    }
-                }
+                Err(RecvTimeoutError::Timeout) if next.is_none() => continue,
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
             if self.done.load(Ordering::Relaxed) {
                 return;
             }
             self.round();
+            // The interval counts from the end of a round: a slow program
+            // whose snapshots take longer than --every still gets to run
+            // between them instead of being searched back to back.
+            next = self.every.map(|e| Instant::now() + e);
         }
     }
 
