@@ -215,3 +215,22 @@ pub fn parse_bytes(name: &str, data: &[u8], format: Option<Format>) -> Result<Re
     read_source(&mut report, src, format, &mut |_, _| {})?;
     Ok(report)
 }
+
+/// A fixture from tests/fixtures, gunzipped when its name ends in `.gz`:
+/// the parsers' unit tests compare readers on the same real logs.
+#[cfg(test)]
+pub(crate) fn test_fixture(name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let raw = std::fs::read(&path).expect("fixture");
+    if !name.ends_with(".gz") {
+        return raw;
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .read_to_end(&mut out)
+        .expect("gunzip");
+    out
+}

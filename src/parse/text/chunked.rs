@@ -536,21 +536,7 @@ mod tests {
         (report, lines)
     }
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
-        let raw = std::fs::read(&path).expect("fixture");
-        if name.ends_with(".gz") {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .read_to_end(&mut out)
-                .expect("gunzip");
-            out
-        } else {
-            raw
-        }
-    }
+    use crate::parse::test_fixture as fixture;
 
     /// Cutting anywhere clean and merging must give exactly what one parser
     /// gives: same processes, records, errors, summaries and groups.

@@ -6,7 +6,6 @@
 use super::{read_parallel, read_sequential};
 use crate::model::{Format, Input, Report};
 use std::fmt::Write;
-use std::io::Read;
 
 fn input() -> Input {
     Input {
@@ -105,21 +104,7 @@ fn parallel(doc: &[u8], chunk: usize) -> String {
     dump(&r)
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let raw = std::fs::read(&path).expect("fixture");
-    if name.ends_with(".gz") {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .expect("gunzip");
-        out
-    } else {
-        raw
-    }
-}
+use crate::parse::test_fixture as fixture;
 
 fn assert_same(name: &str, doc: &[u8], chunks: &[usize]) {
     let want = sequential(doc);
