@@ -328,6 +328,10 @@ pub struct RunArgs {
     /// Print the summary (or, with --series, the scaling view) instead of opening the explorer
     #[arg(long)]
     pub no_explore: bool,
+    /// Do not set PYTHONPERFSUPPORT=1 for a Python PROGRAM (CPython >= 3.12 names Python
+    /// functions in stacks through perf trampolines; they cost some run time)
+    #[arg(long)]
+    pub no_python_perf: bool,
     /// Output format with --no-explore
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -623,6 +627,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
         every: args.every,
         snapshot_timeout: args.snapshot_timeout,
         inherit_stdin: !std::io::IsTerminal::is_terminal(&std::io::stdin()),
+        python_perf: !args.no_python_perf,
     };
     if !args.series.is_empty() {
         let runs = series::run_series(&args.series, prog_args, &dir, |d, a| {
@@ -669,8 +674,14 @@ fn run_program(args: RunArgs) -> Result<i32> {
         group_by: GroupByArg::TopFrame,
         source: run_source(),
     })?;
+    let maps = crate::parse::rundir::perf_maps(&dir);
+    let maps = match maps {
+        0 => String::new(),
+        1 => " with its perf map (Python and JIT frames named)".to_string(),
+        n => format!(" with {n} perf maps (Python and JIT frames named)"),
+    };
     eprintln!(
-        "leakscope: the run is in {} (reopen it with `leakscope summary {}`)",
+        "leakscope: the run is in {}{maps} (reopen it with `leakscope summary {}`)",
         dir.display(),
         dir.display()
     );

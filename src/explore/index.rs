@@ -163,7 +163,15 @@ impl Index {
                 let display = match (by, g.origin) {
                     (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o)),
                     (GroupBy::Origin, None) => {
-                        display_label(interner, records[g.records[0]].stack, GroupBy::TopFrame)
+                        let stack = records[g.records[0]].stack;
+                        match crate::triage::own::cut_short_at(interner, stack) {
+                            Some(c) => format!(
+                                "{}{})",
+                                crate::triage::group::CUT_SHORT,
+                                marked_label(interner.frame(c))
+                            ),
+                            None => display_label(interner, stack, GroupBy::TopFrame),
+                        }
                     }
                     _ => display_label(interner, records[g.records[0]].stack, by),
                 };

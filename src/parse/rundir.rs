@@ -59,6 +59,21 @@ pub fn run_files(dir: &Path) -> std::io::Result<RunFiles> {
     })
 }
 
+/// How many perf maps (`perf-PID.map`, copied when each process ended) a run
+/// directory keeps.
+pub fn perf_maps(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                crate::parse::perfmap::find::pid_of_name(&name).is_some()
+                    && e.file_type().is_ok_and(|t| t.is_file())
+            })
+            .count()
+    })
+}
+
 /// Whether `path` is a directory holding valgrind logs of a run.
 pub fn is_run_dir(path: &Path) -> bool {
     path.is_dir() && run_files(path).is_ok_and(|f| !f.logs.is_empty())

@@ -54,6 +54,12 @@ pub fn run_to_end(spec: &RunSpec) -> Result<ExitStatus, String> {
         crate::sanitize::sanitize(&spec.program),
         spec.dir.display()
     );
+    if let Some(py) = &session.python {
+        eprintln!(
+            "leakscope: {}",
+            crate::sanitize::sanitize(&py.status())
+        );
+    }
     let mut asked = false;
     let status = loop {
         if let Some(s) = session.poll() {

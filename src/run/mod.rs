@@ -4,11 +4,15 @@
 //!
 //! A run directory holds valgrind's own log per process (`valgrind.PID.log`),
 //! the program's output (`program.out`) and the snapshots
-//! (`snapshot.PID.SEQ.log`, ordinary valgrind text); `parse::rundir` reads it.
+//! (`snapshot.PID.SEQ.log`, ordinary valgrind text) and each process's perf
+//! map (`perf-PID.map`, copied from /tmp when it ends); `parse::rundir` reads
+//! it, `parse::perfmap` finds the maps beside the logs.
 
 pub mod duration;
 pub mod headless;
 pub mod outdir;
+pub mod perfmaps;
+pub mod python;
 pub mod series;
 pub mod session;
 pub mod snapshot;

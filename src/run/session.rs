@@ -3,6 +3,8 @@
 //! snapshot thread, stopped gently (SIGINT, then SIGTERM after a grace
 //! period: valgrind still writes its final report either way).
 
+use super::perfmaps::MapCollector;
+use super::python::{self, PythonRun};
 use super::snapshot::{self, SnapshotError};
 use super::tools;
 use crate::parse::rundir::run_files;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How long valgrind gets after SIGINT before SIGTERM.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -37,6 +39,9 @@ pub struct RunSpec {
     /// Give the program leakscope's stdin (a pipe or file); otherwise it gets
     /// none, since the terminal belongs to the explorer or to Ctrl-C.
     pub inherit_stdin: bool,
+    /// Set `PYTHONPERFSUPPORT=1` for a Python PROGRAM whose interpreter has
+    /// perf trampolines (off with `--no-python-perf`).
+    pub python_perf: bool,
 }
 
 /// What a run reports while it goes on.
@@ -66,6 +71,11 @@ pub struct Session {
     exit: Option<ExitStatus>,
     has_vgdb: bool,
     events: EventSink,
+    /// What was done for a Python PROGRAM ([`PythonRun::status`] says it).
+    pub python: Option<PythonRun>,
+    maps: MapCollector,
+    maps_checked: Instant,
+    maps_copied: usize,
 }
 
 impl Session {
@@ -87,8 +97,23 @@ impl Session {
             .open(&out_path)
             .map_err(|e| format!("{}: {e}", out_path.display()))?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
+        let python = python::plan(
+            &spec.program,
+            spec.python_perf,
+            std::env::var_os(python::PERF_VAR).is_some(),
+        );
+        // Python's flags first, so the user's --valgrind-arg overrides them.
+        let mut extra = python
+            .as_ref()
+            .map(PythonRun::valgrind_args)
+            .unwrap_or_default();
+        extra.extend(spec.valgrind_args.iter().cloned());
         let mut cmd = Command::new(&valgrind);
-        cmd.args(tools::valgrind_args(&spec.dir, &spec.valgrind_args))
+        if python.as_ref().is_some_and(|p| p.perf_set) {
+            cmd.env(python::PERF_VAR, "1");
+        }
+        let started_at = SystemTime::now();
+        cmd.args(tools::valgrind_args(&spec.dir, &extra))
             .arg(&spec.program)
             .args(&spec.args)
             .stdout(out)
@@ -143,6 +168,10 @@ impl Session {
             exit: None,
             has_vgdb,
             events,
+            python,
+            maps: MapCollector::new(&spec.dir, Path::new("/tmp"), started_at),
+            maps_checked: Instant::now(),
+            maps_copied: 0,
         })
     }
 
@@ -171,14 +200,23 @@ impl Session {
         self.stop_asked.is_some()
     }
 
+    /// Perf maps copied into the run directory so far.
+    pub fn maps_copied(&self) -> usize {
+        self.maps_copied
+    }
+
     /// Checks whether valgrind ended, and sends SIGTERM once the grace after
-    /// a stop has passed. Call it often (every 50–100 ms).
+    /// a stop has passed; keeps the perf maps of processes that ended. Call
+    /// it often (every 50–100 ms).
     pub fn poll(&mut self) -> Option<ExitStatus> {
         if self.exit.is_none() {
             if let Ok(Some(s)) = self.child.try_wait() {
                 self.exit = Some(s);
                 self.done.store(true, Ordering::Relaxed);
                 self.now = None;
+                self.keep_maps();
+            } else if self.maps_checked.elapsed() >= Duration::from_secs(1) {
+                self.keep_maps();
             }
         }
         if self.exit.is_none() && !self.term_sent {
@@ -190,6 +228,16 @@ impl Session {
             }
         }
         self.exit
+    }
+
+    /// Copies the perf maps of the run's processes that have ended.
+    fn keep_maps(&mut self) {
+        self.maps_checked = Instant::now();
+        let (copied, problems) = self.maps.collect(|pid| !is_alive(pid));
+        self.maps_copied += copied.len();
+        for p in problems {
+            (self.events)(RunEvent::Warning(p));
+        }
     }
 
     /// Stops the program: SIGINT to valgrind's process group now, SIGTERM

@@ -113,7 +113,8 @@ pub enum GroupBy {
     /// By the whole stack, addresses aside.
     Stack,
     /// By the innermost frame of the user's own code, native or Python
-    /// (`triage::own`); by top frame where a stack has none.
+    /// (`triage::own`); where a stack has none, where a Python stack was cut
+    /// short (`own::cut_short_at`), else its top frame.
     Origin,
 }
 
@@ -166,13 +167,22 @@ pub fn group_label(interner: &Interner, stack: StackId, by: GroupBy) -> String {
     }
 }
 
-/// The label of a stack's origin, or of its top frame when it has none.
+/// The label of a stack's origin; for a Python stack the unwinder cut short
+/// before any of the user's code, where it was cut (the caller is unknown,
+/// which is said rather than blamed on the top frame); otherwise the top
+/// frame's.
 pub fn origin_label(interner: &Interner, own: &OwnCode, stack: StackId) -> String {
     match own.origin(interner, stack) {
         Some(id) => interner.frame(id).label(),
-        None => group_label(interner, stack, GroupBy::TopFrame),
+        None => match crate::triage::own::cut_short_at(interner, stack) {
+            Some(id) => format!("{CUT_SHORT}{})", interner.frame(id).label()),
+            None => group_label(interner, stack, GroupBy::TopFrame),
+        },
     }
 }
+
+/// How an origin label starts when the stack was cut short.
+pub const CUT_SHORT: &str = "(stack cut short at ";
 
 fn object_of(interner: &Interner, stack: StackId) -> String {
     let frames: Vec<&Frame> = interner

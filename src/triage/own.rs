@@ -232,6 +232,43 @@ impl OwnCode {
     }
 }
 
+/// Functions a complete stack ends in: the program's or a thread's start.
+const START_FUNCTIONS: &[&str] = &[
+    "(below main)",
+    "main",
+    "_start",
+    "__libc_start_main",
+    "__libc_start_call_main",
+    "start_thread",
+    "clone",
+    "clone3",
+    "__clone",
+    "__clone3",
+    "thread_start",
+];
+
+/// Where valgrind's unwinder gave up on a Python stack that has none of the
+/// user's code: its outermost Python frame, when the stack does not end at
+/// the program's or a thread's start. Such a stack's caller is unknown (the
+/// interpreter's perf trampolines keep no frame pointer, or `--num-callers`
+/// was reached), so it is not the interpreter's own doing either.
+pub fn cut_short_at(interner: &Interner, stack: StackId) -> Option<FrameId> {
+    let frames = interner.stack(stack);
+    let last = interner.frame(*frames.last()?);
+    let ended = last
+        .function
+        .as_deref()
+        .is_some_and(|f| START_FUNCTIONS.contains(&f));
+    if ended {
+        return None;
+    }
+    frames
+        .iter()
+        .rev()
+        .copied()
+        .find(|&id| interner.frame(id).is_python())
+}
+
 /// The address range of CPython's own code: from the lowest to the highest
 /// address of frames named `Py…`/`_Py…`. Text logs name CPython's internal
 /// functions (`py_trampoline_evaluator (perf_trampoline.c:405)`,
@@ -336,6 +373,36 @@ mod tests {
         assert_eq!(own.origin(&i, native_only), Some(ids[1]));
         // Called from Python, it may be any extension's (here numba's).
         assert_eq!(own.origin(&i, with_python), Some(ids[2]));
+    }
+
+    #[test]
+    fn a_python_stack_not_reaching_a_start_was_cut_short() {
+        let mut i = Interner::new();
+        let py = |i: &mut Interner, a: u64, name: &str| {
+            i.intern_frame(Frame {
+                addr: Some(a),
+                function: Some(name.into()),
+                file: Some("/v/lib/python3.13/site-packages/numba/core/codegen.py".into()),
+                named_by: crate::model::NamedBy::Python,
+                ..Frame::default()
+            })
+        };
+        let malloc = i.intern_frame(parse_frame("0x1: malloc (in /vg.so)"));
+        let eval = i.intern_frame(parse_frame(
+            "0x2: _PyEval_EvalFrameDefault (generated_cases.c.h:813)",
+        ));
+        let inner = py(&mut i, 0x5568bb5, "CPUCodeLibrary.finalize");
+        let outer = py(&mut i, 0x5568c15, "CPUCodeLibrary._optimize_final_module");
+        let start = i.intern_frame(parse_frame(
+            "0x3: (below main) (libc_start_call_main.h:58)",
+        ));
+        let cut = i.intern_stack(&[malloc, inner, eval, outer]);
+        assert_eq!(cut_short_at(&i, cut), Some(outer));
+        let whole = i.intern_stack(&[malloc, inner, eval, outer, eval, start]);
+        assert_eq!(cut_short_at(&i, whole), None);
+        // A native stack is never said to be cut: there is no Python to blame.
+        let native = i.intern_stack(&[malloc, eval]);
+        assert_eq!(cut_short_at(&i, native), None);
     }
 
     #[test]
