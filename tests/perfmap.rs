@@ -496,8 +496,20 @@ fn with_a_frame_pointer_trampoline_every_compile_reaches_the_handler() {
     assert_eq!(
         first_origin_groups(&r, 2),
         vec![
-            (format!("handle_request ({SVC})"), 707_483, 5_331_861, 6_856, 335),
-            (format!("<module> ({SVC})"), 1_491_071, 1_491_071, 26_043, 2_379),
+            (
+                format!("handle_request ({SVC})"),
+                707_483,
+                5_331_861,
+                6_856,
+                335
+            ),
+            (
+                format!("<module> ({SVC})"),
+                1_491_071,
+                1_491_071,
+                26_043,
+                2_379
+            ),
         ]
     );
     // valgrind's own figure: definitely lost 2,376,041 bytes in 36,026 blocks.

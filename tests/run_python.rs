@@ -74,7 +74,10 @@ impl Fakes {
     fn new(answer: &str) -> Fakes {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        for (name, body) in [("valgrind", VALGRIND.to_string()), ("python3.13", python(answer))] {
+        for (name, body) in [
+            ("valgrind", VALGRIND.to_string()),
+            ("python3.13", python(answer)),
+        ] {
             let p = dir.path().join(name);
             std::fs::write(&p, body).unwrap();
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -114,14 +117,16 @@ fn run_pid(dir: &Path) -> u32 {
         .flatten()
         .find_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            n.strip_prefix("valgrind.")?.strip_suffix(".log")?.parse().ok()
+            n.strip_prefix("valgrind.")?
+                .strip_suffix(".log")?
+                .parse()
+                .ok()
         })
         .expect("a valgrind log")
 }
 
 fn first_group(o: &Output) -> Value {
-    let v: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", err(o)));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", err(o)));
     v["processes"][0]["groups"][0].clone()
 }
 
@@ -175,15 +180,23 @@ fn perf_support_can_be_turned_off_and_valgrind_args_still_win() {
         &[py.to_str().unwrap(), "svc.py"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    assert!(err(&o).contains("PYTHONPERFSUPPORT not set (--no-python-perf)"), "{}", err(&o));
+    assert!(
+        err(&o).contains("PYTHONPERFSUPPORT not set (--no-python-perf)"),
+        "{}",
+        err(&o)
+    );
     assert_eq!(f.record("env"), "unset\n");
     let args: Vec<String> = f.record("args").lines().map(str::to_string).collect();
-    let at = |a: &str| args.iter().position(|x| x == a).unwrap_or_else(|| panic!("{a}: {args:?}"));
+    let at = |a: &str| {
+        args.iter()
+            .position(|x| x == a)
+            .unwrap_or_else(|| panic!("{a}: {args:?}"))
+    };
     assert!(at("--num-callers=500") < at("--num-callers=100"));
-    assert_eq!(crate_maps(&out), 0);
+    assert_eq!(maps_in(&out), 0);
 }
 
-fn crate_maps(dir: &Path) -> usize {
+fn maps_in(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
         .flatten()
@@ -215,7 +228,11 @@ fn older_pythons_and_scripts_are_recognised_without_perf_support() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    assert!(err(&o).contains("cpython 3.11 has no perf trampolines"), "{}", err(&o));
+    assert!(
+        err(&o).contains("cpython 3.11 has no perf trampolines"),
+        "{}",
+        err(&o)
+    );
     assert_eq!(f.record("env"), "unset\n");
     assert!(f.record("args").lines().any(|a| a == "--num-callers=500"));
 }

@@ -55,10 +55,7 @@ pub fn run_to_end(spec: &RunSpec) -> Result<ExitStatus, String> {
         spec.dir.display()
     );
     if let Some(py) = &session.python {
-        eprintln!(
-            "leakscope: {}",
-            crate::sanitize::sanitize(&py.status())
-        );
+        eprintln!("leakscope: {}", crate::sanitize::sanitize(&py.status()));
     }
     let mut asked = false;
     let status = loop {

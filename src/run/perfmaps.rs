@@ -192,6 +192,9 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("perf-2.map"), "{problems:?}");
         assert!(!run.join("perf-1.map").exists() && !run.join("perf-2.map").exists());
-        assert_eq!(std::fs::read_to_string(run.join("perf-3.map")).unwrap(), "kept\n");
+        assert_eq!(
+            std::fs::read_to_string(run.join("perf-3.map")).unwrap(),
+            "kept\n"
+        );
     }
 }

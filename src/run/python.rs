@@ -264,10 +264,24 @@ mod tests {
 
     #[test]
     fn interpreter_names() {
-        for yes in ["python", "python3", "python3.13", "python3.13t", "python3.12d", "pypy3"] {
+        for yes in [
+            "python",
+            "python3",
+            "python3.13",
+            "python3.13t",
+            "python3.12d",
+            "pypy3",
+        ] {
             assert!(is_python_name(yes), "{yes}");
         }
-        for no in ["python-server", "pythonista", "python3.13.1.2", "py", "ipython", "python3."] {
+        for no in [
+            "python-server",
+            "pythonista",
+            "python3.13.1.2",
+            "py",
+            "ipython",
+            "python3.",
+        ] {
             assert!(!is_python_name(no), "{no}");
         }
     }
@@ -309,21 +323,62 @@ mod tests {
     #[test]
     fn perf_support_only_where_the_interpreter_has_it() {
         let py = PathBuf::from("/usr/bin/python3.13");
-        let on = decide(py.clone(), answer("leakscope-python cpython 3 13 1 no"), true, false);
+        let on = decide(
+            py.clone(),
+            answer("leakscope-python cpython 3 13 1 no"),
+            true,
+            false,
+        );
         assert!(on.perf_set);
-        assert!(on.status().contains("PYTHONPERFSUPPORT=1"), "{}", on.status());
-        assert!(on.status().contains("keep no frame pointer"), "{}", on.status());
-        let off = decide(py.clone(), answer("leakscope-python cpython 3 13 1 no"), false, false);
+        assert!(
+            on.status().contains("PYTHONPERFSUPPORT=1"),
+            "{}",
+            on.status()
+        );
+        assert!(
+            on.status().contains("keep no frame pointer"),
+            "{}",
+            on.status()
+        );
+        let off = decide(
+            py.clone(),
+            answer("leakscope-python cpython 3 13 1 no"),
+            false,
+            false,
+        );
         assert!(!off.perf_set);
-        assert!(off.status().contains("--no-python-perf"), "{}", off.status());
-        let theirs = decide(py.clone(), answer("leakscope-python cpython 3 13 1 yes"), true, true);
+        assert!(
+            off.status().contains("--no-python-perf"),
+            "{}",
+            off.status()
+        );
+        let theirs = decide(
+            py.clone(),
+            answer("leakscope-python cpython 3 13 1 yes"),
+            true,
+            true,
+        );
         assert!(!theirs.perf_set);
-        let old = decide(py.clone(), answer("leakscope-python cpython 3 11 0 ?"), true, false);
+        let old = decide(
+            py.clone(),
+            answer("leakscope-python cpython 3 11 0 ?"),
+            true,
+            false,
+        );
         assert!(!old.perf_set);
-        assert!(old.status().contains("cpython 3.11 has no perf trampolines"), "{}", old.status());
+        assert!(
+            old.status()
+                .contains("cpython 3.11 has no perf trampolines"),
+            "{}",
+            old.status()
+        );
         let mute = decide(py, Err("no answer within 10 s".into()), true, false);
         assert!(!mute.perf_set && mute.probe.is_none());
-        assert!(mute.status().contains("no answer within 10 s"), "{}", mute.status());
+        assert!(
+            mute.status().contains("no answer within 10 s"),
+            "{}",
+            mute.status()
+        );
         assert_eq!(mute.valgrind_args(), vec!["--num-callers=500".to_string()]);
     }
 }

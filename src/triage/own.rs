@@ -393,9 +393,7 @@ mod tests {
         ));
         let inner = py(&mut i, 0x5568bb5, "CPUCodeLibrary.finalize");
         let outer = py(&mut i, 0x5568c15, "CPUCodeLibrary._optimize_final_module");
-        let start = i.intern_frame(parse_frame(
-            "0x3: (below main) (libc_start_call_main.h:58)",
-        ));
+        let start = i.intern_frame(parse_frame("0x3: (below main) (libc_start_call_main.h:58)"));
         let cut = i.intern_stack(&[malloc, inner, eval, outer]);
         assert_eq!(cut_short_at(&i, cut), Some(outer));
         let whole = i.intern_stack(&[malloc, inner, eval, outer, eval, start]);
