@@ -418,7 +418,10 @@ fn quit_help_and_focus() {
     assert_eq!(app.mode(), Mode::Help);
     keys(&mut app, "jj");
     assert_eq!(app.overlay, Overlay::Help(2));
-    keys(&mut app, "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k");
+    keys(
+        &mut app,
+        "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k",
+    );
     let max = leakscope::tui::view::help::max_offset(&app, 24);
     assert_eq!(
         app.overlay,
@@ -572,19 +575,36 @@ fn rules_panel_toggles_a_rule_and_all_builtins() {
     assert!(s.contains("why: "), "{s}");
     assert!(s.contains("builtin:"), "{s}");
     // Space turns the top rule off: what it hid comes back into the totals.
+    let hid = app.model.rule_counts(top);
     keys(&mut app, " ");
     assert!(!app.rule_enabled(top));
     assert!(hidden_sr_bytes(&app) < all);
     assert_eq!(app.rules_off(), 1);
-    assert!(screen(&app).contains("1 off"));
-    // The selection followed the rule; Space again turns it back on.
-    assert_eq!(
-        app.rule_rows()[match &app.overlay {
-            Overlay::Rules(p) => p.selected,
-            _ => panic!("rules panel closed"),
-        }],
-        top
+    let s = screen(&app);
+    assert!(s.contains("1 off"), "{s}");
+    // Off, it says what it would hide: exactly what it hid.
+    assert_eq!(app.model.rule_counts(top), hid);
+    assert!(s.contains("off, would hide the above"), "{s}");
+    let off_row = s.lines().find(|l| l.contains("[ ]")).unwrap_or_default();
+    assert!(
+        off_row.contains(&leakscope::report::human::bytes(hid.leaks.bytes)),
+        "{s}"
     );
+    // Nothing moved: the same order, the rule still under the cursor.
+    assert_eq!(app.rule_rows(), rows);
+    let selected = |app: &App| match &app.overlay {
+        Overlay::Rules(p) => p.selected,
+        _ => panic!("rules panel closed"),
+    };
+    assert_eq!(selected(&app), 0);
+    // Down to the third rule and off: it stays third.
+    keys(&mut app, "jj ");
+    assert_eq!(selected(&app), 2);
+    assert!(!app.rule_enabled(rows[2]));
+    assert_eq!(app.rule_rows(), rows);
+    keys(&mut app, " kk");
+    assert!(app.rule_enabled(rows[2]));
+    assert_eq!(selected(&app), 0);
     keys(&mut app, " ");
     assert!(app.rule_enabled(top));
     assert_eq!(hidden_sr_bytes(&app), all);
@@ -831,8 +851,36 @@ fn growth_hidden_by_a_rule_is_marked() {
     assert!(!row.contains('⚠'), "{row}");
     keys(&mut app, "R");
     let s = screen(&app);
+    let at = s
+        .lines()
+        .position(|l| l.contains("my-pass-builder"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let under = s.lines().nth(at + 1).unwrap_or_default();
     assert!(
-        s.contains("my-pass-builder · mine.supp:3  ⚠ hid +2,094,592 B of growth"),
+        under.contains("⚠ hid +2,094,592 B of growth · mine.supp:3"),
         "{s}"
     );
+}
+
+/// Ctrl-Z suspends from any mode, whatever is open, and changes nothing:
+/// on `fg` the same screen comes back (the run loop stops the process and
+/// redraws; tests/tui_pty.rs checks the terminal itself).
+#[test]
+fn ctrl_z_suspends_from_every_mode_and_keeps_the_state() {
+    let mut app = numba_app_with_builtin_rules(80, 24);
+    keys(&mut app, "jl");
+    for (open, mode) in [
+        ("", Mode::Normal),
+        ("/Pass", Mode::Filter),
+        ("<Esc>?", Mode::Help),
+        ("<Esc>R", Mode::Rules),
+        ("<Esc>S", Mode::Supp),
+    ] {
+        keys(&mut app, open);
+        assert_eq!(app.mode(), mode);
+        let before = screen(&app);
+        assert_eq!(keys(&mut app, "<C-z>"), vec![Effect::Suspend], "{mode:?}");
+        assert_eq!(app.mode(), mode);
+        assert_eq!(screen(&app), before, "{mode:?}");
+    }
 }

@@ -5,10 +5,10 @@
 use super::hide::{describe_loaded, Hiding, RuleRef};
 use super::index::{Category, Index};
 use super::places::FrameInfo;
-use super::projection::{Cause, Projection, Visibility};
+use super::projection::{Cause, Projection, Tot, Visibility};
 use super::tree::NodeRef;
 use crate::model::{FrameId, Interner, Report};
-use crate::report::human::{bytes, count};
+use crate::report::human::{bytes, count, exact_bytes};
 use crate::sanitize::sanitize;
 use crate::triage::is_allocator;
 use crate::triage::rules::{self, RuleSet, Verdict};
@@ -53,6 +53,9 @@ pub struct Detail {
     /// The stack as text, for the clipboard.
     pub copy: Option<String>,
     pub category: Option<Category>,
+    /// The figures the pane states for the node (what its headline says),
+    /// and whether they are what is not shown: its tree row's, always.
+    pub figures: Option<(Tot, bool)>,
 }
 
 impl Detail {
@@ -245,11 +248,14 @@ fn process(cx: &Ctx, d: &mut Detail, p: usize) {
     let pn = &cx.index.procs[p];
     d.push(Line::Title(format!("Process {}", pn.title)));
     let pv = &cx.proj.procs[p];
+    let (t, hidden) = pv.leaks.shown_or_hidden();
+    d.figures = Some((t, hidden));
     d.text(format!(
-        "leaks: {} in {}, {}",
-        bytes(pv.leaks.vis.bytes),
-        n(pv.leaks.vis.blocks, "block"),
-        n(pv.leaks.vis.items, "record")
+        "leaks{}: {} in {}, {}",
+        if hidden { ", none shown" } else { "" },
+        bytes(t.bytes),
+        n(t.blocks, "block"),
+        n(t.items, "record")
     ));
     if !pv.errors.vis.is_empty() {
         d.text(format!(
@@ -339,12 +345,17 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         d.dim(format!("process {}", pn.title));
     }
     let groups = cv.order.len();
+    let (t, hidden) = cv.fig.shown_or_hidden();
+    d.figures = Some((t, hidden));
+    if hidden {
+        d.push(Line::Hidden("none shown; what is not:".into()));
+    }
     if cn.category.is_leak() {
         d.text(format!(
             "{} in {} · {} in {}",
-            bytes(cv.fig.vis.bytes),
-            n(cv.fig.vis.blocks, "block"),
-            n(cv.fig.vis.items, "record"),
+            bytes(t.bytes),
+            n(t.blocks, "block"),
+            n(t.items, "record"),
             n(groups as u64, "group")
         ));
         if cv.fig.vis.indirect > 0 {
@@ -379,7 +390,7 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     } else {
         d.text(format!(
             "{} · {}",
-            error_figures(&cv.fig.vis, cx.counts_known(p)),
+            error_figures(&t, cx.counts_known(p)),
             n(groups as u64, "group")
         ));
     }
@@ -442,12 +453,17 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         .map(|&i| gn.items[i as usize])
         .filter(|&it| cx.vis.cause(cx.report, cx.index, p, c, it).is_none())
         .collect();
+    let (t, hidden) = gv.fig.shown_or_hidden();
+    d.figures = Some((t, hidden));
+    if hidden {
+        d.push(Line::Hidden("none shown; what is not:".into()));
+    }
     if cn.category.is_leak() {
         d.text(format!(
             "{} in {} · {}",
-            bytes(gv.fig.vis.bytes),
-            n(gv.fig.vis.blocks, "block"),
-            n(gv.fig.vis.items, "record")
+            exact_bytes(t.bytes),
+            n(t.blocks, "block"),
+            n(t.items, "record")
         ));
         if gv.fig.vis.indirect > 0 {
             d.dim(format!(
@@ -469,7 +485,7 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             ));
         }
     } else {
-        d.text(error_figures(&gv.fig.vis, cx.counts_known(p)));
+        d.text(error_figures(&t, cx.counts_known(p)));
     }
     if let Some(delta) = cx.growth.and_then(|ds| ds.group(p, c, g)) {
         let leak = cn.category.is_leak();
@@ -606,19 +622,27 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
                 _ => "loss record".to_string(),
             };
             d.push(Line::Title(format!("{num} · {}", kind.text())));
+            let fig = Tot {
+                bytes: r.direct_bytes.into(),
+                indirect: r.indirect_bytes.into(),
+                blocks: r.blocks.into(),
+                items: 1,
+                count: 1,
+            };
+            d.figures = Some((fig, cx.vis.cause(cx.report, cx.index, p, c, item).is_some()));
             let blocks = if r.blocks == 1 { "block" } else { "blocks" };
             if r.indirect_bytes > 0 {
                 d.text(format!(
                     "{} direct + {} indirect = {} in {} {blocks}",
-                    bytes(r.direct_bytes),
-                    bytes(r.indirect_bytes),
-                    bytes(r.total_bytes()),
+                    exact_bytes(r.direct_bytes),
+                    exact_bytes(r.indirect_bytes),
+                    exact_bytes(r.total_bytes()),
                     count(r.blocks)
                 ));
             } else {
                 d.text(format!(
                     "{} in {} {blocks}",
-                    bytes(r.direct_bytes),
+                    exact_bytes(r.direct_bytes),
                     count(r.blocks)
                 ));
             }
@@ -645,6 +669,12 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
         Category::Error(kind) => {
             let e = &proc_.errors[item as usize];
             d.push(Line::Title(sanitize(&e.what).into_owned()));
+            let fig = Tot {
+                items: 1,
+                count: e.count.into(),
+                ..Tot::default()
+            };
+            d.figures = Some((fig, cx.vis.cause(cx.report, cx.index, p, c, item).is_some()));
             let times = if e.count == 1 {
                 "once".to_string()
             } else {

@@ -7,7 +7,7 @@ use super::growth::{Growth, GrowthSource};
 use super::hide::{Hide, Hiding, Verdicts};
 use super::index::{Category, Expansion, Index, SortKey};
 use super::places::FrameInfo;
-use super::projection::{project, Fig, GrowthView, Projection, Visibility};
+use super::projection::{item_tot, project, Fig, GrowthView, Projection, Tot, Visibility};
 use super::toggles::Toggles;
 use super::tree::{build_rows, NodeRef, Row};
 use crate::model::{LeakKind, Report};
@@ -234,6 +234,31 @@ impl Explorer {
         }
     }
 
+    /// What `node`'s tree row shows: its visible totals, or (a node shown
+    /// only because hidden items are) what is not shown, and whether it is
+    /// that. A process row totals its leaks (errors have no bytes).
+    pub fn row_figures(&self, node: NodeRef) -> (Tot, bool) {
+        let pv = &self.proj.procs[node.proc_()];
+        match node {
+            NodeRef::Proc { .. } => pv.leaks.shown_or_hidden(),
+            NodeRef::Cat { c, .. } => pv.cats[c as usize].fig.shown_or_hidden(),
+            NodeRef::Group { c, g, .. } => {
+                pv.cats[c as usize].groups[g as usize].fig.shown_or_hidden()
+            }
+            NodeRef::Item { p, c, g, i } => {
+                let pn = &self.index.procs[p as usize];
+                let cn = &pn.cats[c as usize];
+                let item = cn.groups[g as usize].items[i as usize];
+                let proc_ = &self.report.processes[pn.process];
+                let hidden = self
+                    .visibility()
+                    .cause(&self.report, &self.index, p as usize, c as usize, item)
+                    .is_some();
+                (item_tot(proc_, &cn.category, item), hidden)
+            }
+        }
+    }
+
     /// The detail pane's content for `node`, prose wrapped to `width`.
     pub fn detail(&self, node: NodeRef, width: usize) -> Detail {
         detail::build(&self.ctx(), node, width)
@@ -275,6 +300,19 @@ impl Explorer {
             });
         }
         ids
+    }
+
+    /// What loaded rule `id` hides, or, when it is off, what it would hide
+    /// if turned back on (so a disabled rule still says what it is for).
+    pub fn rule_counts(&self, id: RuleId) -> rules::RuleCounts {
+        let Some(e) = self.engine.as_ref() else {
+            return rules::RuleCounts::default();
+        };
+        if e.is_enabled(id) {
+            e.counts(id)
+        } else {
+            e.would_hide(id)
+        }
     }
 
     /// Whether loaded rule `id` is on.
@@ -612,5 +650,7 @@ fn default_expansion(index: &mut Index) {
     }
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

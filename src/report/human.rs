@@ -24,6 +24,17 @@ pub fn bytes(n: impl Into<u128>) -> String {
     format!("{v:.1} {}", UNITS[u])
 }
 
+/// A byte count to the byte, with its size in units when that says more:
+/// `1,234,567 B (1.2 MiB)`, `512 B`.
+pub fn exact_bytes(n: impl Into<u128>) -> String {
+    let n: u128 = n.into();
+    if n < 1024 {
+        format!("{n} B")
+    } else {
+        format!("{} B ({})", count(n), bytes(n))
+    }
+}
+
 /// Thousands separators, as valgrind prints counts.
 pub fn count(n: impl Into<u128>) -> String {
     let s = n.into().to_string();
@@ -100,6 +111,12 @@ mod tests {
         assert_eq!(super::bytes(3_355_443u64), "3.2 MiB");
         assert_eq!(super::count(1_234_567u64), "1,234,567");
         assert_eq!(super::count(999u64), "999");
+        assert_eq!(super::exact_bytes(1_234_567u64), "1,234,567 B (1.2 MiB)");
+        assert_eq!(super::exact_bytes(1023u64), "1023 B");
+        assert_eq!(
+            super::exact_bytes(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455 B (268435456.0 QiB)"
+        );
         assert_eq!(super::signed_bytes(1_258_291i64), "+1.2 MiB");
         assert_eq!(super::signed_bytes(-512i64), "-512 B");
         assert_eq!(super::signed_bytes(0i64), "0 B");

@@ -65,6 +65,8 @@ pub enum Cmd {
     /// List the log's warnings.
     Warnings,
     Quit,
+    /// Ctrl-Z: give the terminal back and stop, as a shell job (`fg` resumes).
+    Suspend,
     FilterAccept,
     FilterCancel,
     FilterBackspace,
@@ -116,6 +118,8 @@ pub enum Effect {
     None,
     Redraw,
     Quit,
+    /// Restore the terminal and stop the process (Ctrl-Z); redraw on `fg`.
+    Suspend,
     /// Suspend the terminal and edit `file` at `line`.
     OpenEditor {
         file: String,

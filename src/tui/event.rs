@@ -12,6 +12,8 @@ pub enum Event {
     Load(LoadMsg),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave now, restoring the terminal.
     Signal(i32),
+    /// SIGTSTP from outside (`kill -TSTP`): suspend as Ctrl-Z does.
+    Suspend,
     /// A background job's answer (`jobs.rs`): a built model, reloaded rules,
     /// or why not.
     Job(super::Action),
@@ -99,16 +101,23 @@ fn input_loop(state: &(Mutex<PauseState>, Condvar), tx: &Sender<Event>) {
     }
 }
 
-/// Forwards termination signals into the channel.
+/// Forwards termination signals, and SIGTSTP, into the channel (caught, so
+/// that the terminal is restored before the process stops).
 pub fn spawn_signals(tx: Sender<Event>) -> std::io::Result<signal_hook::iterator::Handle> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP])?;
     let handle = signals.handle();
     std::thread::Builder::new()
         .name("leakscope-signals".into())
         .spawn(move || {
             for sig in signals.forever() {
-                if tx.send(Event::Signal(sig)).is_err() {
+                let ev = if sig == SIGTSTP {
+                    Event::Suspend
+                } else {
+                    Event::Signal(sig)
+                };
+                if tx.send(ev).is_err() {
                     break;
                 }
             }

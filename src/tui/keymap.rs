@@ -86,6 +86,13 @@ pub const BINDINGS: &[Binding] = &[
         "quit",
         None,
     ),
+    b(
+        &[Normal, Filter, Help, Rules, Supp],
+        &[Ctrl('z')],
+        Cmd::Suspend,
+        "suspend to the shell (fg comes back)",
+        None,
+    ),
     // Help overlay.
     b(
         &[Help],

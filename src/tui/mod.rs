@@ -184,6 +184,11 @@ fn event_loop(
         for (i, ev) in batch.into_iter().enumerate() {
             let action = match ev {
                 Event::Signal(sig) => return Ok(128 + sig),
+                Event::Suspend => {
+                    suspend(app, guard, input)?;
+                    redraw = true;
+                    None
+                }
                 Event::Term(te) => match te {
                     TermEvent::Key(k) => keymap::action_for(app.mode(), k),
                     TermEvent::Mouse(m) => mouse_action(m),
@@ -216,6 +221,10 @@ fn event_loop(
                 Effect::None => {}
                 Effect::Redraw => redraw = true,
                 Effect::Quit => return Ok(0),
+                Effect::Suspend => {
+                    suspend(app, guard, input)?;
+                    redraw = true;
+                }
                 Effect::OpenEditor { file, line } => {
                     edit(app, guard, input, &io.source_dirs, &file, line)?;
                     redraw = true;
@@ -273,6 +282,25 @@ fn mouse_action(m: crossterm::event::MouseEvent) -> Option<Action> {
     }
 }
 
+/// Ctrl-Z: gives the terminal back as the shell had it (raw mode off, main
+/// screen, cursor shown), stops the process as SIGTSTP's default would, and
+/// once continued (`fg`) takes the terminal again; the caller redraws.
+fn suspend(app: &mut App, guard: &mut TerminalGuard, input: &Input) -> Result<()> {
+    input.pause();
+    guard.suspend();
+    // SIGTSTP is caught (to get here first), so its default is emulated:
+    // the process stops until SIGCONT.
+    let stopped = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGTSTP);
+    let resumed = guard.resume();
+    input.resume();
+    stopped.context("stopping for Ctrl-Z")?;
+    resumed.context("restoring the terminal")?;
+    // The terminal may have been resized meanwhile.
+    let size = guard.terminal.size()?;
+    app.update(Action::Resize(size.width, size.height));
+    Ok(())
+}
+
 /// Suspends the explorer, runs the editor on the terminal, and comes back.
 fn edit(
     app: &mut App,
@@ -291,7 +319,7 @@ fn edit(
     };
     let Some(path) = editor::locate(file, source_dirs) else {
         app.update(Action::Notify(format!(
-            "{shown} is not on this machine (run from the source tree or give --source-dir; y copies the stack)"
+            "{shown}: not found here · give --source-dir DIR or run from the source tree · y copies the stack"
         )));
         return Ok(());
     };

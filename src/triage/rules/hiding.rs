@@ -109,6 +109,8 @@ pub struct Hiding {
     enabled: Vec<bool>,
     procs: Vec<ProcessHiding>,
     totals: Vec<RuleCounts>,
+    /// Per disabled rule: what it would hide if it alone were turned back on.
+    would: Vec<RuleCounts>,
     /// Distinct match sets; one per distinct record key, one per error.
     sets: Vec<Matches>,
     /// The verdict of each set under the enabled rules.
@@ -213,6 +215,21 @@ impl Hiding {
             }
         };
         self.verdicts = self.sets.iter().map(verdict).collect();
+        // The disabled rules a set meets before its first enabled one: each
+        // would hide the item if it alone were turned on.
+        let would_sets: Vec<Box<[RuleId]>> = self
+            .sets
+            .iter()
+            .map(|m| {
+                m.yes
+                    .iter()
+                    .take_while(|r| !enabled[r.index()])
+                    .copied()
+                    .collect()
+            })
+            .collect();
+        self.would = vec![RuleCounts::default(); self.enabled.len()];
+        let would = &mut self.would;
         let verdicts = &self.verdicts;
         for (ph, p) in self.procs.iter_mut().zip(&report.processes) {
             ph.counts.clear();
@@ -220,6 +237,9 @@ impl Hiding {
             if let Some(last) = last {
                 let records = &p.leak_searches[last].records;
                 for (r, &set) in records.iter().zip(&ph.records[last]) {
+                    for id in would_sets[set as usize].iter() {
+                        would[id.index()].add_record(r);
+                    }
                     match verdicts[set as usize] {
                         Verdict::Hidden(id) => ph.counts.entry(id).or_default().add_record(r),
                         Verdict::Undecided(id) => {
@@ -230,6 +250,9 @@ impl Hiding {
                 }
             }
             for (e, &set) in p.errors.iter().zip(&ph.errors) {
+                for id in would_sets[set as usize].iter() {
+                    would[id.index()].add_error(e);
+                }
                 match verdicts[set as usize] {
                     Verdict::Hidden(id) => ph.counts.entry(id).or_default().add_error(e),
                     Verdict::Undecided(id) => {
@@ -358,6 +381,12 @@ impl Hiding {
     /// What `rule` hides over the whole report.
     pub fn counts(&self, rule: RuleId) -> RuleCounts {
         self.totals.get(rule.index()).copied().unwrap_or_default()
+    }
+
+    /// What a disabled `rule` would hide if it alone were turned back on
+    /// (the rules before it as they are); nothing for an enabled rule.
+    pub fn would_hide(&self, rule: RuleId) -> RuleCounts {
+        self.would.get(rule.index()).copied().unwrap_or_default()
     }
 
     /// What each rule hides in one process, in priority order; only rules

@@ -183,6 +183,8 @@ impl App {
 
     pub fn update(&mut self, action: Action) -> Effect {
         match action {
+            // In every mode, whatever is open: it is there again on `fg`.
+            Action::Cmd(Cmd::Suspend) => Effect::Suspend,
             Action::Cmd(cmd) => {
                 let had_status = self.status.take().is_some();
                 let effect = self.command(cmd);
@@ -273,6 +275,7 @@ impl App {
         }
         match cmd {
             Cmd::Quit => Effect::Quit,
+            Cmd::Suspend => Effect::Suspend,
             Cmd::Help => {
                 self.overlay = Overlay::Help(0);
                 Effect::Redraw

@@ -8,16 +8,23 @@ use crate::sanitize::sanitize;
 use crate::triage::rules::RuleId;
 use crate::tui::action::{Cmd, Effect};
 
-/// The open panel: the selected row of [`App::rule_rows`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The open panel: its rows in the order they had when it opened (turning
+/// a rule on or off changes what rules hide, never where a rule sits), and
+/// the selected row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RulesPanel {
     pub selected: usize,
+    pub order: Vec<RuleId>,
 }
 
 impl App {
-    /// Every loaded rule, in the panel's order.
+    /// Every loaded rule, in the panel's order (the model's, most hidden
+    /// first, when the panel opened).
     pub fn rule_rows(&self) -> Vec<RuleId> {
-        self.model.rule_rows()
+        match &self.overlay {
+            Overlay::Rules(p) => p.order.clone(),
+            _ => self.model.rule_rows(),
+        }
     }
 
     /// Whether the loaded rule is on (as toggled here).
@@ -36,7 +43,10 @@ impl App {
             self.warn("No rules are loaded (--no-builtin-rules, or no rule files)");
             return Effect::Redraw;
         }
-        self.overlay = Overlay::Rules(RulesPanel::default());
+        self.overlay = Overlay::Rules(RulesPanel {
+            selected: 0,
+            order: self.model.rule_rows(),
+        });
         Effect::Redraw
     }
 
@@ -58,21 +68,18 @@ impl App {
     }
 
     fn toggle_selected_rule(&mut self) -> Effect {
-        let Overlay::Rules(panel) = self.overlay else {
+        let Overlay::Rules(panel) = &self.overlay else {
             return Effect::None;
         };
-        let Some(&id) = self.rule_rows().get(panel.selected) else {
+        let Some(&id) = panel.order.get(panel.selected) else {
             return Effect::None;
         };
         let on = !self.rule_enabled(id);
         let mut toggles = self.model.inputs().toggles.clone();
         toggles.by_rule.insert(id, on);
         self.model.set_toggles(toggles);
+        // The panel keeps its order and selection: the rule stays put.
         self.follow_selection(Fallback::Parent);
-        // The selection follows the rule to its new place in the order.
-        if let Some(pos) = self.rule_rows().iter().position(|&r| r == id) {
-            self.overlay = Overlay::Rules(RulesPanel { selected: pos });
-        }
         let name = self
             .model
             .inputs()

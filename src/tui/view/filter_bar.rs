@@ -1,7 +1,8 @@
 //! The bottom line: the filter bar while typing, else a message, else the
 //! key hints (from the keymap table).
 
-use super::text::{fit, width};
+use super::segments::{fit_segments, Segment, ALWAYS};
+use super::text::{elide_middle, fit, fit_middle, width};
 use crate::explore::filter::Mode as FilterMode;
 use crate::report::human::count;
 use crate::sanitize::sanitize;
@@ -9,7 +10,7 @@ use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::hints;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
@@ -21,26 +22,72 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     let spans = if app.overlay == Overlay::Filter {
         filter_spans(app)
     } else if let Overlay::Supp(p) = &app.overlay {
-        let target = app
-            .supp_target()
-            .map(|t| sanitize(&t.to_string_lossy()).into_owned())
-            .unwrap_or_default();
-        let mut v = vec![
-            Span::styled(" Suppression for ", theme.title()),
-            Span::raw(p.what.clone()),
-            Span::styled(" → ", theme.dim()),
-            Span::raw(target),
-            Span::raw(" "),
-        ];
-        v.append(&mut hint_spans(app));
-        v
+        supp_spans(app, &p.what, w)
     } else if let Some(s) = &app.status {
         let style = if s.error { theme.error() } else { theme.ok() };
-        vec![Span::styled(format!(" {}", sanitize(&s.text)), style)]
+        message_spans(&sanitize(&s.text), style, w)
     } else {
-        hint_spans(app)
+        hint_spans(app, w)
     };
     buf.set_line(area.x, area.y, &Line::from(fit(spans, w)), area.width);
+}
+
+/// The suppression prompt: its choices always whole; what it is for and
+/// where it goes shortened in the middle to the room left.
+fn supp_spans(app: &App, what: &str, w: usize) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let target = app
+        .supp_target()
+        .map(|t| sanitize(&t.to_string_lossy()).into_owned())
+        .unwrap_or_default();
+    let (lead, arrow) = if w >= 100 {
+        (" Suppression for ", " → ")
+    } else {
+        (" S: ", " → ")
+    };
+    // On a narrow line the target is named by its file name.
+    let short_target = crate::explore::frames::file_name(&target).to_string();
+    let target = if w >= 120 { target } else { short_target };
+    // What and where get room first (some of it); the choices take the
+    // rest, as many whole as fit.
+    let min_room = width(what).min(24) + width(&target).min(16);
+    let mut hints = hint_spans(
+        app,
+        w.saturating_sub(width(lead) + width(arrow) + min_room + 1),
+    );
+    let hints_w: usize = hints.iter().map(|s| width(&s.content)).sum();
+    let room = w.saturating_sub(hints_w + width(lead) + width(arrow) + 1);
+    // Each gets what it needs when both fit; else the target up to half.
+    let target_w = width(&target).min((room / 2).max(room.saturating_sub(width(what))));
+    let what_w = room - target_w;
+    let mut v = vec![
+        Span::styled(lead, theme.title()),
+        Span::raw(fit_middle(what, what_w)),
+        Span::styled(arrow, theme.dim()),
+        Span::raw(elide_middle(&target, target_w)),
+        Span::raw(" "),
+    ];
+    v.append(&mut hints);
+    v
+}
+
+/// A message: parts joined by ` · ` give way from the last; the first is
+/// shortened in the middle, so its end (what happened) stays readable.
+fn message_spans(text: &str, style: Style, w: usize) -> Vec<Span<'static>> {
+    let parts: Vec<&str> = text.split(" · ").collect();
+    let segs: Vec<Segment> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i == 0 {
+                Segment::new(*p, ALWAYS).short(fit_middle(p, w.saturating_sub(2)))
+            } else {
+                Segment::new(*p, (100 - i.min(99)) as u8)
+            }
+            .style(style)
+        })
+        .collect();
+    fit_segments(&segs, " ", " · ", style, w)
 }
 
 fn filter_spans(app: &App) -> Vec<Span<'static>> {
@@ -69,7 +116,7 @@ fn filter_spans(app: &App) -> Vec<Span<'static>> {
         ));
     }
     let used: usize = spans.iter().map(|s| width(&s.content)).sum();
-    let mut tail = hint_spans(app);
+    let mut tail = hint_spans(app, app.size.0 as usize);
     let tail_w: usize = tail.iter().map(|s| width(&s.content)).sum();
     let w = app.size.0 as usize;
     if used + tail_w + 2 <= w {
@@ -79,12 +126,21 @@ fn filter_spans(app: &App) -> Vec<Span<'static>> {
     spans
 }
 
-fn hint_spans(app: &App) -> Vec<Span<'static>> {
+/// The mode's key hints, in table order, as many whole ones as fit in
+/// `max` columns (the `?` help lists them all).
+fn hint_spans(app: &App, max: usize) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let mut spans = Vec::new();
+    let mut used = 0;
     for (key, hint) in hints(app.mode()) {
-        spans.push(Span::styled(format!(" {key}"), theme.key()));
-        spans.push(Span::styled(format!(" {hint} "), theme.dim()));
+        let (k, h) = (format!(" {key}"), format!(" {hint} "));
+        let w = width(&k) + width(&h);
+        if used + w > max {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(k, theme.key()));
+        spans.push(Span::styled(h, theme.dim()));
     }
     spans
 }

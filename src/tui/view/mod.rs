@@ -1,10 +1,12 @@
 //! Drawing. Everything here reads the app and writes cells; nothing changes
 //! state, so any state can be drawn (and snapshot-tested) at any size.
 
+pub mod columns;
 pub mod detail_pane;
 pub mod filter_bar;
 pub mod help;
 pub mod rules_panel;
+pub mod segments;
 pub mod status_bar;
 pub mod text;
 pub mod theme;

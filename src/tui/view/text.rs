@@ -45,6 +45,41 @@ pub fn fit_middle(s: &str, max: usize) -> String {
     truncate(&short, max)
 }
 
+/// Fits `s` in `max` columns by putting `…` in its middle, keeping more of
+/// its end (a path's file name, a file's extension) than of its start.
+pub fn elide_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max < 2 {
+        return truncate(s, max);
+    }
+    let head_w = (max - 1) / 3;
+    let mut head = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > head_w {
+            break;
+        }
+        head.push(c);
+        w += cw;
+    }
+    let tail_w = max - 1 - w;
+    let mut tail: Vec<char> = Vec::new();
+    let mut tw = 0;
+    for c in s.chars().rev() {
+        let cw = c.width().unwrap_or(0);
+        if tw + cw > tail_w {
+            break;
+        }
+        tail.push(c);
+        tw += cw;
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
+}
+
 /// Right-aligns `s` in `w` columns (cutting it if longer).
 pub fn right(s: &str, w: usize) -> String {
     let s = truncate(s, w);
@@ -134,6 +169,11 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
         assert_eq!(right("7", 3), "  7");
+        assert_eq!(
+            elide_middle("/home/me/.config/leakscope/rules.supp", 22),
+            "/home/m…ope/rules.supp"
+        );
+        assert_eq!(elide_middle("short", 22), "short");
         assert_eq!(bar(1.0, 3), "███");
         assert_eq!(bar(0.5, 2), "█ ");
         assert_eq!(bar(0.0, 2), "  ");

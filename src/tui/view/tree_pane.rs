@@ -1,12 +1,13 @@
 //! The tree pane: one row per visible node with its bytes, blocks, records
 //! and share of its parent, as dua and ncdu show directories.
 
-use super::text::{bar, fit, fit_middle, highlighted, right, truncate, width};
+use super::columns::{cell, Columns, Spec};
+use super::text::{bar, fit, fit_middle, highlighted, truncate, width};
 use crate::explore::frames::short_label;
 use crate::explore::growth::Delta;
 use crate::explore::index::{Category, Index, SortKey};
 use crate::explore::notices;
-use crate::explore::projection::{item_tot, Projection, Tot, Visibility};
+use crate::explore::projection::{Projection, Tot};
 use crate::explore::tree::{NodeRef, Row};
 use crate::model::Report;
 use crate::report::human::{bytes, count};
@@ -19,55 +20,102 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-/// Right-hand columns, sized for the pane.
-struct Cols {
-    /// Growth against the baseline; 0 without one.
-    delta: usize,
-    bytes: usize,
-    blocks: usize,
-    items: usize,
-    bar: usize,
-    pct: usize,
+/// The tree's figure columns, left to right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeCol {
+    /// Growth against the baseline (only with one).
+    Growth,
+    Bytes,
+    Blocks,
+    Records,
+    /// The share bar.
+    Bar,
+    /// The share in percent.
+    Pct,
 }
 
-impl Cols {
-    fn for_width(w: usize, delta: bool) -> Cols {
-        // Each width includes one column of space before the figure.
-        let narrow = w < 60;
-        Cols {
-            delta: if delta { 11 } else { 0 },
-            bytes: 11,
-            blocks: if narrow { 7 } else { 9 },
-            items: if narrow { 6 } else { 8 },
-            bar: if w >= 76 { 6 } else { 0 },
-            pct: 5,
+/// Cells of the share bar.
+const BAR: usize = 5;
+/// What the names keep, at least, before figure columns give way.
+const NAME_MIN: usize = 24;
+
+/// The tree's columns for a pane `w` wide: as wide as the figures of
+/// `cells` (the rows on screen) and of the report's totals (which bound
+/// every row's, so scrolling rarely changes a width) need.
+fn columns(app: &App, cells: &[RowCells], w: usize) -> Columns<TreeCol> {
+    let inputs = app.model.inputs();
+    let mark = |k: SortKey, name: &str| {
+        if inputs.sort == k && !inputs.growth_sort {
+            format!("{name}▼")
+        } else {
+            name.to_string()
+        }
+    };
+    let mut specs = Vec::new();
+    if app.model.growth().is_some() {
+        let head = if inputs.growth_sort {
+            "growth▼"
+        } else {
+            "growth"
+        };
+        specs.push(Spec::new(TreeCol::Growth, head, 0));
+    }
+    specs.push(Spec::new(TreeCol::Bytes, mark(SortKey::Bytes, "bytes"), 0));
+    specs.push(Spec::new(
+        TreeCol::Blocks,
+        mark(SortKey::Blocks, "blocks"),
+        2,
+    ));
+    specs.push(Spec::new(TreeCol::Records, mark(SortKey::Count, "recs"), 1));
+    let mut bar = Spec::new(TreeCol::Bar, "", 4);
+    bar.fit_width(BAR);
+    specs.push(bar);
+    let mut pct = Spec::new(TreeCol::Pct, "share", 3);
+    pct.fit("100%");
+    specs.push(pct);
+    // Bounds: everything the log holds, shown or not.
+    let mut all = Tot::default();
+    let (mut leak_bytes, mut occurrences) = (0u128, 0u128);
+    for (cat, fig) in &app.model.proj().by_category {
+        let t = fig.all();
+        if cat.is_leak() {
+            leak_bytes += t.bytes;
+        } else {
+            occurrences += t.count;
+        }
+        all.add(&t);
+    }
+    for s in &mut specs {
+        match s.id {
+            TreeCol::Bytes => {
+                s.fit(&bytes(leak_bytes));
+                // A smaller figure in the unit below can be wider.
+                if leak_bytes >= 1 << 20 {
+                    s.fit("1023.9 KiB");
+                }
+                s.fit(&format!("×{}", count(occurrences)));
+            }
+            TreeCol::Blocks => s.fit(&count(all.blocks)),
+            TreeCol::Records => s.fit(&count(all.items)),
+            _ => {}
+        }
+        for c in cells {
+            s.fit(&c.figure(s.id));
         }
     }
-
-    fn total(&self) -> usize {
-        self.delta + self.bytes + self.blocks + self.items + self.bar + self.pct
-    }
+    Columns::layout(specs, w, NAME_MIN.min(w / 3))
 }
 
 pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     let theme = &app.theme;
     let w = header.width as usize;
-    let has_delta = app.model.growth().is_some();
     let inputs = app.model.inputs();
-    let cols = Cols::for_width(w, has_delta);
     let focused =
         app.focus == Focus::Tree && !matches!(app.overlay, Overlay::Help(_) | Overlay::Warnings(_));
     let title_style = if focused {
         theme.focused_title()
     } else {
         theme.title()
-    };
-    let mark = |k: SortKey| {
-        if inputs.sort == k && !inputs.growth_sort {
-            "▼"
-        } else {
-            ""
-        }
     };
     // A single process has no row of its own: its PID and command head the tree.
     let procs = &app.model.report().processes;
@@ -84,29 +132,19 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
             ""
         }
     );
-    let delta_head = if cols.delta == 0 {
-        String::new()
+    let m = &app.model;
+    // The rows on screen, built first: their figures size the columns.
+    let end = (app.tree.offset + rows.height as usize).min(m.rows().len());
+    let cells: Vec<RowCells> = if m.is_loaded() {
+        let totals = ParentTotals::of(m.proj());
+        (app.tree.offset..end)
+            .map(|ri| RowCells::of(app, m.report(), m.index(), m.proj(), &totals, m.rows()[ri]))
+            .collect()
     } else {
-        right(
-            if inputs.growth_sort {
-                "growth▼"
-            } else {
-                "growth"
-            },
-            cols.delta,
-        )
+        Vec::new()
     };
-    let right_part = format!(
-        "{}{}{}{}{}",
-        delta_head,
-        right(&format!("bytes{}", mark(SortKey::Bytes)), cols.bytes),
-        right(&format!("blocks{}", mark(SortKey::Blocks)), cols.blocks),
-        right(&format!("recs{}", mark(SortKey::Count)), cols.items),
-        right(
-            if cols.bar > 0 { "share" } else { "%" },
-            cols.bar + cols.pct
-        ),
-    );
+    let cols = columns(app, &cells, w);
+    let right_part = cols.header();
     let lw = w.saturating_sub(width(&right_part));
     let line = Line::from(vec![
         Span::styled(format!("{:<lw$}", truncate(&left, lw)), title_style),
@@ -131,7 +169,6 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
             .render(rows, buf);
         return;
     }
-    let m = &app.model;
     if m.rows().is_empty() {
         let msg = if m.filter().is_active() {
             " No record's stack matches the filter (Esc clears it)"
@@ -152,12 +189,8 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         buf.set_line(rows.x, rows.y, &Line::styled(msg, theme.dim()), rows.width);
         return;
     }
-    let vis = m.visibility();
-    let totals = ParentTotals::of(m.proj());
-    let end = (app.tree.offset + rows.height as usize).min(m.rows().len());
-    for (y, ri) in (app.tree.offset..end).enumerate() {
+    for (y, (ri, cells)) in (app.tree.offset..end).zip(&cells).enumerate() {
         let row = m.rows()[ri];
-        let cells = RowCells::of(app, m.report(), m.index(), m.proj(), &vis, &totals, row);
         let selected = ri == app.tree.selected;
         let line = cells.line(app, &cols, w, row.depth as usize, selected && !focused);
         let ry = rows.y + y as u16;
@@ -224,7 +257,6 @@ impl RowCells {
         report: &Report,
         index: &Index,
         proj: &Projection,
-        vis: &Visibility,
         totals: &ParentTotals,
         row: Row,
     ) -> RowCells {
@@ -237,9 +269,8 @@ impl RowCells {
         match row.node {
             NodeRef::Proc { p } => {
                 let pn = &index.procs[p as usize];
-                let pv = &proj.procs[p as usize];
                 // A process row totals its leaks; errors have no bytes.
-                let (t, hidden) = pv.leaks.shown_or_hidden();
+                let (t, hidden) = app.model.row_figures(row.node);
                 let (pb, _) = totals.procs[p as usize];
                 let proc_ = &report.processes[pn.process];
                 let note = if proc_.leak_searches.is_empty() && !notices::is_lsan(report, proc_) {
@@ -263,8 +294,7 @@ impl RowCells {
             }
             NodeRef::Cat { p, c } => {
                 let cn = &index.procs[p as usize].cats[c as usize];
-                let cv = &proj.procs[p as usize].cats[c as usize];
-                let (t, hidden) = cv.fig.shown_or_hidden();
+                let (t, hidden) = app.model.row_figures(row.node);
                 let leak = cn.category.is_leak();
                 let (pb, pc) = totals.procs[p as usize];
                 RowCells {
@@ -289,8 +319,7 @@ impl RowCells {
                 let cn = &index.procs[p as usize].cats[c as usize];
                 let cv = &proj.procs[p as usize].cats[c as usize];
                 let gn = &cn.groups[g as usize];
-                let gv = &cv.groups[g as usize];
-                let (t, hidden) = gv.fig.shown_or_hidden();
+                let (t, hidden) = app.model.row_figures(row.node);
                 let leak = cn.category.is_leak();
                 RowCells {
                     arrow: arrow(gn.expanded),
@@ -313,10 +342,7 @@ impl RowCells {
                 let gv = &proj.procs[p as usize].cats[c as usize].groups[g as usize];
                 let proc_ = &report.processes[pn.process];
                 let item = gn.items[i as usize];
-                let t = item_tot(proc_, &cn.category, item);
-                let hidden = vis
-                    .cause(report, index, p as usize, c as usize, item)
-                    .is_some();
+                let (t, hidden) = app.model.row_figures(row.node);
                 let leak = cn.category.is_leak();
                 let (stack, head) = match &cn.category {
                     Category::Leak(_) => {
@@ -365,7 +391,41 @@ impl RowCells {
         }
     }
 
-    fn line(&self, app: &App, cols: &Cols, w: usize, depth: usize, marker: bool) -> Line<'static> {
+    /// The text of a figure column (the bar has none: it is drawn).
+    fn figure(&self, col: TreeCol) -> String {
+        let t = &self.tot;
+        match col {
+            TreeCol::Growth => self.delta.map(|d| d.text(self.leak)).unwrap_or_default(),
+            TreeCol::Bytes if self.leak => bytes(t.bytes),
+            // Occurrences only where the log counts them; recs has contexts.
+            TreeCol::Bytes if self.counts_known => format!("×{}", count(t.count)),
+            TreeCol::Blocks if self.leak => count(t.blocks),
+            TreeCol::Bytes | TreeCol::Blocks | TreeCol::Bar => String::new(),
+            TreeCol::Records => count(t.items),
+            TreeCol::Pct => match self.shown_share() {
+                Some(s) => format!("{:.0}%", (s * 100.0).min(100.0)),
+                None => String::new(),
+            },
+        }
+    }
+
+    /// A hidden row is not part of its parent's visible total.
+    fn shown_share(&self) -> Option<f64> {
+        if self.hidden {
+            None
+        } else {
+            self.share
+        }
+    }
+
+    fn line(
+        &self,
+        app: &App,
+        cols: &Columns<TreeCol>,
+        w: usize,
+        depth: usize,
+        marker: bool,
+    ) -> Line<'static> {
         let theme = &app.theme;
         let base = if self.hidden {
             theme.hidden()
@@ -378,7 +438,7 @@ impl RowCells {
         } else {
             self.arrow
         };
-        let name_w = w.saturating_sub(cols.total() + width(&indent) + 2 + 1);
+        let name_w = w.saturating_sub(cols.total() + width(&indent) + 2);
         // Shortened in the middle, so the `(file:line)` at the end survives.
         let new_mark = if self.delta.is_some_and(|d| d.status == Status::New) {
             2
@@ -399,57 +459,30 @@ impl RowCells {
         let name = fit(name_spans, name_w);
         let used: usize = name.iter().map(|s| width(&s.content)).sum();
         spans.extend(name);
-        spans.push(Span::raw(" ".repeat(name_w - used.min(name_w) + 1)));
-        let t = &self.tot;
+        spans.push(Span::raw(" ".repeat(name_w - used.min(name_w))));
         let num = if self.hidden {
             theme.hidden()
         } else {
             Style::new()
         };
-        if cols.delta > 0 {
-            match self.delta {
-                Some(d) => spans.push(Span::styled(
-                    right(&d.text(self.leak), cols.delta),
-                    if self.hidden {
-                        theme.hidden()
-                    } else {
-                        theme.growth(d.status)
-                    },
-                )),
-                None => spans.push(Span::raw(" ".repeat(cols.delta))),
-            }
-        }
-        if self.leak {
-            spans.push(Span::styled(right(&bytes(t.bytes), cols.bytes), num));
-            spans.push(Span::styled(right(&count(t.blocks), cols.blocks), num));
-        } else {
-            // Occurrences only where the log counts them; recs has contexts.
-            let occ = if self.counts_known {
-                format!("×{}", count(t.count))
-            } else {
-                String::new()
+        for col in &cols.cols {
+            let style = match col.id {
+                TreeCol::Growth => match self.delta {
+                    Some(_) if self.hidden => theme.hidden(),
+                    Some(d) => theme.growth(d.status),
+                    None => num,
+                },
+                TreeCol::Bar if self.hidden => theme.hidden(),
+                TreeCol::Bar => self.accent,
+                _ => num,
             };
-            spans.push(Span::styled(right(&occ, cols.bytes), num));
-            spans.push(Span::raw(" ".repeat(cols.blocks)));
-        }
-        spans.push(Span::styled(right(&count(t.items), cols.items), num));
-        // A hidden row is not part of its parent's visible total.
-        let share_of = if self.hidden { None } else { self.share };
-        let share = share_of.unwrap_or(0.0);
-        if cols.bar > 0 {
-            let bar_style = if self.hidden {
-                theme.hidden()
+            let text = if col.id == TreeCol::Bar {
+                format!(" {}", bar(self.shown_share().unwrap_or(0.0), col.width))
             } else {
-                self.accent
+                cell(&self.figure(col.id), col.width)
             };
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(bar(share, cols.bar - 1), bar_style));
+            spans.push(Span::styled(text, style));
         }
-        let pct = match share_of {
-            Some(s) => format!("{:.0}%", (s * 100.0).min(100.0)),
-            None => String::new(),
-        };
-        spans.push(Span::styled(right(&pct, cols.pct), num));
         Line::from(spans)
     }
 }
