@@ -63,6 +63,20 @@ const SHOTS: &[(&str, u16, u16, &str, &str)] = &[
         "The rules panel (R): every loaded rule, what it hides and why; Space turns one off",
     ),
     (
+        "rules-panel-80x24",
+        80,
+        24,
+        "Rjj ",
+        "At 80×24, the third rule turned off: it stays put and says what it would hide",
+    ),
+    (
+        "filter-80x24",
+        80,
+        24,
+        "/PassBuilder\r",
+        "A filter at 80×24: matches on the status line, what it leaves out counted apart",
+    ),
+    (
         "wide",
         200,
         50,
