@@ -560,3 +560,85 @@ fn several_files_and_ctrl_z_suspends_and_fg_redraws() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+/// The decompressed Numba log.
+fn numba_text() -> Vec<u8> {
+    let mut full = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(numba_log()).unwrap())
+        .read_to_end(&mut full)
+        .unwrap();
+    full
+}
+
+/// The explorer reading a named pipe that the test writes to and holds open,
+/// as `(cat log; sleep 60) | leakscope` does.
+fn explorer_on_open_pipe(args: &str) -> (Session, std::fs::File, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let cmd = format!(
+        "exec '{}' {args} < '{}'",
+        env!("CARGO_BIN_EXE_leakscope"),
+        fifo.display()
+    );
+    let s = Session::start("sh", &["-c", &cmd]);
+    // Opening blocks until the explorer's shell opens the other end.
+    let w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    (s, w, dir)
+}
+
+/// A whole 9 MB log piped in, the pipe still open: every record and
+/// valgrind's summaries show (definitely lost as its LEAK SUMMARY says:
+/// 311,464 bytes in 423 blocks), not only what a full chunk held.
+#[test]
+fn a_piped_log_shows_everything_while_the_pipe_is_open() {
+    let (mut s, mut w, _dir) = explorer_on_open_pipe("--no-builtin-rules");
+    w.write_all(&numba_text()).unwrap();
+    s.wait_for("DL 304.2 KiB/423");
+    s.wait_for("LLVMPY_CreatePassBuilder");
+    s.send("G");
+    s.wait_for("4 contexts (this log does not count occurrences)");
+    drop(w);
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+/// A running valgrind writing into a pipe: records appear as they arrive,
+/// each once its block is complete, the pipe open all along.
+#[test]
+fn records_from_a_pipe_appear_as_they_arrive() {
+    let (mut s, mut w, _dir) = explorer_on_open_pipe("");
+    let head = "==7== Memcheck, a memory error detector\n==7== Command: ./grow\n==7== \n";
+    let record = |n: usize, bytes: usize, func: &str| {
+        format!(
+            "==7== {bytes} bytes in 1 blocks are definitely lost in loss record {n} of 3\n\
+             ==7==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+             ==7==    by 0x100: {func} (a.c:{n})\n==7== \n"
+        )
+    };
+    w.write_all(head.as_bytes()).unwrap();
+    w.write_all(record(1, 8, "first_leak").as_bytes()).unwrap();
+    s.wait_for("first_leak (a.c:1)");
+    // Half a record: not shown, however long the writer waits.
+    let second = record(2, 16, "second_leak");
+    let (a, b) = second.split_at(second.find("second_le").unwrap() + 9);
+    w.write_all(a.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let screen = s.contents();
+    assert!(!screen.contains("second_le"), "{screen}");
+    w.write_all(b.as_bytes()).unwrap();
+    s.wait_for("second_leak (a.c:2)");
+    s.wait_for("24 B        2       2");
+    w.write_all(record(3, 32, "third_leak").as_bytes()).unwrap();
+    s.wait_for("third_leak (a.c:3)");
+    s.wait_for("56 B        3       3");
+    drop(w);
+    s.send("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

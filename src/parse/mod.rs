@@ -4,6 +4,7 @@
 
 pub mod cursor;
 pub mod detect;
+pub mod live;
 mod lsan;
 mod numbering;
 pub mod perfmap;
@@ -36,6 +37,9 @@ pub struct Progress {
     /// The file's size, when known (not for stdin or pipes).
     pub total: Option<u64>,
     pub lines: u64,
+    /// Nothing new since the previous call: a live stream is waiting for
+    /// its writer (the explorer may still owe the last state a snapshot).
+    pub idle: bool,
 }
 
 /// Lines between two calls of the progress callback, for the parsers that
@@ -51,9 +55,22 @@ pub fn read_source(
     progress: &mut dyn FnMut(&Report, Progress),
 ) -> Result<(), LoadError> {
     let refused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let raw = std::mem::replace(&mut src.reader, Box::new(std::io::empty()));
+    let mut raw = std::mem::replace(&mut src.reader, Box::new(std::io::empty()));
+    if src.live {
+        raw = Box::new(live::Live::new(raw));
+    }
     let mut head = source::Peek::new(Box::new(sniff::Sniff::new(raw, refused.clone())));
-    let sniff = head.peek(64 * 1024).to_vec();
+    let sniff = if src.live {
+        // A pipe from a running valgrind: decide as soon as its first
+        // complete lines say what it is, not after 64 KiB.
+        head.peek_until(64 * 1024, |h| {
+            let complete = memchr::memrchr(b'\n', h).map_or(0, |i| i + 1);
+            sniff::has_marker(&h[..complete])
+        })
+    } else {
+        head.peek(64 * 1024)
+    }
+    .to_vec();
     if looks_binary(&sniff) && !sniff::has_marker(&sniff) {
         // Decided from the first 64 KiB: a 2 GB file of zeros is not read.
         return Err(LoadError::Nothing {
@@ -73,6 +90,12 @@ pub fn read_source(
     let processes_before = report.processes.len();
     match format {
         Format::ValgrindText => read_text(report, index, &src, head, progress),
+        // XML is shown as it comes only every so many lines (quick-xml
+        // cannot resume after a pause).
+        Format::ValgrindXml if src.live => {
+            let patient = source::Peek::new(Box::new(live::Patient(head)));
+            xml::read_xml(report, index, &src, patient, progress)
+        }
         Format::ValgrindXml => xml::read_xml(report, index, &src, head, progress),
         Format::Lsan => lsan::read_lsan(report, index, &src, head, progress),
     }
@@ -155,6 +178,7 @@ fn progress_of(src: &Source, lines: u64) -> Progress {
         read: src.progress.load(std::sync::atomic::Ordering::Relaxed),
         total: src.size,
         lines,
+        idle: false,
     }
 }
 

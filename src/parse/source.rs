@@ -35,6 +35,9 @@ pub struct Source {
     /// Bytes of the file read so far (compressed), shared with progress displays.
     pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub reader: Box<dyn Read + Send>,
+    /// Shown as it arrives (a pipe in the explorer): read through
+    /// [`crate::parse::live::Live`]. Off for files and headless commands.
+    pub live: bool,
 }
 
 /// Reads through another reader, counting bytes into a shared counter.
@@ -106,6 +109,7 @@ fn wrap(name: String, size: Option<u64>, raw: Box<dyn Read + Send>) -> Source {
         size,
         progress,
         reader,
+        live: false,
     }
 }
 
@@ -114,6 +118,8 @@ pub struct Peek {
     head: Vec<u8>,
     pos: usize,
     inner: Box<dyn Read + Send>,
+    /// The input ended (or failed) while peeking.
+    ended: bool,
 }
 
 impl Peek {
@@ -122,6 +128,7 @@ impl Peek {
             head: Vec::new(),
             pos: 0,
             inner,
+            ended: false,
         }
     }
 
@@ -131,9 +138,22 @@ impl Peek {
         while self.head.len() < n {
             let mut buf = vec![0u8; n - self.head.len()];
             match self.inner.read(&mut buf) {
-                Ok(0) | Err(_) => break,
+                Err(e) if crate::parse::live::is_pause(&e) => break,
+                Ok(0) | Err(_) => {
+                    self.ended = true;
+                    break;
+                }
                 Ok(k) => self.head.extend_from_slice(&buf[..k]),
             }
+        }
+        &self.head[..self.head.len().min(n)]
+    }
+
+    /// [`Peek::peek`] on a live stream, which pauses: waits through pauses
+    /// until `enough` says the bytes so far decide (or `n` bytes, or the end).
+    pub fn peek_until(&mut self, n: usize, enough: impl Fn(&[u8]) -> bool) -> &[u8] {
+        while self.head.len() < n && !self.ended && !enough(&self.head) {
+            self.peek(n);
         }
         &self.head[..self.head.len().min(n)]
     }
@@ -204,6 +224,9 @@ pub struct LineReader<R> {
     pub error: Option<io::Error>,
     pub long_lines: Vec<u64>,
     pub invalid_utf8: u64,
+    /// Set when `next_line` returned `None` because a live stream paused
+    /// (not at its end): the caller shows what it has and calls again.
+    pub paused: bool,
 }
 
 pub struct Line<'a> {
@@ -225,10 +248,12 @@ impl<R: Read> LineReader<R> {
             error: None,
             long_lines: Vec::new(),
             invalid_utf8: 0,
+            paused: false,
         }
     }
 
     pub fn next_line(&mut self) -> Option<Line<'_>> {
+        self.paused = false;
         loop {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
                 let s = self.start;
@@ -284,6 +309,10 @@ impl<R: Read> LineReader<R> {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if crate::parse::live::is_pause(&e) => {
+                    self.paused = true;
+                    return None;
+                }
                 Err(e) => {
                     self.error = Some(e);
                     self.eof = true;

@@ -4,6 +4,7 @@
 
 use super::event::Event;
 use crate::model::{Format, Report};
+use crate::parse::live;
 use crate::parse::perfmap::find::{attach, MapOptions};
 use crate::parse::source::{open, Source};
 use crate::parse::{read_source, Progress};
@@ -153,10 +154,7 @@ fn file_len(path: &str) -> Option<u64> {
 }
 
 /// A log valgrind is still writing, read only as far as its last complete
-/// block: a record is shown once the blank line after its stack is written,
-/// never with a cut frame name. Past the last blank line, complete lines
-/// are kept when none of them belongs to a record (an ERROR SUMMARY at the
-/// end). Compressed logs are read whole.
+/// block ([`live::complete_len`]). Compressed logs are read whole.
 fn complete_part(mut src: Source) -> Source {
     use std::io::{Read, Seek, SeekFrom};
     if src.compression != crate::parse::source::Compression::None {
@@ -173,45 +171,10 @@ fn complete_part(mut src: Source) -> Source {
     {
         return src;
     }
-    let cut = start + complete_len(&tail) as u64;
+    let cut = start + live::complete_len(&tail) as u64;
     let reader = std::mem::replace(&mut src.reader, Box::new(std::io::empty()));
     src.reader = Box::new(reader.take(cut));
     src
-}
-
-/// How much of `tail` (the end of a growing log) holds complete blocks.
-fn complete_len(tail: &[u8]) -> usize {
-    let Some(last_nl) = memchr::memrchr(b'\n', tail) else {
-        return tail.len();
-    };
-    let lines_end = last_nl + 1;
-    let is_blank = |line: &[u8]| {
-        let t = line.trim_ascii();
-        t.is_empty()
-            || crate::parse::text::split_prefix(t).is_some_and(|(_, c)| c.trim_ascii().is_empty())
-    };
-    let in_block = |line: &[u8]| {
-        let s = String::from_utf8_lossy(line);
-        s.contains(" in loss record ")
-            || s.contains(" at 0x")
-            || s.contains(" by 0x")
-            || s.trim_start().starts_with('#')
-            || s.contains("leak of ")
-    };
-    let mut pos = lines_end;
-    let mut any_block_line = false;
-    for line in tail[..lines_end].rsplit(|&b| b == b'\n').skip(1) {
-        if is_blank(line) {
-            return if any_block_line { pos } else { lines_end };
-        }
-        any_block_line |= in_block(line);
-        pos -= line.len() + 1;
-    }
-    if any_block_line {
-        pos
-    } else {
-        lines_end
-    }
 }
 
 /// One parse. The first sends snapshots while parsing; a re-read keeps
@@ -230,13 +193,19 @@ fn load(
     let mut last = Progress::default();
     let mut alive = true;
     let mut result = Ok(());
+    // A state not yet sent as a snapshot: a live stream that paused repeats
+    // its last state (`idle`) until the pacing lets it through.
+    let mut owed = false;
     let mut on_progress = |r: &Report, p: Progress| {
         last = p;
         if !alive {
             return;
         }
+        owed |= !p.idle;
         // A snapshot before any process appeared would only flash an empty tree.
-        let msg = if partial && !r.processes.is_empty() && Instant::now() >= next_snapshot {
+        let due = owed && Instant::now() >= next_snapshot;
+        let msg = if partial && !r.processes.is_empty() && due {
+            owed = false;
             let t = Instant::now();
             let snap = Snapshot {
                 report: Arc::new(r.clone()),
@@ -249,6 +218,9 @@ fn load(
             // fifth of its time, however big the report grows.
             next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(t.elapsed() * 4);
             LoadMsg::Snapshot(Box::new(snap))
+        } else if p.idle {
+            // A paused stream's repeat: nothing new to draw.
+            return;
         } else {
             LoadMsg::Progress(p)
         };
@@ -281,18 +253,4 @@ fn load(
         Err(e) => LoadMsg::Failed(e.to_string()),
     };
     tx.send(Event::Load(msg)).is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_growing_log_is_read_to_its_last_complete_block() {
-        let done = "==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 2\n==7==    at 0x1: malloc (a.c:1)\n==7== \n";
-        let half = format!("{done}==7== 16 bytes in 1 blocks are definitely lost in loss record 2 of 2\n==7==    at 0x1: mal");
-        assert_eq!(super::complete_len(half.as_bytes()), done.len());
-        let whole = format!("{done}==7== ERROR SUMMARY: 0 errors from 0 contexts\n");
-        assert_eq!(super::complete_len(whole.as_bytes()), whole.len());
-        let cut_line = format!("{done}==7== ERROR SUMM");
-        assert_eq!(super::complete_len(cut_line.as_bytes()), done.len());
-    }
 }

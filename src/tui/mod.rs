@@ -76,8 +76,8 @@ pub fn run(mut opts: Options) -> Result<i32> {
     if opts.follow && paths.len() > 1 {
         bail!("--follow needs one file that valgrind is writing, not several files");
     }
-    // `--follow -`: stdin is read as it arrives until it closes; there is no
-    // file to re-read.
+    // `--follow -` is what a pipe always gets: read as it arrives until it
+    // closes (parse::live); there is no file to re-read.
     if paths[0] == "-" {
         opts.follow = false;
     }
@@ -87,7 +87,13 @@ pub fn run(mut opts: Options) -> Result<i32> {
     let srcs = paths
         .iter()
         .filter(|_| !waiting)
-        .map(|p| crate::parse::source::open(p))
+        .map(|p| {
+            // A pipe is shown as it arrives (parse::live).
+            crate::parse::source::open(p).map(|mut src| {
+                src.live = p == "-";
+                src
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let name = match paths.len() {
         1 => paths[0].clone(),

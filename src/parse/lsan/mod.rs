@@ -33,7 +33,19 @@ pub(super) fn read_lsan(
     let mut parser = LsanParser::new(index);
     let mut lines = LineReader::new(reader);
     let mut next_progress = PROGRESS_EVERY;
-    while let Some(line) = lines.next_line() {
+    let mut shown = 0;
+    loop {
+        let Some(line) = lines.next_line() else {
+            if !lines.paused {
+                break;
+            }
+            // A live stream paused: show what is parsed so far.
+            let idle = lines.line_no == shown;
+            shown = lines.line_no;
+            let p = progress_of(src, shown);
+            progress(report, Progress { idle, ..p });
+            continue;
+        };
         let no = line.no;
         parser.feed(report, no, line.text);
         if no >= next_progress {

