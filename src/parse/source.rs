@@ -227,6 +227,8 @@ pub struct LineReader<R> {
     /// Set when `next_line` returned `None` because a live stream paused
     /// (not at its end): the caller shows what it has and calls again.
     pub paused: bool,
+    /// Lines read at the last pause, to tell a repeat from news.
+    lines_at_pause: u64,
 }
 
 pub struct Line<'a> {
@@ -249,7 +251,19 @@ impl<R: Read> LineReader<R> {
             long_lines: Vec::new(),
             invalid_utf8: 0,
             paused: false,
+            lines_at_pause: 0,
         }
+    }
+
+    /// After `next_line` gave `None`: `Some(idle)` when a live stream
+    /// paused (`idle`: no line came since the last pause), `None` at the end.
+    pub fn pause(&mut self) -> Option<bool> {
+        if !self.paused {
+            return None;
+        }
+        let idle = self.line_no == self.lines_at_pause;
+        self.lines_at_pause = self.line_no;
+        Some(idle)
     }
 
     pub fn next_line(&mut self) -> Option<Line<'_>> {

@@ -33,16 +33,11 @@ pub(super) fn read_lsan(
     let mut parser = LsanParser::new(index);
     let mut lines = LineReader::new(reader);
     let mut next_progress = PROGRESS_EVERY;
-    let mut shown = 0;
     loop {
         let Some(line) = lines.next_line() else {
-            if !lines.paused {
-                break;
-            }
             // A live stream paused: show what is parsed so far.
-            let idle = lines.line_no == shown;
-            shown = lines.line_no;
-            let p = progress_of(src, shown);
+            let Some(idle) = lines.pause() else { break };
+            let p = progress_of(src, lines.line_no);
             progress(report, Progress { idle, ..p });
             continue;
         };

@@ -195,15 +195,10 @@ pub fn read_chunked<R: Read + Send>(
         let mut parser = TextParser::resume(input, report);
         let mut lines = LineReader::new(std::io::Cursor::new(pending).chain(reader));
         let mut next = 1u64 << 16;
-        let mut shown = 0;
         loop {
             let Some(line) = lines.next_line() else {
-                if !lines.paused {
-                    break;
-                }
                 // A live stream paused: show what is parsed so far.
-                let idle = lines.line_no == shown;
-                shown = lines.line_no;
+                let Some(idle) = lines.pause() else { break };
                 let p = progress(report);
                 on_progress(report, Progress { idle, ..p });
                 continue;
