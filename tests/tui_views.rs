@@ -107,6 +107,7 @@ fn loading_screen_before_the_first_snapshot() {
         read: 450,
         total: Some(1000),
         lines: 1_234_567,
+        idle: false,
     }));
     let s = screen(&app);
     assert!(s.contains("Reading big.log… 45% (1,234,567 lines)"), "{s}");

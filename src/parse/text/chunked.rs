@@ -73,7 +73,7 @@ struct Parsed {
 
 /// What comes back to the merging thread.
 enum Done {
-    Parsed(Parsed),
+    Parsed(Box<Parsed>),
     /// A live stream is still paused: nothing new (the explorer may yet owe
     /// the last view a snapshot).
     Idle,
@@ -142,7 +142,10 @@ pub fn read_chunked<R: Read + Send>(
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                if tx.send(Done::Parsed(parse_chunk(input, job))).is_err() {
+                if tx
+                    .send(Done::Parsed(Box::new(parse_chunk(input, job))))
+                    .is_err()
+                {
                     return;
                 }
             }));
@@ -156,7 +159,7 @@ pub fn read_chunked<R: Read + Send>(
                 merger.idle(report, progress, on_progress);
                 continue;
             };
-            for data in merger.take(report, parsed, progress, on_progress) {
+            for data in merger.take(report, *parsed, progress, on_progress) {
                 let _ = pool_tx.send(data);
             }
         }
