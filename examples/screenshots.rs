@@ -137,6 +137,24 @@ fn main() -> anyhow::Result<()> {
         "--baseline with a rule that hides growth: ⚠ on the status line and on what it hides (.)",
         baseline_app(root, &std::sync::Arc::new(hiding_growth))?,
     ));
+    // A Numba service under Python 3.13 with perf maps, grouped by origin
+    // (`b` three times): with a trampoline that keeps a frame pointer every
+    // per-compile leak reaches the request handler; with 3.13.0's own, most
+    // chains are cut short, and their groups say where.
+    for (name, rel, caption) in [
+        (
+            "python-origin",
+            "numba313fp.d/numba313fp.log.gz",
+            "A Numba service grouped by origin (b): the request handler first in definitely lost",
+        ),
+        (
+            "python-cut",
+            "numba313.d/numba313.log.gz",
+            "The same under 3.13.0's trampolines: chains valgrind cut short say where",
+        ),
+    ] {
+        shots.push((name, 120, 40, "bbb", caption, python_app(root, &rules, rel)?));
+    }
     for (name, w, h, keys, caption, mut app) in shots {
         for c in keys.chars() {
             let code = match c {
@@ -157,6 +175,20 @@ fn main() -> anyhow::Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// A perf-map fixture (tests/fixtures/perfmap) loaded as the binary loads
+/// it: the map beside the log names the Python frames.
+fn python_app(root: &Path, rules: &std::sync::Arc<RuleSet>, rel: &str) -> anyhow::Result<App> {
+    use leakscope::parse::perfmap::find::{attach, MapOptions};
+    let path = root.join("tests/fixtures/perfmap").join(rel);
+    let mut report = leakscope::parse::load_paths(&[path.to_string_lossy().into_owned()], None)?;
+    attach(&mut report, &MapOptions::default());
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut app =
+        App::new(&name, Theme { color: true }, (120, 40), false).with_rules(rules.clone());
+    app.update(Action::loaded(report));
+    Ok(app)
 }
 
 /// numba/scale-40 explored with numba/scale-5 as `--baseline`, the diff made

@@ -95,9 +95,11 @@ impl MapCollector {
         }
         let part = self.dir.join(format!(".{name}.part"));
         let result = (|| {
+            // The copy keeps the map's mode (CPython writes it 0600).
             let mut out = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
+                .mode(meta.mode() & 0o777)
                 .open(&part)?;
             std::io::copy(&mut src, &mut out)?;
             out.flush()?;
@@ -139,12 +141,20 @@ mod tests {
         std::fs::write(run.join("valgrind.4242.log"), "==4242== x\n").unwrap();
         std::fs::write(run.join("valgrind.4243.log"), "==4243== x\n").unwrap();
         std::fs::write(tmp.join("perf-4242.map"), "5000 10 py::f:/a.py\n").unwrap();
+        std::fs::set_permissions(
+            tmp.join("perf-4242.map"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         std::fs::write(tmp.join("perf-4243.map"), "6000 10 py::g:/a.py\n").unwrap();
         let mut c = MapCollector::new(&run, &tmp, started);
         // 4243 still runs: only 4242's map is copied.
         let (copied, problems) = c.collect(|pid| pid == 4242);
         assert_eq!(copied, vec![run.join("perf-4242.map")]);
         assert!(problems.is_empty(), "{problems:?}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&run.join("perf-4242.map")), mode(&tmp.join("perf-4242.map")));
         assert_eq!(
             std::fs::read_to_string(run.join("perf-4242.map")).unwrap(),
             "5000 10 py::f:/a.py\n"
