@@ -153,7 +153,14 @@ fn main() -> anyhow::Result<()> {
             "The same under 3.13.0's trampolines: chains valgrind cut short say where",
         ),
     ] {
-        shots.push((name, 120, 40, "bbb", caption, python_app(root, &rules, rel)?));
+        shots.push((
+            name,
+            120,
+            40,
+            "bbb",
+            caption,
+            python_app(root, &rules, rel)?,
+        ));
     }
     for (name, w, h, keys, caption, mut app) in shots {
         for c in keys.chars() {

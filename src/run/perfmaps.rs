@@ -154,7 +154,10 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&run.join("perf-4242.map")), mode(&tmp.join("perf-4242.map")));
+        assert_eq!(
+            mode(&run.join("perf-4242.map")),
+            mode(&tmp.join("perf-4242.map"))
+        );
         assert_eq!(
             std::fs::read_to_string(run.join("perf-4242.map")).unwrap(),
             "5000 10 py::f:/a.py\n"
