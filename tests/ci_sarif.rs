@@ -61,6 +61,15 @@ fn assert_valid(v: &jsonschema::Validator, sarif: &Value, what: &str) {
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect();
     assert!(errors.is_empty(), "{what}: {errors:#?}");
+    // GitHub's code scanning refuses the whole upload ("locationFromSarifResult:
+    // expected artifact location") if one result has no file to point at.
+    for r in results(sarif) {
+        let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert!(
+            uri.as_str().is_some_and(|u| !u.is_empty()),
+            "{what}: a result without an artifact location: {r}"
+        );
+    }
 }
 
 fn results(sarif: &Value) -> &Vec<Value> {

@@ -179,7 +179,10 @@ impl SourceTree {
 
 /// The frame a finding is reported at: the first frame in the source tree;
 /// failing that, the group's top frame (the first that is not an allocator)
-/// with its object.
+/// with its object — or, when that frame is nowhere (JIT code: no file, no
+/// object), its nearest caller that is somewhere, else the nearest frame it
+/// called (the allocator wrapper under outermost JIT code). GitHub rejects a
+/// whole SARIF upload if one result has no file to point at.
 pub fn primary(placed: &[Placed], interner: &Interner, stack: StackId) -> Option<Placed> {
     if let Some(p) = placed
         .iter()
@@ -189,7 +192,13 @@ pub fn primary(placed: &[Placed], interner: &Interner, stack: StackId) -> Option
     }
     let top = top_frame(interner, stack)?;
     let index = interner.stack(stack).iter().position(|&f| f == top)?;
-    placed.get(index).cloned()
+    let somewhere = |p: &&Placed| p.place != Place::Unknown;
+    placed[index..]
+        .iter()
+        .find(somewhere)
+        .or_else(|| placed[..index].iter().rev().find(somewhere))
+        .or(placed.get(index))
+        .cloned()
 }
 
 /// The components of a relative path without `.`; `None` if it climbs out
