@@ -112,3 +112,55 @@ fn v_opens_the_log_at_the_selected_record_s_line() {
     assert_eq!(effects.last(), Some(&Effect::Redraw));
     assert!(app.status.as_ref().unwrap().text.contains("Select a group"));
 }
+
+/// Figures at the edge of what a log can say: two records of 2^63 bytes in
+/// 2^62 blocks each (16.0 EiB and 9,223,372,036,854,775,809 blocks in all).
+/// Every column is as wide as its widest figure, so figures never run
+/// together and a separator always stays, at 80×24 as at 200×60.
+#[test]
+fn huge_figures_never_run_together() {
+    let rec = |n: u32, bytes: &str, blocks: &str, f: &str| {
+        format!(
+            "==1== {bytes} bytes in {blocks} blocks are definitely lost in loss record {n} of 3\n\
+             ==1==    at 0x4841: malloc (vg_replace_malloc.c:381)\n\
+             ==1==    by 0x10{n}: {f} (huge.c:{n})\n==1== \n"
+        )
+    };
+    let big = "9,223,372,036,854,775,808";
+    let blocks = "4,611,686,018,427,387,904";
+    let log = format!(
+        "==1== Memcheck, a memory error detector\n==1== Command: ./huge\n==1== \n{}{}{}\
+         ==1== ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n",
+        rec(1, "8", "1", "small_leak"),
+        rec(2, big, blocks, "huge_leak_a"),
+        rec(3, big, blocks, "huge_leak_b"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.txt");
+    std::fs::write(&path, log).unwrap();
+    let report =
+        leakscope::parse::load_paths(&[path.to_string_lossy().into_owned()], None).expect("log");
+    for (w, h) in SIZES {
+        let app = app_with("huge.txt", report.clone(), w, h);
+        let s = screen(&app);
+        let row = |name: &str| -> Vec<String> {
+            s.lines()
+                .find_map(|l| l.split_once(name))
+                .map(|(_, r)| r.split_whitespace().map(String::from).collect())
+                .unwrap_or_else(|| panic!("{name}:\n{s}"))
+        };
+        let cat = row("▾ definitely lost");
+        assert_eq!(
+            cat[..4],
+            ["16.0", "EiB", "9,223,372,036,854,775,809", "3"],
+            "{s}"
+        );
+        // Names shorten in the middle at 80 columns; the figures do not.
+        let a = row("(huge.c:2)");
+        assert_eq!(a[..4], ["8.0", "EiB", blocks, "1"], "{s}");
+        assert!(a.iter().any(|t| t.starts_with("50%")), "{s}");
+        let small = row("small_leak (huge.c:1)");
+        assert_eq!(small[..4], ["8", "B", "1", "1"], "{s}");
+        insta::assert_snapshot!(format!("huge_figures_{w}x{h}"), draw(&app).backend());
+    }
+}

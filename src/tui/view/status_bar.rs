@@ -229,6 +229,10 @@ pub fn total_segments(app: &App) -> Vec<Segment> {
         };
         let seg = if hid.is_empty() {
             Segment::new(shown, keep)
+        } else if vis.is_empty() {
+            // Nothing shown: only what rules hide, and it gives way first.
+            let label = if cat.is_leak() { cat.tag() } else { cat.name() };
+            Segment::new(format!("{label} {hidden} hidden"), keep / 2)
         } else {
             Segment::new(format!("{shown} ({hidden} hidden)"), keep).short(shown)
         };
