@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakscope::explore::growth::GrowthSource;
 use leakscope::explore::Explorer;
-use leakscope::model::{Frame, FrameId, LossRecord, Report};
+use leakscope::model::{At, Frame, FrameId, LossRecord, Report};
 use leakscope::parse::Progress;
 use leakscope::triage::rules::{RuleOptions, RuleSet};
 use leakscope::tui::jobs::Built;
@@ -48,11 +48,11 @@ fn synthesize() -> Report {
                 .iter()
                 .enumerate()
                 .map(|(i, &f)| {
-                    let mut frame: Frame = base.interner.frame(f).clone();
+                    let mut frame: At<Frame> = base.interner.frame(f).cloned();
                     frame.addr = frame.addr.map(|a| a + copy * 0x1000);
                     if i == 1 && copy % 7 != 0 {
-                        if let Some(func) = &frame.function {
-                            frame.function = Some(format!("{func}.v{}", copy % 400).into());
+                        if let Some(func) = &frame.frame.function {
+                            frame.frame.function = Some(format!("{func}.v{}", copy % 400).into());
                         }
                     }
                     out.interner.intern_frame(frame)
@@ -251,9 +251,9 @@ fn huge_name(c: &mut Criterion) {
             let frames: Vec<FrameId> = report.interner.stack(rec.stack).to_vec();
             let mut renamed: Vec<FrameId> = Vec::new();
             for (i, &f) in frames.iter().enumerate() {
-                let mut frame: Frame = report.interner.frame(f).clone();
+                let mut frame: At<Frame> = report.interner.frame(f).cloned();
                 if i == 1 {
-                    frame.function = Some("n".repeat(len).into());
+                    frame.frame.function = Some("n".repeat(len).into());
                 }
                 renamed.push(report.interner.intern_frame(frame));
             }

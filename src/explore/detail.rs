@@ -155,7 +155,7 @@ impl Detail {
             .or_else(|| {
                 frames().find(|&(id, _)| {
                     let f = interner.frame(id);
-                    f.file.is_some() && !is_allocator(f)
+                    f.file.is_some() && !is_allocator(f.frame)
                 })
             })
             .map(|(id, _)| id)
@@ -790,15 +790,17 @@ mod tests {
 
     #[test]
     fn interpreter_frames_between_python_functions_fold() {
-        use crate::model::{Frame, NamedBy};
+        use crate::model::{At, Frame, NamedBy};
         use crate::parse::text::parse_frame;
         let mut i = Interner::new();
-        let py = |name: &str, path: &str| Frame {
+        let py = |name: &str, path: &str| At {
             addr: Some(0x555c015),
-            function: Some(name.into()),
-            file: Some(path.into()),
-            named_by: NamedBy::Python,
-            ..Frame::default()
+            frame: Frame {
+                function: Some(name.into()),
+                file: Some(path.into()),
+                named_by: NamedBy::Python,
+                ..Frame::default()
+            },
         };
         let mut ids: Vec<FrameId> = [
             "0x1: malloc (in /vg.so)",
@@ -809,10 +811,12 @@ mod tests {
         .map(|l| i.intern_frame(parse_frame(l)))
         .collect();
         ids.push(i.intern_frame(py("leaky_handler", "/srv/app/svc.py")));
-        let bogus = Frame {
+        let bogus = At {
             addr: Some(0x555c00f),
-            named_by: NamedBy::NotCode,
-            ..Frame::default()
+            frame: Frame {
+                named_by: NamedBy::NotCode,
+                ..Frame::default()
+            },
         };
         ids.push(i.intern_frame(bogus));
         for l in [

@@ -94,7 +94,7 @@ pub struct StackRule {
 impl StackRule {
     pub fn new(interner: &Interner, stack: StackId, category: Category, shown: &str) -> Self {
         StackRule {
-            frames: interner.frames_of(stack).cloned().collect(),
+            frames: interner.frames_of(stack).map(|f| f.frame.clone()).collect(),
             name: format!("hide {shown}"),
             reason: format!("hidden by hand: {} with this exact stack", category.name()),
             category,
@@ -117,7 +117,7 @@ impl Hide for StackRule {
             s.len() == self.frames.len()
                 && s.iter()
                     .zip(&self.frames)
-                    .all(|(&id, f)| same_place(interner.frame(id), f))
+                    .all(|(&id, f)| same_place(interner.frame(id).frame, f))
         }
     }
 }

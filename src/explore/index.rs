@@ -161,7 +161,7 @@ impl Index {
                 let stacks = g.records.iter().map(|&i| records[i].stack);
                 let common = common_prefix(interner, stacks);
                 let display = match (by, g.origin) {
-                    (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o)),
+                    (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o).frame),
                     (GroupBy::Origin, None) => {
                         let stack = records[g.records[0]].stack;
                         match crate::triage::own::cut_short_at(interner, stack) {
@@ -389,7 +389,7 @@ fn common_prefix(interner: &Interner, mut stacks: impl Iterator<Item = StackId>)
         n = n.min(other.len());
         for i in 0..n {
             let (a, b) = (base[i], other[i]);
-            if a != b && !same_place(interner.frame(a), interner.frame(b)) {
+            if a != b && !same_place(interner.frame(a).frame, interner.frame(b).frame) {
                 n = i;
                 break;
             }
@@ -402,7 +402,7 @@ fn common_prefix(interner: &Interner, mut stacks: impl Iterator<Item = StackId>)
 pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String {
     match by {
         GroupBy::TopFrame => match top_frame(interner, stack) {
-            Some(id) => short_label(interner.frame(id)),
+            Some(id) => short_label(interner.frame(id).frame),
             None => "(no stack)".to_string(),
         },
         // Classifies the whole report per call: `Index::build` labels origin
@@ -424,7 +424,7 @@ pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String
                 .frames_of(stack)
                 .filter(|f| !crate::triage::is_allocator(f))
                 .take(8)
-                .map(|f| shorten_middle(&compact_function(f), NAME_CAP / 4))
+                .map(|f| shorten_middle(&compact_function(f.frame), NAME_CAP / 4))
                 .collect();
             if names.is_empty() {
                 "(no stack)".to_string()

@@ -38,7 +38,7 @@ impl FrameInfo {
         let mut firsts: Vec<FrameId> = Vec::new();
         let place_of: Vec<u32> = (0..interner.frame_count())
             .map(|i| {
-                let f = interner.frame(FrameId(i as u32));
+                let f = interner.frame(FrameId(i as u32)).frame;
                 let key = (
                     f.function.as_deref(),
                     f.file.as_deref(),
@@ -51,7 +51,7 @@ impl FrameInfo {
                 })
             })
             .collect();
-        let places = || firsts.iter().map(|&id| interner.frame(id));
+        let places = || firsts.iter().map(|&id| interner.frame(id).frame);
         let haystacks = places().map(|f| haystack(f).into_boxed_str()).collect();
         let labels = places().map(|f| short_label(f).into_boxed_str()).collect();
         // One verdict per location, shared with grouping by origin.

@@ -7,15 +7,18 @@
 
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::borrow::Borrow;
 use std::fmt;
 use std::hash::BuildHasher;
+use std::ops::Deref;
 use std::sync::Arc;
 
-/// One line of a stack: `at 0x4841F2F: operator new(unsigned long) (in /usr/…)`.
+/// Where a line of a stack points, without its address: the function, source
+/// and object of `at 0x4841F2F: operator new(unsigned long) (in /usr/…)`.
+/// Frames at many addresses share one (see [`Interner`]); the address comes
+/// with it in [`At`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Frame {
-    /// Instruction pointer; `None` when the log masks it (`0x........`) or omits it.
-    pub addr: Option<u64>,
     /// Function as the log shows it (usually demangled); `None` for `???`.
     pub function: Option<Arc<str>>,
     /// Mangled name, where the log states it (XML `<fn>` is demangled too, but
@@ -29,6 +32,50 @@ pub struct Frame {
     /// Where the name came from: the log itself, or a perf map naming a frame
     /// the log printed as `???` (see `parse::perfmap`).
     pub named_by: NamedBy,
+}
+
+/// A frame with its address: what a parser builds, and what
+/// [`Interner::frame`] hands out ([`FrameRef`]). It derefs to the location
+/// ([`Frame`]), so `f.function`, `f.label()` read through; `f.addr` is the
+/// frame's own address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct At<F> {
+    /// Instruction pointer; `None` when the log masks it (`0x........`) or omits it.
+    pub addr: Option<u64>,
+    pub frame: F,
+}
+
+/// An interned frame: its address and its shared location.
+pub type FrameRef<'a> = At<&'a Frame>;
+
+impl<F: Borrow<Frame>> Deref for At<F> {
+    type Target = Frame;
+    fn deref(&self) -> &Frame {
+        self.frame.borrow()
+    }
+}
+
+impl From<Frame> for At<Frame> {
+    /// A frame without an address.
+    fn from(frame: Frame) -> Self {
+        At { addr: None, frame }
+    }
+}
+
+impl At<&Frame> {
+    /// An owned copy (to build a changed frame from an interned one).
+    pub fn cloned(&self) -> At<Frame> {
+        At {
+            addr: self.addr,
+            frame: self.frame.clone(),
+        }
+    }
+}
+
+impl<F: Borrow<Frame>> fmt::Display for At<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
 }
 
 /// Who named a frame. Anything but `Log` is a frame valgrind printed as `???`
@@ -91,7 +138,6 @@ impl Frame {
             return std::borrow::Cow::Borrowed(self);
         }
         std::borrow::Cow::Owned(Frame {
-            addr: self.addr,
             object: self.object.clone(),
             ..Frame::default()
         })
@@ -189,27 +235,47 @@ pub struct StackId(pub u32);
 
 /// Owns every distinct frame and stack of a report.
 ///
-/// Frames are keyed by (address, location text): the location part
-/// (`malloc (in /usr/lib/…)`) repeats across thousands of addresses, so it is
-/// parsed and its strings allocated once, then shared by every frame at it.
+/// A frame is an address at a location (`malloc (in /usr/lib/…)`). The
+/// location text repeats across thousands of addresses, so it is parsed and
+/// its strings allocated once, as one [`Frame`]; a frame itself costs its
+/// address and its location's index (12 bytes, plus 5 in the index): a log
+/// of a million distinct addresses holds a million of those, not a million
+/// parsed frames.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    frames: Vec<Frame>,
-    /// Location text → a parsed template frame (no address).
+    /// Per frame: its address (`NO_ADDR` for none) and its location.
+    frame_addr: Vec<u64>,
+    frame_loc: Vec<u32>,
+    /// (address, location) → frame, hashed from the two vectors above.
+    frame_index: HashTable<FrameId>,
+    /// Location text (or a built frame's key) → location.
     locations: FxHashMap<Box<[u8]>, u32>,
     location_frames: Vec<Frame>,
+    /// Set for an interner filled by a chunk worker (`Interner::deferred`):
+    /// a text location is not parsed there but kept as the whole text of
+    /// its first frame line, and parsed (with this function) only if the
+    /// interner absorbing the chunk does not know it yet. The hot locations
+    /// every chunk repeats are then parsed once per log, not once per chunk.
+    defer: Option<fn(&[u8]) -> Frame>,
+    /// Per location of a deferring interner: the frame text still to parse.
+    unparsed: FxHashMap<u32, Box<[u8]>>,
     /// Per location, the last frame interned there. A location almost always
     /// has one address, so this answers most lookups without touching the
     /// (large, cache-missing) `frame_index`.
     location_last: Vec<(u64, FrameId)>,
-    frame_index: FxHashMap<(u64, u32), FrameId>,
-    /// The location of each frame, so another interner can absorb this one.
-    frame_loc: Vec<u32>,
     /// All stacks end to end; `stack_spans[id]` is (start, len) into it. One
     /// allocation for all stacks, not one per stack.
     stack_frames: Vec<FrameId>,
     stack_spans: Vec<(u32, u32)>,
     stack_index: HashTable<StackId>,
+}
+
+/// The stored address of a frame without one (masked `0x........`, XML
+/// without `<ip>`). Valgrind never prints this address.
+const NO_ADDR: u64 = u64::MAX;
+
+fn frame_hash(addr: u64, loc: u32) -> u64 {
+    FxBuildHasher.hash_one((addr, loc))
 }
 
 impl Interner {
@@ -220,39 +286,61 @@ impl Interner {
         i
     }
 
+    /// An interner whose text frames are parsed with `parse` (a frame
+    /// line's text → its location) only when needed: by `frame_mut`, or by
+    /// the interner that absorbs this one, for locations new to it.
+    pub fn deferred(parse: fn(&[u8]) -> Frame) -> Self {
+        Interner {
+            defer: Some(parse),
+            ..Interner::new()
+        }
+    }
+
     pub const EMPTY_STACK: StackId = StackId(0);
 
     /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
-    /// location with `parse` only the first time it is seen.
+    /// location with `parse` only the first time it is seen (never, in a
+    /// deferring interner: see [`Interner::deferred`]).
     pub fn intern_frame_text(
         &mut self,
         text: &[u8],
         parse: impl FnOnce(&[u8]) -> Frame,
     ) -> FrameId {
         let (addr, loc) = split_addr(text);
+        if self.defer.is_some() {
+            let before = self.location_frames.len();
+            let id = self.intern_frame_keyed(addr, loc, Frame::default);
+            if self.location_frames.len() > before {
+                self.unparsed.insert(before as u32, text.into());
+            }
+            return id;
+        }
         self.intern_frame_keyed(addr, loc, || parse(text))
     }
 
     /// Interns a fully built frame (XML, LSan), keyed by all of its fields.
-    pub fn intern_frame(&mut self, frame: Frame) -> FrameId {
+    pub fn intern_frame(&mut self, frame: impl Into<At<Frame>>) -> FrameId {
+        let At { addr, frame } = frame.into();
         let key = frame_key(&frame);
-        let addr = frame.addr;
         self.intern_frame_keyed(addr, &key, || frame)
     }
 
-    fn intern_frame_keyed(
+    /// Interns the frame at `addr` whose location has the key `loc`
+    /// (its text, or [`Interner::location_key`] of its fields), building
+    /// the location with `make` only the first time the key is seen.
+    pub fn intern_frame_keyed(
         &mut self,
         addr: Option<u64>,
         loc: &[u8],
         make: impl FnOnce() -> Frame,
     ) -> FrameId {
-        let loc_id = self.location(loc, make);
-        let a = addr.unwrap_or(u64::MAX);
+        let loc_id = self.location_id(loc, make);
+        let a = addr.unwrap_or(NO_ADDR);
         let last = self.location_last[loc_id as usize];
         if last.0 == a {
             return last.1;
         }
-        let id = self.intern_at(addr, loc_id);
+        let id = self.intern_at(a, loc_id);
         self.location_last[loc_id as usize] = (a, id);
         id
     }
@@ -279,14 +367,29 @@ impl Interner {
         id
     }
 
-    pub fn frame(&self, id: FrameId) -> &Frame {
-        &self.frames[id.0 as usize]
+    /// The frame: its address and its (shared) location.
+    pub fn frame(&self, id: FrameId) -> FrameRef<'_> {
+        let i = id.0 as usize;
+        let a = self.frame_addr[i];
+        At {
+            addr: (a != NO_ADDR).then_some(a),
+            frame: &self.location_frames[self.frame_loc[i] as usize],
+        }
     }
 
     /// Lets a parser add what it learns later (e.g. the mangled name from a
-    /// --gen-suppressions block) to a frame already interned.
+    /// --gen-suppressions block) to a frame already interned. The change is
+    /// made to the frame's location, so every frame there sees it (a
+    /// function's mangled name does not depend on the address).
     pub fn frame_mut(&mut self, id: FrameId) -> &mut Frame {
-        &mut self.frames[id.0 as usize]
+        let l = self.frame_loc[id.0 as usize];
+        if let (Some(parse), Some(text)) = (self.defer, self.unparsed.remove(&l)) {
+            let learned = self.location_frames[l as usize].mangled.take();
+            let frame = &mut self.location_frames[l as usize];
+            *frame = parse(&text);
+            frame.mangled = frame.mangled.take().or(learned);
+        }
+        &mut self.location_frames[l as usize]
     }
 
     pub fn stack(&self, id: StackId) -> &[FrameId] {
@@ -296,12 +399,12 @@ impl Interner {
         }
     }
 
-    pub fn frames_of(&self, id: StackId) -> impl Iterator<Item = &Frame> + '_ {
+    pub fn frames_of(&self, id: StackId) -> impl Iterator<Item = FrameRef<'_>> + '_ {
         self.stack(id).iter().map(|&f| self.frame(f))
     }
 
     pub fn frame_count(&self) -> usize {
-        self.frames.len()
+        self.frame_addr.len()
     }
 
     pub fn stack_count(&self) -> usize {
@@ -319,26 +422,46 @@ impl Interner {
         self.location_frames.len()
     }
 
+    /// About how many bytes the interner holds (vectors and indices, not
+    /// the strings of its locations): what copying it would cost.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.frame_addr.capacity() * 12
+            + self.frame_index.capacity() * 5
+            + self.locations.capacity() * 40
+            + self.location_frames.capacity() * (size_of::<Frame>() + 16)
+            + self.stack_frames.capacity() * 4
+            + self.stack_spans.capacity() * 8
+            + self.stack_index.capacity() * 5
+    }
+
+    /// Location `l` (see [`Interner::location_of`]).
+    pub fn location_frame(&self, l: usize) -> &Frame {
+        &self.location_frames[l]
+    }
+
     /// Takes in everything `other` interned (a chunk parsed on another
     /// thread) and says where each of its frames and stacks now lives.
     pub fn absorb(&mut self, other: &Interner) -> Remap {
         let mut loc_map = vec![0u32; other.location_frames.len()];
         for (key, &l) in &other.locations {
             let template = &other.location_frames[l as usize];
-            loc_map[l as usize] = self.location(key, || template.clone());
+            let make = || match (other.defer, other.unparsed.get(&l)) {
+                (Some(parse), Some(text)) => parse(text),
+                _ => template.clone(),
+            };
+            let mine = self.location_id(key, make);
+            loc_map[l as usize] = mine;
+            let frame = &mut self.location_frames[mine as usize];
+            if frame.mangled.is_none() && template.mangled.is_some() {
+                frame.mangled = template.mangled.clone();
+            }
         }
         let frames: Vec<FrameId> = other
-            .frames
+            .frame_addr
             .iter()
             .zip(&other.frame_loc)
-            .map(|(f, &l)| {
-                let loc = loc_map[l as usize];
-                let id = self.intern_at(f.addr, loc);
-                if f.mangled.is_some() && self.frames[id.0 as usize].mangled.is_none() {
-                    self.frames[id.0 as usize].mangled = f.mangled.clone();
-                }
-                id
-            })
+            .map(|(&a, &l)| self.intern_at(a, loc_map[l as usize]))
             .collect();
         let mut buf = Vec::new();
         let stacks = (0..other.stack_spans.len())
@@ -357,32 +480,38 @@ impl Interner {
     }
 
     /// The id of a location, parsing it (`make`) only the first time.
-    fn location(&mut self, loc: &[u8], make: impl FnOnce() -> Frame) -> u32 {
+    fn location_id(&mut self, loc: &[u8], make: impl FnOnce() -> Frame) -> u32 {
         if let Some(&l) = self.locations.get(loc) {
             return l;
         }
-        let mut template = make();
-        template.addr = None;
         let l = self.location_frames.len() as u32;
-        self.location_frames.push(template);
-        self.location_last.push((u64::MAX - 1, FrameId(u32::MAX)));
+        self.location_frames.push(make());
+        self.location_last.push((NO_ADDR - 1, FrameId(u32::MAX)));
         self.locations.insert(loc.into(), l);
         l
     }
 
-    /// The frame at `addr` in an already known location.
-    fn intern_at(&mut self, addr: Option<u64>, loc_id: u32) -> FrameId {
-        let key = (addr.unwrap_or(u64::MAX), loc_id);
-        if let Some(&id) = self.frame_index.get(&key) {
+    /// The frame at address `a` (`NO_ADDR`: none) in an already known location.
+    fn intern_at(&mut self, a: u64, loc_id: u32) -> FrameId {
+        let hash = frame_hash(a, loc_id);
+        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
+        let same = |id: &FrameId| addrs[id.0 as usize] == a && locs[id.0 as usize] == loc_id;
+        if let Some(&id) = self.frame_index.find(hash, same) {
             return id;
         }
-        let mut frame = self.location_frames[loc_id as usize].clone();
-        frame.addr = addr;
-        let id = FrameId(self.frames.len() as u32);
-        self.frames.push(frame);
+        let id = FrameId(self.frame_addr.len() as u32);
+        self.frame_addr.push(a);
         self.frame_loc.push(loc_id);
-        self.frame_index.insert(key, id);
+        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
+        self.frame_index.insert_unique(hash, id, |id| {
+            frame_hash(addrs[id.0 as usize], locs[id.0 as usize])
+        });
         id
+    }
+
+    /// The location key of a built frame (see [`Interner::intern_frame_keyed`]).
+    pub fn location_key(frame: &Frame) -> Vec<u8> {
+        frame_key(frame)
     }
 }
 

@@ -11,7 +11,7 @@ mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
 pub use frame::{base_name, without_interceptor, JIT_CODE};
-pub use frame::{Frame, FrameId, Interner, NamedBy, Remap, StackId};
+pub use frame::{At, Frame, FrameId, FrameRef, Interner, NamedBy, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use process::{LeakSearch, Process, SearchOrigin, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};

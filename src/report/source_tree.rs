@@ -170,7 +170,7 @@ impl SourceTree {
                     index,
                     function: f.function.as_deref().map(str::to_string),
                     label: f.label(),
-                    place: self.place(f),
+                    place: self.place(f.frame),
                 }
             })
             .collect()

@@ -140,7 +140,7 @@ fn a_rule_hides_alike_on_both_sides_and_growth_ignores_it() {
         let Item::Record(i) = item else { return None };
         let rec = &r.processes[p].loss_records()[i];
         let top = crate::triage::top_frame(&r.interner, rec.stack)?;
-        let f = r.interner.frame(top).function.as_deref()?;
+        let f = r.interner.frame(top).frame.function.as_deref()?;
         (f == "leak_in_loop").then(|| "loop-noise".to_string())
     };
     let d = diff(&empty, &leaky, &DiffOptions::default(), &hider);

@@ -89,7 +89,7 @@ pub fn top_frame(interner: &Interner, stack: StackId) -> Option<FrameId> {
     let frames = interner.stack(stack);
     let mut first_unknown = None;
     for &id in frames {
-        let f = interner.frame(id);
+        let f = interner.frame(id).frame;
         if is_allocator(f) {
             continue;
         }
@@ -188,7 +188,7 @@ fn object_of(interner: &Interner, stack: StackId) -> String {
     let frames: Vec<&Frame> = interner
         .stack(stack)
         .iter()
-        .map(|&f| interner.frame(f))
+        .map(|&f| interner.frame(f).frame)
         .filter(|f| !is_allocator(f))
         .collect();
     if let Some(obj) = frames.iter().find_map(|f| f.object.as_deref()) {

@@ -181,7 +181,7 @@ impl OwnCode {
             let id = FrameId(i as u32);
             firsts[interner.location_of(id)].get_or_insert(id);
         }
-        let frames = || firsts.iter().flatten().map(|&id| interner.frame(id));
+        let frames = || firsts.iter().flatten().map(|&id| interner.frame(id).frame);
         let runtime_files: FxHashSet<&str> = frames()
             .filter(|f| !f.is_python() && !is_own(f))
             .filter_map(|f| f.file.as_deref().map(file_name))
@@ -192,7 +192,7 @@ impl OwnCode {
             .map(|id| {
                 id.is_some_and(|id| {
                     let f = interner.frame(id);
-                    is_own(f)
+                    is_own(f.frame)
                         && (f.is_python()
                             || !f.addr.is_some_and(|a| interpreter.contains(&a))
                                 && !f
@@ -360,12 +360,14 @@ mod tests {
         .map(|l| i.intern_frame(parse_frame(l)))
         .collect();
         let native_only = i.intern_stack(&ids);
-        ids.push(i.intern_frame(Frame {
+        ids.push(i.intern_frame(crate::model::At {
             addr: Some(0x5766635),
-            function: Some("handle_request".into()),
-            file: Some("/srv/app/svc.py".into()),
-            named_by: crate::model::NamedBy::Python,
-            ..Frame::default()
+            frame: Frame {
+                function: Some("handle_request".into()),
+                file: Some("/srv/app/svc.py".into()),
+                named_by: crate::model::NamedBy::Python,
+                ..Frame::default()
+            },
         }));
         let with_python = i.intern_stack(&ids);
         let own = OwnCode::of(&i);

@@ -144,7 +144,7 @@ pub fn signature_with(
             .iter()
             .filter(|&&f| !interner.frame(f).is_not_code())
             .take(opts.depth.max(1))
-            .map(|&f| Atom::of(interner.frame(f), opts.ignore_lines))
+            .map(|&f| Atom::of(interner.frame(f).frame, opts.ignore_lines))
             .collect(),
     )
 }
@@ -158,7 +158,9 @@ mod tests {
         let ids: Vec<_> = lines
             .iter()
             .map(|l| {
-                i.intern_frame_text(l.as_bytes(), |t| parse_frame(&String::from_utf8_lossy(t)))
+                i.intern_frame_text(l.as_bytes(), |t| {
+                    parse_frame(&String::from_utf8_lossy(t)).frame
+                })
             })
             .collect();
         i.intern_stack(&ids)

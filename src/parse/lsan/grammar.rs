@@ -2,7 +2,7 @@
 //! recognises one kind of line and returns its parts, or `None`. The state
 //! machine in `mod.rs` decides what a line means in context.
 
-use crate::model::{ErrorKind, Frame, LeakKind};
+use crate::model::{At, ErrorKind, Frame, LeakKind};
 use crate::parse::cursor::Cursor;
 
 /// `ERROR: LeakSanitizer: detected memory leaks` (after the `==PID==`):
@@ -52,7 +52,7 @@ pub fn leak_header(line: &str) -> Option<LeakHeader> {
 
 /// `#3 0x5555555554c0 in main src/lsan_leaky.c:57:5`, `#4 0x… in _start
 /// (/tmp/prog+0x10f0)`, `#1 0x4011d6  (/lib/libc.so.6+0x29d90) (BuildId: …)`.
-pub fn frame(line: &str) -> Option<Frame> {
+pub fn frame(line: &str) -> Option<At<Frame>> {
     let rest = line.strip_prefix('#')?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
@@ -69,10 +69,7 @@ pub fn frame(line: &str) -> Option<Frame> {
             rest = rest[..i].trim_end();
         }
     }
-    let mut frame = Frame {
-        addr,
-        ..Frame::default()
-    };
+    let mut frame = Frame::default();
     // Code outside any module (JIT code): as valgrind would, `???` with no
     // object, which a perf map may name. `#5 0x7f3a2c01f0c4  (<unknown
     // module>)`, or with a function name before it.
@@ -81,7 +78,7 @@ pub fn frame(line: &str) -> Option<Frame> {
         if !head.is_empty() && head != "<null>" {
             frame.function = Some(head.into());
         }
-        return Some(frame);
+        return Some(At { addr, frame });
     }
     if let Some((head, module)) = module_suffix(rest) {
         frame.object = Some(module.into());
@@ -106,7 +103,7 @@ pub fn frame(line: &str) -> Option<Frame> {
     if !function.is_empty() && function != "<null>" {
         frame.function = Some(function.into());
     }
-    Some(frame)
+    Some(At { addr, frame })
 }
 
 /// Splits `fn (module+0xoff)` into `fn` and `module`.
@@ -215,7 +212,10 @@ mod tests {
             Some("/tmp/leakscope-fixtures/asan_uaf")
         );
         let jit = frame("#5 0x7f3a2c01f0c4  (<unknown module>)").unwrap();
-        assert_eq!((jit.function, jit.object, jit.file), (None, None, None));
+        assert_eq!(
+            (&jit.function, &jit.object, &jit.file),
+            (&None, &None, &None)
+        );
         assert_eq!(
             frame("#5 0x7f3a2c01f0c4  (<unknown module>)")
                 .unwrap()

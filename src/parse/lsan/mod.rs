@@ -207,7 +207,7 @@ impl LsanParser {
         st.search_line = no;
     }
 
-    fn frame(&mut self, report: &mut Report, f: crate::model::Frame) {
+    fn frame(&mut self, report: &mut Report, f: crate::model::At<crate::model::Frame>) {
         let frames = match &mut self.block {
             Block::Leak(_, _, frames) => frames,
             Block::Error(e) => {

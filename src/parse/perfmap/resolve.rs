@@ -6,7 +6,7 @@
 //! frames, and the process's records and errors point at the new stacks.
 
 use super::{PerfMap, Symbol};
-use crate::model::{Frame, FrameId, Interner, NamedBy, Report, StackId};
+use crate::model::{At, Frame, FrameId, FrameRef, Interner, NamedBy, Report, StackId};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Trampolines sit this close together; an address in the gap between two
@@ -15,7 +15,7 @@ const PADDING: u64 = 16;
 
 /// A frame a perf map may name: valgrind's `???` without an object, LSan's
 /// `(<unknown module>)` or bare address.
-pub fn is_nameable(f: &Frame) -> bool {
+pub fn is_nameable(f: FrameRef<'_>) -> bool {
     f.named_by == NamedBy::Log
         && f.function.is_none()
         && f.file.is_none()
@@ -54,7 +54,7 @@ pub fn coverage(report: &Report, process: usize, map: &PerfMap) -> Coverage {
     let mut seen: FxHashSet<u64> = FxHashSet::default();
     let mut c = Coverage::default();
     for s in stacks_of(report, process) {
-        for f in i.frames_of(s).filter(|f| is_nameable(f)) {
+        for f in i.frames_of(s).filter(|&f| is_nameable(f)) {
             let addr = f.addr.unwrap_or_default();
             if seen.insert(addr) {
                 c.unnamed += 1;
@@ -113,10 +113,8 @@ fn name_frame(interner: &mut Interner, id: FrameId, map: &PerfMap) -> FrameId {
     let Some(entry) = f.addr.and_then(|a| map.lookup(a)) else {
         return id;
     };
-    let mut named = Frame {
-        addr: f.addr,
-        ..Frame::default()
-    };
+    let addr = f.addr;
+    let mut named = Frame::default();
     match &entry.symbol {
         Symbol::Python { qualname, path } => {
             named.function = Some(qualname.clone());
@@ -128,7 +126,7 @@ fn name_frame(interner: &mut Interner, id: FrameId, map: &PerfMap) -> FrameId {
             named.named_by = NamedBy::PerfMap;
         }
     }
-    interner.intern_frame(named)
+    interner.intern_frame(At { addr, frame: named })
 }
 
 /// Marks what the frame-pointer unwinder made up around map-named frames:
@@ -151,8 +149,8 @@ fn mark_not_code(interner: &mut Interner, stack: &mut [FrameId], map: &PerfMap) 
             .iter()
             .any(|&n| !is_nameable(interner.frame(n)));
         if padding || (after_mapped && closed) {
-            let mut copy = f.clone();
-            copy.named_by = NamedBy::NotCode;
+            let mut copy = f.cloned();
+            copy.frame.named_by = NamedBy::NotCode;
             stack[i] = interner.intern_frame(copy);
         }
     }

@@ -40,10 +40,14 @@ pub struct ChunkSizes {
 }
 
 impl Default for ChunkSizes {
+    /// Chunks of 2 MiB keep the buffers in flight (a few per worker) small
+    /// next to the report; an item without a clean point for 4 MiB (valgrind
+    /// caps stacks at 500 frames, ~100 KB) is read in order from there on,
+    /// so a malformed or synthetic giant record is never buffered whole.
     fn default() -> Self {
         ChunkSizes {
-            chunk: 8 << 20,
-            max_pending: 64 << 20,
+            chunk: 2 << 20,
+            max_pending: 4 << 20,
         }
     }
 }
@@ -196,7 +200,11 @@ pub fn read_chunked<R: Read + Send>(
         // `bytes` already counts `pending`, which the line reader reads again.
         let before_pending = bytes - pending.len() as u64;
         let mut parser = TextParser::resume(input, report);
-        let mut lines = LineReader::new(std::io::Cursor::new(pending).chain(reader));
+        let mut lines = LineReader::new(ThenRest {
+            head: pending,
+            pos: 0,
+            rest: reader,
+        });
         let mut next = 1u64 << 16;
         loop {
             let Some(line) = lines.next_line() else {
@@ -243,6 +251,30 @@ pub fn read_chunked<R: Read + Send>(
         bytes,
         error,
         long_lines: long,
+    }
+}
+
+/// The bytes already read ahead, then the rest of the input. The bytes are
+/// freed as soon as they have been read, not kept for the whole parse.
+struct ThenRest<R> {
+    head: Vec<u8>,
+    pos: usize,
+    rest: R,
+}
+
+impl<R: Read> Read for ThenRest<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.pos);
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            if self.pos == self.head.len() {
+                self.head = Vec::new();
+                self.pos = 0;
+            }
+            return Ok(n);
+        }
+        self.rest.read(buf)
     }
 }
 
@@ -400,6 +432,8 @@ fn send_cut(
 
 fn parse_chunk(input: usize, job: Chunk) -> Parsed {
     let mut report = Report::new();
+    // Locations are parsed once, by the merge, for those new to the log.
+    report.interner = crate::model::Interner::deferred(super::frame_location);
     let mut parser = TextParser::for_chunk(input);
     // Lines straight from the chunk, no copy; the splitter already noted any
     // over-long line, which is cut to the same length LineReader keeps.

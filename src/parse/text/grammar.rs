@@ -2,7 +2,7 @@
 //! line and returns its parts, or `None`. No state here; the state machine in
 //! `mod.rs` decides what a line means in context.
 
-use crate::model::{Figure, Frame, LeakKind};
+use crate::model::{At, Figure, Frame, LeakKind};
 use crate::parse::cursor::{Cursor, Num};
 
 /// Which marker a prefix used: `==PID==` for memcheck's own output, `--PID--` for
@@ -198,7 +198,7 @@ pub fn frame_text(trimmed: &[u8]) -> Option<&[u8]> {
 }
 
 /// Builds a frame from `0xADDR: function (file:line)` or `… (in object)`.
-pub fn parse_frame(text: &str) -> Frame {
+pub fn parse_frame(text: &str) -> At<Frame> {
     let (addr_s, rest) = match text.find(": ") {
         Some(i) => (&text[..i], &text[i + 2..]),
         None => (text.trim_end_matches(':'), ""),
@@ -206,10 +206,7 @@ pub fn parse_frame(text: &str) -> Frame {
     let addr = addr_s
         .strip_prefix("0x")
         .and_then(|h| u64::from_str_radix(h, 16).ok());
-    let mut frame = Frame {
-        addr,
-        ..Frame::default()
-    };
+    let mut frame = Frame::default();
     let rest = rest.trim_end();
     let (func, loc) = split_location(rest);
     if let Some(loc) = loc {
@@ -223,7 +220,7 @@ pub fn parse_frame(text: &str) -> Frame {
     if !func.is_empty() && func != "???" {
         frame.function = Some(func.into());
     }
-    frame
+    At { addr, frame }
 }
 
 /// Splits `fn (loc)` at the parenthesis balancing the final `)`, when what is

@@ -261,9 +261,7 @@ impl TextParser {
                 _ => return,
             }
             let text = text.trim_ascii_end();
-            let id = report
-                .interner
-                .intern_frame_text(text, |t| grammar::parse_frame(&String::from_utf8_lossy(t)));
+            let id = report.interner.intern_frame_text(text, frame_location);
             match &mut st.block {
                 Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().expect("aux").1.push(id),
                 _ => st.frames.push(id),
@@ -583,6 +581,13 @@ impl TextParser {
         };
         learn_mangled(&mut report.interner, stack, &funs);
     }
+}
+
+/// The location of a frame line's text (`0xADDR: location`), for the
+/// interner (which parses a location once, or defers it: see
+/// `Interner::deferred`).
+pub(crate) fn frame_location(text: &[u8]) -> crate::model::Frame {
+    grammar::parse_frame(&String::from_utf8_lossy(text)).frame
 }
 
 pub(crate) fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {

@@ -1,6 +1,7 @@
 //! One `<error>` while it is being read, and what it becomes: a loss record
 //! for the `Leak_*` kinds, a [`MemcheckError`] for every other kind.
 
+use super::tag::Tag;
 use crate::model::{
     AuxStack, ErrorKind, Frame, FrameId, Interner, LeakKind, LossRecord, MemcheckError, StackId,
 };
@@ -44,8 +45,86 @@ pub struct PendingError {
     pub aux: Vec<(String, Option<StackId>)>,
     /// The stack and frame being read.
     pub frames: Vec<FrameId>,
-    pub frame: Frame,
+    pub frame: PendingFrame,
     pub supp: Option<PendingSupp>,
+}
+
+/// The `<frame>` being read. Its fields are kept as text in reused buffers
+/// and the frame is looked up by them: the strings of a [`Frame`] are
+/// allocated only the first time its location is seen, not once per
+/// occurrence (a log repeats the same frames millions of times).
+#[derive(Debug, Default)]
+pub struct PendingFrame {
+    addr: Option<u64>,
+    /// `<fn>`, `<dir>`, `<file>`, `<obj>`: the text, and whether it was given.
+    text: [(String, bool); 4],
+    line: Option<u32>,
+    key: Vec<u8>,
+}
+
+impl PendingFrame {
+    /// A field element of the frame closed with `text`.
+    pub fn set(&mut self, field: Tag, text: &str) {
+        let slot = match field {
+            Tag::Ip => {
+                self.addr = text
+                    .strip_prefix("0x")
+                    .and_then(|h| u64::from_str_radix(h, 16).ok());
+                return;
+            }
+            Tag::Line => {
+                self.line = text.parse().ok();
+                return;
+            }
+            Tag::Fn if text == "???" || text.is_empty() => {
+                self.text[0].1 = false;
+                return;
+            }
+            Tag::Fn => 0,
+            Tag::Dir => 1,
+            Tag::File => 2,
+            Tag::Obj => 3,
+            _ => return,
+        };
+        let (buf, given) = &mut self.text[slot];
+        buf.clear();
+        buf.push_str(text);
+        *given = true;
+    }
+
+    /// Interns the frame read and makes ready for the next one.
+    fn intern(&mut self, interner: &mut Interner) -> FrameId {
+        // The key of `Interner::location_key` for the frame being built,
+        // without building it: function, mangled (none in XML), dir, file,
+        // object, line, named by the log.
+        let part = |i: usize| self.text[i].1.then_some(self.text[i].0.as_str());
+        let parts = [part(0), None, part(1), part(2), part(3)];
+        self.key.clear();
+        self.key.push(0xff);
+        for p in parts {
+            self.key.extend_from_slice(p.unwrap_or("").as_bytes());
+            self.key.push(0);
+        }
+        self.key
+            .extend_from_slice(&self.line.unwrap_or(u32::MAX).to_le_bytes());
+        self.key.push(crate::model::NamedBy::Log as u8);
+        let arc = |p: Option<&str>| p.map(Into::into);
+        let make = || Frame {
+            function: arc(parts[0]),
+            dir: arc(parts[2]),
+            file: arc(parts[3]),
+            object: arc(parts[4]),
+            line: self.line,
+            ..Frame::default()
+        };
+        let id = interner.intern_frame_keyed(self.addr, &self.key, make);
+        self.addr = None;
+        self.line = None;
+        for t in &mut self.text {
+            t.1 = false;
+        }
+        id
+    }
 }
 
 impl PendingError {
@@ -88,8 +167,8 @@ impl PendingError {
     }
 
     pub fn end_frame(&mut self, interner: &mut Interner) {
-        let frame = std::mem::take(&mut self.frame);
-        self.frames.push(interner.intern_frame(frame));
+        let id = self.frame.intern(interner);
+        self.frames.push(id);
     }
 
     /// The leak kind, when `<kind>` is one of the four `Leak_*`.
@@ -197,12 +276,12 @@ mod tests {
     fn later_stacks_follow_their_sentence() {
         let mut i = Interner::new();
         let mut e = PendingError::new(1);
-        e.frame.function = Some("f".into());
+        e.frame.set(Tag::Fn, "f");
         e.end_frame(&mut i);
         e.end_stack(&mut i);
         e.add_aux("Address 0x1 is on thread 1's stack");
         e.add_aux("Block was alloc'd at");
-        e.frame.function = Some("malloc".into());
+        e.frame.set(Tag::Fn, "malloc");
         e.end_frame(&mut i);
         e.end_stack(&mut i);
         let (err, _) = e.into_error();

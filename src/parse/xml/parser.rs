@@ -457,7 +457,7 @@ impl XmlParser {
             [XWhat, LeakedBlocks] => e.leaked_blocks = leak_number,
             [Stack] => e.end_stack(&mut report.interner),
             [Stack, Frame] => e.end_frame(&mut report.interner),
-            [Stack, Frame, field] => frame_field(&mut e.frame, *field, text),
+            [Stack, Frame, field] => e.frame.set(*field, text),
             _ => {}
         }
     }
@@ -668,21 +668,5 @@ impl XmlParser {
                 message: format!("{} more warnings not listed", self.dropped_warnings),
             });
         }
-    }
-}
-
-fn frame_field(frame: &mut crate::model::Frame, field: Tag, text: &str) {
-    match field {
-        Tag::Ip => {
-            frame.addr = text
-                .strip_prefix("0x")
-                .and_then(|h| u64::from_str_radix(h, 16).ok());
-        }
-        Tag::Obj => frame.object = Some(text.into()),
-        Tag::Fn if text != "???" && !text.is_empty() => frame.function = Some(text.into()),
-        Tag::Dir => frame.dir = Some(text.into()),
-        Tag::File => frame.file = Some(text.into()),
-        Tag::Line => frame.line = text.parse().ok(),
-        _ => {}
     }
 }

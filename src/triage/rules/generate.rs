@@ -13,7 +13,7 @@
 
 use super::kinds::LeakKinds;
 use super::names::{components, looks_mangled, wildcard_for};
-use crate::model::{ErrorKind, Frame, FrameId, LeakKind, MemcheckError, Report, StackId};
+use crate::model::{ErrorKind, Frame, LeakKind, MemcheckError, Report, StackId};
 use crate::sanitize::sanitize;
 use crate::triage::rules::kinds::{access_size, fishy_value, syscall_param};
 use crate::triage::top_frame;
@@ -94,7 +94,7 @@ pub fn frame_lines(
     let mut notes = Vec::new();
     for (i, &id) in frames.iter().take(keep).enumerate() {
         // What valgrind sees, never a name it cannot (from a perf map).
-        let logged = report.interner.frame(id).as_logged();
+        let logged = report.interner.frame(id).frame.as_logged();
         let frame = &*logged;
         let given = from_block.get(i).filter(|l| !l.starts_with("???"));
         let (mut line, note) = match given {
@@ -217,8 +217,8 @@ fn known_mangled(f: &str) -> Option<&'static str> {
 /// another record's --gen-suppressions block); `None` where ambiguous.
 fn learned_mangled(report: &Report) -> FxHashMap<&str, Option<&str>> {
     let mut m: FxHashMap<&str, Option<&str>> = FxHashMap::default();
-    for i in 0..report.interner.frame_count() {
-        let f = report.interner.frame(FrameId(i as u32));
+    for l in 0..report.interner.location_count() {
+        let f = report.interner.location_frame(l);
         if let (Some(func), Some(mangled)) = (f.function.as_deref(), f.mangled.as_deref()) {
             m.entry(func)
                 .and_modify(|e| {

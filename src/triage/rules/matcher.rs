@@ -145,8 +145,8 @@ fn tri_code(t: Tri) -> u64 {
 impl<'r> FrameMatcher<'r> {
     pub fn new(interner: &'r Interner) -> Self {
         let mut learned: FxHashMap<&str, Option<&str>> = FxHashMap::default();
-        for i in 0..interner.frame_count() {
-            let f = interner.frame(FrameId(i as u32));
+        for l in 0..interner.location_count() {
+            let f = interner.location_frame(l);
             if let (Some(func), Some(m)) = (f.function.as_deref(), f.mangled.as_deref()) {
                 learned
                     .entry(func)
@@ -226,7 +226,7 @@ impl<'r> FrameMatcher<'r> {
         }
         // Rules see frames as valgrind printed them (`???` where a perf map
         // named one): valgrind runs them, and it never sees those names.
-        let logged = self.interner.frame(id).as_logged();
+        let logged = self.interner.frame(id).frame.as_logged();
         let frame = &*logged;
         let v = match pattern {
             FramePattern::Fun(p) => {

@@ -364,7 +364,7 @@ impl RowCells {
                     .then(|| {
                         frames
                             .iter()
-                            .map(|&f| report.interner.frame(f))
+                            .map(|&f| report.interner.frame(f).frame)
                             .find(|f| f.is_python() && crate::triage::own::is_own(f))
                     })
                     .flatten();
