@@ -10,7 +10,11 @@
 //! process's kind of log and --num-callers, so they are computed once per
 //! distinct (stack, kind, …): a log of millions of records from a few
 //! thousand stacks is matched a few thousand times, and each record costs
-//! one `u32` here (the id of its match set), whatever the log's size.
+//! one `u32` here (the id of its match set), whatever the log's size. Match
+//! sets are kept once per distinct content (most stacks match no rule, or
+//! the same few), and which set a stack has is a dense table per (kind of
+//! log, --num-callers, leak kind): a million distinct stacks cost 4 bytes
+//! each, not a hash-map entry and a set each.
 
 use super::lsan_supp::{self, LsanSuppression};
 use super::matcher::{stack_verdict, FrameMatcher, Tri};
@@ -82,7 +86,7 @@ impl RuleCounts {
 }
 
 /// The rules matching one record or error, in priority order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 struct Matches {
     yes: Box<[RuleId]>,
     maybe: Box<[RuleId]>,
@@ -99,9 +103,15 @@ struct ProcessHiding {
     counts: BTreeMap<RuleId, RuleCounts>,
 }
 
-/// What a record's matches depend on: log kind (LSan), --num-callers,
-/// stack, leak kind.
-type RecordKey = (bool, usize, StackId, LeakKind);
+/// What a record's matches depend on besides its stack: log kind (LSan),
+/// --num-callers, leak kind.
+type TableKey = (bool, usize, LeakKind);
+
+/// A stack whose set is not known yet (in `by_stack`).
+const UNKNOWN: SetId = SetId::MAX;
+/// Matches computed in one go at most: bounds the memory of a first load
+/// of a million distinct stacks.
+const BATCH: usize = 1 << 16;
 
 /// The rules' verdicts on a report: see the module documentation.
 #[derive(Debug, Clone, Default)]
@@ -111,11 +121,13 @@ pub struct Hiding {
     totals: Vec<RuleCounts>,
     /// Per disabled rule: what it would hide if it alone were turned back on.
     would: Vec<RuleCounts>,
-    /// Distinct match sets; one per distinct record key, one per error.
+    /// Distinct match sets (by content).
     sets: Vec<Matches>,
+    set_ids: FxHashMap<Matches, SetId>,
     /// The verdict of each set under the enabled rules.
     verdicts: Vec<Verdict>,
-    by_key: FxHashMap<RecordKey, SetId>,
+    /// Per table key, each stack's set (`UNKNOWN`: not matched yet).
+    by_stack: FxHashMap<TableKey, Vec<SetId>>,
 }
 
 impl Hiding {
@@ -135,58 +147,116 @@ impl Hiding {
     pub fn update(&mut self, rules: &RuleSet, report: &Report) {
         self.enabled.resize(rules.len(), true);
         let plan = Plan::new(rules);
-        // Gather what is new, then match it on every core: this is the
-        // expensive part of a run (every rule over every stack).
+        // What is new is gathered in batches and matched on every core: this
+        // is the expensive part of a run (every rule over every stack).
         let mut jobs: Vec<Job> = Vec::new();
-        let first_new = self.sets.len();
-        fn new_set<'r>(jobs: &mut Vec<Job<'r>>, first_new: usize, job: Job<'r>) -> SetId {
-            jobs.push(job);
-            (first_new + jobs.len() - 1) as SetId
-        }
+        // One matcher per thread, kept across batches (verdicts per location).
+        let mut fms: Vec<FrameMatcher> = Vec::new();
+        let stacks = report.interner.stack_count();
         for (pi, p) in report.processes.iter().enumerate() {
             if self.procs.len() <= pi {
                 self.procs.push(ProcessHiding::default());
             }
             let lsan = report.inputs.get(p.input).map(|i| i.format) == Some(Format::Lsan);
             let limit = num_callers(report, p);
+            self.procs[pi]
+                .records
+                .resize_with(p.leak_searches.len(), Vec::new);
+            // Pass 1: match every (stack, kind) not matched before.
+            for (si, s) in p.leak_searches.iter().enumerate() {
+                let done = self.procs[pi].records[si].len().min(s.records.len());
+                for r in &s.records[done..] {
+                    let table = self.by_stack.entry((lsan, limit, r.kind)).or_default();
+                    if table.len() < stacks {
+                        table.resize(stacks, UNKNOWN);
+                    }
+                    let slot = &mut table[r.stack.0 as usize];
+                    if *slot != UNKNOWN {
+                        continue;
+                    }
+                    // Claimed: a later record on this stack waits for the batch.
+                    *slot = UNKNOWN - 1;
+                    let item = Item::Record(r.stack, r.kind);
+                    jobs.push(Job { lsan, limit, item });
+                    if jobs.len() >= BATCH {
+                        self.run_batch(&plan, report, &mut fms, &mut jobs);
+                    }
+                }
+            }
+            self.run_batch(&plan, report, &mut fms, &mut jobs);
+            // Pass 2: every new record takes its stack's set.
             let ph = &mut self.procs[pi];
-            ph.records.resize_with(p.leak_searches.len(), Vec::new);
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = ph.records[si].len().min(s.records.len());
                 for r in &s.records[done..] {
-                    let key = (lsan, limit, r.stack, r.kind);
-                    let set = match self.by_key.get(&key) {
-                        Some(&set) => set,
-                        None => {
-                            let item = Item::Record(r.stack, r.kind);
-                            let set = new_set(&mut jobs, first_new, Job { lsan, limit, item });
-                            self.by_key.insert(key, set);
-                            set
-                        }
-                    };
+                    let set = self.by_stack[&(lsan, limit, r.kind)][r.stack.0 as usize];
                     ph.records[si].push(set);
                 }
             }
-            let done = ph.errors.len().min(p.errors.len());
-            for e in &p.errors[done..] {
-                let item = Item::Error(e);
-                ph.errors
-                    .push(new_set(&mut jobs, first_new, Job { lsan, limit, item }));
+            // Errors: one match each (their kind and text count too).
+            let done = self.procs[pi].errors.len().min(p.errors.len());
+            for chunk in p.errors[done..].chunks(BATCH) {
+                let jobs: Vec<Job> = chunk
+                    .iter()
+                    .map(|e| Job {
+                        lsan,
+                        limit,
+                        item: Item::Error(e),
+                    })
+                    .collect();
+                let sets = self.match_jobs(&plan, report, &mut fms, &jobs);
+                self.procs[pi].errors.extend(sets);
             }
         }
+        self.refresh(report);
+    }
+
+    /// Matches a batch of record jobs and records each stack's set.
+    fn run_batch<'r>(
+        &mut self,
+        plan: &Plan,
+        report: &'r Report,
+        fms: &mut Vec<FrameMatcher<'r>>,
+        jobs: &mut Vec<Job<'r>>,
+    ) {
+        if jobs.is_empty() {
+            return;
+        }
+        let sets = self.match_jobs(plan, report, fms, jobs);
+        for (job, set) in jobs.iter().zip(sets) {
+            if let Item::Record(stack, kind) = job.item {
+                if let Some(table) = self.by_stack.get_mut(&(job.lsan, job.limit, kind)) {
+                    table[stack.0 as usize] = set;
+                }
+            }
+        }
+        jobs.clear();
+    }
+
+    /// Matches jobs on every core; returns the id of each one's match set.
+    fn match_jobs<'r>(
+        &mut self,
+        plan: &Plan,
+        report: &'r Report,
+        fms: &mut Vec<FrameMatcher<'r>>,
+        jobs: &[Job],
+    ) -> Vec<SetId> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4);
         let per = jobs.len().div_ceil(threads).max(1024);
+        let parts = jobs.len().div_ceil(per);
+        while fms.len() < parts {
+            fms.push(FrameMatcher::new(&report.interner));
+        }
         let results: Vec<Matches> = std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(per)
-                .map(|part| {
-                    let plan = &plan;
+                .zip(fms.iter_mut())
+                .map(|(part, fm)| {
                     scope.spawn(move || {
-                        let mut fm = FrameMatcher::new(&report.interner);
                         part.iter()
-                            .map(|j| plan.job_matches(&mut fm, report, j))
+                            .map(|j| plan.job_matches(fm, report, j))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -196,8 +266,18 @@ impl Hiding {
                 .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        self.sets.extend(results);
-        self.refresh(report);
+        results
+            .into_iter()
+            .map(|m| {
+                if let Some(&id) = self.set_ids.get(&m) {
+                    return id;
+                }
+                let id = self.sets.len() as SetId;
+                self.sets.push(m.clone());
+                self.set_ids.insert(m, id);
+                id
+            })
+            .collect()
     }
 
     /// Recomputes verdicts and totals from the match lists and the enabled
