@@ -62,6 +62,18 @@ impl Report {
         }
     }
 
+    /// About how many bytes the report holds: what copying it would cost.
+    pub fn approx_bytes(&self) -> usize {
+        let per_process = |p: &Process| {
+            p.errors.capacity() * std::mem::size_of::<crate::model::MemcheckError>()
+                + p.leak_searches
+                    .iter()
+                    .map(|s| s.records.capacity() * std::mem::size_of::<crate::model::LossRecord>())
+                    .sum::<usize>()
+        };
+        self.interner.approx_bytes() + self.processes.iter().map(per_process).sum::<usize>()
+    }
+
     /// Starts a process read from input `input`; returns its index.
     pub fn add_process(&mut self, pid: u32, input: usize) -> usize {
         self.processes.push(Process {

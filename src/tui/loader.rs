@@ -66,6 +66,13 @@ pub struct LoadSpec {
 /// A snapshot clones the report; five a second keeps the UI fresh without
 /// spending the parse's time on copies.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
+/// Partial snapshots are copies, so they are sent only while the report is
+/// small: past this size the loader sends progress alone and hands the
+/// finished report over without copying it. The explorer of a 2 GB log then
+/// holds one report (and at most one small early copy until the final one
+/// replaces it), as `summary` does. A live stream (no size known) keeps
+/// its snapshots: it may never end.
+const SNAPSHOT_LIMIT: usize = 32 << 20;
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// Parses `src` on a thread, sending snapshots and progress; stops when
@@ -204,7 +211,10 @@ fn load(
         owed |= !p.idle;
         // A snapshot before any process appeared would only flash an empty tree.
         let due = owed && Instant::now() >= next_snapshot;
-        let msg = if partial && !r.processes.is_empty() && due {
+        // A file that ends is copied only while small (see SNAPSHOT_LIMIT);
+        // a live stream, which may never end, keeps its paced snapshots.
+        let cheap = p.total.is_none() || r.approx_bytes() <= SNAPSHOT_LIMIT;
+        let msg = if partial && !r.processes.is_empty() && due && cheap {
             owed = false;
             let t = Instant::now();
             let snap = Snapshot {
