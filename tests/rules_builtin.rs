@@ -270,7 +270,10 @@ fn same_verdicts_without_the_mangled_names() {
                 f.mangled.take().is_some()
             })
             .count();
-        assert!(mangled > 400, "{log}: {mangled} locations had mangled names");
+        assert!(
+            mangled > 400,
+            "{log}: {mangled} locations had mangled names"
+        );
         let (a, b) = (rules.apply(&with), rules.apply(&without));
         let records = with.processes[0].loss_records();
         assert!(records.len() > 1000);

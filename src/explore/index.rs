@@ -168,7 +168,7 @@ impl Index {
                             Some(c) => format!(
                                 "{}{})",
                                 crate::triage::group::CUT_SHORT,
-                                marked_label(interner.frame(c))
+                                marked_label(interner.frame(c).frame)
                             ),
                             None => display_label(interner, stack, GroupBy::TopFrame),
                         }

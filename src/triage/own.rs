@@ -381,12 +381,14 @@ mod tests {
     fn a_python_stack_not_reaching_a_start_was_cut_short() {
         let mut i = Interner::new();
         let py = |i: &mut Interner, a: u64, name: &str| {
-            i.intern_frame(Frame {
+            i.intern_frame(crate::model::At {
                 addr: Some(a),
-                function: Some(name.into()),
-                file: Some("/v/lib/python3.13/site-packages/numba/core/codegen.py".into()),
-                named_by: crate::model::NamedBy::Python,
-                ..Frame::default()
+                frame: Frame {
+                    function: Some(name.into()),
+                    file: Some("/v/lib/python3.13/site-packages/numba/core/codegen.py".into()),
+                    named_by: crate::model::NamedBy::Python,
+                    ..Frame::default()
+                },
             })
         };
         let malloc = i.intern_frame(parse_frame("0x1: malloc (in /vg.so)"));
