@@ -16,12 +16,19 @@ use leakscope::model::{At, Frame, FrameId, LossRecord, Report};
 use leakscope::parse::Progress;
 use leakscope::triage::rules::{RuleOptions, RuleSet};
 use leakscope::tui::jobs::Built;
+use leakscope::tui::loader::Snapshot;
 use leakscope::tui::{keymap, view, Action, App, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::Duration;
 
 const COPIES: u64 = 126;
+
+/// Copies of the real log's records in each snapshot of the live-run bench
+/// (3 × 1,952 = 5,856 loss records per leak search).
+const RUN_COPIES: u64 = 3;
+/// Leak searches of the live-run bench: 19 snapshots, then one more arriving.
+const RUN_SEARCHES: usize = 20;
 
 fn real() -> Report {
     let path = concat!(
@@ -34,13 +41,17 @@ fn real() -> Report {
 /// The real report's records, `COPIES` times, each copy's frames at shifted
 /// addresses and the allocator's caller renamed (`f` → `f.v17`) as genlog does.
 fn synthesize() -> Report {
+    synthesize_copies(COPIES)
+}
+
+fn synthesize_copies(copies: u64) -> Report {
     let base = real();
     let mut out = base.clone();
     let src = &base.processes[0];
     let records: Vec<LossRecord> = src.loss_records().to_vec();
-    let mut all = Vec::with_capacity(records.len() * COPIES as usize);
+    let mut all = Vec::with_capacity(records.len() * copies as usize);
     let mut n = 0u32;
-    for copy in 0..COPIES {
+    for copy in 0..copies {
         for r in &records {
             let frames: Vec<FrameId> = base
                 .interner
@@ -279,5 +290,95 @@ fn huge_name(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, latency, huge_name);
+/// A process under `leakscope run`: `searches` vgdb snapshots of the same
+/// records, one record in ten growing by its size at every snapshot (as
+/// per-compile memory does), the rest flat, 5 s apart.
+fn run_report(searches: usize) -> Report {
+    let mut r = synthesize_copies(RUN_COPIES);
+    let p = &mut r.processes[0];
+    let last = p.leak_searches.pop().expect("a leak search");
+    for s in 0..searches {
+        let mut search = last.clone();
+        for (i, rec) in search.records.iter_mut().enumerate() {
+            if i % 10 == 0 {
+                rec.direct_bytes *= s as u64 + 1;
+            }
+        }
+        search.time_s = Some(5.0 * s as f64);
+        search.origin = leakscope::model::SearchOrigin::Snapshot;
+        p.leak_searches.push(search);
+    }
+    r
+}
+
+/// A live run while its snapshots arrive: each new snapshot is built into a
+/// model on the job thread (timelines included) and adopted on the UI
+/// thread between two keys, so a key waits at most one adoption.
+fn live_run(c: &mut Criterion) {
+    let before = std::sync::Arc::new(run_report(RUN_SEARCHES - 1));
+    let after = std::sync::Arc::new(run_report(RUN_SEARCHES));
+    let records = after.processes[0].loss_records().len();
+    let mut g = c.benchmark_group(format!(
+        "live run ({records} records per snapshot, snapshot {RUN_SEARCHES})"
+    ));
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    let mut b = Bench::new(Report::new());
+    let snap = |report: &std::sync::Arc<Report>, parse: u64| {
+        let mut s = Snapshot::bare(Report::new(), Progress::default(), true);
+        s.report = report.clone();
+        s.parse = parse;
+        Box::new(s)
+    };
+    b.app.update(Action::Loaded(snap(&before, 1)));
+    assert!(
+        b.app.model.growth().is_some_and(|g| g.is_timeline()),
+        "the timeline column is shown"
+    );
+    b.press(key('*'));
+    let mut down = true;
+    g.bench_function("navigate j/k (timeline column)", |bch| {
+        bch.iter(|| {
+            b.press(key(if down { 'j' } else { 'k' }));
+            down = !down;
+        })
+    });
+    let seeded = |from: &Explorer| {
+        let mut m = from.seed();
+        if let Some(e) = from.engine_state() {
+            m.offer_engine(e);
+        }
+        m
+    };
+    // The app's inputs, away from the app the iterations change. A new
+    // snapshot is a new parse of the run directory.
+    let base = seeded(&b.app.model);
+    g.bench_function("snapshot build (job thread)", |bch| {
+        bch.iter_batched(
+            || seeded(&base),
+            |mut m| {
+                m.load(after.clone(), 2, GrowthSource::Timeline);
+                m
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("snapshot apply (UI thread)", |bch| {
+        bch.iter_batched(
+            || {
+                let mut model = seeded(&base);
+                model.load(after.clone(), 2, GrowthSource::Timeline);
+                Box::new(Built {
+                    model,
+                    progress: Progress::default(),
+                    done: true,
+                })
+            },
+            |built| b.app.update(Action::Built(built)),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, latency, huge_name, live_run);
 criterion_main!(benches);

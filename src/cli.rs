@@ -650,6 +650,10 @@ fn run_program(args: RunArgs) -> Result<i32> {
             source: run_source(),
         });
     }
+    if explores(&args) {
+        let live = spec(dir.clone(), prog_args.to_vec());
+        return explore_run(args, live);
+    }
     let status =
         headless::run_to_end(&spec(dir.clone(), prog_args.to_vec())).map_err(anyhow::Error::msg)?;
     let code = exit_code(status);
@@ -686,6 +690,38 @@ fn run_program(args: RunArgs) -> Result<i32> {
         dir.display()
     );
     Ok(if code != 0 { code } else { found })
+}
+
+/// `run` opens the explorer unless told not to, or there is no terminal to
+/// draw on (then it prints the summary, as --no-explore does).
+fn explores(args: &RunArgs) -> bool {
+    cfg!(feature = "tui")
+        && !args.no_explore
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+}
+
+/// The explorer on a live run: the run directory followed while the session
+/// runs the program (see `tui::run`).
+#[cfg(feature = "tui")]
+fn explore_run(args: RunArgs, spec: crate::run::RunSpec) -> Result<i32> {
+    let rule_options = args.rules.options();
+    let rules = RuleSet::load(&rule_options)?;
+    crate::tui::run(crate::tui::Options {
+        files: vec![spec.dir.display().to_string()],
+        format: None,
+        follow: true,
+        rules,
+        rule_options,
+        baseline: None,
+        source_dirs: Vec::new(),
+        perf_maps: run_input().map_options(),
+        run: Some(spec),
+    })
+}
+
+#[cfg(not(feature = "tui"))]
+fn explore_run(_: RunArgs, _: crate::run::RunSpec) -> Result<i32> {
+    unreachable!("explores() is false without the tui feature")
 }
 
 /// Findings of a run are placed relative to the current directory.
@@ -736,6 +772,7 @@ fn explore(args: ExploreArgs) -> Result<i32> {
         baseline: args.baseline,
         source_dirs: args.source_dirs,
         perf_maps: args.input.map_options(),
+        run: None,
     })
 }
 

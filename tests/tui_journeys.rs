@@ -420,7 +420,7 @@ fn quit_help_and_focus() {
     assert_eq!(app.overlay, Overlay::Help(2));
     keys(
         &mut app,
-        "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k",
+        "<PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn><PgDn>k",
     );
     let max = leakscope::tui::view::help::max_offset(&app, 24);
     assert_eq!(

@@ -409,6 +409,14 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
             bytes(cv.fig.out.bytes)
         ));
     }
+    let timeline = cx
+        .growth
+        .and_then(|ds| Some((ds.cat_series(p, c)?, ds.timeline(p)?, ds.cat(p, c)?)));
+    if let Some((series, t, delta)) = timeline {
+        for l in super::timeline::detail_lines(series, t, delta) {
+            d.push(l);
+        }
+    }
     d.push(Line::Blank);
     d.push(Line::Heading("Largest groups".into()));
     for g in cx.proj.top_groups(cx.index, p, c, 8) {
@@ -487,7 +495,18 @@ fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     } else {
         d.text(error_figures(&t, cx.counts_known(p)));
     }
-    if let Some(delta) = cx.growth.and_then(|ds| ds.group(p, c, g)) {
+    let timeline = cx.growth.and_then(|ds| {
+        Some((
+            ds.group_series(p, c, g)?,
+            ds.timeline(p)?,
+            ds.group(p, c, g)?,
+        ))
+    });
+    if let Some((series, t, delta)) = timeline {
+        for l in super::timeline::detail_lines(series, t, delta) {
+            d.push(l);
+        }
+    } else if let Some(delta) = cx.growth.and_then(|ds| ds.group(p, c, g)) {
         let leak = cn.category.is_leak();
         d.text(match delta.status {
             crate::triage::diff::Status::New => "new since the baseline".to_string(),

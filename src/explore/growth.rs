@@ -1,22 +1,25 @@
 //! The growth stage of the model: how much each tree group and category grew,
 //! from a [`GrowthSource`].
 //!
-//! Today the one source is `--baseline BASE`: the diff (`triage::diff`, with
-//! the same rules) is computed on the loader thread, and each tree node gets
-//! the growth of the diff groups its items fall in. The stage is the
-//! extension point for other measures of growth (a timeline of leak
-//! searches, marks on growth that rules hide): add a variant to
-//! [`GrowthSource`], measure it per node in [`GrowthSource::measure`] into the
-//! same [`Growth`] (adding fields to [`Delta`] for what it knows beyond an
-//! amount and a status), and the projection's growth sort and only-growth
-//! filter, the growth column and the detail pane take it from there.
+//! Two sources: `--baseline BASE` (the diff, `triage::diff` with the same
+//! rules, computed on the loader thread; each tree node gets the growth of
+//! the diff groups its items fall in), and the report's own leak searches
+//! (vgdb snapshots of `leakscope run`, client requests: each node gets the
+//! series of the timeline groups its items fall in, see [`super::timeline`]).
+//! Another measure of growth is another variant of [`GrowthSource`],
+//! measured per node in [`GrowthSource::measure`] into the same [`Growth`];
+//! the projection's growth sort and only-growth filter, the growth column
+//! and the detail pane take it from there.
 
 use super::index::{Category, Index};
+use crate::model::Report;
 use crate::report::human::bytes;
 use crate::triage::diff::{Diff, Status, Which};
 use crate::triage::hidden_growth::{self, HiddenGrowth};
 use crate::triage::hide::Item;
-use crate::triage::rules::RuleSet;
+use crate::triage::rules::{self, RuleSet};
+use crate::triage::timeline::Timeline;
+use crate::triage::trend::Trend;
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
@@ -28,15 +31,39 @@ pub enum GrowthSource {
     None,
     /// The diff against `--baseline`, on the finished load.
     Baseline(Arc<Diff>),
+    /// The report's own leak searches: every process searched twice or more
+    /// (snapshots of a run, client requests) has a timeline.
+    Timeline,
+}
+
+/// What the growth stage reads besides the source.
+pub struct Measure<'a> {
+    pub report: &'a Report,
+    pub index: &'a Index,
+    /// Locates the rules that hid growth (the safety net).
+    pub rules: &'a RuleSet,
+    /// The loaded rules' verdicts on every leak search (toggles applied).
+    pub engine: Option<&'a rules::Hiding>,
 }
 
 impl GrowthSource {
-    /// Per-node growth for `index`, or `None` when the source has nothing.
-    /// `rules` locate the rules that hid growth (the safety net).
-    pub fn measure(&self, index: &Index, rules: &RuleSet) -> Option<Growth> {
+    /// Per-node growth, or `None` when the source has nothing (a timeline
+    /// without any process searched twice).
+    pub fn measure(&self, m: &Measure) -> Option<Growth> {
         match self {
             GrowthSource::None => None,
-            GrowthSource::Baseline(diff) => Some(Growth::from_diff(index, diff, rules)),
+            GrowthSource::Baseline(diff) => Some(Growth::from_diff(m.index, diff, m.rules)),
+            GrowthSource::Timeline => super::timeline::measure(m),
+        }
+    }
+
+    /// The source for a load: the baseline's diff when there is one; else,
+    /// unless a baseline is still being compared, the report's timelines.
+    pub fn of_load(diff: Option<Arc<Diff>>, baseline_pending: bool) -> GrowthSource {
+        match diff {
+            Some(d) => GrowthSource::Baseline(d),
+            None if baseline_pending => GrowthSource::None,
+            None => GrowthSource::Timeline,
         }
     }
 
@@ -57,6 +84,9 @@ pub struct Delta {
     /// Hidden by a rule that hid growth (see `triage::hidden_growth`), and
     /// grew: the node a person must look at although a rule hides it.
     pub hidden_growth: bool,
+    /// Over a timeline: the trend of the node's series (`amount` is then
+    /// total bytes, last search minus first).
+    pub trend: Option<Trend>,
 }
 
 impl Delta {
@@ -87,9 +117,23 @@ impl Delta {
         }
     }
 
-    /// New or grown: what `o` keeps.
+    /// New or grown (over a timeline: growing): what `o` keeps.
     pub fn grows(&self) -> bool {
-        matches!(self.status, Status::New | Status::Grown)
+        match self.trend {
+            Some(t) => t == Trend::Grows,
+            None => matches!(self.status, Status::New | Status::Grown),
+        }
+    }
+
+    /// The trend as one character, readable without colour.
+    pub fn trend_mark(&self) -> &'static str {
+        match self.trend {
+            Some(Trend::Grows) => "↑",
+            Some(Trend::Shrinks) => "↓",
+            Some(Trend::Mixed) => "~",
+            Some(Trend::Flat) => "=",
+            None => "",
+        }
     }
 }
 
@@ -100,8 +144,15 @@ pub struct Growth {
     pub cats: Vec<Vec<Delta>>,
     /// Groups of the baseline with nothing left in this run.
     pub gone: usize,
-    /// Per rule, the growth it hid between the baseline and this run.
+    /// Per rule, the growth it hid between the baseline and this run (or
+    /// over the timeline).
     pub hidden: Vec<HiddenGrowth>,
+    /// From timelines: per tree process, its timeline, and each category's
+    /// and group's total bytes per leak search (`cat_series[p][c]`,
+    /// `group_series[p][c][g]`; empty for a node with no record in one).
+    pub timelines: Vec<Option<Timeline>>,
+    pub cat_series: Vec<Vec<Vec<u128>>>,
+    pub group_series: Vec<Vec<Vec<Vec<u128>>>>,
 }
 
 impl Growth {
@@ -161,6 +212,28 @@ impl Growth {
     pub fn cat(&self, p: usize, c: usize) -> Option<Delta> {
         self.cats.get(p)?.get(c).copied()
     }
+
+    /// A group's total bytes per leak search, from a timeline.
+    pub fn group_series(&self, p: usize, c: usize, g: usize) -> Option<&[u128]> {
+        let s = self.group_series.get(p)?.get(c)?.get(g)?;
+        (!s.is_empty()).then_some(&s[..])
+    }
+
+    /// A category's total bytes per leak search, from a timeline.
+    pub fn cat_series(&self, p: usize, c: usize) -> Option<&[u128]> {
+        let s = self.cat_series.get(p)?.get(c)?;
+        (!s.is_empty()).then_some(&s[..])
+    }
+
+    /// The timeline of tree process `p`.
+    pub fn timeline(&self, p: usize) -> Option<&Timeline> {
+        self.timelines.get(p)?.as_ref()
+    }
+
+    /// Whether the growth comes from timelines (not a baseline).
+    pub fn is_timeline(&self) -> bool {
+        !self.timelines.is_empty()
+    }
 }
 
 /// The growth of a set of diff groups: new only if all of them are new.
@@ -197,5 +270,6 @@ fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool, flagged: &FxHashS
         indirect,
         status,
         hidden_growth,
+        trend: None,
     }
 }

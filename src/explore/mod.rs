@@ -20,6 +20,7 @@ mod model;
 pub mod notices;
 pub mod places;
 pub mod projection;
+pub mod timeline;
 pub mod toggles;
 pub mod tree;
 

@@ -575,9 +575,12 @@ impl Explorer {
             self.decide();
         }
         if from <= Stage::Growth {
-            self.growth = self
-                .growth_source
-                .measure(&self.index, &self.inputs.rule_set);
+            self.growth = self.growth_source.measure(&super::growth::Measure {
+                report: &self.report,
+                index: &self.index,
+                rules: &self.inputs.rule_set,
+                engine: self.engine.as_ref(),
+            });
         }
         if from <= Stage::Projection {
             let show = self.inputs.show_hidden;

@@ -68,6 +68,28 @@ pub fn signed_count(d: impl Into<i128>) -> String {
     }
 }
 
+/// A series as block characters, one per value (the last `width`), scaled
+/// from its smallest to its largest value so growth shows as a rising line;
+/// readable without colour. A series that stays within the trend tolerance
+/// is drawn level (`▄▄▄▄`), all zeros at the bottom.
+pub fn sparkline(series: &[u128], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let tail = &series[series.len().saturating_sub(width)..];
+    let lo = tail.iter().copied().min().unwrap_or(0);
+    let hi = tail.iter().copied().max().unwrap_or(0);
+    let level = if hi == 0 { BARS[0] } else { BARS[3] };
+    tail.iter()
+        .map(|&v| {
+            if crate::triage::trend::same(lo, hi) {
+                level
+            } else {
+                let k = ((v - lo) as f64 / (hi - lo) as f64 * 7.0).round() as usize;
+                BARS[k.min(7)]
+            }
+        })
+        .collect()
+}
+
 /// Reads a byte count as people write thresholds: `1048576`, `512K`, `1.5MiB`,
 /// `2G` (K, M, G, T are powers of 1024, as `bytes` prints them).
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
@@ -103,6 +125,18 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sparklines_rise_with_the_series() {
+        use super::sparkline;
+        assert_eq!(sparkline(&[0, 256, 512, 768], 8), "▁▃▆█");
+        assert_eq!(sparkline(&[16_384; 4], 8), "▄▄▄▄");
+        assert_eq!(sparkline(&[16_384, 16_400, 16_384], 8), "▄▄▄");
+        assert_eq!(sparkline(&[0; 3], 8), "▁▁▁");
+        assert_eq!(sparkline(&[1_000, 2_000, 3_000, 4_000, 5_000], 3), "▁▅█");
+        assert_eq!(sparkline(&[], 8), "");
+        assert_eq!(sparkline(&[u128::MAX, 0], 8), "█▁");
+    }
+
     #[test]
     fn units() {
         assert_eq!(super::bytes(0u64), "0 B");

@@ -20,6 +20,11 @@ use std::time::{Duration, Instant, SystemTime};
 /// How long valgrind gets after SIGINT before SIGTERM.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
 
+/// How long valgrind may take to end after SIGTERM before the user is told
+/// it seems stuck and offered SIGKILL (a valgrind that asserted can wedge;
+/// a big final report can also take this long, so nothing kills by itself).
+pub const STUCK_AFTER: Duration = Duration::from_secs(15);
+
 /// Default time a vgdb snapshot may take.
 pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -67,8 +72,10 @@ pub struct Session {
     done: Arc<AtomicBool>,
     snapshotter: Option<JoinHandle<()>>,
     stop_asked: Option<Instant>,
-    term_sent: bool,
+    term_sent: Option<Instant>,
     exit: Option<ExitStatus>,
+    /// When `exit` was seen.
+    ended: Option<Instant>,
     has_vgdb: bool,
     events: EventSink,
     /// What was done for a Python PROGRAM ([`PythonRun::status`] says it).
@@ -164,7 +171,8 @@ impl Session {
             done,
             snapshotter,
             stop_asked: None,
-            term_sent: false,
+            term_sent: None,
+            ended: None,
             exit: None,
             has_vgdb,
             events,
@@ -212,6 +220,7 @@ impl Session {
         if self.exit.is_none() {
             if let Ok(Some(s)) = self.child.try_wait() {
                 self.exit = Some(s);
+                self.ended = Some(Instant::now());
                 self.done.store(true, Ordering::Relaxed);
                 self.now = None;
                 self.keep_maps();
@@ -219,11 +228,11 @@ impl Session {
                 self.keep_maps();
             }
         }
-        if self.exit.is_none() && !self.term_sent {
+        if self.exit.is_none() && self.term_sent.is_none() {
             if let Some(t) = self.stop_asked {
                 if t.elapsed() >= STOP_GRACE {
                     signal_group(self.pid, libc::SIGTERM);
-                    self.term_sent = true;
+                    self.term_sent = Some(Instant::now());
                 }
             }
         }
@@ -238,6 +247,27 @@ impl Session {
         for p in problems {
             (self.events)(RunEvent::Warning(p));
         }
+    }
+
+    /// Valgrind has not ended [`STUCK_AFTER`] after SIGTERM: say so and
+    /// offer [`Session::kill`] (never done without the user: a slow final
+    /// report would be lost).
+    pub fn stuck(&self) -> bool {
+        self.exit.is_none() && self.term_sent.is_some_and(|t| t.elapsed() >= STUCK_AFTER)
+    }
+
+    /// SIGKILL to valgrind's process group: the end of a valgrind that does
+    /// not end otherwise. Its log keeps what it wrote so far.
+    pub fn kill(&mut self) {
+        if self.exit.is_none() {
+            self.done.store(true, Ordering::Relaxed);
+            signal_group(self.pid, libc::SIGKILL);
+        }
+    }
+
+    /// How long the program has run (until it ended).
+    pub fn elapsed(&self) -> Duration {
+        self.ended.unwrap_or_else(Instant::now) - self.started
     }
 
     /// Stops the program: SIGINT to valgrind's process group now, SIGTERM

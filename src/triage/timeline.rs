@@ -81,9 +81,7 @@ impl TimelineGroup {
     /// Change per minute between the first and the last search, when both
     /// have a time and they differ.
     pub fn bytes_per_minute(&self, searches: &[Search]) -> Option<f64> {
-        let (t0, t1) = (searches.first()?.time_s?, searches.last()?.time_s?);
-        let (v0, v1) = (*self.total_bytes.first()?, *self.total_bytes.last()?);
-        (t1 > t0).then(|| (v1 as f64 - v0 as f64) / (t1 - t0) * 60.0)
+        per_minute(&self.total_bytes, searches)
     }
 
     pub fn is_visible(&self) -> bool {
@@ -98,6 +96,10 @@ pub struct Timeline {
     pub searches: Vec<Search>,
     /// Every group, fastest growth first (the scaling view's order).
     pub groups: Vec<TimelineGroup>,
+    /// For each record of the last search (`Process::loss_records()`), the
+    /// index of its group in `groups`: how the explorer's tree, which shows
+    /// the last search, finds a record's series.
+    pub of_record: Vec<Option<usize>>,
 }
 
 impl Timeline {
@@ -124,6 +126,14 @@ impl Timeline {
             locate,
         )
     }
+}
+
+/// Change per minute of `values` (one per search) between the first and the
+/// last search, when both have a time and they differ.
+pub fn per_minute(values: &[u128], searches: &[Search]) -> Option<f64> {
+    let (t0, t1) = (searches.first()?.time_s?, searches.last()?.time_s?);
+    let (v0, v1) = (*values.first()?, *values.last()?);
+    (t1 > t0).then(|| (v1 as f64 - v0 as f64) / (t1 - t0) * 60.0)
 }
 
 /// Names the rule hiding record `record` of leak search `search` of a process.
@@ -198,16 +208,37 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
     for g in &mut groups {
         g.trend = timeline_trend(&g.total_bytes);
     }
-    groups.sort_by(|a, b| {
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&groups[a], &groups[b]);
         growth_order(a.trend, &a.total_bytes, b.trend, &b.total_bytes)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.signature.cmp(&b.signature))
             .then_with(|| a.hidden_by.cmp(&b.hidden_by))
     });
+    let mut rank = vec![0; groups.len()];
+    for (pos, &g) in order.iter().enumerate() {
+        rank[g] = pos;
+    }
+    // Every record of the last search was keyed into `index` above.
+    let last = p.leak_searches.len() - 1;
+    let of_record = p.leak_searches[last]
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let sig = sigs.get(&r.stack)?.clone();
+            let g = index.get(&(r.kind, sig, hider.hidden_by(last, i)))?;
+            Some(rank[*g])
+        })
+        .collect();
+    let mut slots: Vec<Option<TimelineGroup>> = groups.into_iter().map(Some).collect();
+    let groups = order.iter().filter_map(|&g| slots[g].take()).collect();
     Some(Timeline {
         process,
         searches,
         groups,
+        of_record,
     })
 }
 
@@ -290,6 +321,12 @@ mod tests {
             ["handle_request (service.c:28)", "setup (service.c:23)"]
         );
         let (req, setup) = (&t.groups[0], &t.groups[1]);
+        // The last search's records find their groups.
+        let last = report.processes[0].loss_records();
+        assert_eq!(t.of_record.len(), last.len());
+        for (i, r) in last.iter().enumerate() {
+            assert_eq!(t.groups[t.of_record[i].unwrap()].kind, r.kind);
+        }
         assert_eq!(req.total_bytes, [0, 256, 512, 768]);
         assert_eq!(req.trend, Trend::Grows);
         assert_eq!(req.kind, LeakKind::DefinitelyLost);

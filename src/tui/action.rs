@@ -64,6 +64,12 @@ pub enum Cmd {
     Help,
     /// List the log's warnings.
     Warnings,
+    /// `leakscope run`: a snapshot of every live process now.
+    Snapshot,
+    /// In the stop prompt: stop the program.
+    StopRun,
+    /// Kill valgrind when it did not end after a stop.
+    KillRun,
     Quit,
     /// Ctrl-Z: give the terminal back and stop, as a shell job (`fg` resumes).
     Suspend,
@@ -103,6 +109,10 @@ pub enum Action {
     /// Rules reloaded (after [`Effect::ReloadRules`]), with their verdicts on
     /// the report as it was when the reload started.
     RulesReloaded(Box<Reloaded>),
+    /// `leakscope run`: the session's state (every tick of the run loop).
+    RunTick(super::app::RunTick),
+    /// `leakscope run`: a snapshot failed (said once per kind of failure).
+    RunWarning(String),
 }
 
 impl Action {
@@ -144,6 +154,12 @@ pub enum Effect {
     /// A model the app let go of: free it off the UI thread (a big report
     /// takes longer than a frame to free), and redraw.
     Discard(Discarded),
+    /// `leakscope run`: snapshot every live process now.
+    Snapshot,
+    /// `leakscope run`: stop the program (SIGINT, SIGTERM after the grace).
+    StopRun,
+    /// `leakscope run`: SIGKILL to valgrind, which did not end after SIGTERM.
+    KillRun,
 }
 
 /// A replaced model, on its way to be freed elsewhere.

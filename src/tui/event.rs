@@ -17,6 +17,9 @@ pub enum Event {
     /// A background job's answer (`jobs.rs`): a built model, reloaded rules,
     /// or why not.
     Job(super::Action),
+    /// `leakscope run`: what the session reports (a snapshot saved, a
+    /// snapshot that failed).
+    Run(crate::run::RunEvent),
 }
 
 #[derive(Default)]

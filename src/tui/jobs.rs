@@ -8,7 +8,6 @@
 use super::action::Action;
 use super::event::Event;
 use super::loader::Snapshot;
-use crate::explore::growth::GrowthSource;
 use crate::explore::{EngineState, Explorer};
 use crate::parse::Progress;
 use crate::triage::rules::{RuleOptions, RuleSet};
@@ -130,7 +129,7 @@ fn work(shared: &(Mutex<Slots>, Condvar), tx: &Sender<Event>) {
                 model.offer_engine(e);
             }
             let snap = *snap;
-            let growth = snap.diff.map_or(GrowthSource::None, GrowthSource::Baseline);
+            let growth = snap.growth_source();
             model.load(snap.report, snap.parse, growth);
             engine = model.engine_state();
             let built = Built {

@@ -17,6 +17,8 @@ pub enum Mode {
     Rules,
     /// The write-a-suppression prompt is open.
     Supp,
+    /// Asking whether to stop the program `leakscope run` runs.
+    Stop,
 }
 
 impl Mode {
@@ -27,6 +29,7 @@ impl Mode {
             Mode::Help => "This help",
             Mode::Rules => "Rules panel",
             Mode::Supp => "Write a suppression",
+            Mode::Stop => "Stop the running program (leakscope run)",
         }
     }
 }
@@ -59,7 +62,7 @@ pub struct Binding {
 }
 
 use Key::{Char, Code, Ctrl};
-use Mode::{Filter, Help, Normal, Rules, Supp};
+use Mode::{Filter, Help, Normal, Rules, Stop, Supp};
 
 const fn b(
     modes: &'static [Mode],
@@ -80,7 +83,7 @@ const fn b(
 /// In dispatch order: the first binding whose mode and key match wins.
 pub const BINDINGS: &[Binding] = &[
     b(
-        &[Normal, Filter, Help, Rules, Supp],
+        &[Normal, Filter, Help, Rules, Supp, Stop],
         &[Ctrl('c')],
         Cmd::Quit,
         "quit",
@@ -193,6 +196,28 @@ pub const BINDINGS: &[Binding] = &[
         Cmd::Escape,
         "cancel",
         Some("cancel"),
+    ),
+    // Stop prompt (q while `leakscope run`'s program runs).
+    b(
+        &[Stop],
+        &[Char('y')],
+        Cmd::StopRun,
+        "stop it (SIGINT, then SIGTERM): valgrind writes its final report",
+        Some("stop"),
+    ),
+    b(
+        &[Stop],
+        &[Char('q')],
+        Cmd::Quit,
+        "stop it and quit (leakscope waits for the final report)",
+        Some("stop and quit"),
+    ),
+    b(
+        &[Stop],
+        &[Char('n'), Code(KeyCode::Esc)],
+        Cmd::Escape,
+        "keep it running",
+        Some("keep running"),
     ),
     // Filter bar.
     b(
@@ -434,14 +459,14 @@ pub const BINDINGS: &[Binding] = &[
         &[Normal],
         &[Char('d'), Char('5')],
         Cmd::SortGrowth,
-        "sort by growth against the baseline (--baseline)",
+        "sort by growth (--baseline, or a timeline of leak searches)",
         None,
     ),
     b(
         &[Normal],
         &[Char('o')],
         Cmd::OnlyGrowth,
-        "only new or grown groups (--baseline)",
+        "only groups that grew (--baseline, or a timeline)",
         None,
     ),
     b(
@@ -491,6 +516,20 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('B')],
         Cmd::ToggleBuiltin,
         "turn every built-in rule off / on (as --no-builtin-rules)",
+        None,
+    ),
+    b(
+        &[Normal],
+        &[Char('p')],
+        Cmd::Snapshot,
+        "take a leak snapshot of the running program now (leakscope run)",
+        None,
+    ),
+    b(
+        &[Normal],
+        &[Char('K')],
+        Cmd::KillRun,
+        "kill valgrind when it does not end after a stop (SIGKILL)",
         None,
     ),
     b(
@@ -596,7 +635,7 @@ pub fn hints(mode: Mode) -> Vec<(String, &'static str)> {
 /// The help overlay's sections: every binding of every mode, in table order.
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     let mut out = Vec::new();
-    for mode in [Normal, Filter, Rules, Supp, Help] {
+    for mode in [Normal, Filter, Rules, Supp, Stop, Help] {
         let rows: Vec<(String, &'static str)> = BINDINGS
             .iter()
             .filter(|b| b.modes.contains(&mode))
@@ -641,7 +680,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_a_mode() {
-        for mode in [Normal, Filter, Rules, Supp, Help] {
+        for mode in [Normal, Filter, Rules, Supp, Stop, Help] {
             let mut seen = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.modes.contains(&mode)) {
                 for k in b.keys {
@@ -658,7 +697,7 @@ mod tests {
     #[test]
     fn help_lists_every_binding() {
         let listed: usize = help_sections().iter().map(|(_, r)| r.len()).sum();
-        let expected: usize = [Normal, Filter, Rules, Supp, Help]
+        let expected: usize = [Normal, Filter, Rules, Supp, Stop, Help]
             .iter()
             .map(|m| BINDINGS.iter().filter(|b| b.modes.contains(m)).count())
             .sum::<usize>()

@@ -3,6 +3,7 @@
 //! writing.
 
 use super::event::Event;
+use crate::explore::growth::GrowthSource;
 use crate::model::{Format, Report};
 use crate::parse::live;
 use crate::parse::perfmap::find::{attach, MapOptions};
@@ -30,6 +31,8 @@ pub struct Snapshot {
     pub parse: u64,
     /// The diff against `--baseline` (finished loads only).
     pub diff: Option<Arc<Diff>>,
+    /// A baseline is being compared: no timeline meanwhile.
+    pub baseline: bool,
     pub progress: Progress,
     /// The parse finished.
     pub done: bool,
@@ -42,9 +45,16 @@ impl Snapshot {
             report: Arc::new(report),
             parse: 0,
             diff: None,
+            baseline: false,
             progress,
             done,
         }
+    }
+
+    /// What the growth stage measures: the baseline's diff, else the
+    /// report's timelines.
+    pub fn growth_source(&self) -> GrowthSource {
+        GrowthSource::of_load(self.diff.clone(), self.baseline)
     }
 }
 
@@ -61,6 +71,10 @@ pub struct LoadSpec {
     pub baseline: Option<String>,
     /// Where perf maps naming `???` frames come from (applied to finished loads).
     pub perf_maps: MapOptions,
+    /// `paths[0]` is a `leakscope run` directory: its logs and snapshots are
+    /// read as one report (`parse::rundir`), and followed as a whole (a new
+    /// snapshot or a log that grew is a change).
+    pub run_dir: bool,
 }
 
 /// A snapshot clones the report; five a second keeps the UI fresh without
@@ -87,7 +101,7 @@ pub fn spawn(srcs: Vec<Source>, spec: LoadSpec, tx: Sender<Event>, stop: Arc<Ato
 fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool) {
     let followed = spec.paths[0].clone();
     let mut srcs = srcs;
-    if srcs.is_empty() {
+    if srcs.is_empty() && !spec.run_dir {
         // --follow started before valgrind created the log: say so, and wait.
         let shown = crate::sanitize::sanitize(&followed).into_owned();
         let msg = format!("Waiting for {shown} to be created (valgrind has not written it yet)…");
@@ -137,10 +151,15 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
             continue;
         }
         seen = len;
-        match open(&followed).map(complete_part) {
-            Ok(src) => {
+        let srcs = if spec.run_dir {
+            Ok(Vec::new())
+        } else {
+            open(&followed).map(|s| vec![complete_part(s)])
+        };
+        match srcs {
+            Ok(srcs) => {
                 parse += 1;
-                if !load(vec![src], &spec, tx, parse, base) {
+                if !load(srcs, &spec, tx, parse, base) {
                     return;
                 }
             }
@@ -156,8 +175,20 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
     }
 }
 
+/// A log's size; for a run directory, its files' sizes and names added up
+/// (a new snapshot and a log that grew both change it).
 fn file_len(path: &str) -> Option<u64> {
-    std::fs::metadata(path).ok().map(|m| m.len())
+    let m = std::fs::metadata(path).ok()?;
+    if !m.is_dir() {
+        return Some(m.len());
+    }
+    let mut sum: u64 = 0;
+    for e in std::fs::read_dir(path).ok()?.flatten() {
+        let len = e.metadata().map_or(0, |m| m.len());
+        let name = e.file_name().len() as u64;
+        sum = sum.wrapping_add(len).wrapping_add(name << 40);
+    }
+    Some(sum)
 }
 
 /// A log valgrind is still writing, read only as far as its last complete
@@ -221,6 +252,7 @@ fn load(
                 report: Arc::new(r.clone()),
                 parse,
                 diff: None,
+                baseline: base.is_some(),
                 progress: p,
                 done: false,
             };
@@ -236,6 +268,10 @@ fn load(
         };
         alive = tx.send(Event::Load(msg)).is_ok();
     };
+    if spec.run_dir {
+        let dir = std::path::Path::new(&spec.paths[0]);
+        result = crate::parse::rundir::read_run_dir(&mut report, dir);
+    }
     for src in srcs {
         result = read_source(&mut report, src, spec.format, &mut on_progress);
         if result.is_err() {
@@ -255,6 +291,7 @@ fn load(
             LoadMsg::Snapshot(Box::new(Snapshot {
                 report: Arc::new(report),
                 parse,
+                baseline: diff.is_some(),
                 diff,
                 progress: last,
                 done: true,

@@ -56,6 +56,9 @@ pub struct Options {
     pub source_dirs: Vec<std::path::PathBuf>,
     /// `--perf-map` and where else to look for perf maps.
     pub perf_maps: crate::parse::perfmap::find::MapOptions,
+    /// `leakscope run`: the program to run under valgrind, live; `files` is
+    /// then its run directory, followed.
+    pub run: Option<crate::run::RunSpec>,
 }
 
 /// Runs the explorer; returns the exit code (128 + N after signal N).
@@ -84,9 +87,21 @@ pub fn run(mut opts: Options) -> Result<i32> {
     // Opened before the terminal changes, so a missing file is a plain error
     // (except with --follow: the loader waits for valgrind to create it).
     let waiting = opts.follow && !std::path::Path::new(&paths[0]).exists();
+    // A `leakscope run` directory: its logs with all their snapshots.
+    let run_dir = std::path::Path::new(&paths[0]).is_dir();
+    if run_dir && paths.len() > 1 {
+        bail!("a run directory is opened alone: run `leakscope DIR`");
+    }
+    if run_dir && !opts.follow && !crate::parse::rundir::is_run_dir(std::path::Path::new(&paths[0]))
+    {
+        bail!(
+            "{} holds no valgrind.PID.log: not a `leakscope run` directory",
+            crate::sanitize::sanitize(&paths[0])
+        );
+    }
     let srcs = paths
         .iter()
-        .filter(|_| !waiting)
+        .filter(|_| !waiting && !run_dir)
         .map(|p| {
             // A pipe is shown as it arrives (parse::live).
             crate::parse::source::open(p).map(|mut src| {
@@ -100,6 +115,18 @@ pub fn run(mut opts: Options) -> Result<i32> {
         n => format!("{} (+{} more)", paths[0], n - 1),
     };
     let (tx, rx) = mpsc::channel();
+    // Started before the terminal changes: valgrind missing or PROGRAM not
+    // found is a plain error.
+    let session = match &opts.run {
+        Some(spec) => {
+            let to_ui = tx.clone();
+            let sink: crate::run::session::EventSink = Arc::new(move |e| {
+                let _ = to_ui.send(Event::Run(e));
+            });
+            Some(crate::run::Session::start(spec, sink).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let rules = Arc::new(opts.rules);
     loader::spawn(
@@ -111,6 +138,7 @@ pub fn run(mut opts: Options) -> Result<i32> {
             rules: rules.clone(),
             baseline: opts.baseline.clone(),
             perf_maps: opts.perf_maps.clone(),
+            run_dir,
         },
         tx.clone(),
         stop.clone(),
@@ -126,6 +154,7 @@ pub fn run(mut opts: Options) -> Result<i32> {
         opts.follow,
     )
     .with_rules(rules);
+    app.run = opts.run.as_ref().map(|r| app::RunState::new(&r.program));
     app.baseline = opts
         .baseline
         .as_deref()
@@ -144,12 +173,31 @@ pub fn run(mut opts: Options) -> Result<i32> {
         files: rules_io::RuleFiles::read(&app.supp_targets),
         rule_options: opts.rule_options,
         jobs: jobs::Jobs::spawn(tx.clone()),
+        session,
     };
     let result = event_loop(&mut app, &mut guard, &rx, &input, &mut io);
     stop.store(true, Ordering::Relaxed);
     input.stop();
     signals.close();
     drop(guard);
+    // Quit while the program ran: stop it on the plain terminal and wait for
+    // valgrind's final report (the logs stay either way).
+    if let Some(mut session) = io.session.take() {
+        session.poll();
+        let dir = session.dir.clone();
+        let status = if session.exit_status().is_none() {
+            crate::run::headless::stop_and_wait(session)
+        } else {
+            session.finish();
+            session.exit_status().expect("ended")
+        };
+        eprintln!(
+            "leakscope: the program exited with status {}; the run is in {} (reopen it with `leakscope {}`)",
+            crate::run::exit_code(status),
+            dir.display(),
+            dir.display()
+        );
+    }
     result
 }
 
@@ -161,6 +209,25 @@ struct LoopIo {
     rule_options: RuleOptions,
     /// Background work: building snapshots into the model, reloading rules.
     jobs: jobs::Jobs,
+    /// `leakscope run`: the program under valgrind.
+    session: Option<crate::run::Session>,
+}
+
+/// How often a live run's state is looked at (exit, SIGTERM after the
+/// grace, the elapsed time in the status line).
+const RUN_TICK: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The session's state for the status line; polling it also sends SIGTERM
+/// once the grace after a stop has passed.
+fn run_tick(session: &mut crate::run::Session) -> app::RunTick {
+    let exit = session.poll().map(crate::run::exit_code);
+    app::RunTick {
+        elapsed_s: session.elapsed().as_secs(),
+        snapshots: session.snapshots_taken(),
+        exit,
+        stopping: session.stopping(),
+        stuck: session.stuck(),
+    }
 }
 
 fn event_loop(
@@ -172,10 +239,22 @@ fn event_loop(
 ) -> Result<i32> {
     guard.terminal.draw(|f| view::render(app, f))?;
     loop {
-        let Ok(first) = rx.recv() else {
-            return Ok(0);
-        };
-        let mut batch = vec![first];
+        let mut batch = Vec::new();
+        match &mut io.session {
+            Some(s) => {
+                match rx.recv_timeout(RUN_TICK) {
+                    Ok(e) => batch.push(e),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(0),
+                }
+                let tick = run_tick(s);
+                batch.push(Event::Job(Action::RunTick(tick)));
+            }
+            None => match rx.recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => return Ok(0),
+            },
+        }
         while batch.len() < 4096 {
             match rx.try_recv() {
                 Ok(e) => batch.push(e),
@@ -219,6 +298,9 @@ fn event_loop(
                 }
                 Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
                 Event::Job(a) => Some(a),
+                Event::Run(crate::run::RunEvent::Warning(w)) => Some(Action::RunWarning(w)),
+                // The followed run directory shows the new snapshot file.
+                Event::Run(crate::run::RunEvent::Snapshot { .. }) => None,
             };
             let Some(action) = action else {
                 continue;
@@ -260,6 +342,24 @@ fn event_loop(
                 }
                 Effect::Discard(old) => {
                     io.jobs.discard(old);
+                    redraw = true;
+                }
+                Effect::Snapshot => {
+                    if let Some(s) = &io.session {
+                        s.snapshot_now();
+                    }
+                    redraw = true;
+                }
+                Effect::StopRun => {
+                    if let Some(s) = &mut io.session {
+                        s.stop();
+                    }
+                    redraw = true;
+                }
+                Effect::KillRun => {
+                    if let Some(s) = &mut io.session {
+                        s.kill();
+                    }
                     redraw = true;
                 }
             }

@@ -140,7 +140,11 @@ impl App {
         let only = self.model.inputs().only_growth;
         self.model.set_growth_view(true, only);
         self.follow_selection(Fallback::Parent);
-        self.say("Sorted by growth against the baseline (1-4 or s sort by size again)");
+        self.say(if self.timeline() {
+            "Sorted by growth over the leak searches (1-4 or s sort by size again)"
+        } else {
+            "Sorted by growth against the baseline (1-4 or s sort by size again)"
+        });
         Effect::Redraw
     }
 
@@ -153,12 +157,17 @@ impl App {
         let only = !i.only_growth;
         self.model.set_growth_view(i.growth_sort, only);
         self.follow_selection(Fallback::Parent);
-        self.say(if only {
-            "Only new or grown groups (o shows all)"
-        } else {
-            "All groups, whatever their growth"
+        self.say(match (only, self.timeline()) {
+            (true, true) => "Only groups that grow over the leak searches (o shows all)",
+            (true, false) => "Only new or grown groups (o shows all)",
+            (false, _) => "All groups, whatever their growth",
         });
         Effect::Redraw
+    }
+
+    /// Whether growth comes from the report's own leak searches.
+    fn timeline(&self) -> bool {
+        self.model.growth().is_some_and(|g| g.is_timeline())
     }
 
     pub(crate) fn toggle_hidden(&mut self) -> Effect {
@@ -324,7 +333,7 @@ fn no_baseline(given: bool) -> &'static str {
     if given {
         "The baseline comparison is not ready yet (it is made once the log is loaded)"
     } else {
-        "No baseline: run leakscope --baseline BASE FILE to compare with an earlier run"
+        "No growth to show: give --baseline BASE, or open a log with several leak searches (a leakscope run directory)"
     }
 }
 

@@ -4,9 +4,11 @@
 mod commands;
 mod navigate;
 mod rules_panel;
+mod run;
 mod supp;
 
 pub use rules_panel::RulesPanel;
+pub use run::{RunState, RunTick};
 pub use supp::SuppPrompt;
 
 use super::action::{Action, Cmd, Effect};
@@ -16,7 +18,6 @@ use super::keymap::Mode;
 use super::layout::{areas, Areas};
 use super::view::theme::Theme;
 use crate::explore::detail::Detail;
-use crate::explore::growth::GrowthSource;
 use crate::explore::index::SortKey;
 use crate::explore::tree::{key_of, resolve, NodeKey, NodeRef, Row};
 use crate::explore::{notices, Explorer, Inputs};
@@ -62,6 +63,8 @@ pub enum Overlay {
     Rules(RulesPanel),
     /// The write-a-suppression prompt.
     Supp(SuppPrompt),
+    /// Asking whether to stop the program `leakscope run` runs.
+    StopRun,
 }
 
 /// UI state only: what is derived from the report lives in the model.
@@ -96,6 +99,8 @@ pub struct App {
     /// Until the user moves, the selection stays on the first row as
     /// snapshots arrive (categories appear in the order the log lists them).
     moved: bool,
+    /// `leakscope run`: the program being run, live.
+    pub run: Option<RunState>,
 }
 
 /// Where the selection goes when its node is no longer shown.
@@ -131,6 +136,7 @@ impl App {
             status: None,
             match_pos: None,
             moved: false,
+            run: None,
         }
     }
 
@@ -156,6 +162,7 @@ impl App {
             Overlay::Help(_) | Overlay::Warnings(_) => Mode::Help,
             Overlay::Rules(_) => Mode::Rules,
             Overlay::Supp(_) => Mode::Supp,
+            Overlay::StopRun => Mode::Stop,
         }
     }
 
@@ -213,7 +220,7 @@ impl App {
             Action::Loaded(snapshot) => {
                 let s = *snapshot;
                 self.loaded(s.progress, s.done);
-                let growth = s.diff.map_or(GrowthSource::None, GrowthSource::Baseline);
+                let growth = s.growth_source();
                 self.model.load(s.report, s.parse, growth);
                 self.follow_selection(Fallback::Parent);
                 Effect::Redraw
@@ -240,6 +247,9 @@ impl App {
                         text: msg,
                         error: true,
                     });
+                } else if let Some(run) = self.run.as_ref().filter(|r| r.live()) {
+                    // A run directory before valgrind has written its log.
+                    self.load.error = Some(format!("Starting {} under valgrind…", run.program));
                 } else {
                     // Nothing to explore (not a log, not there yet): say so,
                     // and that q leaves.
@@ -253,6 +263,8 @@ impl App {
             }
             Action::RulesWritten(r) => self.rules_written(r),
             Action::RulesReloaded(r) => self.rules_reloaded(*r),
+            Action::RunTick(t) => self.run_tick(t),
+            Action::RunWarning(w) => self.run_warning(w),
         }
     }
 
@@ -271,10 +283,13 @@ impl App {
             Mode::Help => return self.help_command(cmd),
             Mode::Rules => return self.rules_command(cmd),
             Mode::Supp => return self.supp_command(cmd),
+            Mode::Stop => return self.stop_command(cmd),
             Mode::Normal | Mode::Filter => {}
         }
         match cmd {
-            Cmd::Quit => Effect::Quit,
+            Cmd::Quit => self.quit(),
+            Cmd::Snapshot => self.snapshot_now(),
+            Cmd::KillRun => self.kill_run(),
             Cmd::Suspend => Effect::Suspend,
             Cmd::Help => {
                 self.overlay = Overlay::Help(0);
@@ -332,7 +347,11 @@ impl App {
             Cmd::ToggleBuiltin => self.toggle_builtin(),
             Cmd::Suppress => self.open_supp(),
             Cmd::LoadRules => self.load_rules(),
-            Cmd::ToggleRule | Cmd::SuppExact | Cmd::SuppGeneral | Cmd::SuppTarget => Effect::None,
+            Cmd::ToggleRule
+            | Cmd::SuppExact
+            | Cmd::SuppGeneral
+            | Cmd::SuppTarget
+            | Cmd::StopRun => Effect::None,
             Cmd::OpenFilter
             | Cmd::FilterAccept
             | Cmd::FilterCancel
@@ -349,7 +368,7 @@ impl App {
             return Effect::None;
         };
         match cmd {
-            Cmd::Quit => return Effect::Quit,
+            Cmd::Quit => return self.quit(),
             Cmd::Up => *off = off.saturating_sub(1),
             Cmd::Down => *off = (*off + 1).min(max),
             Cmd::PageUp => *off = off.saturating_sub(10),

@@ -208,7 +208,7 @@ impl App {
                 return Effect::Redraw;
             }
             // The rules panel and the suppression prompt are keyboard-only.
-            Overlay::Rules(_) | Overlay::Supp(_) => return Effect::None,
+            Overlay::Rules(_) | Overlay::Supp(_) | Overlay::StopRun => return Effect::None,
             Overlay::None | Overlay::Filter => {}
         }
         let a = self.areas();

@@ -56,7 +56,7 @@ impl App {
             return Effect::None;
         };
         match cmd {
-            Cmd::Quit => return Effect::Quit,
+            Cmd::Quit => return self.quit(),
             Cmd::Down => panel.selected = (panel.selected + 1).min(n.saturating_sub(1)),
             Cmd::Up => panel.selected = panel.selected.saturating_sub(1),
             Cmd::ToggleRule => return self.toggle_selected_rule(),

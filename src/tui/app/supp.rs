@@ -96,7 +96,7 @@ impl App {
             return Effect::None;
         };
         let generalise = match cmd {
-            Cmd::Quit => return Effect::Quit,
+            Cmd::Quit => return self.quit(),
             Cmd::SuppTarget => {
                 prompt.target = (prompt.target + 1) % self.supp_targets.len().max(1);
                 return Effect::Redraw;

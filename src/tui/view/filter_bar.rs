@@ -23,6 +23,8 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
         filter_spans(app)
     } else if let Overlay::Supp(p) = &app.overlay {
         supp_spans(app, &p.what, w)
+    } else if app.overlay == Overlay::StopRun {
+        stop_spans(app, w)
     } else if let Some(s) = &app.status {
         let style = if s.error { theme.error() } else { theme.ok() };
         message_spans(&sanitize(&s.text), style, w)
@@ -73,6 +75,20 @@ fn supp_spans(app: &App, what: &str, w: usize) -> Vec<Span<'static>> {
 
 /// A message: parts joined by ` · ` give way from the last; the first is
 /// shortened in the middle, so its end (what happened) stays readable.
+/// The stop prompt of a live run: the question, then as many choices as fit.
+fn stop_spans(app: &App, w: usize) -> Vec<Span<'static>> {
+    let program = app.run.as_ref().map_or("", |r| r.program.as_str());
+    let name = crate::explore::frames::file_name(program);
+    let question = if w >= 80 {
+        format!(" {name} is still running. Stop it? ")
+    } else {
+        format!(" Stop {name}? ")
+    };
+    let mut v = vec![Span::styled(question.clone(), app.theme.title())];
+    v.append(&mut hint_spans(app, w.saturating_sub(width(&question))));
+    v
+}
+
 fn message_spans(text: &str, style: Style, w: usize) -> Vec<Span<'static>> {
     let parts: Vec<&str> = text.split(" · ").collect();
     let segs: Vec<Segment> = parts

@@ -41,7 +41,11 @@ pub fn view_segments(app: &App) -> Vec<Segment> {
     let style = app.theme.status();
     let seg = |full: String, keep: u8| Segment::new(full, keep).style(style);
     let file = crate::explore::frames::file_name(&app.source).to_string();
-    let mut out = vec![seg(file.clone(), ALWAYS).short(elide_middle(&file, 24))];
+    let mut out = Vec::new();
+    if let Some(run) = &app.run {
+        out.push(run_segment(run).style(style));
+    }
+    out.push(seg(file.clone(), ALWAYS).short(elide_middle(&file, 24)));
     let warnings = crate::explore::notices::warning_count(app.model.report()) as u128;
     if warnings > 0 && app.banner().is_none() {
         out.push(
@@ -65,6 +69,7 @@ pub fn view_segments(app: &App) -> Vec<Segment> {
         out.push(s.style(style));
     }
     baseline_segments(app, &mut out);
+    timeline_segments(app, &mut out);
     let inputs = app.model.inputs();
     let sort = if inputs.growth_sort {
         "growth"
@@ -147,6 +152,97 @@ fn filter_segment(app: &App) -> Option<Segment> {
     Some(Segment::new(full, 8).short(short))
 }
 
+/// What a live `leakscope run` is doing: program, elapsed time, snapshots
+/// (and `p` to take one), a failed snapshot, and how it ended. Shortened
+/// before anything else goes: it is what a live run is watched for.
+fn run_segment(run: &crate::tui::app::RunState) -> Segment {
+    let t = &run.tick;
+    let s = t.elapsed_s;
+    let elapsed = if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s / 60 % 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    };
+    let state = match t.exit {
+        Some(code) => format!("exited {code}"),
+        None if t.stuck => "not exiting: K kills".to_string(),
+        None if t.stopping => "stopping".to_string(),
+        None => "running".to_string(),
+    };
+    let name = crate::explore::frames::file_name(&run.program);
+    let snaps = t.snapshots as u128;
+    let key = if t.exit.is_none() && !t.stopping {
+        " (p)"
+    } else {
+        ""
+    };
+    let warn = if run.warning.is_some() {
+        " · ⚠ a snapshot failed"
+    } else {
+        ""
+    };
+    Segment::new(
+        format!(
+            "{name} {state} {elapsed} · {}{key}{warn}",
+            n(snaps, "snapshot", "snapshots")
+        ),
+        ALWAYS,
+    )
+    .short(format!(
+        "{} {state} {elapsed} · {} snap{}",
+        elide_middle(name, 12),
+        count(snaps),
+        if run.warning.is_some() { " ⚠" } else { "" }
+    ))
+}
+
+/// Over a timeline (a run directory, client-request leak checks): how many
+/// leak searches, growth rules hid, and whether only growing groups show.
+fn timeline_segments(app: &App, out: &mut Vec<Segment>) {
+    let Some(g) = app.model.growth().filter(|g| g.is_timeline()) else {
+        return;
+    };
+    let style = app.theme.status();
+    let searches = g
+        .timelines
+        .iter()
+        .flatten()
+        .map(|t| t.searches.len() as u128)
+        .max()
+        .unwrap_or(0);
+    out.push(
+        Segment::new(
+            format!("timeline: {}", n(searches, "leak search", "leak searches")),
+            5,
+        )
+        .short(format!("{} searches", count(searches)))
+        .style(style),
+    );
+    hidden_growth_segment(app, out);
+    if app.model.inputs().only_growth {
+        out.push(
+            Segment::new("only growing", 6)
+                .short("growing")
+                .style(style),
+        );
+    }
+}
+
+/// A rule hid growth: the safety net, in the status line.
+fn hidden_growth_segment(app: &App, out: &mut Vec<Segment>) {
+    if let Some(d) = app.model.growth().filter(|d| !d.hidden.is_empty()) {
+        let hid = bytes(crate::triage::hidden_growth::total(&d.hidden));
+        let rules = n(d.hidden.len() as u128, "rule", "rules");
+        out.push(
+            Segment::new(format!("⚠ {rules} hid +{hid} of growth (R)"), 9)
+                .short(format!("⚠ hid +{hid} (R)"))
+                .style(app.theme.status()),
+        );
+    }
+}
+
 /// With `--baseline`: what it is compared with, and growth rules hid.
 fn baseline_segments(app: &App, out: &mut Vec<Segment>) {
     let Some(b) = &app.baseline else {
@@ -168,15 +264,7 @@ fn baseline_segments(app: &App, out: &mut Vec<Segment>) {
             .short(format!("vs {}", elide_middle(file, 16)))
             .style(style),
     );
-    if let Some(d) = growth.filter(|d| !d.hidden.is_empty()) {
-        let hid = bytes(crate::triage::hidden_growth::total(&d.hidden));
-        let rules = n(d.hidden.len() as u128, "rule", "rules");
-        out.push(
-            Segment::new(format!("⚠ {rules} hid +{hid} of growth (R)"), 9)
-                .short(format!("⚠ hid +{hid} (R)"))
-                .style(style),
-        );
-    }
+    hidden_growth_segment(app, out);
     if app.model.inputs().only_growth {
         out.push(
             Segment::new("only new/grown", 6)

@@ -10,7 +10,7 @@ use crate::explore::notices;
 use crate::explore::projection::{Projection, Tot};
 use crate::explore::tree::{NodeRef, Row};
 use crate::model::Report;
-use crate::report::human::{bytes, count};
+use crate::report::human::{bytes, count, sparkline};
 use crate::triage::diff::Status;
 use crate::triage::GroupBy;
 use crate::tui::app::{App, Focus, Overlay};
@@ -23,7 +23,8 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 /// The tree's figure columns, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TreeCol {
-    /// Growth against the baseline (only with one).
+    /// Growth against the baseline, or a timeline's sparkline and trend
+    /// (only with one of them).
     Growth,
     Bytes,
     Blocks,
@@ -36,6 +37,8 @@ pub enum TreeCol {
 
 /// Cells of the share bar.
 const BAR: usize = 5;
+/// Points of a timeline's sparkline in the tree (the latest searches).
+const SPARK: usize = 8;
 /// What the names keep, at least, before figure columns give way.
 const NAME_MIN: usize = 24;
 
@@ -52,11 +55,12 @@ fn columns(app: &App, cells: &[RowCells], w: usize) -> Columns<TreeCol> {
         }
     };
     let mut specs = Vec::new();
-    if app.model.growth().is_some() {
-        let head = if inputs.growth_sort {
-            "growth▼"
-        } else {
-            "growth"
+    if let Some(g) = app.model.growth() {
+        let head = match (g.is_timeline(), inputs.growth_sort) {
+            (true, true) => "timeline▼",
+            (true, false) => "timeline",
+            (false, true) => "growth▼",
+            (false, false) => "growth",
         };
         specs.push(Spec::new(TreeCol::Growth, head, 0));
     }
@@ -244,10 +248,14 @@ struct RowCells {
     leak: bool,
     share: Option<f64>,
     hidden: bool,
-    /// Growth against the baseline (groups and categories).
+    /// Growth against the baseline or over a timeline (groups and categories).
     delta: Option<Delta>,
+    /// Over a timeline: the node's total bytes per leak search (empty otherwise).
+    series: Vec<u128>,
     /// Errors: whether the log counts occurrences (else only contexts).
     counts_known: bool,
+    /// Growth comes from a timeline (no baseline figures to show).
+    timeline: bool,
 }
 
 impl RowCells {
@@ -262,6 +270,7 @@ impl RowCells {
     ) -> RowCells {
         let theme = &app.theme;
         let deltas = app.model.growth();
+        let timeline = deltas.is_some_and(|g| g.is_timeline());
         let arrow = |open: bool| if open { "▾ " } else { "▸ " };
         let proc_of = &report.processes[index.procs[row.node.proc_()].process];
         let counts_known = crate::explore::notices::occurrences_known(report, proc_of);
@@ -289,7 +298,9 @@ impl RowCells {
                     share: share(pb, totals.all.0),
                     hidden,
                     delta: None,
+                    series: Vec::new(),
                     counts_known,
+                    timeline,
                 }
             }
             NodeRef::Cat { p, c } => {
@@ -312,7 +323,12 @@ impl RowCells {
                     },
                     hidden,
                     delta: deltas.and_then(|d| d.cat(p as usize, c as usize)),
+                    series: deltas
+                        .and_then(|d| d.cat_series(p as usize, c as usize))
+                        .map(<[u128]>::to_vec)
+                        .unwrap_or_default(),
                     counts_known,
+                    timeline,
                 }
             }
             NodeRef::Group { p, c, g } => {
@@ -332,7 +348,12 @@ impl RowCells {
                     share: share(t.weight(leak), cv.fig.vis.weight(leak)),
                     hidden,
                     delta: deltas.and_then(|d| d.group(p as usize, c as usize, g as usize)),
+                    series: deltas
+                        .and_then(|d| d.group_series(p as usize, c as usize, g as usize))
+                        .map(<[u128]>::to_vec)
+                        .unwrap_or_default(),
                     counts_known,
+                    timeline,
                 }
             }
             NodeRef::Item { p, c, g, i } => {
@@ -385,7 +406,9 @@ impl RowCells {
                     share: share(t.weight(leak), parent.weight(leak)),
                     hidden,
                     delta: None,
+                    series: Vec::new(),
                     counts_known,
+                    timeline,
                 }
             }
         }
@@ -395,7 +418,18 @@ impl RowCells {
     fn figure(&self, col: TreeCol) -> String {
         let t = &self.tot;
         match col {
-            TreeCol::Growth => self.delta.map(|d| d.text(self.leak)).unwrap_or_default(),
+            TreeCol::Growth => match self.delta {
+                // Over a timeline: the series as a sparkline, then its trend.
+                Some(d) if !self.series.is_empty() => format!(
+                    "{}{} {}",
+                    if d.hidden_growth { "⚠" } else { "" },
+                    sparkline(&self.series, SPARK),
+                    d.trend_mark()
+                ),
+                // A node with no record in any search (errors) has no series.
+                Some(d) if d.trend.is_none() && !self.timeline => d.text(self.leak),
+                _ => String::new(),
+            },
             TreeCol::Bytes if self.leak => bytes(t.bytes),
             // Occurrences only where the log counts them; recs has contexts.
             TreeCol::Bytes if self.counts_known => format!("×{}", count(t.count)),
