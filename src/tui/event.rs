@@ -115,10 +115,16 @@ pub fn spawn_signals(tx: Sender<Event>) -> std::io::Result<signal_hook::iterator
         .name("leakscope-signals".into())
         .spawn(move || {
             for sig in signals.forever() {
-                let ev = if sig == SIGTSTP {
-                    Event::Suspend
-                } else {
-                    Event::Signal(sig)
+                let ev = match sig {
+                    // The terminal is an editor's or pager's (its job got
+                    // ^Z): stop with it now, as SIGTSTP's default would, so
+                    // the shell sees the whole job stopped.
+                    SIGTSTP if !super::terminal::is_active() => {
+                        let _ = signal_hook::low_level::emulate_default_handler(SIGTSTP);
+                        continue;
+                    }
+                    SIGTSTP => Event::Suspend,
+                    sig => Event::Signal(sig),
                 };
                 if tx.send(ev).is_err() {
                     break;

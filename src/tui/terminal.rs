@@ -66,6 +66,12 @@ fn setup() -> io::Result<()> {
     r
 }
 
+/// Whether the terminal is in the explorer's state (not handed to an
+/// editor or pager, not restored).
+pub fn is_active() -> bool {
+    ACTIVE.load(Ordering::SeqCst)
+}
+
 /// Leaves raw mode and the alternate screen and shows the cursor. Safe to
 /// call any number of times, from any thread.
 pub fn restore() {
