@@ -683,6 +683,9 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             let frames = interner.stack(r.stack);
             d.push(Line::Heading(format!("Stack ({} frames)", frames.len())));
             d.stack(cx.frames, interner, frames, cx.unfold_interpreter);
+            if crate::triage::own::cut_short_at(interner, r.stack).is_some() {
+                d.dim(CUT_SHORT_NOTE.to_string());
+            }
             d.copy = Some(stack_text(&header, interner, frames));
         }
         Category::Error(kind) => {
@@ -787,6 +790,9 @@ fn hidden_line(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
         }
     }
 }
+
+/// Under a Python stack that ends short of `main` or a thread's start.
+pub const CUT_SHORT_NOTE: &str = "⋯ the stack ends here: valgrind's unwinder went no further, so the callers are unknown (README: Python programs)";
 
 /// A stack in valgrind's own layout, sanitized, for the clipboard.
 pub fn stack_text(header: &str, interner: &Interner, frames: &[FrameId]) -> String {

@@ -99,3 +99,41 @@ fn a_background_build_keeps_what_the_user_changed_meanwhile() {
     assert_eq!(m.proj().matches, old.proj().matches);
     assert_eq!(m.rows(), old.rows());
 }
+
+#[test]
+fn a_python_stack_cut_short_says_so_in_the_detail() {
+    use crate::parse::perfmap::find::{attach, MapOptions};
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/perfmap/numba313.d/numba313.log.gz"
+    );
+    let mut r = crate::parse::load_paths(&[p.to_string()], None).expect("fixture");
+    attach(&mut r, &MapOptions::default());
+    let mut m = Explorer::default();
+    m.load(Arc::new(r), 0, GrowthSource::None);
+    m.set_group_by(GroupBy::Origin);
+    let lines = |node| {
+        let d = m.detail(node, 0);
+        d.lines.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>()
+    };
+    let note = |l: &String| l.contains("the stack ends here");
+    let (mut cut, mut whole) = (0, 0);
+    for g in 0..8 {
+        let title = lines(NodeRef::Group { p: 0, c: 0, g })[0].clone();
+        let item = lines(NodeRef::Item {
+            p: 0,
+            c: 0,
+            g,
+            i: 0,
+        });
+        if title.contains("(stack cut short at") {
+            assert!(item.iter().any(note), "{title}: {item:#?}");
+            cut += 1;
+        } else if title.contains("handle_request") {
+            // handle_request's records reach main: no note.
+            assert!(!item.iter().any(note), "{title}: {item:#?}");
+            whole += 1;
+        }
+    }
+    assert!(cut >= 3 && whole == 1, "{cut} {whole}");
+}
