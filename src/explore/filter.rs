@@ -272,8 +272,14 @@ fn test_places(m: &Matcher, hay: &[Box<str>], flags: &mut [bool]) {
         return;
     }
     std::thread::scope(|s| {
-        for (hs, fs) in hay.chunks(chunk).zip(flags.chunks_mut(chunk)) {
-            s.spawn(move || run(hs, fs));
+        let threads: Vec<_> = hay
+            .chunks(chunk)
+            .zip(flags.chunks_mut(chunk))
+            .map(|(hs, fs)| s.spawn(move || run(hs, fs)))
+            .collect();
+        // Joined so no thread outlives the call (see parse::xml::parallel).
+        for t in threads {
+            let _ = t.join();
         }
     });
 }

@@ -190,26 +190,36 @@ pub fn with_pieces<R: Read + Send, T>(
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers);
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|scope| {
+        let mut threads = Vec::with_capacity(workers + 1);
         for _ in 0..workers {
             let rx = &job_rx;
-            scope.spawn(move || loop {
+            threads.push(scope.spawn(move || loop {
                 let job = match rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
                 let _ = job.done.send(parse_run(job.bytes, job.line));
-            });
+            }));
         }
-        scope.spawn(move || cut_all(reader, chunk, piece_tx, job_tx));
-        main(Pieces {
+        threads.push(scope.spawn(move || cut_all(reader, chunk, piece_tx, job_tx)));
+        let out = main(Pieces {
             rx: piece_rx,
             cur: Vec::new(),
             pos: 0,
             offset: 0,
             anchors: VecDeque::new(),
             tail_clean: true,
-        })
+        });
+        // Joined, not left to the scope: a scope waits for each closure to
+        // return, `join` for its thread to exit with its thread-locals (std's
+        // channel context) freed. The fuzzer's leak check caught a worker
+        // still exiting after the parse returned (as it did for the text
+        // reader's workers).
+        for t in threads {
+            let _ = t.join();
+        }
+        out
     })
 }
 
