@@ -538,17 +538,35 @@ fn inputs_that_cannot_be_read_are_refused_with_one_clear_message() {
     }
 }
 
+/// What a decoder gives before the stream breaks off.
+fn decode(mut r: impl std::io::Read) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = r.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
 /// The fixture log, compressed here, cut at half its length.
 fn truncated(compress: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
-    let log = [
+    let packed = compress(&records_3000());
+    packed[..packed.len() / 2].to_vec()
+}
+
+/// A log of 3000 records of 8 bytes.
+fn records_3000() -> Vec<u8> {
+    [
         TEXT_HEAD.to_string(),
         (1..=3000)
             .map(|i| text_record("8", &i.to_string(), "3000", &format!("f{i}")))
             .collect(),
     ]
-    .concat();
-    let packed = compress(log.as_bytes());
-    packed[..packed.len() / 2].to_vec()
+    .concat()
+    .into_bytes()
 }
 
 #[test]
@@ -564,39 +582,70 @@ fn truncated_text_xml_gzip_and_zstd_keep_what_was_read_and_say_where() {
     };
     write(d.path(), "cut.txt.gz", truncated(gz));
     write(d.path(), "cut.txt.zst", truncated(zst));
-    let r = run_in(d.path(), &["summary", "cut.txt.gz"], None);
-    assert!(r.stdout.contains("warning: line "), "{}", r.stdout);
     let text = [TEXT_HEAD.to_string(), text_record("8", "1", "2", "a")].concat();
     write(d.path(), "cut.txt", &text[..text.len() - 20]);
     let xml = xml_log(&[("8", "a"), ("16", "b")]);
     write(d.path(), "cut.xml", &xml[..xml.find("<fn>b").unwrap()]);
     // zstd keeps its window (here the whole stream) until the frame ends, so
-    // a cut stream yields nothing decodable: refused, saying why.
-    let r = run_in(d.path(), &["summary", "cut.txt.zst"], None);
-    r.no_panic();
-    assert_eq!(r.code, Some(2));
-    assert!(
-        r.stderr.starts_with(
-            "leakscope: error: cut.txt.zst: no valgrind or sanitizer output found (reading stopped"
-        ) && r.stderr.ends_with("(truncated or corrupt input?))\n"),
-        "{}",
-        r.stderr
+    // a cut single-frame stream yields nothing decodable: refused, saying why.
+    refused(
+        &run_in(d.path(), &["summary", "cut.txt.zst"], None),
+        "cut.txt.zst: no valgrind or sanitizer output found (reading failed before the \
+         first line: zstd: Failed to parse/decode block body: Error while reading the block header)",
     );
-    {
-        let name = "cut.txt.gz";
+    // Two zstd frames (as `cat a.zst b.zst` makes), cut inside the second;
+    // and the gzip stream cut at half its length: exactly the records
+    // decoded before the cut, and a warning at the last line read.
+    let log = records_3000();
+    let half = log.len() / 2;
+    let mut frames = zst(&log[..half]);
+    let second = zst(&log[half..]);
+    let mut whole = frames.clone();
+    whole.extend_from_slice(&second);
+    write(d.path(), "frames.txt.zst", &whole);
+    let cut_second = &second[..second.len() / 2];
+    frames.extend_from_slice(cut_second);
+    write(d.path(), "cut-frames.txt.zst", &frames);
+    let decoded_gz = decode(flate2::read::MultiGzDecoder::new(&truncated(gz)[..]));
+    let mut decoded_zst = log[..half].to_vec();
+    decoded_zst.extend(decode(
+        ruzstd::decoding::StreamingDecoder::new(cut_second).expect("frame header"),
+    ));
+    // Every frame is read, not only the first.
+    let v: serde_json::Value =
+        serde_json::from_str(&json_text(d.path(), "frames.txt.zst")).unwrap();
+    let dl = &v["processes"][0]["leaks"]["definitely_lost"];
+    assert_eq!(
+        (&dl["records"], &dl["bytes"]),
+        (&3000.into(), &24000.into())
+    );
+    for (name, decoded) in [
+        ("cut.txt.gz", decoded_gz),
+        ("cut-frames.txt.zst", decoded_zst),
+    ] {
         let r = run_in(d.path(), &["summary", "--format", "json", name], None);
         r.no_panic();
         assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-        let warnings = v["inputs"][0]["warnings"].to_string();
-        assert!(
-            warnings.contains("reading stopped after this line"),
-            "{name}: {warnings}"
-        );
+        let text = String::from_utf8_lossy(&decoded);
+        let lines = text.lines().count();
+        let warnings = v["inputs"][0]["warnings"].as_array().unwrap();
+        let stopped = warnings
+            .iter()
+            .find(|w| {
+                w["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("reading stopped after this line: ")
+            })
+            .expect("a warning where reading stopped");
+        assert_eq!(stopped["line"], lines, "{name}: {stopped}");
+        // Every record whose header line was decoded whole.
+        let headers = text.lines().filter(|l| l.ends_with(" of 3000")).count() as u64;
         let dl = &v["processes"][0]["leaks"]["definitely_lost"];
-        let records = dl["records"].as_u64().unwrap();
-        assert!(records > 0 && records < 3000, "{name}: {records}");
-        assert_eq!(dl["bytes"].as_u64().unwrap(), 8 * records, "{name}");
+        assert!(headers > 0 && headers < 3000, "{name}: {headers}");
+        assert_eq!(dl["records"], headers, "{name}");
+        assert_eq!(dl["bytes"], 8 * headers, "{name}");
     }
     let r = run_in(d.path(), &["summary", "cut.txt"], None);
     assert_eq!(r.code, Some(0));
@@ -724,4 +773,56 @@ fn a_million_records_and_a_million_frames() {
         assert_eq!(dl["bytes"], bytes, "{name}");
         assert_eq!(dl["records"], records, "{name}");
     }
+}
+
+/// Escape sequences in names reach no output raw, whatever the format
+/// carries them as: bytes in a text or LSan log, character references in XML.
+#[test]
+fn terminal_escapes_in_names_are_shown_as_placeholders_in_every_format() {
+    let d = tmp();
+    let evil = "evil\x1b]0;pwned\x07title\x1b[2J";
+    write(
+        d.path(),
+        "esc.txt",
+        text_log(&[("8", "definitely lost", evil)]),
+    );
+    write(d.path(), "esc-lsan.txt", lsan_log(&[("8", evil)]));
+    write(
+        d.path(),
+        "esc.xml",
+        xml_log(&[("8", "evil&#x1b;]0;pwned&#7;title&#27;[2J")]),
+    );
+    for name in ["esc.txt", "esc-lsan.txt", "esc.xml"] {
+        let r = run_in(d.path(), &["summary", name], None);
+        r.no_panic();
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert!(
+            !r.stdout.contains('\x1b') && !r.stdout.contains('\x07'),
+            "{name}: raw escape in {:?}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("evil^[]0;pwned^Gtitle^[[2J"),
+            "{name}: {}",
+            r.stdout
+        );
+        let v: serde_json::Value = serde_json::from_str(&json_text(d.path(), name)).unwrap();
+        assert_eq!(
+            v["processes"][0]["leaks"]["definitely_lost"]["bytes"], 8,
+            "{name}"
+        );
+    }
+}
+
+/// A file that opens but fails when read (here the process's own memory at
+/// address 0): exit code 2 and the read error, said once, naming the file.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_that_fails_when_read_is_refused_naming_the_error() {
+    let r = run_in(Path::new("/"), &["summary", "/proc/self/mem"], None);
+    refused(
+        &r,
+        "/proc/self/mem: no valgrind or sanitizer output found \
+         (reading failed before the first line: Input/output error (os error 5))",
+    );
 }

@@ -196,9 +196,14 @@ fn reader_warnings(long_lines: &[u64], error: Option<&std::io::Error>, lines: u6
         })
         .collect();
     if let Some(e) = error {
+        let message = if lines == 0 {
+            format!("reading failed before the first line: {e}")
+        } else {
+            format!("reading stopped after this line: {e} (truncated or corrupt input?)")
+        };
         warnings.push(Warning {
             line: lines,
-            message: format!("reading stopped after this line: {e} (truncated or corrupt input?)"),
+            message,
         });
     }
     warnings

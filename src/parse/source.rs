@@ -171,10 +171,13 @@ impl Read for Peek {
     }
 }
 
-/// ruzstd's decoder reads the frame header when built; building it on first
-/// read lets a bad header surface as a read error with the usual handling.
+/// A zstd stream of one or more frames (`cat a.zst b.zst`, and compressors
+/// that flush frame by frame, write several): ruzstd's decoder reads one
+/// frame, so a new one is started on whatever follows a finished frame.
+/// Each decoder is built on first read, so a bad frame header surfaces as a
+/// read error with the usual handling (a warning naming the line).
 struct ZstdLazy {
-    src: Option<Peek>,
+    src: Option<io::BufReader<Peek>>,
     dec: Option<
         ruzstd::decoding::StreamingDecoder<io::BufReader<Peek>, ruzstd::decoding::FrameDecoder>,
     >,
@@ -183,24 +186,43 @@ struct ZstdLazy {
 impl ZstdLazy {
     fn new(src: Peek) -> Self {
         ZstdLazy {
-            src: Some(src),
+            src: Some(io::BufReader::new(src)),
             dec: None,
         }
     }
 }
 
+fn zstd_error(e: impl std::fmt::Display, kind: io::ErrorKind) -> io::Error {
+    io::Error::new(kind, format!("zstd: {e}"))
+}
+
 impl Read for ZstdLazy {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.dec.is_none() {
-            let src = self
-                .src
-                .take()
-                .ok_or_else(|| io::Error::other("zstd stream unusable"))?;
-            let dec = ruzstd::decoding::StreamingDecoder::new(io::BufReader::new(src))
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
-            self.dec = Some(dec);
+        use io::BufRead;
+        loop {
+            if self.dec.is_none() {
+                let Some(mut src) = self.src.take() else {
+                    return Ok(0);
+                };
+                // The end of the input after a whole frame is its end.
+                if src.fill_buf()?.is_empty() {
+                    return Ok(0);
+                }
+                let dec = ruzstd::decoding::StreamingDecoder::new(src)
+                    .map_err(|e| zstd_error(e, io::ErrorKind::InvalidData))?;
+                self.dec = Some(dec);
+            }
+            let dec = self.dec.as_mut().expect("decoder");
+            match dec.read(buf) {
+                Ok(0) if !buf.is_empty() => {
+                    // This frame is finished: the next one, if any.
+                    let dec = self.dec.take().expect("decoder");
+                    self.src = Some(dec.into_inner());
+                }
+                Ok(n) => return Ok(n),
+                Err(e) => return Err(zstd_error(&e, e.kind())),
+            }
         }
-        self.dec.as_mut().expect("decoder").read(buf)
     }
 }
 

@@ -123,16 +123,6 @@ impl LsanParser {
 
     fn feed(&mut self, report: &mut Report, no: u64, line: &[u8]) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Some(rest) = crate::parse::text::after_binary_junk(line) {
-            self.warnings.push(Warning {
-                line: no,
-                message: format!(
-                    "{} bytes of binary data skipped; reading the text after them",
-                    line.len() - rest.len()
-                ),
-            });
-            return self.feed(report, no, rest);
-        }
         if let Some((prefix, content)) = split_prefix(line) {
             self.current = prefix.pid;
             let content = String::from_utf8_lossy(content);
@@ -144,6 +134,18 @@ impl LsanParser {
         if let Some(f) = grammar::frame(text) {
             self.frame(report, f);
             return;
+        }
+        // Only a line that reads as nothing else: a frame whose name holds
+        // control bytes (a BEL ending an OSC sequence) is a frame.
+        if let Some(rest) = crate::parse::text::after_binary_junk(line) {
+            self.warnings.push(Warning {
+                line: no,
+                message: format!(
+                    "{} bytes of binary data skipped; reading the text after them",
+                    line.len() - rest.len()
+                ),
+            });
+            return self.feed(report, no, rest);
         }
         if text.is_empty() {
             match &mut self.block {
