@@ -3,12 +3,15 @@
 # (default 2), under nice, with a per-input time limit (10 s: a hang) and
 # memory limit (2 GB: a blow-up), seeded from the real logs, valgrind's own
 # expectation files and the suppression files in tests/fixtures and
-# assets/rules. Crashing inputs land in fuzz/artifacts/TARGET/; each run's
+# assets/rules, plus (with CORPUS=DIR, e.g. the team's shared corpus) every
+# expectation and .supp file there and 200 KB slices of its real logs (the
+# start, the middle and the end). Crashing inputs land in fuzz/artifacts/TARGET/; each run's
 # figures (executions, seconds) in fuzz/logs/TARGET.log. Then keep every
 # crash as a regression test in tests/ (see tests/fuzz_regressions.rs).
 #
 #   cargo install cargo-fuzz      # once; needs the nightly toolchain
 #   fuzz/run.sh 600               # or: TARGETS="text xml" fuzz/run.sh 60
+#   JOBS=1 CORPUS=/path/to/corpus fuzz/run.sh 600
 set -eu
 secs=${1:-600}
 jobs=${JOBS:-2}
@@ -49,7 +52,41 @@ for f in "$fx"/leaky.txt "$fx"/lsan.txt "$fx"/leaky.xml "$fx"/truncated.txt; do
         zstd -q -c "$f" >"corpus/zstd/seed-$(basename "$f").zst"
     fi
 done
-supps=$(find "$fx" "$root/assets/rules" -name '*.supp')
+# slices NAME FILE... : the start, middle and end (200 KB each) of each big
+# log, decompressed, into every corpus whose format it is.
+slices() {
+    for f in "$@"; do
+        case "$f" in *.gz) cat="zcat" ;; *) cat="cat" ;; esac
+        size=$($cat "$f" | wc -c)
+        mid=$((size / 2))
+        for t in $targets_of_slice; do
+            mkdir -p "corpus/$t"
+            b="corpus/$t/slice-$(basename "$f")"
+            $cat "$f" | head -c 204800 >"$b-start"
+            $cat "$f" | tail -c +"$mid" | head -c 204800 >"$b-middle"
+            $cat "$f" | tail -c 204800 >"$b-end"
+        done
+    done
+}
+extra_supps=""
+if [ -n "${CORPUS:-}" ] && [ -d "$CORPUS" ]; then
+    seed text $(find "$CORPUS" -name '*.stderr.exp*' ! -name '*xml*')
+    seed xml $(find "$CORPUS" -name '*xml*.exp*')
+    seed parse $(find "$CORPUS" -name '*.stderr.exp*' | head -100)
+    targets_of_slice="text parse" slices $(find "$CORPUS" -name '*.txt' -o -name '*.txt.gz')
+    targets_of_slice="xml parse" slices $(find "$CORPUS" -name '*.xml' -o -name '*.xml.gz')
+    for t in gzip zstd; do
+        for f in corpus/text/slice-* corpus/xml/slice-*; do
+            [ -f "$f" ] || continue
+            case $t in
+            gzip) gzip -c "$f" >"corpus/gzip/$(basename "$f").gz" ;;
+            zstd) if command -v zstd >/dev/null; then zstd -q -c "$f" >"corpus/zstd/$(basename "$f").zst"; fi ;;
+            esac
+        done
+    done
+    extra_supps=$(find "$CORPUS" -name '*.supp')
+fi
+supps="$(find "$fx" "$root/assets/rules" -name '*.supp') $extra_supps"
 seed supp $supps
 seed rules $supps
 mkdir -p corpus/demangle
