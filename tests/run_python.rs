@@ -5,6 +5,8 @@
 //! `/tmp/perf-PID.map` is copied into the run directory when it ends, so the
 //! run names its Python frames later.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -248,4 +250,34 @@ fn other_programs_are_run_as_before() {
     let args = f.record("args");
     assert!(args.lines().any(|a| a == "--num-callers=30"), "{args}");
     assert!(!args.contains("--num-callers=500"), "{args}");
+}
+
+#[test]
+fn a_real_run_directory_names_its_python_frames() {
+    // Made here by `leakscope run --valgrind-arg=--show-leak-kinds=definite
+    // -- python3.13 ctypes_leak.py` (pyenv 3.13.0, valgrind 3.19): the run
+    // copied /tmp/perf-2244.map beside valgrind.2244.log when it ended.
+    let dir = common::fixture("perfmap/run313");
+    let o = leakscope()
+        .args(["summary", "--format", "json", "--group-by", "origin"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let g = first_group(&o);
+    let handler = "leaky_handler (/tmp/i15/runfix/ctypes_leak.py)";
+    assert_eq!(g["label"], handler, "{g}");
+    assert_eq!(g["origin"], handler, "{g}");
+    // valgrind's LEAK SUMMARY: definitely lost: 3,003 bytes in 3 blocks
+    // (malloc(1000 + n) for n = 0, 1, 2).
+    assert_eq!((&g["total_bytes"], &g["blocks"]), (&3003.into(), &3.into()));
+    // Without the map, the same frames are valgrind's `???`.
+    let bare = leakscope()
+        .args(["summary", "--format", "json", "--group-by", "origin"])
+        .arg("--no-perf-map-search")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let g = first_group(&bare);
+    assert_eq!(g["origin"], Value::Null, "{g}");
 }
