@@ -226,6 +226,8 @@ fn latency(c: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         )
     });
+    // The UI thread's other part: the inputs copied for the builder.
+    g.bench_function("seed (UI thread)", |bch| bch.iter(|| b.app.model.seed()));
     g.bench_function("apply (UI thread)", |bch| {
         bch.iter_batched(
             || {

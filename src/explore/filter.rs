@@ -203,6 +203,16 @@ impl Filter {
         }
     }
 
+    /// Sets the text without evaluating it: the next `refresh` (a new
+    /// report's frames) does, so a background build costs the UI thread no
+    /// filter pass over the old report.
+    pub fn defer_text(&mut self, text: String) {
+        self.text = text;
+        self.computed = None;
+        self.matcher = None;
+        self.error = None;
+    }
+
     /// Re-evaluates for a new report (new frames and stacks).
     pub fn refresh(&mut self, info: &FrameInfo, interner: &Interner) {
         let text = std::mem::take(&mut self.text);

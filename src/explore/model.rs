@@ -467,11 +467,8 @@ impl Explorer {
         s.loaded = self.loaded;
         s.touched = self.touched;
         s.carried = (self.touched && self.loaded).then(|| self.index.expansion());
-        s.filter.set_text(
-            self.filter.text().to_string(),
-            &self.frames,
-            &self.report.interner,
-        );
+        // Evaluated by `load`, on the builder's thread, against its frames.
+        s.filter.defer_text(self.filter.text().to_string());
         s
     }
 
