@@ -110,6 +110,7 @@ pub fn run(mut opts: Options) -> Result<i32> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let live = paths[0] == "-";
     let name = match paths.len() {
         1 => paths[0].clone(),
         n => format!("{} (+{} more)", paths[0], n - 1),
@@ -154,6 +155,7 @@ pub fn run(mut opts: Options) -> Result<i32> {
         opts.follow,
     )
     .with_rules(rules);
+    app.live = live;
     app.run = opts.run.as_ref().map(|r| app::RunState::new(&r.program));
     app.baseline = opts
         .baseline

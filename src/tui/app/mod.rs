@@ -72,6 +72,9 @@ pub struct App {
     /// The input's name as the user gave it (sanitized).
     pub source: String,
     pub follow: bool,
+    /// The log comes from a pipe, shown as it arrives (`parse::live`):
+    /// until it closes, a missing ERROR SUMMARY means "still running".
+    pub live: bool,
     pub theme: Theme,
     pub size: (u16, u16),
     pub load: LoadState,
@@ -117,6 +120,7 @@ impl App {
         App {
             source: crate::sanitize::sanitize(source).into_owned(),
             follow,
+            live: false,
             theme,
             size,
             load: LoadState::default(),
@@ -177,7 +181,8 @@ impl App {
 
     /// The warning line above everything: a log cut off.
     pub fn banner(&self) -> Option<String> {
-        notices::banner(self.model.report(), self.follow)
+        let running = self.follow || (self.live && !self.load.done);
+        notices::banner(self.model.report(), running)
     }
 
     pub(crate) fn tree_height(&self) -> usize {
