@@ -140,7 +140,7 @@ fn series_delta(
     let hidden_growth = t.is_some_and(|t| {
         groups.iter().any(|&g| {
             let tg = &t.groups[g];
-            let grew = tg.total_bytes.last() > tg.total_bytes.first();
+            let grew = tg.trend != Trend::Flat && tg.total_bytes.last() > tg.total_bytes.first();
             grew && tg.hidden_by.as_deref().is_some_and(|r| flagged.contains(r))
         })
     });

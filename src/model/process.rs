@@ -78,6 +78,22 @@ pub struct Process {
 }
 
 impl Process {
+    /// Renumbers every stack of the process after its report's interner was
+    /// absorbed into another (`Interner::absorb`).
+    pub fn remap_stacks(&mut self, remap: &super::frame::Remap) {
+        for e in &mut self.errors {
+            e.stack = remap.stack(e.stack);
+            for a in &mut e.aux {
+                a.stack = remap.stack(a.stack);
+            }
+        }
+        for s in &mut self.leak_searches {
+            for r in &mut s.records {
+                r.stack = remap.stack(r.stack);
+            }
+        }
+    }
+
     /// The loss records of the last leak search: what was still allocated when
     /// the process ended (or when the log stops).
     pub fn loss_records(&self) -> &[LossRecord] {

@@ -79,8 +79,28 @@ pub fn is_run_dir(path: &Path) -> bool {
     path.is_dir() && run_files(path).is_ok_and(|f| !f.logs.is_empty())
 }
 
+/// Snapshots already parsed, by file. A snapshot file never changes once it
+/// is there (it appears whole), so a run directory followed while it runs
+/// parses only its logs and the snapshots that are new: a long run's
+/// snapshots (a Numba program's are 15 MB each) are not parsed again at
+/// every change.
+#[derive(Default)]
+pub struct SnapshotCache {
+    parsed: rustc_hash::FxHashMap<PathBuf, (u64, Report)>,
+}
+
 /// Reads the run directory `dir` into `report`.
 pub fn read_run_dir(report: &mut Report, dir: &Path) -> Result<(), LoadError> {
+    read_run_dir_cached(report, dir, &mut SnapshotCache::default())
+}
+
+/// Reads the run directory `dir` into `report`, snapshots from `cache` when
+/// they were parsed before.
+pub fn read_run_dir_cached(
+    report: &mut Report,
+    dir: &Path,
+    cache: &mut SnapshotCache,
+) -> Result<(), LoadError> {
     let files = run_files(dir).map_err(|e| LoadError::Unsupported {
         path: dir.display().to_string(),
         message: format!("reading the run directory: {e}"),
@@ -99,20 +119,43 @@ pub fn read_run_dir(report: &mut Report, dir: &Path) -> Result<(), LoadError> {
     }
     let logs_end = report.processes.len();
     for snap in &files.snapshots {
-        let src = source::open(&snap.to_string_lossy())?;
-        // A snapshot cut short (the run was killed mid-write) is a warning
-        // on its input, not the end of the run.
-        if let Err(e) = read_source(report, src, Some(Format::ValgrindText), &mut |_, _| {}) {
-            if let Some(first) = report.inputs.get_mut(first_input) {
-                first.warnings.push(crate::model::Warning {
-                    line: 0,
-                    message: format!("snapshot skipped: {e}"),
-                });
+        let len = std::fs::metadata(snap).map_or(0, |m| m.len());
+        if cache.parsed.get(snap).is_none_or(|(l, _)| *l != len) {
+            let mut parsed = Report::new();
+            let src = source::open(&snap.to_string_lossy())?;
+            // A snapshot cut short (the run was killed mid-write) is a
+            // warning on its input, not the end of the run.
+            if let Err(e) =
+                read_source(&mut parsed, src, Some(Format::ValgrindText), &mut |_, _| {})
+            {
+                if let Some(first) = report.inputs.get_mut(first_input) {
+                    first.warnings.push(crate::model::Warning {
+                        line: 0,
+                        message: format!("snapshot skipped: {e}"),
+                    });
+                }
+                continue;
             }
+            cache.parsed.insert(snap.clone(), (len, parsed));
         }
+        let (_, parsed) = &cache.parsed[snap];
+        absorb(report, parsed);
     }
     merge_snapshots(report, first_process, logs_end);
     Ok(())
+}
+
+/// Adds a separately parsed report's inputs and processes to `report`.
+fn absorb(report: &mut Report, part: &Report) {
+    let remap = report.interner.absorb(&part.interner);
+    let first_input = report.inputs.len();
+    report.inputs.extend(part.inputs.iter().cloned());
+    for p in &part.processes {
+        let mut p = p.clone();
+        p.remap_stacks(&remap);
+        p.input += first_input;
+        report.processes.push(p);
+    }
 }
 
 /// Moves each snapshot process's searches into the log process of the same

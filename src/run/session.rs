@@ -390,7 +390,17 @@ impl Snapshotter {
 
     /// One snapshot of every live process of the run.
     fn round(&mut self) {
-        for pid in live_pids(&self.dir, self.pgid) {
+        let pids = live_pids(&self.dir, self.pgid);
+        // Asked before valgrind has started the program (no log yet): say
+        // so rather than nothing.
+        if pids.is_empty() && !self.warned.contains(&"early") && !self.done.load(Ordering::Relaxed)
+        {
+            self.warned.push("early");
+            (self.events)(RunEvent::Warning(
+                "no snapshot: valgrind has not started the program yet (no valgrind.PID.log); ask again in a moment".into(),
+            ));
+        }
+        for pid in pids {
             if self.done.load(Ordering::Relaxed) {
                 return;
             }

@@ -121,7 +121,12 @@ impl Timeline {
                 rule: g.hidden_by.as_deref(),
                 kind,
                 label: g.top_frame(),
-                values: &g.total_bytes,
+                // Allocated once after the first search is no growth.
+                values: if g.trend == Trend::Flat {
+                    from_first_seen(&g.total_bytes)
+                } else {
+                    &g.total_bytes
+                },
             }),
             locate,
         )
@@ -246,7 +251,12 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
 /// the group did not change (within the tolerance) left out: between two
 /// snapshots the program may have done no work at all, and idle time is not
 /// a workload step. So 0 → 768 → 768 → 1,536 grows, as it does per request.
+///
+/// A group is judged from the first search in which it holds anything:
+/// memory allocated once after the first snapshot (start-up, a JIT's
+/// one-time initialisation) is 0 → X → X → X, and that is flat, not growth.
 pub fn timeline_trend(values: &[u128]) -> Trend {
+    let values = from_first_seen(values);
     let mut steps: Vec<u128> = Vec::with_capacity(values.len());
     for &v in values {
         match steps.last() {
@@ -255,6 +265,15 @@ pub fn timeline_trend(values: &[u128]) -> Trend {
         }
     }
     classify(&steps)
+}
+
+/// `values` from the first non-zero one (the last value when all are zero).
+pub fn from_first_seen(values: &[u128]) -> &[u128] {
+    let start = values
+        .iter()
+        .position(|&v| v > 0)
+        .unwrap_or(values.len().saturating_sub(1));
+    &values[start..]
 }
 
 fn alive_of(r: &LossRecord, hidden_by: Option<String>) -> Alive {
@@ -354,7 +373,11 @@ mod tests {
         assert_eq!(timeline_trend(&[768, 1_536, 1_536, 2_304]), Trend::Grows);
         assert_eq!(timeline_trend(&[512, 3_584, 3_584]), Trend::Grows);
         assert_eq!(timeline_trend(&[16_384; 5]), Trend::Flat);
-        assert_eq!(timeline_trend(&[0, 0, 4_096, 0]), Trend::Mixed);
+        assert_eq!(timeline_trend(&[0, 0, 4_096, 0]), Trend::Shrinks);
+        // Allocated once after the first search: one-time, not growth.
+        assert_eq!(timeline_trend(&[0, 0, 4_096, 4_096, 4_096]), Trend::Flat);
+        assert_eq!(timeline_trend(&[0, 256, 512, 768]), Trend::Grows);
+        assert_eq!(timeline_trend(&[0, 0, 0]), Trend::Flat);
         assert_eq!(timeline_trend(&[9_000, 9_000, 4_000]), Trend::Shrinks);
         // Slow growth, each step within the tolerance, still adds up.
         let slow: Vec<u128> = (0..40).map(|i| 100_000 + i * 50).collect();

@@ -138,7 +138,9 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
     };
     let base = base.as_ref();
     let mut parse = 0;
-    load(srcs, &spec, tx, parse, base);
+    // A followed run directory parses each snapshot once.
+    let mut cache = crate::parse::rundir::SnapshotCache::default();
+    load(srcs, &spec, tx, parse, base, &mut cache);
     if !spec.follow {
         return;
     }
@@ -159,7 +161,7 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
         match srcs {
             Ok(srcs) => {
                 parse += 1;
-                if !load(srcs, &spec, tx, parse, base) {
+                if !load(srcs, &spec, tx, parse, base, &mut cache) {
                     return;
                 }
             }
@@ -224,6 +226,7 @@ fn load(
     tx: &Sender<Event>,
     parse: u64,
     base: Option<&Report>,
+    cache: &mut crate::parse::rundir::SnapshotCache,
 ) -> bool {
     let partial = parse == 0;
     let mut report = Report::new();
@@ -270,7 +273,7 @@ fn load(
     };
     if spec.run_dir {
         let dir = std::path::Path::new(&spec.paths[0]);
-        result = crate::parse::rundir::read_run_dir(&mut report, dir);
+        result = crate::parse::rundir::read_run_dir_cached(&mut report, dir, cache);
     }
     for src in srcs {
         result = read_source(&mut report, src, spec.format, &mut on_progress);
