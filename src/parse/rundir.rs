@@ -120,7 +120,7 @@ pub fn read_run_dir_cached(
     let logs_end = report.processes.len();
     for snap in &files.snapshots {
         let len = std::fs::metadata(snap).map_or(0, |m| m.len());
-        if cache.parsed.get(snap).is_none_or(|(l, _)| *l != len) {
+        if !cache.parsed.get(snap).is_some_and(|(l, _)| *l == len) {
             let mut parsed = Report::new();
             let src = source::open(&snap.to_string_lossy())?;
             // A snapshot cut short (the run was killed mid-write) is a

@@ -25,6 +25,11 @@ pub const STOP_GRACE: Duration = Duration::from_secs(3);
 /// a big final report can also take this long, so nothing kills by itself).
 pub const STUCK_AFTER: Duration = Duration::from_secs(15);
 
+/// A round of snapshots is followed by at least this many times its
+/// duration of the program running (so snapshots take at most a quarter of
+/// its time).
+pub const SNAPSHOT_SHARE: u32 = 3;
+
 /// Default time a vgdb snapshot may take.
 pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -380,12 +385,33 @@ impl Snapshotter {
             if self.done.load(Ordering::Relaxed) {
                 return;
             }
+            let started = Instant::now();
             self.round();
-            // The interval counts from the end of a round: a slow program
-            // whose snapshots take longer than --every still gets to run
-            // between them instead of being searched back to back.
-            next = self.every.map(|e| Instant::now() + e);
+            next = self
+                .every
+                .map(|e| Instant::now() + self.spacing(e, started.elapsed()));
         }
+    }
+
+    /// The wait after a round that took `took`. A leak search stops the
+    /// program while valgrind runs it (a Numba service's takes 20–30 s under
+    /// load), so the wait is at least [`SNAPSHOT_SHARE`] times the round:
+    /// the program keeps most of its time instead of being searched back to
+    /// back (which starved the Numba trial; the user is told once).
+    fn spacing(&mut self, every: Duration, took: Duration) -> Duration {
+        let floor = took * SNAPSHOT_SHARE;
+        if floor <= every {
+            return every;
+        }
+        if !self.warned.contains(&"slow") && !self.done.load(Ordering::Relaxed) {
+            self.warned.push("slow");
+            (self.events)(RunEvent::Warning(format!(
+                "a snapshot took {:.0} s (the program stops while valgrind searches): snapshots are now {:.0}+ s apart so it can run",
+                took.as_secs_f64(),
+                floor.as_secs_f64()
+            )));
+        }
+        floor
     }
 
     /// One snapshot of every live process of the run.
