@@ -291,7 +291,7 @@ fn split_input<R: Read>(
     // small, so a small log never pays for a chunk-sized buffer. At most
     // `max_buffers` exist: when all are out, wait for the merge to return one,
     // which bounds memory however far the workers run ahead.
-    let max_buffers = workers + 3;
+    let max_buffers = workers + 2;
     let mut created = 0usize;
     let mut fresh = |pool: &mpsc::Receiver<Vec<u8>>| {
         let recycled = if created < max_buffers {
@@ -330,7 +330,11 @@ fn split_input<R: Read>(
                 sequential = true;
                 break;
             }
-            pending.resize(pending.len() * 2, 0);
+            // Grown to just hold a chunk and a read past its cut, then
+            // doubled for an item that has no clean point.
+            let fits = sizes.chunk + 2 * READ;
+            let len = pending.len();
+            pending.resize(if len < fits { (len * 2).min(fits) } else { len * 2 }, 0);
         }
         let n = match reader.read(&mut pending[filled..filled + READ]) {
             Ok(0) => break,
