@@ -113,10 +113,6 @@ pub struct GroupNode {
     /// Indices into the process's loss records (leak categories) or errors,
     /// in the current sort order.
     pub items: Vec<u32>,
-    /// Per item (parallel to `items`): the figures and stack the projection
-    /// needs, stored in item order so a filter keystroke reads memory
-    /// sequentially instead of chasing records across the report.
-    pub facts: Vec<Facts>,
     /// How many leading frames every item's stack shares.
     pub common: u32,
     pub expanded: bool,
@@ -179,7 +175,6 @@ impl Index {
                     label: g.label,
                     display,
                     items: g.records.iter().map(|&i| i as u32).collect(),
-                    facts: Vec::new(),
                     common,
                     expanded: false,
                 });
@@ -197,7 +192,6 @@ impl Index {
                     label: g.label,
                     display,
                     items: g.errors.iter().map(|&i| i as u32).collect(),
-                    facts: Vec::new(),
                     common,
                     expanded: false,
                 });
@@ -234,7 +228,6 @@ impl Index {
             for c in &mut pn.cats {
                 for g in &mut c.groups {
                     sort_group_items(p, &c.category, &mut g.items, sort);
-                    g.facts = g.items.iter().map(|&i| facts(p, &c.category, i)).collect();
                 }
             }
         }

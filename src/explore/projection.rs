@@ -254,7 +254,10 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                     start,
                     ..GroupView::default()
                 };
-                for (pos, (&item, f)) in g.items.iter().zip(&g.facts).enumerate() {
+                // Read from the record itself: a copy per item would cost the
+                // explorer 40 bytes per record (270 MB on 6.8 M records).
+                for (pos, &item) in g.items.iter().enumerate() {
+                    let f = &facts(proc_, &cn.category, item);
                     let cause = vis.cause_of(proc_, pn.process, &cn.category, item, f);
                     gv.fig.count(&Tot::from(f), cause);
                     if cause.is_none() || show_hidden {

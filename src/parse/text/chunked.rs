@@ -334,7 +334,12 @@ fn split_input<R: Read>(
             // doubled for an item that has no clean point.
             let fits = sizes.chunk + 2 * READ;
             let len = pending.len();
-            pending.resize(if len < fits { (len * 2).min(fits) } else { len * 2 }, 0);
+            let grown = if len < fits {
+                (len * 2).min(fits)
+            } else {
+                len * 2
+            };
+            pending.resize(grown.max(filled + READ), 0);
         }
         let n = match reader.read(&mut pending[filled..filled + READ]) {
             Ok(0) => break,
