@@ -170,6 +170,12 @@ pub fn run(mut opts: Options) -> Result<i32> {
         .chain(&opts.rule_options.files)
         .cloned()
         .collect();
+    // A Python PROGRAM: what was turned on, what it costs, what to expect.
+    if let Some(py) = session.as_ref().and_then(|s| s.python.as_ref()) {
+        app.update(Action::Notify(
+            crate::sanitize::sanitize(&py.status()).into_owned(),
+        ));
+    }
     let mut io = LoopIo {
         source_dirs: opts.source_dirs,
         files: rules_io::RuleFiles::read(&app.supp_targets),
