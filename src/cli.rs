@@ -635,6 +635,12 @@ fn run_program(args: RunArgs) -> Result<i32> {
         })
         .map_err(anyhow::Error::msg)?;
         let files: Vec<String> = runs.iter().map(|d| d.display().to_string()).collect();
+        // Two runs: the explorer with the first as the baseline of the
+        // second (the diff view). Three or more: the scaling view, which
+        // the explorer does not have, as text.
+        if let ([base, new], true) = (&files[..], explores(&args)) {
+            return explore_series(args, base.clone(), new.clone());
+        }
         return diff(DiffArgs {
             files,
             format: args.format,
@@ -717,6 +723,29 @@ fn explore_run(args: RunArgs, spec: crate::run::RunSpec) -> Result<i32> {
         perf_maps: run_input().map_options(),
         run: Some(spec),
     })
+}
+
+/// `run --series A,B` in the explorer: B's run with A's as its baseline.
+#[cfg(feature = "tui")]
+fn explore_series(args: RunArgs, base: String, new: String) -> Result<i32> {
+    let rule_options = args.rules.options();
+    let rules = RuleSet::load(&rule_options)?;
+    crate::tui::run(crate::tui::Options {
+        files: vec![new],
+        format: None,
+        follow: false,
+        rules,
+        rule_options,
+        baseline: Some(base),
+        source_dirs: Vec::new(),
+        perf_maps: run_input().map_options(),
+        run: None,
+    })
+}
+
+#[cfg(not(feature = "tui"))]
+fn explore_series(_: RunArgs, _: String, _: String) -> Result<i32> {
+    unreachable!("explores() is false without the tui feature")
 }
 
 #[cfg(not(feature = "tui"))]
