@@ -45,6 +45,7 @@ impl Drop for StopSignals {
 pub fn run_to_end(spec: &RunSpec) -> Result<ExitStatus, String> {
     let sink: super::session::EventSink = Arc::new(|e| match e {
         RunEvent::Warning(w) => eprintln!("leakscope: warning: {w}"),
+        RunEvent::Notice(n) => eprintln!("leakscope: {n}"),
         RunEvent::Snapshot { .. } => {}
     });
     let signals = StopSignals::register();

@@ -61,6 +61,8 @@ pub enum RunEvent {
     Snapshot { pid: u32, path: PathBuf },
     /// Something went wrong that does not stop the run (said once per kind).
     Warning(String),
+    /// Worth knowing, nothing failed (snapshots spaced out, asked too early).
+    Notice(String),
 }
 
 pub type EventSink = Arc<dyn Fn(RunEvent) + Send + Sync>;
@@ -405,7 +407,7 @@ impl Snapshotter {
         }
         if !self.warned.contains(&"slow") && !self.done.load(Ordering::Relaxed) {
             self.warned.push("slow");
-            (self.events)(RunEvent::Warning(format!(
+            (self.events)(RunEvent::Notice(format!(
                 "a snapshot took {:.0} s (the program stops while valgrind searches): snapshots are now {:.0}+ s apart so it can run",
                 took.as_secs_f64(),
                 floor.as_secs_f64()
@@ -422,7 +424,7 @@ impl Snapshotter {
         if pids.is_empty() && !self.warned.contains(&"early") && !self.done.load(Ordering::Relaxed)
         {
             self.warned.push("early");
-            (self.events)(RunEvent::Warning(
+            (self.events)(RunEvent::Notice(
                 "no snapshot: valgrind has not started the program yet (no valgrind.PID.log); ask again in a moment".into(),
             ));
         }

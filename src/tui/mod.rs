@@ -307,6 +307,7 @@ fn event_loop(
                 Event::Load(LoadMsg::Failed(m)) => Some(Action::LoadFailed(m)),
                 Event::Job(a) => Some(a),
                 Event::Run(crate::run::RunEvent::Warning(w)) => Some(Action::RunWarning(w)),
+                Event::Run(crate::run::RunEvent::Notice(n)) => Some(Action::Notify(n)),
                 // The followed run directory shows the new snapshot file.
                 Event::Run(crate::run::RunEvent::Snapshot { .. }) => None,
             };
