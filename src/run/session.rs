@@ -30,6 +30,9 @@ pub const STUCK_AFTER: Duration = Duration::from_secs(15);
 /// its time).
 pub const SNAPSHOT_SHARE: u32 = 3;
 
+/// A round shorter than this is not spaced out (see `Snapshotter::spacing`).
+pub const SLOW_ROUND: Duration = Duration::from_secs(5);
+
 /// Default time a vgdb snapshot may take.
 pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -402,7 +405,9 @@ impl Snapshotter {
     /// back (which starved the Numba trial; the user is told once).
     fn spacing(&mut self, every: Duration, took: Duration) -> Duration {
         let floor = took * SNAPSHOT_SHARE;
-        if floor <= every {
+        // A quick round is mostly vgdb waiting for valgrind to notice it,
+        // while the program runs on: only long searches are spaced out.
+        if took < SLOW_ROUND || floor <= every {
             return every;
         }
         if !self.warned.contains(&"slow") && !self.done.load(Ordering::Relaxed) {
