@@ -117,7 +117,7 @@ fn client_request_leak_checks_get_the_same_timeline() {
     select(&mut app, req);
     let s = screen(&app);
     assert!(s.contains("Timeline (4 leak searches)"), "{s}");
-    assert!(s.contains("0 B → 768 B"), "{s}");
+    assert!(s.contains("grows since search #2: 256 B → 768 B"), "{s}");
     assert!(s.contains("+256 B per search"), "{s}");
     assert!(
         selected_line(&app).contains("▁▃▆█ ↑"),

@@ -159,15 +159,23 @@ const LISTED_SEARCHES: usize = 12;
 /// A node's timeline in the detail pane: trend and change, the rates, a
 /// sparkline and the value at each search (the latest ones).
 pub fn detail_lines(series: &[u128], t: &Timeline, d: Delta) -> Vec<Line> {
-    let (first, last) = (series[0], series[series.len() - 1]);
+    let last = series[series.len() - 1];
+    // Judged from the search where it first held anything (see
+    // `timeline_trend`): say which, when that is not the first.
+    let seen = series.iter().position(|&v| v > 0).unwrap_or(0);
+    let since = if seen > 0 {
+        format!(" since search #{}", seen + 1)
+    } else {
+        String::new()
+    };
     let mut out = vec![
         Line::Blank,
         Line::Heading(format!("Timeline ({} leak searches)", series.len())),
         Line::Text(format!(
-            "{}{}: {} → {} total bytes (direct + indirect)",
+            "{}{}{since}: {} → {} total bytes (direct + indirect)",
             if d.hidden_growth { "⚠ " } else { "" },
             d.trend.map_or("flat", Trend::word),
-            bytes(first),
+            bytes(series[seen]),
             bytes(last)
         )),
     ];

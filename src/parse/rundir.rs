@@ -179,7 +179,26 @@ pub fn merge_snapshots(report: &mut Report, first: usize, logs_end: usize) {
             None => report.processes.push(sp),
         }
     }
+    let mut unfinished = Vec::new();
     for p in &mut report.processes[first..] {
+        // A search the log holds without its LEAK SUMMARY is still being
+        // written (a vgdb snapshot abandoned after its timeout goes on in
+        // the log) or was cut off: beside the snapshots it would read as a
+        // search that lost most of its records. Left out, with a warning.
+        let has_snapshots = p
+            .leak_searches
+            .iter()
+            .any(|s| s.origin == SearchOrigin::Snapshot);
+        if has_snapshots {
+            if let Some(i) = p
+                .leak_searches
+                .iter()
+                .rposition(|s| s.origin == SearchOrigin::Log && s.summary.is_none())
+            {
+                let s = p.leak_searches.remove(i);
+                unfinished.push((p.input, p.pid, s.records.len()));
+            }
+        }
         let exit = (p.heap_summary.is_some() && !p.leak_searches.is_empty())
             .then(|| {
                 p.leak_searches
@@ -194,6 +213,16 @@ pub fn merge_snapshots(report: &mut Report, first: usize, logs_end: usize) {
                 .total_cmp(&b.time_s.unwrap_or(f64::MAX))
         });
         p.leak_searches.extend(last.take());
+    }
+    for (input, pid, records) in unfinished {
+        if let Some(i) = report.inputs.get_mut(input) {
+            i.warnings.push(crate::model::Warning {
+                line: 0,
+                message: format!(
+                    "PID {pid}: a leak search without its LEAK SUMMARY ({records} records so far: still being written, or cut off) is left out; the snapshots hold the searches before it"
+                ),
+            });
+        }
     }
 }
 
