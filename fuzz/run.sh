@@ -99,12 +99,14 @@ mkdir -p logs
 run() {
     t=$1
     mkdir -p "artifacts/$t"
+    t0=$(date +%s)
     nice -n 19 "$bin/$t" "corpus/$t" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=262144 \
         -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"logs/$t.log" 2>&1 || true
+    took=$(($(date +%s) - t0))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log")
     crashes=$(ls "artifacts/$t" | wc -l)
-    echo "$t: ${runs:-?} executions in ${secs}s, $crashes crash/timeout/oom inputs in fuzz/artifacts/$t"
+    echo "$t: ${runs:-?} executions in ${took}s (a finding stops a run early), $crashes crash/timeout/oom inputs in fuzz/artifacts/$t"
 }
 n=0
 for t in $targets; do
