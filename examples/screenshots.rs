@@ -162,6 +162,23 @@ fn main() -> anyhow::Result<()> {
             python_app(root, &rules, rel)?,
         ));
     }
+    // A `leakscope run` directory (service.c, snapshots every second): the
+    // timeline column, the per-request group selected with its series.
+    for (name, w, h) in [("timeline", 120, 40), ("timeline-80x24", 80, 24)] {
+        let dir = root.join("tests/fixtures/run-service");
+        let report = leakscope::parse::load_paths(&[dir.to_string_lossy().into_owned()], None)?;
+        let mut app =
+            App::new("run-service", Theme { color: true }, (w, h), false).with_rules(rules.clone());
+        app.update(Action::loaded(report));
+        shots.push((
+            name,
+            w,
+            h,
+            "j",
+            "leakscope DIR on a run: sparklines of each group over the snapshots, the series in the detail",
+            app,
+        ));
+    }
     for (name, w, h, keys, caption, mut app) in shots {
         for c in keys.chars() {
             let code = match c {
