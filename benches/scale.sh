@@ -28,8 +28,13 @@ dir=${1:-${TMPDIR:-/tmp}/leakscope-scale}
 runs=${2:-3}
 mkdir -p "$dir"
 
-cargo build --release --quiet --bin leakscope --example genlog --example genshapes
-bin=target/release/leakscope
+# LEAKSCOPE_BIN: a binary already built (the logs must then exist in DIR).
+if [ -n "${LEAKSCOPE_BIN:-}" ]; then
+  bin=$LEAKSCOPE_BIN
+else
+  cargo build --release --quiet --bin leakscope --example genlog --example genshapes
+  bin=target/release/leakscope
+fi
 [ -s "$dir/big.log" ] || target/release/examples/genlog tests/fixtures/real/numba-seed.txt.gz "$dir/big.log" 1100
 for s in small deep same; do
   [ -s "$dir/$s.log" ] || target/release/examples/genshapes "$s" "$dir/$s.log"

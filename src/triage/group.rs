@@ -248,19 +248,30 @@ pub fn group_indices_with(
     let mut groups: Vec<LeakGroup> = Vec::new();
     // The largest record's bytes per group, for its origin.
     let mut largest: Vec<u128> = Vec::new();
+    // The last record's label: neighbours often share a stack. By top
+    // frame nothing is kept per stack (a million distinct stacks would cost
+    // a map entry each), only per location.
+    let mut last: Option<(StackId, std::rc::Rc<str>)> = None;
     for i in indices {
         let r = &records[i];
-        let label = labels
-            .entry(r.stack)
-            .or_insert_with(|| match (by, top_frame(interner, r.stack)) {
-                (GroupBy::Origin, _) => origin_label(interner, own, r.stack).into(),
-                (GroupBy::TopFrame, Some(top)) => by_location
+        let label = match (&last, by) {
+            (Some((s, l)), _) if *s == r.stack => l.clone(),
+            (_, GroupBy::TopFrame) => match top_frame(interner, r.stack) {
+                Some(top) => by_location
                     .entry(interner.location_of(top))
                     .or_insert_with(|| interner.frame(top).label().into())
                     .clone(),
-                _ => group_label(interner, r.stack, by).into(),
-            })
-            .clone();
+                None => group_label(interner, r.stack, by).into(),
+            },
+            _ => labels
+                .entry(r.stack)
+                .or_insert_with(|| match by {
+                    GroupBy::Origin => origin_label(interner, own, r.stack).into(),
+                    _ => group_label(interner, r.stack, by).into(),
+                })
+                .clone(),
+        };
+        last = Some((r.stack, label.clone()));
         let g = *index.entry((r.kind, label.clone())).or_insert_with(|| {
             groups.push(LeakGroup {
                 kind: r.kind,
