@@ -111,7 +111,8 @@ explore_peak() {
     [ -r "/proc/$pid/stat" ] || break
     read_bytes=$(awk '/^rchar/ {print $2}' "/proc/$pid/io")
     cpu=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    if [ "$read_bytes" -ge "$want" ] && [ "$cpu" = "$prev" ]; then
+    # Idle: at most a clock tick per poll (the explorer redraws now and then).
+    if [ "$read_bytes" -ge "$want" ] && [ $((cpu - prev)) -le 1 ]; then
       idle=$((idle + 1))
       [ "$idle" -ge 10 ] && break
     else
