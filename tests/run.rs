@@ -61,9 +61,12 @@ fn snapshots_show_the_per_request_leak_growing_and_setup_flat() {
     let out = t.path().join("run");
     let out_s = out.to_str().unwrap();
     let bin = service().to_str().unwrap();
+    // Snapshots 2 s apart: under a loaded CI a snapshot 1 s in once caught
+    // valgrind half-way through setup's four callocs (8,192 of 16,384 bytes),
+    // which is growth.
     let o = run(&[
         "--every",
-        "1s",
+        "2s",
         "--no-explore",
         "--format",
         "json",
@@ -71,7 +74,7 @@ fn snapshots_show_the_per_request_leak_growing_and_setup_flat() {
         out_s,
         "--",
         bin,
-        "14",
+        "28",
         "--delay-ms",
         "250",
     ]);
@@ -96,10 +99,10 @@ fn snapshots_show_the_per_request_leak_growing_and_setup_flat() {
     let req = group(tl, "handle_request (service.c:28)");
     assert_eq!(req["trend"], "grows", "{req}");
     assert_eq!(req["kind"], "definitely_lost");
-    // The search at exit is valgrind's own: 14 requests × 256 bytes.
+    // The search at exit is valgrind's own: 28 requests × 256 bytes.
     assert_eq!(
         req["total_bytes"].as_array().unwrap().last().unwrap(),
-        14 * 256
+        28 * 256
     );
     let setup = group(tl, "setup (service.c:23)");
     assert_eq!(setup["trend"], "flat", "{setup}");
@@ -114,7 +117,7 @@ fn snapshots_show_the_per_request_leak_growing_and_setup_flat() {
     );
     // The program's own output went to the run directory.
     let said = std::fs::read_to_string(out.join("program.out")).unwrap();
-    assert!(said.contains("served 14 requests"), "{said}");
+    assert!(said.contains("served 28 requests"), "{said}");
 
     // Reopened later, the run directory gives the same timeline.
     let again = leakscope()
