@@ -237,9 +237,13 @@ impl Visibility<'_> {
     }
 }
 
+/// Items read per batch in [`project`].
+const BATCH: usize = 32;
+
 pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bool) -> Projection {
     let mut out = Projection::default();
     let mut by_cat: Vec<(Category, Fig)> = Vec::new();
+    let mut batch: Vec<Facts> = Vec::with_capacity(BATCH);
     for (p, pn) in index.procs.iter().enumerate() {
         let proc_ = &report.processes[pn.process];
         let mut pv = ProcView::default();
@@ -255,13 +259,19 @@ pub fn project(report: &Report, index: &Index, vis: &Visibility, show_hidden: bo
                     ..GroupView::default()
                 };
                 // Read from the record itself: a copy per item would cost the
-                // explorer 40 bytes per record (270 MB on 6.8 M records).
-                for (pos, &item) in g.items.iter().enumerate() {
-                    let f = &facts(proc_, &cn.category, item);
-                    let cause = vis.cause_of(proc_, pn.process, &cn.category, item, f);
-                    gv.fig.count(&Tot::from(f), cause);
-                    if cause.is_none() || show_hidden {
-                        cv.items.push(pos as u32);
+                // explorer 40 bytes per record (270 MB on 6.8 M records). Items
+                // are in sort order, so their records lie scattered in memory:
+                // a batch's figures are read first, loads the CPU overlaps,
+                // rather than one cache miss at a time between verdicts.
+                for (b, items) in g.items.chunks(BATCH).enumerate() {
+                    batch.clear();
+                    batch.extend(items.iter().map(|&i| facts(proc_, &cn.category, i)));
+                    for (k, (&item, f)) in items.iter().zip(&batch).enumerate() {
+                        let cause = vis.cause_of(proc_, pn.process, &cn.category, item, f);
+                        gv.fig.count(&Tot::from(f), cause);
+                        if cause.is_none() || show_hidden {
+                            cv.items.push((b * BATCH + k) as u32);
+                        }
                     }
                 }
                 gv.len = cv.items.len() as u32 - start;
