@@ -5,24 +5,12 @@
 
 mod common;
 
-use common::fixture;
+use common::{leakscope, path};
 use serde_json::Value;
-use std::process::{Command, Output};
 
 const SCALE_5: &str = "numba/scale-5.txt.gz";
 const SCALE_20: &str = "numba/scale-20.txt.gz";
 const SCALE_40: &str = "numba/scale-40.txt.gz";
-
-fn leakscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscope"))
-        .args(args)
-        .output()
-        .expect("run leakscope")
-}
-
-fn path(rel: &str) -> String {
-    fixture(rel).to_string_lossy().into_owned()
-}
 
 /// `diff --format json` over fixtures, checked to exit `code`.
 fn diff_json(rels: &[&str], extra: &[&str], code: i32) -> Value {

@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::fixture;
+use common::{leakscope, path};
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const SCALE_5: &str = "numba/scale-5.txt.gz";
 const SCALE_20: &str = "numba/scale-20.txt.gz";
@@ -23,18 +23,6 @@ const PASS_BUILDER_RULE: &str = "# why: (wrong) thought to be one-time\n{\n   my
 /// definitely lost `LLVMPY_CreatePassBuilder` group (2,079,872 B with the
 /// indirect bytes it owns) and the possibly lost one (14,720 B).
 const PASS_BUILDER_GROWTH: u64 = 2_094_592;
-
-fn leakscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscope"))
-        .args(args)
-        .env("XDG_CONFIG_HOME", fixture("no-such-config-dir"))
-        .output()
-        .expect("run leakscope")
-}
-
-fn path(rel: &str) -> String {
-    fixture(rel).to_string_lossy().into_owned()
-}
 
 fn rule_file() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -5,22 +5,10 @@
 
 mod common;
 
-use common::fixture;
+use common::{fixture, leakscope, path};
 use leakscope::triage::rules::builtin_sets;
 use serde_json::Value;
 use std::process::{Command, Output};
-
-fn leakscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscope"))
-        .args(args)
-        .env("XDG_CONFIG_HOME", fixture("no-such-config-dir"))
-        .output()
-        .expect("run leakscope")
-}
-
-fn path(rel: &str) -> String {
-    fixture(rel).to_string_lossy().into_owned()
-}
 
 fn diff(a: &str, b: &str, extra: &[&str]) -> Output {
     let (a, b) = (path(a), path(b));

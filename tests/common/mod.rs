@@ -59,3 +59,18 @@ pub fn builtin_rules() -> leakscope::triage::rules::RuleSet {
     })
     .unwrap()
 }
+
+/// The leakscope binary run with `args` and no user configuration (no
+/// rules file of the machine's user can change what a test sees).
+pub fn leakscope(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", fixture("no-such-config-dir"))
+        .output()
+        .expect("run leakscope")
+}
+
+/// A fixture's path as a command-line argument.
+pub fn path(rel: &str) -> String {
+    fixture(rel).to_string_lossy().into_owned()
+}
