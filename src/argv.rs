@@ -28,6 +28,23 @@ pub fn is_safe_path_arg(arg: &OsString) -> bool {
     !matches!(b.first(), Some(b'-' | b'+') | None)
 }
 
+/// A command the user configured (`$EDITOR`, `$PAGER`: `code --wait`) as
+/// program and arguments, split at whitespace as the shells' users expect
+/// of these variables; `None` when it holds no word.
+pub fn command_words(value: &str) -> Option<Vec<String>> {
+    let words: Vec<String> = value.split_whitespace().map(str::to_string).collect();
+    (!words.is_empty()).then_some(words)
+}
+
+/// The program's own name (`/usr/bin/less` → `less`), which decides the
+/// syntax it is given.
+pub fn program_name(program: &str) -> &str {
+    Path::new(program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

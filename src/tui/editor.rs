@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 
 /// The editor command line from the environment, split into words.
 pub fn from_env() -> Option<Vec<String>> {
-    ["VISUAL", "EDITOR"].iter().find_map(|v| {
-        let s = std::env::var(v).ok()?;
-        let words: Vec<String> = s.split_whitespace().map(str::to_string).collect();
-        (!words.is_empty()).then_some(words)
-    })
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| crate::argv::command_words(&std::env::var(v).ok()?))
 }
 
 /// Most entries a search of one source directory looks at: a text log names
@@ -77,10 +75,7 @@ pub fn command(words: &[String], path: &Path, line: Option<u32>) -> (String, Vec
     let path = crate::argv::path_arg(path);
     let program = words[0].clone();
     let mut args: Vec<String> = words[1..].to_vec();
-    let name = Path::new(&program)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
+    let name = crate::argv::program_name(&program);
     let p = path.to_string_lossy().into_owned();
     match (name, line) {
         (_, None) => args.push(p),

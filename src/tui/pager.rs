@@ -10,8 +10,7 @@ use std::path::Path;
 pub fn from_env() -> Vec<String> {
     std::env::var("PAGER")
         .ok()
-        .map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .filter(|w| !w.is_empty())
+        .and_then(|s| crate::argv::command_words(&s))
         .unwrap_or_else(|| vec!["less".to_string()])
 }
 
@@ -19,10 +18,7 @@ pub fn from_env() -> Vec<String> {
 pub fn command(words: &[String], path: &Path, line: u64) -> (String, Vec<String>) {
     let program = words[0].clone();
     let mut args: Vec<String> = words[1..].to_vec();
-    let name = Path::new(&program)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
+    let name = crate::argv::program_name(&program);
     // less, more and most all take `+N`; only less is known to take `--`.
     args.push(format!("+{line}"));
     if name == "less" {
