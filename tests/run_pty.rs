@@ -7,11 +7,12 @@
 
 mod common;
 
-use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
-use std::io::{Read, Write};
+#[path = "common/pty.rs"]
+mod pty;
+
+use pty::Session;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ROWS: u16 = 30;
 const COLS: u16 = 110;
@@ -26,75 +27,6 @@ fn service(dir: &Path) -> PathBuf {
         .expect("gcc runs");
     assert!(ok.success(), "compiling service.c");
     bin
-}
-
-struct Pty {
-    _master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    screen: Arc<Mutex<vt100::Parser>>,
-}
-
-impl Pty {
-    fn start(args: &[&str], cwd: &Path) -> Pty {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_leakscope"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.cwd(cwd);
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
-        let sink = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Pty {
-            _master: pair.master,
-            writer,
-            child,
-            screen,
-        }
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Waits (valgrind is slow on a loaded machine) until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let s = self.contents();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
 }
 
 /// The selected row's text (the `>` marker's line).
@@ -131,7 +63,8 @@ fn a_live_run_fills_takes_snapshots_on_a_key_and_stops_when_asked() {
     let bin = service(t.path());
     let out = t.path().join("run");
     // No --every: snapshots come only from the key.
-    let mut pty = Pty::start(
+    let mut pty = Session::start(
+        env!("CARGO_BIN_EXE_leakscope"),
         &[
             "run",
             "--out",
@@ -142,7 +75,9 @@ fn a_live_run_fills_takes_snapshots_on_a_key_and_stops_when_asked() {
             "--delay-ms",
             "20",
         ],
+        &[],
         t.path(),
+        (ROWS, COLS),
     );
     pty.wait_for("service running");
     pty.wait_for("0 snapshots (p)");
@@ -151,7 +86,7 @@ fn a_live_run_fills_takes_snapshots_on_a_key_and_stops_when_asked() {
     // Snapshots on the key until the tree fills with the per-request leak (a
     // snapshot while valgrind still starts the program finds no block).
     let mut taken = 0;
-    let snap = |pty: &mut Pty, taken: &mut usize| {
+    let snap = |pty: &mut Session, taken: &mut usize| {
         pty.send("p");
         *taken += 1;
         let n = if *taken == 1 {
@@ -196,16 +131,8 @@ fn a_live_run_fills_takes_snapshots_on_a_key_and_stops_when_asked() {
     // valgrind's final report: one more search.
     pty.wait_for(&format!("timeline: {} leak searches", searches + 1));
     pty.send("q");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = pty.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "leakscope did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = pty.wait_exit();
     assert!(status.success(), "{status:?}");
-    std::thread::sleep(Duration::from_millis(200));
     let s = pty.contents();
     assert!(s.contains("the run is in"), "{s}");
     // The logs stay: valgrind's own, with its final report, and the snapshots.

@@ -4,10 +4,12 @@
 //! raw mode off), also after SIGTERM and with the log on stdin.
 #![cfg(all(feature = "tui", unix))]
 
-use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize, SlavePty};
+#[path = "common/pty.rs"]
+mod pty;
+
+use pty::Session;
 use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const ROWS: u16 = 30;
@@ -20,149 +22,35 @@ fn numba_log() -> String {
         .into_owned()
 }
 
-struct Session {
-    master: Box<dyn MasterPty + Send>,
-    // Kept open so the terminal's settings can be read after the child exits.
-    _slave: Box<dyn SlavePty + Send>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    screen: Arc<Mutex<vt100::Parser>>,
+/// The pty tests' terminal size.
+const SIZE: (u16, u16) = (ROWS, COLS);
+
+fn start_in(program: &str, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Session {
+    Session::start(program, args, env, cwd, SIZE)
 }
 
-impl Session {
-    fn start(program: &str, args: &[&str]) -> Session {
-        Session::start_env(program, args, &[])
-    }
+fn start_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Session {
+    start_in(program, args, env, Path::new(env!("CARGO_MANIFEST_DIR")))
+}
 
-    fn start_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Session {
-        Session::start_in(
-            program,
-            args,
-            env,
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
-        )
-    }
+fn start(program: &str, args: &[&str]) -> Session {
+    start_env(program, args, &[])
+}
 
-    fn start_in(
-        program: &str,
-        args: &[&str],
-        env: &[(&str, &str)],
-        cwd: &std::path::Path,
-    ) -> Session {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(program);
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("NO_COLOR");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.cwd(cwd);
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
-        let sink = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Session {
-            master: pair.master,
-            _slave: pair.slave,
-            writer,
-            child,
-            screen,
-        }
-    }
-
-    fn explorer(args: &[&str]) -> Session {
-        Session::start(env!("CARGO_BIN_EXE_leakscope"), args)
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Waits until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.contents();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                // Let the reader drain what the child wrote last.
-                std::thread::sleep(Duration::from_millis(200));
-                return s;
-            }
-            assert!(Instant::now() < deadline, "the explorer did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// The terminal is as the explorer found it: main screen, cursor shown,
-    /// no mouse reporting, canonical mode with echo.
-    fn assert_restored(&self) {
-        let p = self.screen.lock().unwrap();
-        let s = p.screen();
-        assert!(!s.alternate_screen(), "still on the alternate screen");
-        assert!(!s.hide_cursor(), "cursor still hidden");
-        assert_eq!(s.mouse_protocol_mode(), vt100::MouseProtocolMode::None);
-        let t = self.master.get_termios().expect("termios");
-        // tcflag_t is u32 on Linux, u64 on macOS.
-        let lflag = t.local_flags.bits() as u64;
-        const ICANON: u64 = 0o000002;
-        const ECHO: u64 = 0o000010;
-        assert_eq!(lflag & ICANON, ICANON, "raw mode left on (no ICANON)");
-        assert_eq!(lflag & ECHO, ECHO, "raw mode left on (no ECHO)");
-    }
-
-    fn in_raw_mode(&self) -> bool {
-        let t = self.master.get_termios().expect("termios");
-        t.local_flags.bits() as u64 & 0o000002 == 0
-    }
+fn explorer(args: &[&str]) -> Session {
+    start(env!("CARGO_BIN_EXE_leakscope"), args)
 }
 
 #[test]
 fn navigate_filter_help_quit_and_the_terminal_is_restored() {
-    let mut s = Session::explorer(&[&numba_log()]);
+    let mut s = explorer(&[&numba_log()]);
     // Loaded completely: no loading progress in the status line.
     s.wait_for("numba-seed.txt.gz · sort bytes · by top frame ·");
     s.wait_for("valgrind-text · 1 process");
     s.wait_for("definitely lost");
     assert!(s.in_raw_mode());
     {
-        let p = s.screen.lock().unwrap();
+        let p = s.parser();
         assert!(p.screen().alternate_screen());
         assert!(p.screen().hide_cursor());
     }
@@ -207,7 +95,7 @@ fn navigate_filter_help_quit_and_the_terminal_is_restored() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
-    let mut s = Session::explorer(&[&numba_log()]);
+    let mut s = explorer(&[&numba_log()]);
     s.wait_for("LLVMPY_CreatePassBuilder");
     assert!(s.in_raw_mode());
     let pid = s.child.process_id().unwrap();
@@ -228,7 +116,7 @@ fn log_on_stdin_keys_from_the_terminal() {
         env!("CARGO_BIN_EXE_leakscope"),
         numba_log()
     );
-    let mut s = Session::start("sh", &["-c", &cmd]);
+    let mut s = start("sh", &["-c", &cmd]);
     // `-` is the name of stdin; the tree arrives while it loads.
     s.wait_for(" - · ");
     s.wait_for("LLVMPY_CreatePassBuilder");
@@ -256,7 +144,7 @@ fn a_log_with_nothing_to_explore_is_a_plain_error() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.log");
     std::fs::write(&empty, b"just some text\n").unwrap();
-    let mut s = Session::explorer(&[&empty.to_string_lossy()]);
+    let mut s = explorer(&[&empty.to_string_lossy()]);
     let status = s.wait_exit();
     assert_eq!(status.exit_code(), 2);
     s.assert_restored();
@@ -282,7 +170,7 @@ fn follow_updates_the_tree_as_the_log_grows() {
     let log = dir.path().join("run.log");
     std::fs::write(&log, &full[..cut]).unwrap();
     // Without the built-in rules, which hide the loader's one-time state.
-    let mut s = Session::explorer(&["--follow", "--no-builtin-rules", &log.to_string_lossy()]);
+    let mut s = explorer(&["--follow", "--no-builtin-rules", &log.to_string_lossy()]);
     s.wait_for("following (0 updates)");
     s.wait_for("DL 128 B/2");
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
@@ -301,12 +189,12 @@ fn follow_updates_the_tree_as_the_log_grows() {
 #[test]
 fn escape_sequences_in_a_log_never_reach_the_terminal() {
     let log = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escapes.txt");
-    let mut s = Session::explorer(&[&log.to_string_lossy()]);
+    let mut s = explorer(&[&log.to_string_lossy()]);
     s.wait_for("escapes.txt · sort bytes");
     s.send("jlj");
     s.wait_for("plain_^[[31mleaker^[[0m^@^Hx");
     {
-        let p = s.screen.lock().unwrap();
+        let p = s.parser();
         assert_eq!(p.screen().title(), "", "the log retitled the terminal");
     }
     s.send("q");
@@ -318,7 +206,7 @@ fn escape_sequences_in_a_log_never_reach_the_terminal() {
 /// hidden and attributed; the pass-builder leak stays visible.
 #[test]
 fn builtin_rules_hide_the_noise_by_default() {
-    let mut s = Session::explorer(&[&numba_log()]);
+    let mut s = explorer(&[&numba_log()]);
     s.wait_for("numba-seed.txt.gz · sort bytes");
     let screen = s.wait_for("hidden)");
     assert!(screen.contains("LLVMPY_CreatePassBuilder"), "{screen}");
@@ -340,7 +228,7 @@ fn baseline_growth_and_a_suppression_written_and_loaded() {
         .join("scale-40.txt.gz")
         .to_string_lossy()
         .into_owned();
-    let mut s = Session::start_env(
+    let mut s = start_env(
         env!("CARGO_BIN_EXE_leakscope"),
         &["--baseline", &base, &log],
         &[("XDG_CONFIG_HOME", &dir)],
@@ -400,7 +288,7 @@ fn e_never_hands_the_editor_a_log_name_as_an_option_or_command() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
     let editor = editor.to_string_lossy().into_owned();
-    let mut s = Session::start_in(
+    let mut s = start_in(
         env!("CARGO_BIN_EXE_leakscope"),
         &["log.txt"],
         &[("EDITOR", &editor), ("VISUAL", "")],
@@ -440,7 +328,7 @@ fn follow_waits_for_the_log_and_never_shows_a_half_written_record() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("run.log");
     let path = log.to_string_lossy().into_owned();
-    let mut s = Session::explorer(&["--follow", &path]);
+    let mut s = explorer(&["--follow", &path]);
     s.wait_for("to be created (valgrind has not written it yet)");
     let first = "==7== Memcheck, a memory error detector\n==7== Command: ./grow\n==7== \n\
                  ==7== 8 bytes in 1 blocks are definitely lost in loss record 1 of 2\n\
@@ -513,7 +401,7 @@ fn several_files_and_ctrl_z_suspends_and_fg_redraws() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explorer");
     let a = dir.join("run.26873.txt").to_string_lossy().into_owned();
     let b = dir.join("run.26935.txt").to_string_lossy().into_owned();
-    let mut s = Session::explorer(&[&a, &b]);
+    let mut s = explorer(&[&a, &b]);
     s.wait_for("PID 26873 ./leak 2 fork");
     s.wait_for("PID 26935 ./leak 2 fork");
     s.wait_for("2 processes");
@@ -533,7 +421,7 @@ fn several_files_and_ctrl_z_suspends_and_fg_redraws() {
     assert!(cont.success());
     wait_state(pid, |c| c != 'T', "continued");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !(s.in_raw_mode() && s.screen.lock().unwrap().screen().alternate_screen()) {
+    while !(s.in_raw_mode() && s.parser().screen().alternate_screen()) {
         assert!(Instant::now() < deadline, "the terminal was not taken back");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -585,7 +473,7 @@ fn explorer_on_open_pipe(args: &str) -> (Session, std::fs::File, tempfile::TempD
         env!("CARGO_BIN_EXE_leakscope"),
         fifo.display()
     );
-    let s = Session::start("sh", &["-c", &cmd]);
+    let s = start("sh", &["-c", &cmd]);
     // Opening blocks until the explorer's shell opens the other end.
     let w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     (s, w, dir)
