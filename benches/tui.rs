@@ -73,7 +73,7 @@ fn synthesize_copies(copies: u64) -> Report {
             let mut rec = r.clone();
             rec.stack = out.interner.intern_stack(&frames);
             rec.set_numbers(Some(n), r.of());
-            rec.line = u64::from(n) * 50;
+            rec.set_line(u64::from(n) * 50);
             all.push(rec);
         }
     }

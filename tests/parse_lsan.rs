@@ -34,7 +34,7 @@ fn leak_report_totals_match_its_summary_line() {
         .expect("SUMMARY line");
     assert_eq!(total, (465, 8));
     let parsed: u128 = p.loss_records().iter().map(|r| r.total_bytes()).sum();
-    let blocks: u64 = p.loss_records().iter().map(|r| r.blocks).sum();
+    let blocks: u64 = p.loss_records().iter().map(|r| r.blocks()).sum();
     assert_eq!(
         (parsed, u128::from(blocks)),
         (u128::from(total.0), u128::from(total.1))

@@ -103,7 +103,7 @@ fn parsed_leaks<'a>(records: impl Iterator<Item = &'a leakscope::model::LossReco
     for r in records {
         let e = sums.entry(r.kind.xml_kind().to_string()).or_default();
         e.0 += u64::try_from(r.total_bytes()).expect("fixture totals fit in u64");
-        e.1 += r.blocks;
+        e.1 += r.blocks();
         e.2 += 1;
     }
     sums
@@ -221,7 +221,7 @@ fn kind_figure(p: &Process, kind: LeakKind) -> (u64, u64, u64, usize) {
             .map(|r| u64::try_from(r.total_bytes()).unwrap())
             .sum(),
         recs.iter().map(|r| r.direct_bytes).sum(),
-        recs.iter().map(|r| r.blocks).sum(),
+        recs.iter().map(|r| r.blocks()).sum(),
         recs.len(),
     )
 }
@@ -309,14 +309,19 @@ fn text_and_xml_of_one_run_agree() {
                     (
                         r.kind,
                         r.direct_bytes,
-                        r.indirect_bytes,
-                        r.blocks,
+                        r.indirect_bytes(),
+                        r.blocks(),
                         r.number(),
                         r.of(),
                         r.delta_bytes(),
                     )
                 };
-                assert_eq!(fields(ra), fields(rb), "{xml}: record at line {}", rb.line);
+                assert_eq!(
+                    fields(ra),
+                    fields(rb),
+                    "{xml}: record at line {}",
+                    rb.line()
+                );
                 let labels = |rep: &Report, s| -> Vec<String> {
                     rep.interner.frames_of(s).map(|f| f.label()).collect()
                 };

@@ -140,7 +140,13 @@ fn planted_leak_stays_visible() {
             .collect();
         let got: Vec<(LeakKind, u128, u64)> = planted
             .iter()
-            .map(|&i| (records[i].kind, records[i].total_bytes(), records[i].blocks))
+            .map(|&i| {
+                (
+                    records[i].kind,
+                    records[i].total_bytes(),
+                    records[i].blocks(),
+                )
+            })
             .collect();
         for e in expect {
             assert!(
@@ -149,7 +155,7 @@ fn planted_leak_stays_visible() {
             );
         }
         let (bytes, blocks) = planted.iter().fold((0, 0), |(b, n), &i| {
-            (b + records[i].total_bytes(), n + records[i].blocks)
+            (b + records[i].total_bytes(), n + records[i].blocks())
         });
         assert_eq!(
             (bytes, blocks),
@@ -237,7 +243,7 @@ fn no_builtin_rule_hides_a_definite_leak_of_the_programs_own_code() {
                     None,
                     "{}: definitely lost record {} of the program's own code is hidden",
                     path.display(),
-                    r.line
+                    r.line()
                 );
             }
         }
@@ -283,7 +289,7 @@ fn same_verdicts_without_the_mangled_names() {
                 a.record_rules(0, i),
                 b.record_rules(0, i),
                 "{log}: record at line {}",
-                r.line
+                r.line()
             );
             hidden += usize::from(a.record(0, i).is_some());
         }

@@ -73,14 +73,14 @@ fn agrees_with_valgrind(log: &str, supp: &str, with_supp: &str) {
     let shown: Vec<(LeakKind, u128, u64)> = vg
         .loss_records()
         .iter()
-        .map(|r| (r.kind, r.total_bytes(), r.blocks))
+        .map(|r| (r.kind, r.total_bytes(), r.blocks()))
         .collect();
     let visible: Vec<(LeakKind, u128, u64)> = p
         .loss_records()
         .iter()
         .enumerate()
         .filter(|(i, _)| hiding.record(0, *i).is_none())
-        .map(|(_, r)| (r.kind, r.total_bytes(), r.blocks))
+        .map(|(_, r)| (r.kind, r.total_bytes(), r.blocks()))
         .collect();
     assert_eq!(visible, shown, "{log}");
 }
@@ -201,7 +201,7 @@ fn xml_log_decides_obj_lines_too() {
     let shown: Vec<(LeakKind, u128, u64)> = vg
         .loss_records()
         .iter()
-        .map(|r| (r.kind, r.total_bytes(), r.blocks))
+        .map(|r| (r.kind, r.total_bytes(), r.blocks()))
         .collect();
     let p = &report.processes[0];
     let mut visible: Vec<(LeakKind, u128, u64)> = p
@@ -209,7 +209,7 @@ fn xml_log_decides_obj_lines_too() {
         .iter()
         .enumerate()
         .filter(|(i, _)| hiding.record(0, *i).is_none())
-        .map(|(_, r)| (r.kind, r.total_bytes(), r.blocks))
+        .map(|(_, r)| (r.kind, r.total_bytes(), r.blocks()))
         .collect();
     let mut shown = shown;
     shown.sort();

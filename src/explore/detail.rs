@@ -643,26 +643,26 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             d.push(Line::Title(format!("{num} · {}", kind.text())));
             let fig = Tot {
                 bytes: r.direct_bytes.into(),
-                indirect: r.indirect_bytes.into(),
-                blocks: r.blocks.into(),
+                indirect: r.indirect_bytes().into(),
+                blocks: r.blocks().into(),
                 items: 1,
                 count: 1,
             };
             d.figures = Some((fig, cx.vis.cause(cx.report, cx.index, p, c, item).is_some()));
-            let blocks = if r.blocks == 1 { "block" } else { "blocks" };
-            if r.indirect_bytes > 0 {
+            let blocks = if r.blocks() == 1 { "block" } else { "blocks" };
+            if r.indirect_bytes() > 0 {
                 d.text(format!(
                     "{} direct + {} indirect = {} in {} {blocks}",
                     exact_bytes(r.direct_bytes),
-                    exact_bytes(r.indirect_bytes),
+                    exact_bytes(r.indirect_bytes()),
                     exact_bytes(r.total_bytes()),
-                    count(r.blocks)
+                    count(r.blocks())
                 ));
             } else {
                 d.text(format!(
                     "{} in {} {blocks}",
                     exact_bytes(r.direct_bytes),
-                    count(r.blocks)
+                    count(r.blocks())
                 ));
             }
             if let (Some(db), Some(dk)) = (r.delta_bytes(), r.delta_blocks()) {
@@ -670,11 +670,11 @@ fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
                     "since the previous leak search: {db:+} bytes, {dk:+} blocks"
                 ));
             }
-            d.dim(format!("log line {}", r.line));
+            d.dim(format!("log line {}", r.line()));
             let header = format!(
                 "{} bytes in {} blocks are {} in {num}",
                 count(r.total_bytes()),
-                count(r.blocks),
+                count(r.blocks()),
                 kind.text()
             );
             suppression = r.suppression();

@@ -317,8 +317,8 @@ pub fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
             let r = &p.loss_records()[item as usize];
             Facts {
                 bytes: r.direct_bytes,
-                indirect: r.indirect_bytes,
-                blocks: r.blocks,
+                indirect: r.indirect_bytes(),
+                blocks: r.blocks(),
                 count: 1,
                 stack: r.stack,
             }
@@ -344,13 +344,13 @@ fn sort_group_items(p: &Process, cat: &Category, items: &mut [u32], sort: SortKe
                 let r = &recs[*i as usize];
                 let primary = match sort {
                     SortKey::Bytes | SortKey::Count => r.direct_bytes,
-                    SortKey::Blocks => r.blocks,
+                    SortKey::Blocks => r.blocks(),
                     SortKey::Name => 0,
                 };
                 (
                     std::cmp::Reverse(primary),
                     r.number().unwrap_or(u32::MAX),
-                    r.line,
+                    r.line(),
                 )
             };
             items.sort_by_key(key);

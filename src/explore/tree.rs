@@ -180,7 +180,7 @@ pub fn item_key(report: &Report, process: usize, cat: &Category, item: u32) -> I
     let p = &report.processes[process];
     match cat {
         Category::Leak(_) => ItemKey {
-            line: p.loss_records()[item as usize].line,
+            line: p.loss_records()[item as usize].line(),
         },
         Category::Error(_) => ItemKey {
             line: p.errors[item as usize].line,

@@ -79,28 +79,36 @@ impl LeakKind {
 }
 
 /// One loss record, fixed-size: a log of millions of records holds millions
-/// of these, so only what every record has lives inline (kind, figures, record
-/// number, interned stack, line: 56 bytes). What few records carry — `(+N)`
-/// deltas of an incremental search, a generated suppression — sits in one
-/// boxed side entry, absent (8 bytes of `None`) for the rest. Read the moved
-/// fields through their accessors: `number()`, `of()`, `delta_bytes()`,
-/// `delta_blocks()`, `suppression()`.
+/// of these, so only what every record has lives inline, in 40 bytes: kind,
+/// direct bytes, record number and count, interned stack, and the figures
+/// that almost always fit 32 bits (indirect bytes, line) or 24 (blocks)
+/// stored that narrow. A figure past its width, the `(+N)` deltas of an
+/// incremental search and a generated suppression sit in one boxed side
+/// entry, absent (8 bytes of `None`) for the rest. Read the narrowed and
+/// moved fields through their accessors: `indirect_bytes()`, `blocks()`,
+/// `line()`, `number()`, `of()`, `delta_bytes()`, `delta_blocks()`,
+/// `suppression()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LossRecord {
-    pub kind: LeakKind,
+    /// What valgrind's LEAK SUMMARY counts for this kind.
+    pub direct_bytes: u64,
+    rare: Option<Box<RecordRare>>,
+    pub stack: StackId,
     /// `in loss record N of M`; 0 when masked (`... of ...`): see `number()`.
     number: u32,
     of: u32,
-    pub stack: StackId,
-    /// What valgrind's LEAK SUMMARY counts for this kind.
-    pub direct_bytes: u64,
-    /// Bytes of blocks reachable only through this record's blocks.
-    pub indirect_bytes: u64,
-    pub blocks: u64,
-    /// 1-based line (text) or line of the `<error>` (XML) where the record starts.
-    pub line: u64,
-    rare: Option<Box<RecordRare>>,
+    /// `WIDE32`: the line is in `rare`.
+    line: u32,
+    /// `WIDE32`: the figure is in `rare`.
+    indirect: u32,
+    /// Little-endian; `WIDE24`: the figure is in `rare`.
+    blocks: [u8; 3],
+    pub kind: LeakKind,
 }
+
+/// A narrowed field holding this says "the value is in the side entry".
+const WIDE32: u32 = u32::MAX;
+const WIDE24: u32 = 0xff_ffff;
 
 /// The fields few records have, kept out of line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,6 +116,10 @@ struct RecordRare {
     delta_bytes: Option<i64>,
     delta_blocks: Option<i64>,
     suppression: Option<Box<str>>,
+    /// Figures too wide for their inline field (see `LossRecord`).
+    indirect_bytes: u64,
+    blocks: u64,
+    line: u64,
 }
 
 impl LossRecord {
@@ -119,23 +131,83 @@ impl LossRecord {
         stack: StackId,
         line: u64,
     ) -> Self {
-        LossRecord {
-            kind,
+        let mut r = LossRecord {
+            direct_bytes,
+            rare: None,
+            stack,
             number: 0,
             of: 0,
-            stack,
-            direct_bytes,
-            indirect_bytes,
-            blocks,
-            line,
-            rare: None,
+            line: 0,
+            indirect: 0,
+            blocks: [0; 3],
+            kind,
+        };
+        r.set_indirect_bytes(indirect_bytes);
+        r.set_blocks(blocks);
+        r.set_line(line);
+        r
+    }
+
+    /// Bytes of blocks reachable only through this record's blocks.
+    pub fn indirect_bytes(&self) -> u64 {
+        match self.indirect {
+            WIDE32 => self.rare().indirect_bytes,
+            n => u64::from(n),
         }
+    }
+
+    pub fn set_indirect_bytes(&mut self, v: u64) {
+        self.indirect = self.narrow(v, WIDE32, |r| &mut r.indirect_bytes);
+    }
+
+    pub fn blocks(&self) -> u64 {
+        match u32::from_le_bytes([self.blocks[0], self.blocks[1], self.blocks[2], 0]) {
+            WIDE24 => self.rare().blocks,
+            n => u64::from(n),
+        }
+    }
+
+    pub fn set_blocks(&mut self, v: u64) {
+        let n = self.narrow(v, WIDE24, |r| &mut r.blocks);
+        let [a, b, c, _] = n.to_le_bytes();
+        self.blocks = [a, b, c];
+    }
+
+    /// 1-based line (text) or line of the `<error>` (XML) where the record starts.
+    pub fn line(&self) -> u64 {
+        match self.line {
+            WIDE32 => self.rare().line,
+            n => u64::from(n),
+        }
+    }
+
+    pub fn set_line(&mut self, v: u64) {
+        self.line = self.narrow(v, WIDE32, |r| &mut r.line);
+    }
+
+    /// `v` as stored inline: itself when below `wide`, else `wide`, with
+    /// `v` put in the side entry's `field`.
+    fn narrow(&mut self, v: u64, wide: u32, field: fn(&mut RecordRare) -> &mut u64) -> u32 {
+        match u32::try_from(v) {
+            Ok(n) if n < wide => n,
+            _ => {
+                *field(self.rare.get_or_insert_with(Box::default)) = v;
+                wide
+            }
+        }
+    }
+
+    /// The side entry; only read where a field says its value is there.
+    fn rare(&self) -> &RecordRare {
+        self.rare
+            .as_deref()
+            .expect("a wide field has its side entry")
     }
 
     /// Direct plus indirect bytes, as XML's `<leakedbytes>` counts them
     /// (u128: the sum of two u64 figures cannot wrap).
     pub fn total_bytes(&self) -> u128 {
-        u128::from(self.direct_bytes) + u128::from(self.indirect_bytes)
+        u128::from(self.direct_bytes) + u128::from(self.indirect_bytes())
     }
 
     /// `in loss record N of M`: N, or `None` when masked (valgrind numbers
@@ -189,7 +261,35 @@ mod tests {
 
     #[test]
     fn a_record_stays_small() {
-        assert!(std::mem::size_of::<LossRecord>() <= 56);
+        assert!(std::mem::size_of::<LossRecord>() <= 40);
+    }
+
+    #[test]
+    fn wide_figures_read_back_exactly() {
+        for v in [
+            0,
+            1,
+            0xfe_ffff,
+            0xff_ffff,
+            u32::MAX as u64 - 1,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
+            let mut r = LossRecord::new(LeakKind::PossiblyLost, v, v, v, StackId(2), v);
+            assert_eq!(
+                (r.direct_bytes, r.indirect_bytes(), r.blocks(), r.line()),
+                (v, v, v, v)
+            );
+            assert_eq!(r.total_bytes(), 2 * u128::from(v));
+            r.set_deltas(Some(-1), None);
+            r.set_suppression(Some("{}".into()));
+            assert_eq!((r.indirect_bytes(), r.blocks(), r.line()), (v, v, v));
+            r.set_blocks(3);
+            assert_eq!(
+                (r.blocks(), r.line(), r.kind),
+                (3, v, LeakKind::PossiblyLost)
+            );
+        }
     }
 
     #[test]

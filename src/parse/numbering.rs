@@ -18,7 +18,7 @@ pub fn check(report: &Report, first: usize) -> Vec<Warning> {
                 };
                 if n > m {
                     out.push(Warning {
-                        line: r.line,
+                        line: r.line(),
                         message: format!(
                             "PID {}: loss record {n} of {m} is numbered past its own total",
                             p.pid
@@ -28,7 +28,7 @@ pub fn check(report: &Report, first: usize) -> Vec<Warning> {
                 match total {
                     Some(t) if t != m => {
                         out.push(Warning {
-                            line: r.line,
+                            line: r.line(),
                             message: format!(
                                 "PID {}: loss record {n} of {m} in a leak search whose records were numbered of {t}: records may be missing or repeated",
                                 p.pid

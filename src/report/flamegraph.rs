@@ -26,7 +26,7 @@ impl Weight {
         match self {
             Weight::Bytes => u128::from(r.direct_bytes),
             Weight::Total => r.total_bytes(),
-            Weight::Blocks => u128::from(r.blocks),
+            Weight::Blocks => u128::from(r.blocks()),
         }
     }
 

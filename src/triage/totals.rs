@@ -22,7 +22,7 @@ impl Totals {
     pub fn add(&mut self, r: &LossRecord) {
         self.bytes += u128::from(r.direct_bytes);
         self.total_bytes += r.total_bytes();
-        self.blocks += u128::from(r.blocks);
+        self.blocks += u128::from(r.blocks());
         self.records += 1;
     }
 

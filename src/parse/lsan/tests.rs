@@ -36,7 +36,7 @@ fn each_pid_gets_its_report_and_a_cut_report_keeps_its_records() {
     assert_eq!((p.pid, p.tool.as_deref()), (7, Some("leaksanitizer")));
     let rec = &p.loss_records()[0];
     assert_eq!(
-        (rec.kind, rec.direct_bytes, rec.blocks),
+        (rec.kind, rec.direct_bytes, rec.blocks()),
         (LeakKind::DefinitelyLost, 8, 1)
     );
     let labels: Vec<String> = r.interner.frames_of(rec.stack).map(|f| f.label()).collect();

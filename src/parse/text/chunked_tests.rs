@@ -86,12 +86,12 @@ fn chunked_parse_equals_sequential_parse() {
                 let sa: Vec<_> = a
                     .loss_records()
                     .iter()
-                    .map(|r| (r.line, r.suppression().map(str::to_owned)))
+                    .map(|r| (r.line(), r.suppression().map(str::to_owned)))
                     .collect();
                 let sb: Vec<_> = b
                     .loss_records()
                     .iter()
-                    .map(|r| (r.line, r.suppression().map(str::to_owned)))
+                    .map(|r| (r.line(), r.suppression().map(str::to_owned)))
                     .collect();
                 assert_eq!(sa, sb, "{name}: record lines and suppressions");
             }
@@ -163,7 +163,7 @@ fn pauses_of_a_live_stream_never_change_the_report() {
             r.processes
                 .iter()
                 .flat_map(|p| p.loss_records())
-                .map(|r| (r.line, r.suppression().map(str::to_owned)))
+                .map(|r| (r.line(), r.suppression().map(str::to_owned)))
                 .collect()
         };
         // After every line, and at pseudo-random offsets.

@@ -99,7 +99,7 @@ pub fn warn_open_searches(report: &mut Report, input: usize) {
     for p in report.processes.iter().filter(|p| p.input == input) {
         if let Some(s) = p.leak_searches.last().filter(|s| s.summary.is_none()) {
             warnings.push(Warning {
-                line: s.records.last().map_or(0, |r| r.line),
+                line: s.records.last().map_or(0, |r| r.line()),
                 message: format!(
                     "PID {}: the log ends before this leak search's LEAK SUMMARY (truncated?); its records are kept",
                     p.pid

@@ -34,7 +34,7 @@ fn interleaved_pids_keep_their_own_records_and_stacks() {
     let top: Vec<String> = r.interner.frames_of(rec.stack).map(|f| f.label()).collect();
     assert_eq!(top, ["malloc (in /vg.so)", "main (p.c:3)"]);
     let c = &r.processes[1].loss_records()[0];
-    assert_eq!((c.kind, c.blocks), (LeakKind::StillReachable, 2));
+    assert_eq!((c.kind, c.blocks()), (LeakKind::StillReachable, 2));
     assert_eq!(
         r.interner.frames_of(c.stack).nth(1).unwrap().label(),
         "child (c.c:9)"

@@ -254,7 +254,7 @@ mod tests {
             "48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 2 of 3",
             Some(48),
         );
-        assert_eq!((r.direct_bytes, r.indirect_bytes), (16, 32));
+        assert_eq!((r.direct_bytes, r.indirect_bytes()), (16, 32));
         assert_eq!((r.number(), r.of()), (Some(2), Some(3)));
     }
 
@@ -265,11 +265,11 @@ mod tests {
             Some(396),
         );
         assert_eq!(
-            (r.direct_bytes, r.indirect_bytes, r.number()),
+            (r.direct_bytes, r.indirect_bytes(), r.number()),
             (396, 0, None)
         );
         let r = leak("something else entirely", Some(7));
-        assert_eq!((r.direct_bytes, r.blocks), (7, 1));
+        assert_eq!((r.direct_bytes, r.blocks()), (7, 1));
     }
 
     #[test]

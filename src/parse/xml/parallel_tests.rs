@@ -74,13 +74,13 @@ fn dump(r: &Report) -> String {
                     "record {:?} {} {} {} {:?}/{:?} {:?} {:?} line {} {:?} [{}]",
                     rec.kind,
                     rec.direct_bytes,
-                    rec.indirect_bytes,
-                    rec.blocks,
+                    rec.indirect_bytes(),
+                    rec.blocks(),
                     rec.number(),
                     rec.of(),
                     rec.delta_bytes(),
                     rec.delta_blocks(),
-                    rec.line,
+                    rec.line(),
                     rec.suppression(),
                     stack(rec.stack)
                 );

@@ -321,7 +321,7 @@ pub fn for_records(
         a.kinds.insert(r.kind);
         a.records += 1;
         a.bytes += r.total_bytes();
-        a.blocks += u128::from(r.blocks);
+        a.blocks += u128::from(r.blocks());
     }
     let mut names = Names::default();
     order

@@ -128,7 +128,7 @@ mod tests {
         );
         let hider = RuleHider::new(&rules, &[&a, &b]);
         let records = a.processes[0].loss_records();
-        let i = records.iter().position(|r| r.blocks == 3).unwrap();
+        let i = records.iter().position(|r| r.blocks() == 3).unwrap();
         assert_eq!(
             hider.hidden_by(&a, 0, Item::Record(i)).as_deref(),
             Some("loop")

@@ -370,7 +370,7 @@ impl RowCells {
                         let r = &proc_.loss_records()[item as usize];
                         let head = match r.number() {
                             Some(n) => format!("#{n}"),
-                            None => format!("line {}", r.line),
+                            None => format!("line {}", r.line()),
                         };
                         (r.stack, head)
                     }
