@@ -356,3 +356,134 @@ fn a_snapshot_that_hangs_times_out_once() {
     assert_eq!(e.matches("snapshot of PID").count(), 1, "{e}");
     assert!(e.contains("did not answer within 0.4 s"), "{e}");
 }
+
+#[test]
+fn a_snapshot_vgdb_is_slow_on_lands_late_whole_and_the_program_lives() {
+    // A 10 ms --snapshot-timeout: vgdb needs longer to reach a process
+    // sleeping between requests, so every snapshot outlives it. vgdb is
+    // left to finish (killing it mid-answer made valgrind's next write to
+    // it raise SIGPIPE, which ended the program): each search still lands
+    // whole in the log, marked as a snapshot.
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("late");
+    let o = run(&[
+        "--every",
+        "1s",
+        "--snapshot-timeout",
+        "10ms",
+        "--no-explore",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        service().to_str().unwrap(),
+        "16",
+        "--delay-ms",
+        "250",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let e = err(&o);
+    assert_eq!(e.matches("did not answer within 0.01 s").count(), 1, "{e}");
+    let v = json(&o);
+    let p = &v["processes"][0];
+    assert_eq!(p["fatal_signal"], Value::Null, "{p}");
+    let tl = &p["timeline"];
+    let searches = tl["searches"].as_array().unwrap();
+    assert!(searches.len() >= 3, "{tl}");
+    let (last, snaps) = searches.split_last().unwrap();
+    assert_eq!(last["source"], "exit");
+    assert!(snaps.iter().all(|s| s["source"] == "snapshot"), "{tl}");
+    // Each snapshot says when it was asked for, and was taken after that.
+    for s in snaps {
+        let (asked, at) = (
+            s["asked_s"].as_f64().unwrap(),
+            s["time_s"].as_f64().unwrap(),
+        );
+        assert!(asked <= at + 0.1, "asked {asked} s, taken {at} s");
+    }
+    let req = group(tl, "handle_request (service.c:28)");
+    assert_eq!(req["trend"], "grows", "{req}");
+    assert_eq!(
+        req["total_bytes"].as_array().unwrap().last().unwrap(),
+        16 * 256
+    );
+    // No gdbserver complaint: vgdb was never cut off.
+    let log = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .find(|f| f.file_name().to_string_lossy().starts_with("valgrind."))
+        .unwrap();
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert!(!text.contains("putpkt"), "{text}");
+}
+
+#[test]
+fn a_snapshot_cut_by_a_killed_vgdb_is_left_out_and_gdbserver_words_are_notes() {
+    // tests/fixtures/run-cut: a marked snapshot, a search streamed to a vgdb
+    // killed after 0.06 s (its records 50–256 went to the log after "Reset
+    // valgrind output to log"), another marked snapshot, putpkt errors,
+    // then the search at exit.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("valgrind.28015.log"),
+        common::read_plain(&fixture("run-cut/valgrind.28015.log.gz")),
+    )
+    .unwrap();
+    let o = leakscope()
+        .args(["summary", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = json(&o);
+    let p = &v["processes"][0];
+    // valgrind's messages are no errors: the count is valgrind's own.
+    assert_eq!(p["errors"]["total"], 0, "{p}");
+    assert_eq!(p["reported_errors"]["errors"], 0, "{p}");
+    let tl = &p["timeline"];
+    let at: Vec<(&str, f64, Option<f64>)> = tl["searches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["source"].as_str().unwrap(),
+                s["time_s"].as_f64().unwrap(),
+                s["asked_s"].as_f64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("snapshot", 2.541, Some(2.4)),
+            ("snapshot", 4.413, Some(4.0)),
+            ("exit", 4.669, None)
+        ]
+    );
+    let leaf = group(tl, "leaf (many256.c:8)");
+    assert_eq!(leaf["trend"], "flat");
+    assert_eq!(
+        leaf["total_bytes"],
+        serde_json::json!([12_160, 12_160, 12_160])
+    );
+    let warnings: Vec<&str> = v["inputs"][0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(warnings[0].starts_with("valgrind's gdbserver said \"Reset valgrind output to log"));
+    assert!(warnings[1]
+        .starts_with("valgrind's gdbserver said \"putpkt(write) error: no write_remote_desc\""));
+    assert!(
+        warnings[2].contains("a snapshot cut short at 4.3 s is left out of the timeline")
+            && warnings[2].contains("(207 records)"),
+        "{}",
+        warnings[2]
+    );
+}

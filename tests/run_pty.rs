@@ -135,11 +135,13 @@ fn a_live_run_fills_takes_snapshots_on_a_key_and_stops_when_asked() {
     assert!(status.success(), "{status:?}");
     let s = pty.contents();
     assert!(s.contains("the run is in"), "{s}");
-    // The logs stay: valgrind's own, with its final report, and the snapshots.
+    // The log stays: valgrind's own, with each snapshot marked in it and
+    // its final report.
     let files = leakscope::parse::rundir::run_files(&out).unwrap();
     assert_eq!(files.logs.len(), 1);
-    assert_eq!(files.snapshots.len(), taken);
+    assert!(files.snapshots.is_empty());
     let log = std::fs::read_to_string(&files.logs[0]).unwrap();
+    assert_eq!(log.matches(" leakscope-snapshot ").count(), taken, "{log}");
     assert!(log.contains("LEAK SUMMARY"), "{log}");
     assert!(log.contains("handle_request (service.c:28)"), "{log}");
 }

@@ -199,8 +199,12 @@ pub fn detail_lines(series: &[u128], t: &Timeline, d: Delta) -> Vec<Line> {
     }
     for (i, (v, s)) in series.iter().zip(&t.searches).enumerate().skip(skip) {
         let when = s.time_s.map_or(String::new(), |t| format!("{t:.1} s"));
+        // A snapshot served late stands at the time it was taken: say so.
+        let late = s
+            .late_by()
+            .map_or(String::new(), |l| format!("  (asked {l:.0} s earlier)"));
         out.push(Line::Row(format!(
-            "{:>4}  {:<14} {:>9} {:>11}",
+            "{:>4}  {:<14} {:>9} {:>11}{late}",
             format!("#{}", i + 1),
             s.source.word(),
             when,

@@ -17,6 +17,9 @@ pub struct LeakSearch {
     pub time_s: Option<f64>,
     /// Where the search came from, as far as leakscope knows.
     pub origin: SearchOrigin,
+    /// For a snapshot: when `leakscope run` asked for it, in the same clock
+    /// as `time_s` (a process busy in a system call serves it later).
+    pub asked_s: Option<f64>,
 }
 
 /// How a leak search got into the report. A log alone cannot tell a client
@@ -27,7 +30,8 @@ pub enum SearchOrigin {
     /// Printed into the log by valgrind (a client request, or the search at exit).
     #[default]
     Log,
-    /// A `vgdb … leak_check` snapshot that `leakscope run` saved beside the log.
+    /// A `vgdb … leak_check` snapshot of `leakscope run`: marked in the log
+    /// (see `parse::rundir::marker_text`), or saved beside it by older runs.
     Snapshot,
 }
 

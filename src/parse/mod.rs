@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod detect;
 pub mod live;
 mod lsan;
+pub mod marks;
 mod numbering;
 pub mod perfmap;
 pub mod rundir;

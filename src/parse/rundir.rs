@@ -3,7 +3,7 @@
 //! (`snapshot.PID.SEQ.log`), each snapshot becoming a leak search of its
 //! process, in time order, before the search at exit.
 
-use super::{read_source, source, LoadError};
+use super::{marks, read_source, source, LoadError};
 use crate::model::{Format, LeakSearch, Report, SearchOrigin};
 use std::path::{Path, PathBuf};
 
@@ -115,7 +115,19 @@ pub fn read_run_dir_cached(
     let first_input = report.inputs.len();
     for log in &files.logs {
         let src = source::open(&log.to_string_lossy())?;
+        let before = report.processes.len();
         read_source(report, src, None, &mut |_, _| {})?;
+        // A log that cannot be read again now has no marks: its searches
+        // stay the log's own.
+        let found = marks::scan(log).unwrap_or_default();
+        let mut said = Vec::new();
+        for p in &mut report.processes[before..] {
+            marks::label_snapshots(&mut p.leak_searches, &found);
+            said.extend(drop_cut_short(p, &found));
+        }
+        if let Some(input) = report.inputs.last_mut() {
+            input.warnings.extend(said);
+        }
     }
     let logs_end = report.processes.len();
     for snap in &files.snapshots {
@@ -143,6 +155,30 @@ pub fn read_run_dir_cached(
     }
     merge_snapshots(report, first_process, logs_end);
     Ok(())
+}
+
+/// Leaves out the searches a vgdb timeout cut in two (runs before the
+/// log-output snapshots): their first records went to a vgdb that gave up,
+/// so beside whole searches their groups would seem to drop. A warning on
+/// the log says so.
+fn drop_cut_short(
+    p: &mut crate::model::Process,
+    found: &[marks::Mark],
+) -> Vec<crate::model::Warning> {
+    let mut said = Vec::new();
+    for i in marks::cut_short(&p.leak_searches, found).into_iter().rev() {
+        let s = p.leak_searches.remove(i);
+        let at = s.time_s.map_or(String::new(), |t| format!(" at {t:.1} s"));
+        said.push(crate::model::Warning {
+            line: s.records.first().map_or(0, |r| r.line),
+            message: format!(
+                "PID {}: a snapshot cut short{at} is left out of the timeline: vgdb gave up while valgrind printed it, so its first records went to vgdb and only the rest ({} records) to the log",
+                p.pid,
+                s.records.len()
+            ),
+        });
+    }
+    said
 }
 
 /// Adds a separately parsed report's inputs and processes to `report`.
@@ -182,19 +218,15 @@ pub fn merge_snapshots(report: &mut Report, first: usize, logs_end: usize) {
     let mut unfinished = Vec::new();
     for p in &mut report.processes[first..] {
         // A search the log holds without its LEAK SUMMARY is still being
-        // written (a vgdb snapshot abandoned after its timeout goes on in
-        // the log) or was cut off: beside the snapshots it would read as a
-        // search that lost most of its records. Left out, with a warning.
+        // written (a snapshot valgrind is printing into the log, or the
+        // search at exit) or was cut off: beside the snapshots it would read
+        // as a search that lost most of its records. Left out, with a warning.
         let has_snapshots = p
             .leak_searches
             .iter()
             .any(|s| s.origin == SearchOrigin::Snapshot);
         if has_snapshots {
-            if let Some(i) = p
-                .leak_searches
-                .iter()
-                .rposition(|s| s.origin == SearchOrigin::Log && s.summary.is_none())
-            {
+            if let Some(i) = p.leak_searches.iter().rposition(|s| s.summary.is_none()) {
                 let s = p.leak_searches.remove(i);
                 unfinished.push((p.input, p.pid, s.records.len()));
             }

@@ -9,7 +9,7 @@ use crate::model::{LeakKind, Report};
 use crate::sanitize::sanitize;
 use crate::triage::hidden_growth::HiddenGrowth;
 use crate::triage::rules::{Hiding, RuleSet};
-use crate::triage::timeline::{timeline, Timeline};
+use crate::triage::timeline::{late_by, timeline, Timeline};
 use crate::triage::trend::Trend;
 use crate::triage::Totals;
 use serde::Serialize;
@@ -35,6 +35,9 @@ pub struct SearchSummary {
     pub source: &'static str,
     /// Seconds since valgrind started; `null` without `--time-stamp=yes`.
     pub time_s: Option<f64>,
+    /// For a `leakscope run` snapshot, when it was asked for (same clock);
+    /// later than that by `time_s - asked_s` when the process was busy.
+    pub asked_s: Option<f64>,
     /// Everything alive at this search (records an incremental search left
     /// out counted as they were).
     pub leaks: ByKind<Totals>,
@@ -81,6 +84,7 @@ pub fn to_summary(t: &Timeline, locate: &dyn Fn(&str) -> Option<(String, u64)>) 
                 index,
                 source: s.source.word(),
                 time_s: s.time_s,
+                asked_s: s.asked_s,
                 leaks: ByKind::from_array(&s.leaks),
             })
             .collect(),
@@ -139,6 +143,16 @@ pub fn write_text(o: &mut String, t: &TimelineSummary) {
         t.searches.len(),
         sources(t)
     );
+    for s in &t.searches {
+        if let (Some(late), Some(at)) = (late_by(s.time_s, s.asked_s), s.time_s) {
+            let _ = writeln!(
+                o,
+                "    note: search #{} (a snapshot) came {late:.1} s late: asked for at {:.1} s, taken at {at:.1} s (valgrind serves vgdb when the process next polls)",
+                s.index + 1,
+                s.asked_s.unwrap_or(at),
+            );
+        }
+    }
     let visible: Vec<_> = t.groups.iter().filter(|g| g.hidden_by.is_none()).collect();
     for g in visible.iter().take(TOP_TIMELINE_GROUPS) {
         let first = g.total_bytes.first().copied().unwrap_or(0);

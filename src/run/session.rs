@@ -5,7 +5,7 @@
 
 use super::perfmaps::MapCollector;
 use super::python::{self, PythonRun};
-use super::snapshot::{self, SnapshotError};
+use super::snapshot::{Pending, SnapshotError};
 use super::tools;
 use crate::parse::rundir::run_files;
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ pub struct RunSpec {
 /// What a run reports while it goes on.
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    /// A snapshot was saved.
+    /// A snapshot was taken: valgrind printed it into the log at `path`.
     Snapshot { pid: u32, path: PathBuf },
     /// Something went wrong that does not stop the run (said once per kind).
     Warning(String),
@@ -148,6 +148,7 @@ impl Session {
             .spawn()
             .map_err(|e| format!("starting {}: {e}", valgrind.display()))?;
         let pid = child.id();
+        let started = Instant::now();
         let (tx, rx) = mpsc::channel();
         let snapshots = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(AtomicBool::new(false));
@@ -164,6 +165,8 @@ impl Session {
                 events: events.clone(),
                 seq: BTreeMap::new(),
                 warned: Vec::new(),
+                pending: BTreeMap::new(),
+                started,
             };
             std::thread::Builder::new()
                 .name("leakscope-snapshots".into())
@@ -173,7 +176,7 @@ impl Session {
         Ok(Session {
             dir: spec.dir.clone(),
             program: spec.program.clone(),
-            started: Instant::now(),
+            started,
             child,
             pid,
             now: Some(tx),
@@ -372,6 +375,11 @@ struct Snapshotter {
     seq: BTreeMap<u32, u32>,
     /// Kinds of failure warned about already (said once per run).
     warned: Vec<&'static str>,
+    /// Snapshots vgdb is still working on, by PID.
+    pending: BTreeMap<u32, Pending>,
+    /// When valgrind was started: the clock of its `--time-stamp=yes`
+    /// prefixes, in which a snapshot's marker says when it was asked for.
+    started: Instant,
 }
 
 impl Snapshotter {
@@ -385,10 +393,10 @@ impl Snapshotter {
                 Ok(()) => {}
                 Err(RecvTimeoutError::Timeout) if next.is_none() => continue,
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => return self.end(),
             }
             if self.done.load(Ordering::Relaxed) {
-                return;
+                return self.end();
             }
             let started = Instant::now();
             self.round();
@@ -421,8 +429,10 @@ impl Snapshotter {
         floor
     }
 
-    /// One snapshot of every live process of the run.
+    /// One snapshot of every live process of the run. A process whose vgdb
+    /// is still at an earlier snapshot (served late) is not asked again.
     fn round(&mut self) {
+        self.reap();
         let pids = live_pids(&self.dir, self.pgid);
         // Asked before valgrind has started the program (no log yet): say
         // so rather than nothing.
@@ -433,31 +443,85 @@ impl Snapshotter {
                 "no snapshot: valgrind has not started the program yet (no valgrind.PID.log); ask again in a moment".into(),
             ));
         }
+        let mut asked = Vec::new();
         for pid in pids {
             if self.done.load(Ordering::Relaxed) {
                 return;
             }
+            if self.pending.contains_key(&pid) {
+                continue;
+            }
             let seq = self.seq.entry(pid).or_insert(0);
             *seq += 1;
-            match snapshot::take(&self.vgdb, &self.dir, pid, *seq, self.timeout) {
-                Ok(path) => {
-                    self.taken.fetch_add(1, Ordering::Relaxed);
-                    (self.events)(RunEvent::Snapshot { pid, path });
+            let asked_s = self.started.elapsed().as_secs_f64();
+            match Pending::start(&self.vgdb, pid, *seq, asked_s) {
+                Ok(p) => {
+                    self.pending.insert(pid, p);
+                    asked.push(pid);
                 }
-                Err(SnapshotError::Gone) => {}
-                Err(e) => {
-                    let kind = match e {
-                        SnapshotError::TimedOut(_) => "timeout",
-                        _ => "failed",
-                    };
-                    if !self.warned.contains(&kind) && !self.done.load(Ordering::Relaxed) {
-                        self.warned.push(kind);
-                        (self.events)(RunEvent::Warning(format!(
-                            "snapshot of PID {pid} failed: {e}; the run goes on and keeps its final report"
-                        )));
-                    }
-                }
+                Err(e) => self.failed(pid, e),
             }
+        }
+        for pid in asked {
+            let Some(p) = self.pending.get_mut(&pid) else {
+                continue;
+            };
+            match p.wait(self.timeout) {
+                Some(result) => {
+                    self.pending.remove(&pid);
+                    self.finished(pid, result);
+                }
+                // Left to finish (see `Pending`): said once.
+                None => self.failed(pid, SnapshotError::TimedOut(self.timeout)),
+            }
+        }
+    }
+
+    /// Counts the late snapshots whose vgdb has finished since.
+    fn reap(&mut self) {
+        let done: Vec<(u32, Result<(), SnapshotError>)> = self
+            .pending
+            .iter_mut()
+            .filter_map(|(&pid, p)| p.poll().map(|r| (pid, r)))
+            .collect();
+        for (pid, result) in done {
+            self.pending.remove(&pid);
+            self.finished(pid, result);
+        }
+    }
+
+    fn finished(&mut self, pid: u32, result: Result<(), SnapshotError>) {
+        match result {
+            Ok(()) => {
+                self.taken.fetch_add(1, Ordering::Relaxed);
+                let path = self.dir.join(format!("valgrind.{pid}.log"));
+                (self.events)(RunEvent::Snapshot { pid, path });
+            }
+            Err(SnapshotError::Gone) => {}
+            Err(e) => self.failed(pid, e),
+        }
+    }
+
+    /// Warns about a snapshot that failed or is late, once per kind.
+    fn failed(&mut self, pid: u32, e: SnapshotError) {
+        let kind = match e {
+            SnapshotError::TimedOut(_) => "timeout",
+            SnapshotError::Gone => return,
+            SnapshotError::Failed(_) => "failed",
+        };
+        if !self.warned.contains(&kind) && !self.done.load(Ordering::Relaxed) {
+            self.warned.push(kind);
+            (self.events)(RunEvent::Warning(format!(
+                "snapshot of PID {pid} failed: {e}; the run goes on and keeps its final report"
+            )));
+        }
+    }
+
+    /// The run is over: counts what finished, ends the vgdbs still waiting.
+    fn end(&mut self) {
+        self.reap();
+        for (_, p) in std::mem::take(&mut self.pending) {
+            p.end();
         }
     }
 }

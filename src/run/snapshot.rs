@@ -1,11 +1,19 @@
-//! One vgdb snapshot: `vgdb --pid=N leak_check full reachable any` prints a
-//! full leak search of the live process (with its `==PID==` prefixes and time
-//! stamps), which is saved in the run directory as an ordinary valgrind text
-//! log that `parse::rundir` reads back.
+//! One vgdb snapshot: valgrind is told to print into its own log
+//! (`v.set log_output`), prints a marker line (`v.info n_errs_found MARK`,
+//! see `parse::marks`) and then a full leak search of the live process
+//! (`leak_check full reachable any`), then goes back to answering vgdb
+//! (`v.set mixed_output`, valgrind's default). The search is an ordinary part
+//! of `valgrind.PID.log`, which `parse::rundir` reads back, the marker
+//! telling it from a client request.
+//!
+//! Streaming the search to vgdb instead (its default) costs about 3× the
+//! time during which the program is stopped, and a vgdb that gives up while
+//! it streams cuts the search in two (the rest goes to the log). In the log,
+//! a search asked for by a vgdb that timed out still arrives whole, late.
 
-use crate::parse::rundir::snapshot_name;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use crate::parse::marks::marker_text;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Why a snapshot was not taken.
@@ -26,7 +34,7 @@ impl std::fmt::Display for SnapshotError {
             SnapshotError::Gone => f.write_str("the process has ended"),
             SnapshotError::TimedOut(d) => write!(
                 f,
-                "vgdb did not answer within {} s (process busy in a long system call, or ptrace not permitted: see /proc/sys/kernel/yama/ptrace_scope)",
+                "vgdb did not answer within {} s (process busy in a long system call, or ptrace not permitted: see /proc/sys/kernel/yama/ptrace_scope); vgdb is left to finish, and the search lands in the log late, marked with the time it was asked for",
                 d.as_secs_f64()
             ),
             SnapshotError::Failed(m) => write!(f, "vgdb failed: {m}"),
@@ -34,89 +42,123 @@ impl std::fmt::Display for SnapshotError {
     }
 }
 
-/// Asks vgdb for a full leak search of `pid` and saves it as snapshot `seq`
-/// in `dir`. The file appears whole (written beside, then linked in), and an
-/// existing file is never replaced.
-pub fn take(
-    vgdb: &Path,
-    dir: &Path,
-    pid: u32,
-    seq: u32,
-    timeout: Duration,
-) -> Result<PathBuf, SnapshotError> {
-    let final_path = dir.join(snapshot_name(pid, seq));
-    let part = dir.join(format!(".{}.part", snapshot_name(pid, seq)));
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&part)
-        .map_err(|e| SnapshotError::Failed(format!("{}: {e}", part.display())))?;
-    let result = run_vgdb(vgdb, pid, out, timeout);
-    let result = result.and_then(|()| {
-        let text = std::fs::read(&part).unwrap_or_default();
-        if memchr::memmem::find(&text, b"LEAK SUMMARY").is_none()
-            && memchr::memmem::find(&text, b"All heap blocks were freed").is_none()
-        {
-            return Err(SnapshotError::Failed(
-                "its answer held no leak search".to_string(),
-            ));
-        }
-        std::fs::hard_link(&part, &final_path)
-            .map_err(|e| SnapshotError::Failed(format!("{}: {e}", final_path.display())))
-    });
-    let _ = std::fs::remove_file(&part);
-    result.map(|()| final_path)
+/// The vgdb commands of snapshot `seq`, asked for `asked_s` seconds after
+/// valgrind started.
+pub fn commands(seq: u32, asked_s: f64) -> Vec<String> {
+    [
+        "v.set log_output".to_string(),
+        format!("v.info n_errs_found {}", marker_text(seq, asked_s)),
+        "leak_check full reachable any".to_string(),
+        "v.set mixed_output".to_string(),
+    ]
+    .into_iter()
+    .flat_map(|c| ["-c".to_string(), c])
+    .collect()
 }
 
-fn run_vgdb(
-    vgdb: &Path,
-    pid: u32,
-    out: std::fs::File,
-    timeout: Duration,
-) -> Result<(), SnapshotError> {
-    let mut child = Command::new(vgdb)
-        .arg(format!("--pid={pid}"))
-        .args(["leak_check", "full", "reachable", "any"])
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| SnapshotError::Failed(format!("{}: {e}", vgdb.display())))?;
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(if super::session::is_alive(pid) {
-                    SnapshotError::TimedOut(timeout)
-                } else {
-                    SnapshotError::Gone
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(SnapshotError::Failed(e.to_string())),
+/// A snapshot vgdb is working on. It is never killed while the process
+/// lives: a vgdb killed while valgrind answers it makes valgrind's next
+/// write to it fail, and that SIGPIPE can end the program (seen with
+/// valgrind 3.19). A slow one is left to finish: its search lands in the
+/// log, late, marked with the time it was asked for.
+pub struct Pending {
+    child: Child,
+    pub pid: u32,
+    started: Instant,
+}
+
+impl Pending {
+    /// Asks vgdb for snapshot `seq` of `pid`, asked for `asked_s` seconds
+    /// after valgrind started: a marked leak search in the process's log.
+    pub fn start(vgdb: &Path, pid: u32, seq: u32, asked_s: f64) -> Result<Pending, SnapshotError> {
+        let child = Command::new(vgdb)
+            .arg(format!("--pid={pid}"))
+            .args(commands(seq, asked_s))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| SnapshotError::Failed(format!("{}: {e}", vgdb.display())))?;
+        Ok(Pending {
+            child,
+            pid,
+            started: Instant::now(),
+        })
+    }
+
+    /// How long vgdb has been at it.
+    pub fn waited(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// `None` while vgdb runs; then whether the snapshot was taken.
+    pub fn poll(&mut self) -> Option<Result<(), SnapshotError>> {
+        match self.child.try_wait() {
+            Ok(None) => None,
+            Ok(Some(status)) if status.success() => Some(Ok(())),
+            Ok(Some(_)) if !super::session::is_alive(self.pid) => Some(Err(SnapshotError::Gone)),
+            Ok(Some(_)) => Some(Err(SnapshotError::Failed(self.last_words()))),
+            Err(e) => Some(Err(SnapshotError::Failed(e.to_string()))),
         }
-    };
-    if status.success() {
-        return Ok(());
     }
-    if !super::session::is_alive(pid) {
-        return Err(SnapshotError::Gone);
+
+    /// Waits up to `timeout` (from the start) for vgdb: `None` when it is
+    /// still running then.
+    pub fn wait(&mut self, timeout: Duration) -> Option<Result<(), SnapshotError>> {
+        loop {
+            if let Some(r) = self.poll() {
+                return Some(r);
+            }
+            if self.waited() >= timeout {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    let mut err = String::new();
-    if let Some(e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.take(4096).read_to_string(&mut err);
+
+    /// Ends a vgdb still waiting when the run ends (valgrind is gone or
+    /// being stopped, so no search is lost).
+    pub fn end(mut self) {
+        if self.poll().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
-    let last = err
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty() && !l.starts_with("sending command"))
-        .unwrap_or("no message")
-        .to_string();
-    Err(SnapshotError::Failed(
-        crate::sanitize::sanitize(&last).into_owned(),
-    ))
+
+    /// vgdb's last line on stderr (not its `sending command` chatter).
+    fn last_words(&mut self) -> String {
+        let mut err = String::new();
+        if let Some(e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.take(4096).read_to_string(&mut err);
+        }
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("sending command"))
+            .unwrap_or("no message");
+        crate::sanitize::sanitize(last).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_is_a_marked_search_in_the_log_then_vgdb_gets_its_output_back() {
+        assert_eq!(
+            commands(3, 12.5),
+            [
+                "-c",
+                "v.set log_output",
+                "-c",
+                "v.info n_errs_found leakscope-snapshot 3 asked-at 12.500",
+                "-c",
+                "leak_check full reachable any",
+                "-c",
+                "v.set mixed_output"
+            ]
+        );
+    }
 }

@@ -33,6 +33,25 @@ pub enum SearchSource {
     Unknown,
 }
 
+impl Search {
+    /// How long after it was asked for a snapshot was taken, when that is
+    /// more than [`LATE_AFTER`] (its point belongs to the later time).
+    pub fn late_by(&self) -> Option<f64> {
+        late_by(self.time_s, self.asked_s)
+    }
+}
+
+/// How late a search taken at `time_s` and asked for at `asked_s` came, when
+/// it came late at all.
+pub fn late_by(time_s: Option<f64>, asked_s: Option<f64>) -> Option<f64> {
+    let late = time_s? - asked_s?;
+    (late >= LATE_AFTER).then_some(late)
+}
+
+/// A snapshot taken this many seconds or more after it was asked for is
+/// called late (a prompt one starts well within a second).
+pub const LATE_AFTER: f64 = 2.0;
+
 impl SearchSource {
     pub fn word(self) -> &'static str {
         match self {
@@ -50,6 +69,9 @@ pub struct Search {
     pub source: SearchSource,
     /// Seconds since valgrind started (`--time-stamp=yes`), if known.
     pub time_s: Option<f64>,
+    /// For a snapshot, when it was asked for (same clock): a process busy in
+    /// a system call serves it later, and its search tells that later time.
+    pub asked_s: Option<f64>,
     /// Every record alive at this search, per kind (indexed by
     /// `LeakKind::index()`), counting those an incremental search left out.
     pub leaks: [Totals; 4],
@@ -207,6 +229,7 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
         searches.push(Search {
             source: source_of(p, s + start),
             time_s: search.time_s,
+            asked_s: search.asked_s,
             leaks,
         });
     }
@@ -396,6 +419,7 @@ mod tests {
         let at = |t: Option<f64>| Search {
             source: SearchSource::Snapshot,
             time_s: t,
+            asked_s: None,
             leaks: Default::default(),
         };
         let timed = [at(Some(1.0)), at(Some(16.0)), at(Some(31.0))];

@@ -88,6 +88,10 @@ const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
 /// its snapshots: it may never end.
 const SNAPSHOT_LIMIT: usize = 32 << 20;
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
+/// While a followed log keeps growing, it is parsed again at most once per
+/// this many times the last parse took (a parse takes at most a fifth of
+/// the time, on top of the wait between polls).
+const FOLLOW_SHARE: u32 = 4;
 
 /// Parses `src` on a thread, sending snapshots and progress; stops when
 /// `stop` is set (after the current parse).
@@ -145,14 +149,24 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
         return;
     }
     // Simplest correct follow: when the file changes size, parse it again
-    // from the start (a partial record at the end is then completed).
+    // from the start (a partial record at the end is then completed). A
+    // parse is paced like the snapshots of the first one: it waits for the
+    // log to pause (valgrind printing a 60 MB leak search grows it for
+    // seconds) or for [`FOLLOW_SHARE`] times its last duration, so a long
+    // run's re-reads never take the CPU from the program being watched.
+    let mut took = Duration::ZERO;
+    let mut parsed_at = Instant::now();
+    let mut last_len = seen;
     while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(FOLLOW_POLL);
+        std::thread::sleep(FOLLOW_POLL.max(took));
         let len = file_len(&followed);
-        if len == seen {
+        let growing = len != last_len;
+        last_len = len;
+        if len == seen || growing && parsed_at.elapsed() < took * FOLLOW_SHARE {
             continue;
         }
         seen = len;
+        let started = Instant::now();
         let srcs = if spec.run_dir {
             Ok(Vec::new())
         } else {
@@ -164,6 +178,8 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
                 if !load(srcs, &spec, tx, parse, base, &mut cache) {
                     return;
                 }
+                took = started.elapsed();
+                parsed_at = Instant::now();
             }
             Err(e) => {
                 if tx

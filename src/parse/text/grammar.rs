@@ -389,6 +389,24 @@ pub fn error_summary(s: &str) -> Option<crate::model::ErrorSummary> {
     })
 }
 
+/// Messages of valgrind's embedded gdbserver (`m_gdbserver`), written into
+/// the log when talking to vgdb goes wrong (a vgdb that timed out or was
+/// stopped while valgrind answered it). They are about the run, never an
+/// error of the program. Returns what the message means.
+pub fn gdbserver_message(s: &str) -> Option<&'static str> {
+    const KNOWN: [(&str, &str); 5] = [
+        ("putpkt(", "vgdb went away before valgrind had answered it"),
+        ("Reset valgrind output to log", "vgdb went away while valgrind streamed a command's output to it; the rest went to this log"),
+        ("readchar: ", "vgdb closed the connection"),
+        ("remote communication not initialized", "vgdb asked before valgrind's gdbserver was ready"),
+        ("error calling PR_SET_PTRACER", "vgdb may need ptrace to reach a blocked process"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(start, _)| s.starts_with(start))
+        .map(|(_, meaning)| *meaning)
+}
+
 /// `1 errors in context 3 of 7:` heads each error of the -v/-s listing.
 pub fn context_count(s: &str) -> Option<u64> {
     let mut c = Cursor::new(s);

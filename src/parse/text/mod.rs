@@ -90,6 +90,8 @@ pub struct TextParser {
     prefix: grammar::PrefixCache,
     /// The time stamp of the line being read (`--time-stamp=yes`), in ms.
     stamp_ms: Option<u64>,
+    /// gdbserver messages noted already (each is said once).
+    gdbserver_said: Vec<String>,
 }
 
 /// Warns about each process of `input` whose last leak search never got its
@@ -135,6 +137,7 @@ impl TextParser {
             unmatched_listed: Vec::new(),
             prefix: grammar::PrefixCache::default(),
             stamp_ms: None,
+            gdbserver_said: Vec::new(),
         }
     }
 
@@ -387,6 +390,20 @@ impl TextParser {
             return;
         }
         if self.preamble(report, pid, text) {
+            return;
+        }
+        if let Some(meaning) = grammar::gdbserver_message(text) {
+            // valgrind's own words about vgdb: a note on the run, once per
+            // message (the stack lines that may follow belong to a record
+            // whose header went to vgdb, and are passed over).
+            if !self.gdbserver_said.iter().any(|s| s == text) {
+                self.gdbserver_said.push(text.to_string());
+                let note = format!(
+                    "valgrind's gdbserver said \"{}\": {meaning} (a note on the run, not an error of the program)",
+                    crate::sanitize::sanitize(text)
+                );
+                self.warn(no, &note);
+            }
             return;
         }
         if text.starts_with("Process terminating with default action of signal") {

@@ -136,3 +136,44 @@ fn unknown_headline_with_stack_becomes_an_error_of_its_own_kind() {
     let e = &r.processes[0].errors[0];
     assert_eq!(e.kind, ErrorKind::Other("Something new happened".into()));
 }
+
+#[test]
+fn gdbserver_messages_are_notes_on_the_run_never_errors() {
+    // A vgdb killed while valgrind streamed it a leak search: valgrind's
+    // complaints, then the rest of the record in progress (its header went
+    // to vgdb), then the next record.
+    let log = "\
+==7== Memcheck, a memory error detector
+==7== putpkt(write) error
+==7== putpkt(write) error: no write_remote_desc
+==7== Reset valgrind output to log (Error writing monitor output)
+==7==    by 0x2: walk (m.c:16)
+==7==    by 0x3: main (m.c:20)
+==7== putpkt(write) error
+==7== 
+==7== 43 bytes in 1 blocks are still reachable in loss record 9 of 9
+==7==    at 0x1: malloc (in /vg.so)
+==7==    by 0x3: main (m.c:20)
+==7== 
+==7== LEAK SUMMARY:
+==7==    still reachable: 43 bytes in 1 blocks
+==7== 
+==7== ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)
+";
+    let r = parse(log);
+    let p = &r.processes[0];
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(p.loss_records().len(), 1);
+    let said: Vec<&str> = r.inputs[0]
+        .warnings
+        .iter()
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(
+        said[0].starts_with("valgrind's gdbserver said \"putpkt(write) error\": vgdb went away")
+    );
+    assert!(said[1].contains("no write_remote_desc"));
+    assert!(said[2].contains("Reset valgrind output to log"));
+    assert_eq!(r.inputs[0].warnings[2].line, 4);
+}
