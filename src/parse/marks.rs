@@ -132,7 +132,7 @@ fn mark_of(line: &[u8], no: u64) -> Option<Mark> {
 fn first_line(s: &LeakSearch) -> Option<u64> {
     s.records
         .first()
-        .map(|r| r.line)
+        .map(|r| r.line())
         .or_else(|| s.summary.as_ref().map(|m| m.line))
 }
 

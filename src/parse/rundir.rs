@@ -170,7 +170,7 @@ fn drop_cut_short(
         let s = p.leak_searches.remove(i);
         let at = s.time_s.map_or(String::new(), |t| format!(" at {t:.1} s"));
         said.push(crate::model::Warning {
-            line: s.records.first().map_or(0, |r| r.line),
+            line: s.records.first().map_or(0, |r| r.line()),
             message: format!(
                 "PID {}: a snapshot cut short{at} is left out of the timeline: vgdb gave up while valgrind printed it, so its first records went to vgdb and only the rest ({} records) to the log",
                 p.pid,
