@@ -13,6 +13,8 @@ use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use super::stacks::Stacks;
+
 /// Where a line of a stack points, without its address: the function, source
 /// and object of `at 0x4841F2F: operator new(unsigned long) (in /usr/…)`.
 /// Frames at many addresses share one (see [`Interner`]); the address comes
@@ -263,11 +265,8 @@ pub struct Interner {
     /// has one address, so this answers most lookups without touching the
     /// (large, cache-missing) `frame_index`.
     location_last: Vec<(u64, FrameId)>,
-    /// All stacks end to end; `stack_spans[id]` is (start, len) into it. One
-    /// allocation for all stacks, not one per stack.
-    stack_frames: Vec<FrameId>,
-    stack_spans: Vec<(u32, u32)>,
-    stack_index: HashTable<StackId>,
+    /// All stacks, in one arena (see [`Stacks`]).
+    stacks: Stacks,
 }
 
 /// The stored address of a frame without one (masked `0x........`, XML
@@ -346,25 +345,14 @@ impl Interner {
     }
 
     pub fn intern_stack(&mut self, frames: &[FrameId]) -> StackId {
-        let hash = FxBuildHasher.hash_one(frames);
-        let (spans, all) = (&self.stack_spans, &self.stack_frames);
-        let slice = |id: &StackId| {
-            let (s, l) = spans[id.0 as usize];
-            &all[s as usize..(s + l) as usize]
-        };
-        if let Some(&id) = self.stack_index.find(hash, |id| slice(id) == frames) {
-            return id;
-        }
-        let id = StackId(self.stack_spans.len() as u32);
-        let start = self.stack_frames.len() as u32;
-        self.stack_frames.extend_from_slice(frames);
-        self.stack_spans.push((start, frames.len() as u32));
-        let (spans, all) = (&self.stack_spans, &self.stack_frames);
-        self.stack_index.insert_unique(hash, id, |id| {
-            let (s, l) = spans[id.0 as usize];
-            FxBuildHasher.hash_one(&all[s as usize..(s + l) as usize])
-        });
-        id
+        self.stacks.intern(frames)
+    }
+
+    /// Interns the stack a parser built in `frames`, leaving it empty: a
+    /// long stack (deep recursion) moves in rather than being copied, so a
+    /// record of a million frames is never held twice.
+    pub fn intern_stack_taken(&mut self, frames: &mut Vec<FrameId>) -> StackId {
+        self.stacks.intern_taken(frames)
     }
 
     /// The frame: its address and its (shared) location.
@@ -393,10 +381,7 @@ impl Interner {
     }
 
     pub fn stack(&self, id: StackId) -> &[FrameId] {
-        match self.stack_spans.get(id.0 as usize) {
-            Some(&(s, l)) => &self.stack_frames[s as usize..(s + l) as usize],
-            None => &[],
-        }
+        self.stacks.get(id)
     }
 
     pub fn frames_of(&self, id: StackId) -> impl Iterator<Item = FrameRef<'_>> + '_ {
@@ -408,7 +393,7 @@ impl Interner {
     }
 
     pub fn stack_count(&self) -> usize {
-        self.stack_spans.len()
+        self.stacks.len()
     }
 
     /// The location of a frame: frames at one location (same function,
@@ -430,9 +415,7 @@ impl Interner {
             + self.frame_index.capacity() * 5
             + self.locations.capacity() * 40
             + self.location_frames.capacity() * (size_of::<Frame>() + 16)
-            + self.stack_frames.capacity() * 4
-            + self.stack_spans.capacity() * 8
-            + self.stack_index.capacity() * 5
+            + self.stacks.approx_bytes()
     }
 
     /// Location `l` (see [`Interner::location_of`]).
@@ -464,7 +447,7 @@ impl Interner {
             .map(|(&a, &l)| self.intern_at(a, loc_map[l as usize]))
             .collect();
         let mut buf = Vec::new();
-        let stacks = (0..other.stack_spans.len())
+        let stacks = (0..other.stacks.len())
             .map(|i| {
                 buf.clear();
                 buf.extend(

@@ -7,6 +7,7 @@ mod frame;
 mod leak;
 mod process;
 mod report;
+mod stacks;
 mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};

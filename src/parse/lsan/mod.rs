@@ -333,8 +333,8 @@ impl LsanParser {
 
     fn end_block(&mut self, report: &mut Report) {
         match std::mem::take(&mut self.block) {
-            Block::Leak(h, line, frames) => {
-                let stack = report.interner.intern_stack(&frames);
+            Block::Leak(h, line, mut frames) => {
+                let stack = report.interner.intern_stack_taken(&mut frames);
                 let st = *self.state(report, self.current);
                 let searches = &mut report.processes[st.process].leak_searches;
                 if let Some(search) = st.search.and_then(|i| searches.get_mut(i)) {

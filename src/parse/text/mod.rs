@@ -452,8 +452,7 @@ impl TextParser {
         };
         match std::mem::take(&mut st.block) {
             Block::Record(h, line) => {
-                let stack = report.interner.intern_stack(&st.frames);
-                st.frames.clear();
+                let stack = report.interner.intern_stack_taken(&mut st.frames);
                 let process = st.process;
                 let searches = &mut report.processes[process].leak_searches;
                 if !st.open_search {
@@ -471,8 +470,7 @@ impl TextParser {
                 });
             }
             Block::Error(e) => {
-                let stack = report.interner.intern_stack(&st.frames);
-                st.frames.clear();
+                let stack = report.interner.intern_stack_taken(&mut st.frames);
                 let aux = e
                     .aux
                     .iter()

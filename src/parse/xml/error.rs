@@ -154,8 +154,7 @@ impl PendingError {
     /// A `<stack>` ended: the first is the error's own, later ones belong to
     /// the sentence before them (origins, "Block was alloc'd at", …).
     pub fn end_stack(&mut self, interner: &mut Interner) {
-        let id = interner.intern_stack(&self.frames);
-        self.frames.clear();
+        let id = interner.intern_stack_taken(&mut self.frames);
         if self.stack.is_none() {
             self.stack = Some(id);
             return;
