@@ -487,3 +487,79 @@ fn a_snapshot_cut_by_a_killed_vgdb_is_left_out_and_gdbserver_words_are_notes() {
         warnings[2]
     );
 }
+
+#[test]
+fn start_up_growth_under_a_rule_is_said_apart_and_per_request_growth_stays_flagged() {
+    // service --warm-up 8: a 2,048-byte block every 400 ms (start-up,
+    // spread over several snapshots), then a 256-byte leak per request.
+    // One rule hides the warm-up blocks, another the per-request leak.
+    let t = tempfile::tempdir().unwrap();
+    let rules = t.path().join("rules.supp");
+    std::fs::write(
+        &rules,
+        "{\n   hide-warm-up\n   Memcheck:Leak\n   match-leak-kinds: reachable\n   fun:calloc\n   fun:warm_up\n}\n\
+         {\n   hide-requests\n   Memcheck:Leak\n   match-leak-kinds: definite\n   fun:malloc\n   fun:handle_request\n}\n",
+    )
+    .unwrap();
+    let out = t.path().join("warm");
+    let o = run(&[
+        "--every",
+        "1s",
+        "--suppressions",
+        rules.to_str().unwrap(),
+        "--no-explore",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        service().to_str().unwrap(),
+        "24",
+        "--delay-ms",
+        "250",
+        "--warm-up",
+        "8",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = json(&o);
+    let tl = &v["processes"][0]["timeline"];
+    let rules_in = |field: &str| -> Vec<String> {
+        tl[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The per-request leak grows to the end: the rule hiding it is flagged,
+    // with valgrind's own figure at exit (24 × 256).
+    assert_eq!(rules_in("hidden_growth"), ["hide-requests"], "{tl}");
+    let req = group(tl, "handle_request (service.c:28)");
+    assert_eq!(req["hidden_by"], "hide-requests");
+    assert_eq!(req["settled_at"], Value::Null);
+    assert_eq!(
+        req["total_bytes"].as_array().unwrap().last().unwrap(),
+        24 * 256
+    );
+    // The warm-up blocks stop at 16,384 bytes while the requests go on:
+    // never flagged as hidden growth; when a snapshot caught them half-way,
+    // their growth is said apart as start-up growth.
+    let warm = group(tl, "warm_up (service.c:39)");
+    assert_eq!(warm["hidden_by"], "hide-warm-up");
+    let values: Vec<u64> = warm["total_bytes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .collect();
+    assert_eq!(*values.last().unwrap(), 8 * 2048);
+    let first_seen = *values.iter().find(|&&b| b > 0).unwrap();
+    if first_seen < 8 * 2048 {
+        assert!(warm["settled_at"].as_u64().is_some(), "{warm}");
+        let startup = &tl["startup_growth"][0];
+        assert_eq!(startup["rule"], "hide-warm-up", "{tl}");
+        assert_eq!(startup["delta_total_bytes"], 8 * 2048 - first_seen);
+    } else {
+        assert_eq!(rules_in("startup_growth"), Vec::<String>::new());
+    }
+}

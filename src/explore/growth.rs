@@ -87,6 +87,10 @@ pub struct Delta {
     /// Over a timeline: the trend of the node's series (`amount` is then
     /// total bytes, last search minus first).
     pub trend: Option<Trend>,
+    /// Over a timeline: the search from which the node stayed the same while
+    /// other groups kept growing (it grew during start-up only; see
+    /// `triage::settled`).
+    pub settled_at: Option<usize>,
 }
 
 impl Delta {
@@ -271,5 +275,6 @@ fn combine(diff: &Diff, groups: &FxHashSet<usize>, leak: bool, flagged: &FxHashS
         status,
         hidden_growth,
         trend: None,
+        settled_at: None,
     }
 }

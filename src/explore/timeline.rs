@@ -140,11 +140,16 @@ fn series_delta(
     let hidden_growth = t.is_some_and(|t| {
         groups.iter().any(|&g| {
             let tg = &t.groups[g];
-            let grew = tg.trend != Trend::Flat && tg.total_bytes.last() > tg.total_bytes.first();
-            grew && tg.hidden_by.as_deref().is_some_and(|r| flagged.contains(r))
+            tg.grew() && tg.hidden_by.as_deref().is_some_and(|r| flagged.contains(r))
         })
     });
+    // Start-up growth only: no group of the node grows past where it
+    // settled, and one settled.
+    let settled_at = t
+        .filter(|t| !groups.iter().any(|&g| t.groups[g].grew()))
+        .and_then(|t| groups.iter().filter_map(|&g| t.groups[g].settled_at).max());
     Delta {
+        settled_at,
         amount,
         indirect: 0,
         status,
@@ -187,6 +192,12 @@ pub fn detail_lines(series: &[u128], t: &Timeline, d: Delta) -> Vec<Line> {
         ));
     }
     out.push(Line::Dim(rate));
+    if let Some(k) = d.settled_at.filter(|&k| series[k] > series[seen]) {
+        out.push(Line::Dim(format!(
+            "grew during start-up only: the same since search #{} while other groups kept growing (set-up, not growth)",
+            k + 1
+        )));
+    }
     if d.hidden_growth {
         out.push(Line::Hidden(
             "a rule hides growth here: rules hide noise, not growth (R)".into(),

@@ -26,6 +26,10 @@ pub struct TimelineSummary {
     /// Per rule, the growth it hid from the first search to the last (the
     /// safety net of `diff`, same fields).
     pub hidden_growth: Vec<HiddenGrowth>,
+    /// Per rule, the growth it hid during start-up only (groups that grew,
+    /// then stayed the same while others kept growing: set-up, said apart
+    /// from `hidden_growth`; same fields).
+    pub startup_growth: Vec<HiddenGrowth>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +60,9 @@ pub struct TimelineGroupSummary {
     /// Change per minute from the first search to the last; `null` when the
     /// searches have no times.
     pub bytes_per_minute: Option<f64>,
+    /// The search (index) from which it stayed the same while other groups
+    /// kept growing: it grew during start-up only; `null` otherwise.
+    pub settled_at: Option<usize>,
 }
 
 /// The timeline of process `index` with the rules' verdicts on every search,
@@ -99,9 +106,11 @@ pub fn to_summary(t: &Timeline, locate: &dyn Fn(&str) -> Option<(String, u64)>) 
                 trend: g.trend,
                 bytes_per_search: g.bytes_per_search(),
                 bytes_per_minute: g.bytes_per_minute(&t.searches),
+                settled_at: g.settled_at,
             })
             .collect(),
         hidden_growth: t.hidden_growth(locate),
+        startup_growth: t.startup_growth(locate),
     }
 }
 
@@ -181,5 +190,13 @@ pub fn write_text(o: &mut String, t: &TimelineSummary) {
     }
     for h in &t.hidden_growth {
         let _ = writeln!(o, "    warning: {}", sanitize(&h.warning()));
+    }
+    for h in &t.startup_growth {
+        let _ = writeln!(
+            o,
+            "    note: rule {} hid +{} B that grew during start-up only (flat since, while other groups kept growing): set-up, not counted as hidden growth",
+            sanitize(&h.rule),
+            crate::report::human::count(h.delta_total_bytes)
+        );
     }
 }

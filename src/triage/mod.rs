@@ -9,6 +9,7 @@ pub mod hide;
 pub mod own;
 pub mod pairing;
 pub mod rules;
+pub mod settled;
 pub mod signature;
 pub mod timeline;
 pub mod totals;

@@ -87,6 +87,9 @@ pub struct TimelineGroup {
     /// Direct plus indirect bytes at each search (0 where it had no record).
     pub total_bytes: Vec<u128>,
     pub trend: Trend,
+    /// The search from which it stayed the same while other groups kept
+    /// growing: its growth before was start-up ([`super::settled`]).
+    pub settled_at: Option<usize>,
 }
 
 impl TimelineGroup {
@@ -108,6 +111,32 @@ impl TimelineGroup {
 
     pub fn is_visible(&self) -> bool {
         self.hidden_by.is_none()
+    }
+
+    /// The values the growth safety net judges: from the search where the
+    /// group first held anything when it is flat from there (allocated once
+    /// after the first search), from the search where it settled when its
+    /// growth was start-up, else all of them.
+    pub fn growth_values(&self) -> &[u128] {
+        if self.trend == Trend::Flat {
+            return from_first_seen(&self.total_bytes);
+        }
+        match self.settled_at {
+            Some(k) => &self.total_bytes[k..],
+            None => &self.total_bytes,
+        }
+    }
+
+    /// Its growth during start-up, up to the search where it settled.
+    pub fn startup_values(&self) -> Option<&[u128]> {
+        let k = self.settled_at?;
+        Some(from_first_seen(&self.total_bytes[..=k]))
+    }
+
+    /// Whether the safety net sees it grow.
+    pub fn grew(&self) -> bool {
+        let v = self.growth_values();
+        v.last() > v.first()
     }
 }
 
@@ -143,12 +172,32 @@ impl Timeline {
                 rule: g.hidden_by.as_deref(),
                 kind,
                 label: g.top_frame(),
-                // Allocated once after the first search is no growth.
-                values: if g.trend == Trend::Flat {
-                    from_first_seen(&g.total_bytes)
-                } else {
-                    &g.total_bytes
-                },
+                values: g.growth_values(),
+            }),
+            locate,
+        )
+    }
+
+    /// Per rule, the growth it hid during start-up only: groups that grew,
+    /// then stayed the same while others kept growing. Said apart from
+    /// [`Timeline::hidden_growth`], never dropped.
+    pub fn startup_growth(
+        &self,
+        locate: &dyn Fn(&str) -> Option<(String, u64)>,
+    ) -> Vec<super::hidden_growth::HiddenGrowth> {
+        use super::compare::GroupKind;
+        use super::hidden_growth::{hidden_growth, GroupSeries};
+        let settled: Vec<(&TimelineGroup, GroupKind, &[u128])> = self
+            .groups
+            .iter()
+            .filter_map(|g| Some((g, GroupKind::Leak(g.kind), g.startup_values()?)))
+            .collect();
+        hidden_growth(
+            settled.iter().map(|(g, kind, values)| GroupSeries {
+                rule: g.hidden_by.as_deref(),
+                kind,
+                label: g.top_frame(),
+                values,
             }),
             locate,
         )
@@ -221,6 +270,7 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
                     hidden_by: a.hidden_by.clone(),
                     total_bytes: vec![0; n],
                     trend: Trend::Flat,
+                    settled_at: None,
                 });
                 groups.len() - 1
             });
@@ -235,6 +285,10 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
     }
     for g in &mut groups {
         g.trend = timeline_trend(&g.total_bytes);
+    }
+    let settled = super::settled::settled_at(&groups);
+    for (g, k) in groups.iter_mut().zip(settled) {
+        g.settled_at = k;
     }
     let mut order: Vec<usize> = (0..groups.len()).collect();
     order.sort_by(|&a, &b| {
@@ -415,6 +469,7 @@ mod tests {
             hidden_by: None,
             total_bytes: vec![100, 400, 700],
             trend: Trend::Grows,
+            settled_at: None,
         };
         let at = |t: Option<f64>| Search {
             source: SearchSource::Snapshot,
