@@ -77,7 +77,7 @@ mod tests {
             [Some(2), None, Some(2)]
         );
         // Idle after start-up (nothing else grows): no verdict, judged whole.
-        assert_eq!(settled_at(&[import.clone()]), [None]);
+        assert_eq!(settled_at(std::slice::from_ref(&import)), [None]);
         // Flat for one search only is not yet settled.
         let late = group(&[1_000, 50_000, 90_000, 90_000, 120_000, 150_000]);
         let recent = group(&[1_000, 50_000, 90_000, 130_000, 130_000, 130_000]);
