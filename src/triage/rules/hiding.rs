@@ -21,11 +21,13 @@ use super::matcher::{stack_verdict, FrameMatcher, Tri};
 use super::supp_file::{FramePattern, Suppression};
 use super::{Matcher, Rule, RuleId, RuleSet};
 use crate::model::{
-    Format, FrameId, LeakKind, LossRecord, MemcheckError, Process, Report, StackId,
+    Format, FrameId, Interner, LeakKind, LossRecord, MemcheckError, Process, Report, StackId,
 };
 use crate::triage::Totals;
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 /// What the rules say about one record or error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +213,10 @@ impl Hiding {
         self.refresh(report);
     }
 
-    /// Matches a batch of record jobs and records each stack's set.
+    /// Matches a batch of record jobs and records each stack's set. Stacks
+    /// that differ only by addresses (the same code reached again, or
+    /// moved) are matched once: a verdict depends only on the frames'
+    /// locations, the leak kind and the job's kind of log and --num-callers.
     fn run_batch<'r>(
         &mut self,
         plan: &Plan,
@@ -222,11 +227,13 @@ impl Hiding {
         if jobs.is_empty() {
             return;
         }
-        let sets = self.match_jobs(plan, report, fms, jobs);
-        for (job, set) in jobs.iter().zip(sets) {
+        let (reps, of) = same_locations(&report.interner, jobs);
+        let unique: Vec<Job> = reps.iter().map(|&i| jobs[i]).collect();
+        let sets = self.match_jobs(plan, report, fms, &unique);
+        for (job, &u) in jobs.iter().zip(&of) {
             if let Item::Record(stack, kind) = job.item {
                 if let Some(table) = self.by_stack.get_mut(&(job.lsan, job.limit, kind)) {
-                    table[stack.0 as usize] = set;
+                    table[stack.0 as usize] = sets[u];
                 }
             }
         }
@@ -506,16 +513,20 @@ struct Plan<'a> {
     /// For rules that start with `...`: (index into `valgrind`, pattern id
     /// and pattern of the first real frame line), the prefilter's anchors.
     anchored: Vec<(usize, u32, &'a FramePattern, usize)>,
+    /// The anchors alone (pattern id and pattern), as the matcher takes them.
+    anchors: Vec<(u32, &'a FramePattern)>,
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
 /// One match set to compute, in the order of `Hiding::sets`.
+#[derive(Clone, Copy)]
 struct Job<'r> {
     lsan: bool,
     limit: usize,
     item: Item<'r>,
 }
 
+#[derive(Clone, Copy)]
 enum Item<'r> {
     /// A record's stack and leak kind.
     Record(StackId, LeakKind),
@@ -527,8 +538,9 @@ impl<'a> Plan<'a> {
         match job.item {
             Item::Record(stack, kind) => {
                 let stack = report.interner.stack(stack);
+                let locs = locations(&report.interner, stack);
                 let valgrind =
-                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(kind));
+                    self.valgrind_matches(fm, &locs, job.limit, |s| s.kind.matches_leak(kind));
                 if !job.lsan {
                     return valgrind;
                 }
@@ -551,8 +563,8 @@ impl<'a> Plan<'a> {
                 if job.lsan {
                     return Matches::default();
                 }
-                let stack = report.interner.stack(e.stack);
-                self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_error(e))
+                let locs = locations(&report.interner, report.interner.stack(e.stack));
+                self.valgrind_matches(fm, &locs, job.limit, |s| s.kind.matches_error(e))
             }
         }
     }
@@ -561,6 +573,7 @@ impl<'a> Plan<'a> {
         let mut plan = Plan {
             valgrind: Vec::new(),
             anchored: Vec::new(),
+            anchors: Vec::new(),
             lsan: Vec::new(),
         };
         for (id, r) in rules.ids().zip(rules.rules()) {
@@ -585,16 +598,21 @@ impl<'a> Plan<'a> {
                 Matcher::Lsan(l) => plan.lsan.push((id, l)),
             }
         }
+        plan.anchors = plan
+            .anchored
+            .iter()
+            .map(|&(_, pid, p, _)| (pid, p))
+            .collect();
         plan
     }
 
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
-    /// `stack`, with patterns cut at the process's --num-callers as valgrind
-    /// cuts them when it reads the file.
+    /// a stack at locations `locs`, with patterns cut at the process's
+    /// --num-callers as valgrind cuts them when it reads the file.
     fn valgrind_matches(
         &self,
         fm: &mut FrameMatcher,
-        stack: &[FrameId],
+        locs: &[u32],
         limit: usize,
         kind_fits: impl Fn(&Suppression) -> bool,
     ) -> Matches {
@@ -602,12 +620,8 @@ impl<'a> Plan<'a> {
             return Matches::default();
         }
         let (mut yes, mut maybe) = (Vec::new(), Vec::new());
-        let anchors: Vec<(u32, &FramePattern)> = self
-            .anchored
-            .iter()
-            .map(|&(_, pid, p, _)| (pid, p))
-            .collect();
-        let present = fm.anchors_present(&anchors, stack);
+        let mut present = Vec::new();
+        fm.anchors_present(&self.anchors, locs, &mut present);
         let mut absent = vec![false; self.valgrind.len()];
         for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
             // Past --num-callers the anchor is cut off the rule: no prefilter.
@@ -618,8 +632,8 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];
-            let v = stack_verdict(pats, stack, &mut |p, f| {
-                fm.matches(base + p as u32, &pats[p], f)
+            let v = stack_verdict(pats, locs, &mut |p, loc| {
+                fm.matches_at(base + p as u32, &pats[p], loc)
             });
             match v {
                 Tri::Yes => yes.push(id),
@@ -654,6 +668,61 @@ impl<'a> Plan<'a> {
             maybe: Box::default(),
         }
     }
+}
+
+/// Groups record jobs that would match alike (same locations, leak kind,
+/// kind of log and --num-callers): the index of each group's first job,
+/// and each job's group. Keys are not stored: a candidate is compared with
+/// its group's first job frame by frame.
+fn same_locations(interner: &Interner, jobs: &[Job]) -> (Vec<usize>, Vec<usize>) {
+    let key = |job: &Job| match job.item {
+        Item::Record(stack, kind) => Some((interner.stack(stack), kind, job.limit, job.lsan)),
+        Item::Error(_) => None,
+    };
+    let hash = |job: &Job| {
+        let mut h = FxHasher::default();
+        if let Some((stack, kind, limit, lsan)) = key(job) {
+            for &f in stack {
+                h.write_u32(interner.location_of(f) as u32);
+            }
+            (kind.index(), limit, lsan).hash(&mut h);
+        }
+        h.finish()
+    };
+    let same = |a: &Job, b: &Job| match (key(a), key(b)) {
+        (Some((sa, ka, la, ma)), Some((sb, kb, lb, mb))) => {
+            (ka, la, ma) == (kb, lb, mb)
+                && sa.len() == sb.len()
+                && sa
+                    .iter()
+                    .zip(sb)
+                    .all(|(&x, &y)| x == y || interner.location_of(x) == interner.location_of(y))
+        }
+        _ => false,
+    };
+    let mut table: HashTable<usize> = HashTable::new();
+    let mut reps: Vec<usize> = Vec::new();
+    let mut of = Vec::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        let h = hash(job);
+        if let Some(&g) = table.find(h, |&g| same(&jobs[reps[g]], job)) {
+            of.push(g);
+            continue;
+        }
+        reps.push(i);
+        let g = reps.len() - 1;
+        table.insert_unique(h, g, |&g| hash(&jobs[reps[g]]));
+        of.push(g);
+    }
+    (reps, of)
+}
+
+/// The location of each frame of `stack`: all a rule's verdict depends on.
+fn locations(interner: &Interner, stack: &[FrameId]) -> Vec<u32> {
+    stack
+        .iter()
+        .map(|&f| interner.location_of(f) as u32)
+        .collect()
 }
 
 /// How many frame lines of a suppression valgrind uses: --num-callers where

@@ -10,55 +10,46 @@ use crate::model::{Frame, FrameId, Interner};
 use rustc_hash::FxHashMap;
 
 /// Whether `patterns` match a prefix of a stack of `n` frames, given a test
-/// of pattern `p` on frame `f`. Valgrind's `generic_match` in prefix mode,
-/// with failed states remembered so several `...` stay polynomial.
+/// of pattern `p` on frame `f`: valgrind's `generic_match` in prefix mode.
+///
+/// Every pattern but `...` matches exactly one frame, so the pattern is a
+/// glob whose `*` is `...` (with an implied `...` at its end: only a prefix
+/// must match). Such a glob needs no search tree: on a mismatch, only the
+/// last `...` seen has to take one more frame — an earlier one taking more
+/// could only reach positions the last one reaches too. So this runs in
+/// O(patterns × frames) tests at worst, linear in the usual case, and
+/// allocates nothing: it runs for every rule on every distinct stack.
 pub fn prefix_match(
     patterns: &[FramePattern],
     n: usize,
     eq: &mut dyn FnMut(usize, usize) -> bool,
 ) -> bool {
-    let has_ellipsis = patterns.contains(&FramePattern::Ellipsis);
-    let mut failed = if has_ellipsis {
-        vec![false; (patterns.len() + 1) * (n + 1)]
-    } else {
-        Vec::new()
-    };
-    go(patterns, n, 0, 0, eq, &mut failed)
-}
-
-fn go(
-    pats: &[FramePattern],
-    n: usize,
-    mut p: usize,
-    mut f: usize,
-    eq: &mut dyn FnMut(usize, usize) -> bool,
-    failed: &mut Vec<bool>,
-) -> bool {
-    let width = n + 1;
+    let (mut p, mut f) = (0, 0);
+    // After the last `...` seen: the pattern index after it, and the frame
+    // where its match (the frames it swallows) currently ends.
+    let mut resume: Option<(usize, usize)> = None;
     loop {
-        if p == pats.len() {
+        if p == patterns.len() {
             return true;
         }
-        if !failed.is_empty() && failed[p * width + f] {
-            return false;
+        if patterns[p] == FramePattern::Ellipsis {
+            p += 1;
+            resume = Some((p, f));
+            continue;
         }
-        if pats[p] == FramePattern::Ellipsis {
-            for k in f..=n {
-                if go(pats, n, p + 1, k, eq, failed) {
-                    return true;
-                }
+        if f < n && eq(p, f) {
+            p += 1;
+            f += 1;
+            continue;
+        }
+        match resume {
+            Some((rp, rf)) if rf < n => {
+                resume = Some((rp, rf + 1));
+                p = rp;
+                f = rf + 1;
             }
-            failed[p * width + f] = true;
-            return false;
+            _ => return false,
         }
-        if f == n || !eq(p, f) {
-            if !failed.is_empty() {
-                failed[p * width + f] = true;
-            }
-            return false;
-        }
-        p += 1;
-        f += 1;
     }
 }
 
@@ -85,10 +76,10 @@ impl From<bool> for Tri {
 /// Matches `patterns` on the frames `stack` with three-valued frame tests:
 /// `Yes` if they match using only what the log says, `Unknown` if they would
 /// match should every unknown frame test succeed, else `No`.
-pub fn stack_verdict(
+pub fn stack_verdict<T: Copy>(
     patterns: &[FramePattern],
-    stack: &[FrameId],
-    test: &mut dyn FnMut(usize, FrameId) -> Tri,
+    stack: &[T],
+    test: &mut dyn FnMut(usize, T) -> Tri,
 ) -> Tri {
     let mut unknown = false;
     let yes = prefix_match(patterns, stack.len(), &mut |p, f| match test(p, stack[f]) {
@@ -129,9 +120,11 @@ pub struct FrameMatcher<'r> {
     names: FxHashMap<usize, FrameNames>,
     /// Per pattern id, 32 verdicts a word: 0 not yet tested, else `Tri` + 1.
     verdicts: Vec<Vec<u64>>,
-    /// Per location, a bit per anchored rule: whether its anchor pattern
-    /// could match there (see `anchors_present`). Empty until computed.
-    anchor_masks: Vec<Vec<u64>>,
+    /// Per location, a bit per anchored rule (a row of words): whether its
+    /// anchor pattern could match there (see `anchors_present`).
+    anchor_masks: Vec<u64>,
+    /// Whether a location's row of `anchor_masks` is computed.
+    anchor_known: Vec<bool>,
 }
 
 fn tri_code(t: Tri) -> u64 {
@@ -164,6 +157,7 @@ impl<'r> FrameMatcher<'r> {
             names: FxHashMap::default(),
             verdicts: Vec::new(),
             anchor_masks: Vec::new(),
+            anchor_known: Vec::new(),
         }
     }
 
@@ -171,44 +165,55 @@ impl<'r> FrameMatcher<'r> {
         self.interner
     }
 
-    /// Whether `pattern` (known by the caller as `pattern_id`) matches frame `id`.
-    /// Which anchored rules could match somewhere in `stack`: bit `i` of the
-    /// result is set when `anchors[i]` (a pattern id and the pattern) matches,
-    /// or might, at some frame. A rule that starts with `...` can only match
-    /// a stack holding a frame its first real pattern matches, so one pass
-    /// over the stack here rules most of them out before any full match.
+    /// Which anchored rules could match somewhere in a stack at locations
+    /// `locs`: bit `i` of the result is set when `anchors[i]` (a pattern id
+    /// and the pattern) matches, or might, at some frame. A rule that starts
+    /// with `...` can only match a stack holding a frame its first real
+    /// pattern matches, so one pass over the stack here rules most of them
+    /// out before any full match. Each location's anchors are tested once,
+    /// kept in one flat table (a location costs a word per 64 anchors).
     pub fn anchors_present(
         &mut self,
         anchors: &[(u32, &FramePattern)],
-        stack: &[FrameId],
-    ) -> Vec<u64> {
-        let words = anchors.len().div_ceil(64);
-        let mut present = vec![0u64; words];
-        if self.anchor_masks.len() < self.interner.location_count() {
-            self.anchor_masks
-                .resize_with(self.interner.location_count(), Vec::new);
+        locs: &[u32],
+        present: &mut Vec<u64>,
+    ) {
+        let words = anchors.len().div_ceil(64).max(1);
+        present.clear();
+        present.resize(words, 0);
+        let count = self.interner.location_count();
+        if self.anchor_known.len() < count {
+            self.anchor_known.resize(count, false);
+            self.anchor_masks.resize(count * words, 0);
         }
-        for &f in stack {
-            let loc = self.interner.location_of(f);
-            if self.anchor_masks[loc].is_empty() {
-                let mut mask = vec![0u64; words.max(1)];
+        for &loc in locs {
+            let l = loc as usize;
+            if !self.anchor_known[l] {
                 for (i, &(pid, pat)) in anchors.iter().enumerate() {
-                    if self.matches(pid, pat, f) != Tri::No {
-                        mask[i / 64] |= 1 << (i % 64);
+                    if self.matches_at(pid, pat, loc) != Tri::No {
+                        self.anchor_masks[l * words + i / 64] |= 1 << (i % 64);
                     }
                 }
-                self.anchor_masks[loc] = mask;
+                self.anchor_known[l] = true;
             }
-            for (p, m) in present.iter_mut().zip(&self.anchor_masks[loc]) {
+            let mask = &self.anchor_masks[l * words..(l + 1) * words];
+            for (p, m) in present.iter_mut().zip(mask) {
                 *p |= m;
             }
         }
-        present
     }
 
-    /// Pattern ids should be small and dense (one table each).
+    /// Whether `pattern` (known by the caller as `pattern_id`) matches frame `id`.
     pub fn matches(&mut self, pattern_id: u32, pattern: &FramePattern, id: FrameId) -> Tri {
-        let loc = self.interner.location_of(id);
+        let loc = self.interner.location_of(id) as u32;
+        self.matches_at(pattern_id, pattern, loc)
+    }
+
+    /// Whether `pattern` (known by the caller as `pattern_id`) matches the
+    /// frames at location `loc`: an address never changes a verdict.
+    /// Pattern ids should be small and dense (one table each).
+    pub fn matches_at(&mut self, pattern_id: u32, pattern: &FramePattern, loc: u32) -> Tri {
+        let loc = loc as usize;
         let pid = pattern_id as usize;
         if self.verdicts.len() <= pid {
             self.verdicts.resize_with(pid + 1, Vec::new);
@@ -226,7 +231,7 @@ impl<'r> FrameMatcher<'r> {
         }
         // Rules see frames as valgrind printed them (`???` where a perf map
         // named one): valgrind runs them, and it never sees those names.
-        let logged = self.interner.frame(id).frame.as_logged();
+        let logged = self.interner.location_frame(loc).as_logged();
         let frame = &*logged;
         let v = match pattern {
             FramePattern::Fun(p) => {
@@ -312,6 +317,34 @@ mod tests {
         assert!(m(&["...", "...", "fun:main", "..."], &s));
         assert!(m(&["fun:*", "fun:?"], &s));
         assert!(!m(&["fun:malloc"], &[]));
+    }
+
+    /// The definition `prefix_match` must agree with: `...` takes any
+    /// number of frames, tried one by one.
+    fn reference(pats: &[bool], stack: &[u8], p: usize, f: usize) -> bool {
+        // `pats[i]`: true for `...`, else the pattern matches frames equal to i % 3.
+        if p == pats.len() {
+            return true;
+        }
+        if pats[p] {
+            return (f..=stack.len()).any(|k| reference(pats, stack, p + 1, k));
+        }
+        f < stack.len() && stack[f] as usize == p % 3 && reference(pats, stack, p + 1, f + 1)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn greedy_prefix_match_is_the_definition(
+            pats in proptest::collection::vec(proptest::bool::ANY, 0..8),
+            stack in proptest::collection::vec(0u8..3, 0..10),
+        ) {
+            let patterns: Vec<FramePattern> = pats
+                .iter()
+                .map(|&e| if e { FramePattern::Ellipsis } else { FramePattern::parse("fun:x").unwrap() })
+                .collect();
+            let got = prefix_match(&patterns, stack.len(), &mut |p, f| stack[f] as usize == p % 3);
+            proptest::prop_assert_eq!(got, reference(&pats, &stack, 0, 0));
+        }
     }
 
     #[test]
