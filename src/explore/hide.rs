@@ -238,6 +238,7 @@ impl Hiding {
                             .and_then(|e| loaded(e.record_verdict(pi, i)))
                             .or_else(|| manual(Category::Leak(r.kind), r.stack))
                     })
+                    .map(RuleRef::pack)
                     .collect(),
                 errors: p
                     .errors
@@ -248,6 +249,7 @@ impl Hiding {
                             .and_then(|h| loaded(h.error_verdict(pi, i)))
                             .or_else(|| manual(Category::Error(e.kind.clone()), e.stack))
                     })
+                    .map(RuleRef::pack)
                     .collect(),
             })
             .collect();
@@ -267,10 +269,33 @@ pub struct Verdicts {
     procs: Vec<ProcVerdicts>,
 }
 
+/// Per item, its rule packed in 4 bytes (see [`RuleRef::pack`]) rather than
+/// an 8-byte `Option<RuleRef>`: a log of millions of records holds one each.
 #[derive(Debug, Default, Clone)]
 struct ProcVerdicts {
-    leaks: Vec<Option<RuleRef>>,
-    errors: Vec<Option<RuleRef>>,
+    leaks: Vec<u32>,
+    errors: Vec<u32>,
+}
+
+/// `Manual` rules in a packed verdict; 0 is none, `Loaded(id)` is `id + 1`.
+const MANUAL: u32 = 1 << 31;
+
+impl RuleRef {
+    fn pack(r: Option<RuleRef>) -> u32 {
+        match r {
+            None => 0,
+            Some(RuleRef::Loaded(id)) => (id.0 + 1).min(MANUAL - 1),
+            Some(RuleRef::Manual(m)) => MANUAL | u32::from(m),
+        }
+    }
+
+    fn unpack(v: u32) -> Option<RuleRef> {
+        match v {
+            0 => None,
+            v if v & MANUAL != 0 => Some(RuleRef::Manual((v & !MANUAL) as u16)),
+            v => Some(RuleRef::Loaded(RuleId(v - 1))),
+        }
+    }
 }
 
 impl Verdicts {
@@ -282,19 +307,39 @@ impl Verdicts {
     pub fn leak(&self, process: usize, record: u32) -> Option<RuleRef> {
         self.procs
             .get(process)
-            .and_then(|p| p.leaks.get(record as usize).copied().flatten())
+            .and_then(|p| p.leaks.get(record as usize).copied())
+            .and_then(RuleRef::unpack)
     }
 
     pub fn error(&self, process: usize, error: u32) -> Option<RuleRef> {
         self.procs
             .get(process)
-            .and_then(|p| p.errors.get(error as usize).copied().flatten())
+            .and_then(|p| p.errors.get(error as usize).copied())
+            .and_then(RuleRef::unpack)
     }
 
     pub fn of(&self, process: usize, category: &Category, item: u32) -> Option<RuleRef> {
         match category {
             Category::Leak(_) => self.leak(process, item),
             Category::Error(_) => self.error(process, item),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_verdicts_read_back() {
+        for r in [
+            None,
+            Some(RuleRef::Loaded(RuleId(0))),
+            Some(RuleRef::Loaded(RuleId(70_000))),
+            Some(RuleRef::Manual(0)),
+            Some(RuleRef::Manual(u16::MAX)),
+        ] {
+            assert_eq!(RuleRef::unpack(RuleRef::pack(r)), r);
         }
     }
 }

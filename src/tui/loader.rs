@@ -81,12 +81,14 @@ pub struct LoadSpec {
 /// spending the parse's time on copies.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
 /// Partial snapshots are copies, so they are sent only while the report is
-/// small: past this size the loader sends progress alone and hands the
-/// finished report over without copying it. The explorer of a 2 GB log then
-/// holds one report (and at most one small early copy until the final one
-/// replaces it), as `summary` does. A live stream (no size known) keeps
-/// its snapshots: it may never end.
+/// small: past this size, or past a `SNAPSHOT_SHARE`th of the file (the
+/// early copy lives until the final report replaces it, so it counts in the
+/// peak), the loader sends progress alone and hands the finished report
+/// over without copying it. The explorer of a 2 GB log then holds one
+/// report (and at most one small early copy), as `summary` does. A live
+/// stream (no size known) keeps its snapshots: it may never end.
 const SNAPSHOT_LIMIT: usize = 32 << 20;
+const SNAPSHOT_SHARE: u64 = 32;
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
 /// While a followed log keeps growing, it is parsed again at most once per
 /// this many times the last parse took (a parse takes at most a fifth of
@@ -263,7 +265,10 @@ fn load(
         let due = owed && Instant::now() >= next_snapshot;
         // A file that ends is copied only while small (see SNAPSHOT_LIMIT);
         // a live stream, which may never end, keeps its paced snapshots.
-        let cheap = p.total.is_none() || r.approx_bytes() <= SNAPSHOT_LIMIT;
+        let cheap = match p.total {
+            None => true,
+            Some(t) => r.approx_bytes() as u64 <= (SNAPSHOT_LIMIT as u64).min(t / SNAPSHOT_SHARE),
+        };
         let msg = if partial && !r.processes.is_empty() && due && cheap {
             owed = false;
             let t = Instant::now();
