@@ -154,12 +154,12 @@ impl Index {
                 })
                 .collect();
             for g in group_records(interner, records, by) {
-                let stacks = g.records.iter().map(|&i| records[i].stack);
+                let stacks = g.records.iter().map(|&i| records[i as usize].stack);
                 let common = common_prefix(interner, stacks);
                 let display = match (by, g.origin) {
                     (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o).frame),
                     (GroupBy::Origin, None) => {
-                        let stack = records[g.records[0]].stack;
+                        let stack = records[g.records[0] as usize].stack;
                         match crate::triage::own::cut_short_at(interner, stack) {
                             Some(c) => format!(
                                 "{}{})",
@@ -169,12 +169,12 @@ impl Index {
                             None => display_label(interner, stack, GroupBy::TopFrame),
                         }
                     }
-                    _ => display_label(interner, records[g.records[0]].stack, by),
+                    _ => display_label(interner, records[g.records[0] as usize].stack, by),
                 };
                 cats[g.kind.index()].groups.push(GroupNode {
                     label: g.label,
                     display,
-                    items: g.records.iter().map(|&i| i as u32).collect(),
+                    items: g.records,
                     common,
                     expanded: false,
                 });

@@ -211,7 +211,7 @@ fn diff_group(g: &DiffGroup, new: &Report, chains: &[ProcessChain]) -> DiffGroup
         (Some(p), GroupKind::Leak(_)) => (
             Some(super::summary::largest_stack(
                 p.loss_records(),
-                &g.new.items,
+                g.new.items.iter().copied(),
             )),
             None,
         ),

@@ -358,7 +358,7 @@ fn summarize_process(
             blocks: g.totals.blocks,
             records: g.totals.records,
             hidden_by: rule.and_then(rule_name),
-            stack: largest_stack(records, &g.records),
+            stack: largest_stack(records, g.records.iter().map(|&i| i as usize)),
         })
         .collect();
     let error_groups = error_groups_by_rule(report, index, hiding, GroupBy::TopFrame)
@@ -435,9 +435,12 @@ fn summarize_process(
 
 /// The stack of the record with the most bytes (direct + indirect) among
 /// `indices`; the first such record on a tie.
-pub(crate) fn largest_stack(records: &[crate::model::LossRecord], indices: &[usize]) -> StackId {
+pub(crate) fn largest_stack(
+    records: &[crate::model::LossRecord],
+    indices: impl IntoIterator<Item = usize>,
+) -> StackId {
     let mut best: Option<&crate::model::LossRecord> = None;
-    for r in indices.iter().filter_map(|&i| records.get(i)) {
+    for r in indices.into_iter().filter_map(|i| records.get(i)) {
         match best {
             Some(b) if b.total_bytes() >= r.total_bytes() => {}
             _ => best = Some(r),

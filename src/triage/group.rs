@@ -211,8 +211,9 @@ pub struct LeakGroup {
     /// largest record when they differ.
     pub origin: Option<FrameId>,
     pub totals: Totals,
-    /// Indices into the slice given to `group_records`.
-    pub records: Vec<usize>,
+    /// Indices into the slice given to `group_records` (u32, as the
+    /// explorer's items are: a group of millions of records holds these).
+    pub records: Vec<u32>,
 }
 
 /// Groups records by kind and label; largest total bytes first, then by label
@@ -289,7 +290,7 @@ pub fn group_indices_with(
             groups[g].origin = own.origin(interner, r.stack);
         }
         groups[g].totals.add(r);
-        groups[g].records.push(i);
+        groups[g].records.push(i as u32);
     }
     groups.sort_by(|a, b| {
         b.totals
