@@ -502,19 +502,26 @@ impl Snapshotter {
         }
     }
 
-    /// Warns about a snapshot that failed or is late, once per kind.
+    /// Says once per kind that a snapshot failed (a warning) or is late (a
+    /// notice: nothing is lost, it lands in the log when valgrind serves it).
     fn failed(&mut self, pid: u32, e: SnapshotError) {
         let kind = match e {
             SnapshotError::TimedOut(_) => "timeout",
             SnapshotError::Gone => return,
             SnapshotError::Failed(_) => "failed",
         };
-        if !self.warned.contains(&kind) && !self.done.load(Ordering::Relaxed) {
-            self.warned.push(kind);
-            (self.events)(RunEvent::Warning(format!(
-                "snapshot of PID {pid} failed: {e}; the run goes on and keeps its final report"
-            )));
+        if self.warned.contains(&kind) || self.done.load(Ordering::Relaxed) {
+            return;
         }
+        self.warned.push(kind);
+        (self.events)(match e {
+            SnapshotError::TimedOut(_) => {
+                RunEvent::Notice(format!("snapshot of PID {pid} is late: {e}"))
+            }
+            _ => RunEvent::Warning(format!(
+                "snapshot of PID {pid} failed: {e}; the run goes on and keeps its final report"
+            )),
+        });
     }
 
     /// The run is over: counts what finished, ends the vgdbs still waiting.
