@@ -15,40 +15,39 @@ mod tests;
 use super::source::LineReader;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::Arc;
 
-/// What a map entry names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Symbol {
+/// What a map entry names, borrowed from its map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Symbol<'a> {
     /// `py::qualname:path` — a CPython perf trampoline.
-    Python { qualname: Arc<str>, path: Arc<str> },
+    Python { qualname: &'a str, path: &'a str },
     /// Anything else, kept as written.
-    Other(Arc<str>),
+    Other(&'a str),
 }
 
-impl Symbol {
-    fn parse(name: &str) -> Symbol {
+impl<'a> Symbol<'a> {
+    fn parse(name: &'a str) -> Symbol<'a> {
         if let Some(rest) = name.strip_prefix("py::") {
             // Qualnames never contain `:`; paths might (`<frozen …>` does not).
-            if let Some((q, p)) = rest.split_once(':') {
-                if !q.is_empty() && !p.is_empty() {
-                    return Symbol::Python {
-                        qualname: q.into(),
-                        path: p.into(),
-                    };
+            if let Some((qualname, path)) = rest.split_once(':') {
+                if !qualname.is_empty() && !path.is_empty() {
+                    return Symbol::Python { qualname, path };
                 }
             }
         }
-        Symbol::Other(name.into())
+        Symbol::Other(name)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry: where its code is and where its name sits in the map's name
+/// buffer. Names are parsed into a `Symbol` only when an address is looked
+/// up, so a 5 MB map costs its lines' scan, not 100,000 strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     pub start: u64,
     /// One past the last byte.
     pub end: u64,
-    pub symbol: Symbol,
+    name: (usize, usize),
 }
 
 /// A malformed line of a map: the map's line number and what was wrong.
@@ -65,6 +64,8 @@ pub struct PerfMap {
     /// Where it was read from, for warnings.
     pub path: String,
     entries: Vec<Entry>,
+    /// Every entry's name, one after another (`Entry::name` ranges into it).
+    names: String,
     pub problems: Vec<MapProblem>,
     /// Malformed lines beyond the ones listed in `problems`.
     pub more_problems: u64,
@@ -77,16 +78,32 @@ impl PerfMap {
     /// Reads a map of any size line by line. Malformed lines are listed as
     /// problems (the first few) and skipped; they never stop the read.
     pub fn read(path: &str, reader: impl Read) -> PerfMap {
+        PerfMap::read_sized(path, reader, None)
+    }
+
+    /// `read`, with room made at once for a file of `size` bytes (a 5 MB
+    /// map holds 100,000 entries: growing to that copies them again and again).
+    pub fn read_sized(path: &str, reader: impl Read, size: Option<u64>) -> PerfMap {
+        let size = usize::try_from(size.unwrap_or(0)).unwrap_or(0);
         let mut map = PerfMap {
             path: path.to_string(),
+            names: String::with_capacity(size),
             ..PerfMap::default()
         };
-        let mut raw: Vec<(u64, u64, Symbol)> = Vec::new();
+        // CPython's lines are 40 to 120 bytes.
+        let mut raw: Vec<Entry> = Vec::with_capacity(size / 40);
         let mut lines = LineReader::new(reader);
         while let Some(line) = lines.next_line() {
-            let text = String::from_utf8_lossy(line.text);
-            match parse_line(text.trim_end_matches('\r')) {
-                Ok(Some(entry)) => raw.push(entry),
+            match parse_line(line.text) {
+                Ok(Some((start, end, name))) => {
+                    let at = map.names.len();
+                    map.names.push_str(&String::from_utf8_lossy(name));
+                    raw.push(Entry {
+                        start,
+                        end,
+                        name: (at, map.names.len()),
+                    });
+                }
                 Ok(None) => {}
                 Err(message) => map.problem(line.no, message),
             }
@@ -119,6 +136,16 @@ impl PerfMap {
         (addr < e.end).then_some(e)
     }
 
+    /// What the entry containing `addr` names.
+    pub fn symbol_at(&self, addr: u64) -> Option<Symbol<'_>> {
+        self.lookup(addr).map(|e| self.symbol(e))
+    }
+
+    /// What `entry` (one of this map's) names.
+    pub fn symbol(&self, entry: &Entry) -> Symbol<'_> {
+        Symbol::parse(&self.names[entry.name.0..entry.name.1])
+    }
+
     /// True when `addr` lies between two entries less than `gap` bytes apart:
     /// padding between trampolines, which is never executed.
     pub fn in_padding(&self, addr: u64, gap: u64) -> bool {
@@ -142,30 +169,35 @@ impl PerfMap {
 
     /// The files of its Python entries (`<module>` and functions alike).
     pub fn python_paths(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().filter_map(|e| match &e.symbol {
-            Symbol::Python { path, .. } => Some(&**path),
+        self.entries.iter().filter_map(|e| match self.symbol(e) {
+            Symbol::Python { path, .. } => Some(path),
             Symbol::Other(_) => None,
         })
     }
 }
 
-/// `START SIZE name` → (start, end, symbol); `Ok(None)` for a blank line.
-fn parse_line(line: &str) -> Result<Option<(u64, u64, Symbol)>, String> {
-    let line = line.trim_start();
+/// `START SIZE name` → (start, end, name); `Ok(None)` for a blank line.
+/// Bytes, not text: a map's 100,000 lines are split and their hex read
+/// without a copy or a UTF-8 check (names are checked when stored).
+fn parse_line(line: &[u8]) -> Result<Option<(u64, u64, &[u8])>, String> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line).trim_ascii_start();
     if line.is_empty() {
         return Ok(None);
     }
-    let mut parts = line.splitn(3, [' ', '\t']);
-    let (Some(start), Some(size)) = (parts.next(), parts.next()) else {
+    let field = |s: &[u8]| -> (usize, usize) {
+        let end = s.iter().position(|&b| b == b' ' || b == b'\t');
+        end.map_or((s.len(), s.len()), |e| (e, e + 1))
+    };
+    let (start_end, rest_at) = field(line);
+    if rest_at == line.len() && start_end == line.len() {
         return Err("expected `START SIZE name`".to_string());
-    };
-    let hex = |s: &str, what: &str| {
-        let digits = s.strip_prefix("0x").unwrap_or(s);
-        u64::from_str_radix(digits, 16).map_err(|_| format!("{what} {s:?} is not hex"))
-    };
-    let start = hex(start, "start")?;
-    let size = hex(size, "size")?;
-    let name = parts.next().map(str::trim).unwrap_or("");
+    }
+    let (start, rest) = (&line[..start_end], &line[rest_at..]);
+    let (size_end, name_at) = field(rest);
+    let (size, name) = (&rest[..size_end], &rest[name_at..]);
+    let start = hex(start).ok_or_else(|| not_hex("start", start))?;
+    let size = hex(size).ok_or_else(|| not_hex("size", size))?;
+    let name = name.trim_ascii();
     if name.is_empty() {
         return Err("entry without a name".to_string());
     }
@@ -175,54 +207,71 @@ fn parse_line(line: &str) -> Result<Option<(u64, u64, Symbol)>, String> {
     let end = start
         .checked_add(size)
         .ok_or_else(|| "entry runs past the end of the address space".to_string())?;
-    Ok(Some((start, end, Symbol::parse(name))))
+    Ok(Some((start, end, name)))
+}
+
+/// Hex digits, `0x` allowed, at most 64 bits.
+fn hex(s: &[u8]) -> Option<u64> {
+    let digits = s.strip_prefix(b"0x").unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |v, &b| {
+        let d = char::from(b).to_digit(16)?;
+        v.checked_mul(16)?.checked_add(u64::from(d))
+    })
+}
+
+fn not_hex(what: &str, s: &[u8]) -> String {
+    format!("{what} {:?} is not hex", String::from_utf8_lossy(s))
 }
 
 /// Resolves overlaps the way perf does: code written later replaces what was
 /// there (a JIT reuses freed memory), so each entry is painted over the
 /// earlier ones in file order. Maps written in address order without
-/// overlaps (the usual case) skip the painting.
-fn non_overlapping(mut raw: Vec<(u64, u64, Symbol)>) -> Vec<Entry> {
-    let ordered = raw.windows(2).all(|w| w[0].1 <= w[1].0);
-    // Several code arenas written in turn: out of order, yet no overlap.
-    let disjoint = ordered || {
-        let mut by_start: Vec<(u64, u64)> = raw.iter().map(|e| (e.0, e.1)).collect();
-        by_start.sort_unstable();
-        by_start.windows(2).all(|w| w[0].1 <= w[1].0)
-    };
-    if disjoint {
-        if !ordered {
-            raw.sort_by_key(|e| e.0);
-        }
-        return raw
-            .into_iter()
-            .map(|(start, end, symbol)| Entry { start, end, symbol })
-            .collect();
+/// overlaps (CPython's, arena by arena) skip the sort and the painting.
+fn non_overlapping(raw: Vec<Entry>) -> Vec<Entry> {
+    let disjoint = |v: &[Entry]| v.windows(2).all(|w| w[0].end <= w[1].start);
+    if disjoint(&raw) {
+        return raw;
     }
-    let mut painted: BTreeMap<u64, (u64, Symbol)> = BTreeMap::new();
-    for (start, end, symbol) in raw {
+    // Several code arenas written in turn: out of order, yet no overlap. The
+    // sort is stable, so equal starts keep their file order for the painting.
+    let mut sorted = raw.clone();
+    sorted.sort_by_key(|e| e.start);
+    if disjoint(&sorted) {
+        return sorted;
+    }
+    paint(raw)
+}
+
+/// Each entry painted over the earlier ones (in file order): what is left of
+/// every entry, sorted by start.
+fn paint(raw: Vec<Entry>) -> Vec<Entry> {
+    let mut painted: BTreeMap<u64, Entry> = BTreeMap::new();
+    let mut inside: Vec<u64> = Vec::new();
+    for entry in raw {
+        let (start, end) = (entry.start, entry.end);
         // An earlier entry running into this one keeps its head and its tail.
-        if let Some((_, (e, sym))) = painted.range_mut(..start).next_back() {
-            if *e > start {
-                let (old_end, sym) = (*e, sym.clone());
-                *e = start;
-                if old_end > end {
-                    painted.insert(end, (old_end, sym));
+        if let Some((_, before)) = painted.range_mut(..start).next_back() {
+            if before.end > start {
+                let tail = Entry { start: end, ..*before };
+                before.end = start;
+                if tail.end > end {
+                    painted.insert(end, tail);
                 }
             }
         }
-        let inside: Vec<u64> = painted.range(start..end).map(|(&s, _)| s).collect();
-        for s in inside {
-            if let Some((e, sym)) = painted.remove(&s) {
-                if e > end {
-                    painted.insert(end, (e, sym));
+        inside.clear();
+        inside.extend(painted.range(start..end).map(|(&s, _)| s));
+        for &s in &inside {
+            if let Some(old) = painted.remove(&s) {
+                if old.end > end {
+                    painted.insert(end, Entry { start: end, ..old });
                 }
             }
         }
-        painted.insert(start, (end, symbol));
+        painted.insert(start, entry);
     }
-    painted
-        .into_iter()
-        .map(|(start, (end, symbol))| Entry { start, end, symbol })
-        .collect()
+    painted.into_values().collect()
 }

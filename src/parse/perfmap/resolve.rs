@@ -110,19 +110,19 @@ fn name_frame(interner: &mut Interner, id: FrameId, map: &PerfMap) -> FrameId {
     if !is_nameable(f) {
         return id;
     }
-    let Some(entry) = f.addr.and_then(|a| map.lookup(a)) else {
+    let Some(symbol) = f.addr.and_then(|a| map.symbol_at(a)) else {
         return id;
     };
     let addr = f.addr;
     let mut named = Frame::default();
-    match &entry.symbol {
+    match symbol {
         Symbol::Python { qualname, path } => {
-            named.function = Some(qualname.clone());
-            named.file = Some(path.clone());
+            named.function = Some(qualname.into());
+            named.file = Some(path.into());
             named.named_by = NamedBy::Python;
         }
         Symbol::Other(name) => {
-            named.function = Some(name.clone());
+            named.function = Some(name.into());
             named.named_by = NamedBy::PerfMap;
         }
     }
