@@ -231,30 +231,33 @@ impl PythonRun {
         vec![PYTHON_NUM_CALLERS.to_string()]
     }
 
-    /// One status line: what is on, what it costs, what to expect.
+    /// One status line: what is on, what to expect, what it costs. What to
+    /// expect comes first: the explorer cuts the line at the terminal's width.
     pub fn status(&self) -> String {
         let name = match &self.probe {
             Some(p) => format!("Python {}.{}", p.version.0, p.version.1),
             None => "Python".to_string(),
         };
-        let mut s = if self.perf_set {
-            format!(
-                "{name}: {PERF_VAR}=1 names Python functions in stacks (perf maps copied into the run; \
-up to ~1.2× CPU under valgrind on call-heavy code; --no-python-perf turns it off); {PYTHON_NUM_CALLERS}"
-            )
-        } else {
-            format!(
+        if !self.perf_set {
+            return format!(
                 "{name}: {}; {PYTHON_NUM_CALLERS}",
                 self.note.as_deref().unwrap_or("")
-            )
-        };
-        if self.perf_set && self.probe.as_ref().and_then(|p| p.frame_pointer) == Some(false) {
-            s.push_str(
-                "; this interpreter's trampolines keep no frame pointer, so valgrind cuts many \
-Python chains short (README: Python programs)",
             );
         }
-        s
+        // valgrind unwinds the trampolines by frame pointer (README: Python programs).
+        let chains = match self.probe.as_ref().and_then(|p| p.frame_pointer) {
+            Some(true) => "its perf trampolines keep a frame pointer: whole Python chains · ",
+            Some(false) => {
+                "its perf trampolines keep no frame pointer: many Python chains cut short \
+(fixed in CPython 3.13.6; README: Python programs) · "
+            }
+            None => "",
+        };
+        format!(
+            "{name}: {chains}{PERF_VAR}=1 names Python functions in stacks · perf maps copied \
+into the run · up to ~1.2× CPU under valgrind on call-heavy code (--no-python-perf turns it \
+off) · {PYTHON_NUM_CALLERS}"
+        )
     }
 }
 
@@ -339,6 +342,20 @@ mod tests {
             on.status().contains("keep no frame pointer"),
             "{}",
             on.status()
+        );
+        let fixed = decide(
+            py.clone(),
+            answer("leakscope-python cpython 3 13 1 yes"),
+            true,
+            false,
+        );
+        assert!(
+            fixed.status().starts_with(
+                "Python 3.13: its perf trampolines keep a frame pointer: whole Python chains · \
+PYTHONPERFSUPPORT=1 names Python functions"
+            ),
+            "{}",
+            fixed.status()
         );
         let off = decide(
             py.clone(),

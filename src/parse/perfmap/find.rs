@@ -131,7 +131,9 @@ fn try_map(report: &mut Report, p: usize, path: &str, fresh: Freshness) -> Resul
     }
     let src = source::open(path).map_err(|e| e.to_string())?;
     // Room for the entries at once when the file is the map itself.
-    let size = src.size.filter(|_| src.compression == source::Compression::None);
+    let size = src
+        .size
+        .filter(|_| src.compression == source::Compression::None);
     let map = PerfMap::read_sized(path, src.reader, size);
     let input = report.processes[p].input;
     for pr in &map.problems {

@@ -255,7 +255,10 @@ fn paint(raw: Vec<Entry>) -> Vec<Entry> {
         // An earlier entry running into this one keeps its head and its tail.
         if let Some((_, before)) = painted.range_mut(..start).next_back() {
             if before.end > start {
-                let tail = Entry { start: end, ..*before };
+                let tail = Entry {
+                    start: end,
+                    ..*before
+                };
                 before.end = start;
                 if tail.end > end {
                     painted.insert(end, tail);

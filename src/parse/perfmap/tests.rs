@@ -33,10 +33,7 @@ fn malformed_lines_are_problems_with_their_line_numbers() {
     assert_eq!(lines, [1, 4, 5, 6, 7]);
     assert_eq!(m.problems[0].message, "start \"zz\" is not hex");
     assert_eq!(m.entries().len(), 2);
-    assert_eq!(
-        m.symbol_at(0x5008).unwrap(),
-        Symbol::Other("hex")
-    );
+    assert_eq!(m.symbol_at(0x5008).unwrap(), Symbol::Other("hex"));
 }
 
 #[test]
