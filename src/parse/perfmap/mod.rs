@@ -176,10 +176,13 @@ impl PerfMap {
     }
 }
 
+/// A map line's start, end (one past the last byte) and name.
+type Parsed<'a> = (u64, u64, &'a [u8]);
+
 /// `START SIZE name` → (start, end, name); `Ok(None)` for a blank line.
 /// Bytes, not text: a map's 100,000 lines are split and their hex read
 /// without a copy or a UTF-8 check (names are checked when stored).
-fn parse_line(line: &[u8]) -> Result<Option<(u64, u64, &[u8])>, String> {
+fn parse_line(line: &[u8]) -> Result<Option<Parsed<'_>>, String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line).trim_ascii_start();
     if line.is_empty() {
         return Ok(None);
