@@ -90,9 +90,8 @@ const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
 const SNAPSHOT_LIMIT: usize = 32 << 20;
 const SNAPSHOT_SHARE: u64 = 32;
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
-/// While a followed log keeps growing, it is parsed again at most once per
-/// this many times the last parse took (a parse takes at most a fifth of
-/// the time, on top of the wait between polls).
+/// A followed log is parsed again at most once per this many times the
+/// last parse took (re-reads take at most a fifth of the time).
 const FOLLOW_SHARE: u32 = 4;
 
 /// Parses `src` on a thread, sending snapshots and progress; stops when
@@ -152,19 +151,24 @@ fn run(srcs: Vec<Source>, spec: LoadSpec, tx: &Sender<Event>, stop: &AtomicBool)
     }
     // Simplest correct follow: when the file changes size, parse it again
     // from the start (a partial record at the end is then completed). A
-    // parse is paced like the snapshots of the first one: it waits for the
-    // log to pause (valgrind printing a 60 MB leak search grows it for
-    // seconds) or for [`FOLLOW_SHARE`] times its last duration, so a long
-    // run's re-reads never take the CPU from the program being watched.
+    // re-read waits [`FOLLOW_SHARE`] times as long as the last one took, so
+    // a long run's re-reads (its log holds every snapshot: 60 MB each for a
+    // Numba service) take at most a fifth of a core from the program being
+    // watched; while the log grows (valgrind printing a search), it also
+    // waits for the log to pause, up to twice that.
     let mut took = Duration::ZERO;
     let mut parsed_at = Instant::now();
     let mut last_len = seen;
     while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(FOLLOW_POLL.max(took));
+        std::thread::sleep(FOLLOW_POLL);
         let len = file_len(&followed);
         let growing = len != last_len;
         last_len = len;
-        if len == seen || growing && parsed_at.elapsed() < took * FOLLOW_SHARE {
+        let waited = parsed_at.elapsed();
+        if len == seen
+            || waited < took * FOLLOW_SHARE
+            || growing && waited < took * (2 * FOLLOW_SHARE)
+        {
             continue;
         }
         seen = len;
