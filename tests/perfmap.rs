@@ -425,9 +425,9 @@ fn diff_matches_python_frames_by_name_across_interpreters() {
     assert_eq!(g["new"]["bytes"], 3003);
 }
 
-/// Per-compile `LLVMPY_*` definite leaks: all, and those reaching the handler.
-fn compiles_reaching_the_handler(r: &Report) -> (usize, usize) {
-    let llvm: Vec<&LossRecord> = r.processes[0]
+/// Per-compile `LLVMPY_*` definite leaks.
+fn per_compile(r: &Report) -> Vec<&LossRecord> {
+    r.processes[0]
         .loss_records()
         .iter()
         .filter(|x| x.kind == LeakKind::DefinitelyLost)
@@ -438,7 +438,12 @@ fn compiles_reaching_the_handler(r: &Report) -> (usize, usize) {
                     .is_some_and(|n| n.starts_with("LLVMPY_"))
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Per-compile `LLVMPY_*` definite leaks: all, and those reaching the handler.
+fn compiles_reaching_the_handler(r: &Report) -> (usize, usize) {
+    let llvm = per_compile(r);
     let via = llvm
         .iter()
         .filter(|x| python_chain(r, x).iter().any(|q| q == "handle_request"))
@@ -515,4 +520,34 @@ fn with_a_frame_pointer_trampoline_every_compile_reaches_the_handler() {
     // valgrind's own figure: definitely lost 2,376,041 bytes in 36,026 blocks.
     let definite: u128 = origin_groups(&r).iter().map(|g| g.bytes).sum();
     assert_eq!(definite, 2_376_041);
+}
+
+#[test]
+fn a_stock_cpython_3_13_15_puts_every_compile_under_the_handler() {
+    // CPython 3.13.15 as released, built from its source unpatched: since
+    // 3.13.6 (gh-136541) its trampoline keeps a frame pointer. The map is
+    // gzipped beside the log, as `perf-PID.map.gz`.
+    let r = load("perfmap/numba31315.d/numba31315.log.gz");
+    assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+    assert_eq!(compiles_reaching_the_handler(&r), (31, 31));
+    // Grouped by origin, each per-compile leak is the handler's, and the
+    // handler comes first in definitely lost.
+    let own = leakscope::triage::own::OwnCode::of(&r.interner);
+    let handler = format!("handle_request ({SVC})");
+    for rec in per_compile(&r) {
+        let origin = leakscope::triage::group::origin_label(&r.interner, &own, rec.stack);
+        assert_eq!(origin, handler, "loss record {:?}", rec.number());
+    }
+    assert_eq!(
+        first_origin_groups(&r, 2),
+        vec![
+            (handler.clone(), 708_594, 5_371_572, 6_852, 336),
+            (format!("<module> ({SVC})"), 1_504_373, 1_504_373, 26_314, 2_391),
+        ]
+    );
+    // valgrind's own figure: definitely lost 2,390,970 bytes in 36,325 blocks.
+    let groups = origin_groups(&r);
+    let definite: u128 = groups.iter().map(|g| g.bytes).sum();
+    let blocks: u128 = groups.iter().map(|g| g.blocks).sum();
+    assert_eq!((definite, blocks), (2_390_970, 36_325));
 }
