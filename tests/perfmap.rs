@@ -542,7 +542,13 @@ fn a_stock_cpython_3_13_15_puts_every_compile_under_the_handler() {
         first_origin_groups(&r, 2),
         vec![
             (handler.clone(), 708_594, 5_371_572, 6_852, 336),
-            (format!("<module> ({SVC})"), 1_504_373, 1_504_373, 26_314, 2_391),
+            (
+                format!("<module> ({SVC})"),
+                1_504_373,
+                1_504_373,
+                26_314,
+                2_391
+            ),
         ]
     );
     // valgrind's own figure: definitely lost 2,390,970 bytes in 36,325 blocks.
