@@ -331,13 +331,15 @@ fn split_input<R: Read>(
                 break;
             }
             // Grown to just hold a chunk and a read past its cut, then
-            // doubled for an item that has no clean point.
+            // doubled for an item that has no clean point, up to the most
+            // that is buffered (not past it: a 1 M-frame record's buffer
+            // was the peak of its whole parse).
             let fits = sizes.chunk + 2 * READ;
             let len = pending.len();
             let grown = if len < fits {
                 (len * 2).min(fits)
             } else {
-                len * 2
+                (len * 2).min(sizes.max_pending.max(len + READ))
             };
             pending.resize(grown.max(filled + READ), 0);
         }
