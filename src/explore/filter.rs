@@ -238,7 +238,7 @@ impl Filter {
         let pm = &self.place_match;
         let through: usize = (0..pm.len())
             .filter(|&p| pm[p])
-            .map(|p| info.stacks_through(p as u32).len())
+            .map(|p| info.through_count(p as u32))
             .sum();
         if through * 4 < info.postings() {
             // Selective: mark the stacks through matching places.

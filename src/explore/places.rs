@@ -20,9 +20,17 @@ pub struct FrameInfo {
     /// Per place: `function (file:line)` as rows and frame lines show it,
     /// shortened once here (never per keystroke).
     labels: Vec<Box<str>>,
-    /// Per place, the stacks through it: `post[start[p]..start[p + 1]]`.
+    /// Per place, the stacks through it: `post[start[p]..start[p + 1]]`;
+    /// empty for a place in `common`.
     start: Vec<u32>,
     post: Vec<StackId>,
+    /// The (at most four) places through which a quarter or more of all
+    /// (place, stack) pairs pass, with their count: `malloc`, `main`. A
+    /// filter matching one scans stacks anyway (see `Filter::evaluate`), so
+    /// their lists, a stack id for most stacks, are never kept.
+    common: Vec<(u32, u32)>,
+    /// All (place, stack) pairs, common places included.
+    pairs: usize,
 }
 
 type PlaceKey<'a> = (
@@ -60,7 +68,7 @@ impl FrameInfo {
             .iter()
             .map(|&id| own_code.is_own(interner, id))
             .collect();
-        let (start, post) = postings(interner, &place_of, firsts.len());
+        let (start, post, common, pairs) = postings(interner, &place_of, firsts.len());
         FrameInfo {
             place_of,
             haystacks,
@@ -68,6 +76,8 @@ impl FrameInfo {
             labels,
             start,
             post,
+            common,
+            pairs,
         }
     }
 
@@ -107,7 +117,16 @@ impl FrameInfo {
         &self.haystacks
     }
 
-    /// The stacks that pass through a place (each once).
+    /// How many stacks pass through a place.
+    pub fn through_count(&self, place: u32) -> usize {
+        match self.common.iter().find(|(p, _)| *p == place) {
+            Some(&(_, n)) => n as usize,
+            None => self.stacks_through(place).len(),
+        }
+    }
+
+    /// The stacks that pass through a place (each once); empty for a place
+    /// most stacks pass through (see `common`), which callers scan for.
     pub fn stacks_through(&self, place: u32) -> &[StackId] {
         let p = place as usize;
         match (self.start.get(p), self.start.get(p + 1)) {
@@ -118,12 +137,15 @@ impl FrameInfo {
 
     /// All (place, stack) pairs: the cost of scanning every stack.
     pub fn postings(&self) -> usize {
-        self.post.len()
+        self.pairs
     }
 }
 
-/// For each place, the stacks through it, as one flat array (CSR).
-fn postings(interner: &Interner, place_of: &[u32], places: usize) -> (Vec<u32>, Vec<StackId>) {
+/// For each place, the stacks through it, as one flat array (CSR), but for
+/// the common places (see `FrameInfo::common`); and the number of pairs.
+type Postings = (Vec<u32>, Vec<StackId>, Vec<(u32, u32)>, usize);
+
+fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
     let stacks = interner.stack_count();
     // A stack lists a place once even when it recurses through it.
     let mut last = vec![u32::MAX; places];
@@ -137,23 +159,36 @@ fn postings(interner: &Interner, place_of: &[u32], places: usize) -> (Vec<u32>, 
             }
         }
     }
+    let pairs: usize = count.iter().map(|&c| c as usize).sum();
+    let mut common = Vec::new();
+    for p in 0..places {
+        let n = count[p + 1];
+        if n > 0 && n as usize * 4 >= pairs {
+            common.push((p as u32, n));
+            count[p + 1] = 0;
+            last[p] = u32::MAX - 1;
+        }
+    }
     for i in 0..places {
         count[i + 1] += count[i];
     }
     let mut fill = count.clone();
     let mut post = vec![StackId(0); count[places] as usize];
-    last.fill(u32::MAX);
+    for l in last.iter_mut().filter(|l| **l != u32::MAX - 1) {
+        *l = u32::MAX;
+    }
     for s in 0..stacks {
         for f in interner.stack(StackId(s as u32)) {
             let p = place_of[f.0 as usize] as usize;
-            if last[p] != s as u32 {
+            // `u32::MAX - 1`: a common place, never listed.
+            if last[p] != s as u32 && last[p] != u32::MAX - 1 {
                 last[p] = s as u32;
                 post[fill[p] as usize] = StackId(s as u32);
                 fill[p] += 1;
             }
         }
     }
-    (count, post)
+    (count, post, common, pairs)
 }
 
 #[cfg(test)]
@@ -182,7 +217,26 @@ mod tests {
         let info = FrameInfo::build(&i);
         assert_eq!(info.places(), 2);
         assert_eq!(info.place(a), info.place(a2));
+        // Two places, three pairs: each is common (a quarter or more of the
+        // pairs), so only its count is kept.
+        assert_eq!(info.through_count(info.place(a)), 1);
+        assert_eq!(info.through_count(info.place(b)), 2);
+        assert_eq!(info.postings(), 3);
+        assert!(info.stacks_through(info.place(b)).is_empty());
+        // Eight rare places beside them: those list their stacks.
+        let mut rare = Vec::new();
+        for k in 0..8 {
+            let f = i.intern_frame(parse_frame(&format!("0x{:x}: r{k} (r.c:{k})", 100 + k)));
+            rare.push((f, i.intern_stack(&[f, b])));
+        }
+        let info = FrameInfo::build(&i);
+        assert_eq!(info.postings(), 3 + 16);
         assert_eq!(info.stacks_through(info.place(a)), &[s1]);
-        assert_eq!(info.stacks_through(info.place(b)), &[s1, s2]);
+        assert!(info.stacks_through(info.place(b)).is_empty());
+        assert_eq!(info.through_count(info.place(b)), 10);
+        for (f, s) in rare {
+            assert_eq!(info.stacks_through(info.place(f)), &[s]);
+        }
+        let _ = s2;
     }
 }
