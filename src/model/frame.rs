@@ -297,6 +297,21 @@ impl Interner {
 
     pub const EMPTY_STACK: StackId = StackId(0);
 
+    /// Makes room for about `frames` frames and `locations` locations, so a
+    /// chunk worker's interner (a fresh one per chunk) does not grow and
+    /// rehash its tables step by step.
+    pub fn reserve(&mut self, frames: usize, locations: usize) {
+        self.frame_addr.reserve(frames);
+        self.frame_loc.reserve(frames);
+        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
+        self.frame_index.reserve(frames, |id| {
+            frame_hash(addrs[id.0 as usize], locs[id.0 as usize])
+        });
+        self.locations.reserve(locations);
+        self.location_frames.reserve(locations);
+        self.location_last.reserve(locations);
+    }
+
     /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
     /// location with `parse` only the first time it is seen (never, in a
     /// deferring interner: see [`Interner::deferred`]).

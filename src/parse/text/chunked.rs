@@ -445,6 +445,9 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
     let mut report = Report::new();
     // Locations are parsed once, by the merge, for those new to the log.
     report.interner = crate::model::Interner::deferred(super::frame_location);
+    // About one frame line per 80 bytes, a new location per two of them at
+    // most: sized once instead of grown through every power of two.
+    report.interner.reserve(job.len / 80, job.len / 160);
     let mut parser = TextParser::for_chunk(input);
     // Lines straight from the chunk, no copy; the splitter already noted any
     // over-long line, which is cut to the same length LineReader keeps.

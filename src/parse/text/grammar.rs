@@ -116,7 +116,7 @@ pub struct PrefixCache {
 impl PrefixCache {
     pub fn split<'a>(&mut self, line: &'a [u8]) -> Option<(Prefix, &'a [u8])> {
         if let Some(p) = self.prefix {
-            if line.len() >= self.len && line[..self.len] == self.bytes[..self.len] {
+            if starts_with(line, &self.bytes[..self.len]) {
                 let mut content = &line[self.len..];
                 // `==1151==11511== `: digits right after the prefix mean a
                 // mangled prefix; let the full parser read it.
@@ -142,6 +142,22 @@ impl PrefixCache {
         }
         Some((p, content))
     }
+}
+
+/// `line.starts_with(p)` for a prefix of 8 to 16 bytes (`==12345== `) as
+/// two word compares, not a call to `memcmp`: it runs on every line, twice
+/// (the chunk cutter and the parser).
+#[inline]
+fn starts_with(line: &[u8], p: &[u8]) -> bool {
+    let n = p.len();
+    if line.len() < n {
+        return false;
+    }
+    if !(8..=16).contains(&n) {
+        return line[..n] == *p;
+    }
+    let word = |b: &[u8], at: usize| u64::from_ne_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+    word(line, 0) == word(p, 0) && word(line, n - 8) == word(p, n - 8)
 }
 
 enum PidRead {

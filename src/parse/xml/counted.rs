@@ -96,9 +96,20 @@ impl<R: Read> BufRead for Counted<R> {
     fn consume(&mut self, amt: usize) {
         let done = &self.inner.buffer()[..amt.min(self.inner.buffer().len())];
         if !done.is_empty() {
-            self.newlines += memchr::memchr_iter(b'\n', done).count() as u64;
+            // Most events are a few bytes: a plain loop beats setting up
+            // a vectorised count for each.
+            self.newlines += if done.len() < 64 {
+                done.iter().filter(|&&b| b == b'\n').count() as u64
+            } else {
+                memchr::memchr_iter(b'\n', done).count() as u64
+            };
             self.ends_with_newline = done.last() == Some(&b'\n');
-            self.run = match memchr::memrchr2(b'<', b'>', done) {
+            let last_markup = if done.len() < 64 {
+                done.iter().rposition(|&b| b == b'<' || b == b'>')
+            } else {
+                memchr::memrchr2(b'<', b'>', done)
+            };
+            self.run = match last_markup {
                 Some(i) => (done.len() - i - 1) as u64,
                 None => self.run + done.len() as u64,
             };

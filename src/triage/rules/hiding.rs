@@ -632,7 +632,7 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];
-            let v = stack_verdict(pats, locs, &mut |p, loc| {
+            let v = stack_verdict(pats, locs, |p, loc| {
                 fm.matches_at(base + p as u32, &pats[p], loc)
             });
             match v {

@@ -19,10 +19,11 @@ use rustc_hash::FxHashMap;
 /// could only reach positions the last one reaches too. So this runs in
 /// O(patterns × frames) tests at worst, linear in the usual case, and
 /// allocates nothing: it runs for every rule on every distinct stack.
+#[inline]
 pub fn prefix_match(
     patterns: &[FramePattern],
     n: usize,
-    eq: &mut dyn FnMut(usize, usize) -> bool,
+    mut eq: impl FnMut(usize, usize) -> bool,
 ) -> bool {
     let (mut p, mut f) = (0, 0);
     // After the last `...` seen: the pattern index after it, and the frame
@@ -79,10 +80,10 @@ impl From<bool> for Tri {
 pub fn stack_verdict<T: Copy>(
     patterns: &[FramePattern],
     stack: &[T],
-    test: &mut dyn FnMut(usize, T) -> Tri,
+    mut test: impl FnMut(usize, T) -> Tri,
 ) -> Tri {
     let mut unknown = false;
-    let yes = prefix_match(patterns, stack.len(), &mut |p, f| match test(p, stack[f]) {
+    let yes = prefix_match(patterns, stack.len(), |p, f| match test(p, stack[f]) {
         Tri::Yes => true,
         Tri::No => false,
         Tri::Unknown => {
@@ -96,9 +97,7 @@ pub fn stack_verdict<T: Copy>(
     if !unknown {
         return Tri::No;
     }
-    let maybe = prefix_match(patterns, stack.len(), &mut |p, f| {
-        test(p, stack[f]) != Tri::No
-    });
+    let maybe = prefix_match(patterns, stack.len(), |p, f| test(p, stack[f]) != Tri::No);
     if maybe {
         Tri::Unknown
     } else {
@@ -212,7 +211,25 @@ impl<'r> FrameMatcher<'r> {
     /// Whether `pattern` (known by the caller as `pattern_id`) matches the
     /// frames at location `loc`: an address never changes a verdict.
     /// Pattern ids should be small and dense (one table each).
+    #[inline]
     pub fn matches_at(&mut self, pattern_id: u32, pattern: &FramePattern, loc: u32) -> Tri {
+        // The verdict already known (nearly always): two loads, no call.
+        let (word, shift) = (loc as usize / 32, (loc as usize % 32) * 2);
+        let known = self
+            .verdicts
+            .get(pattern_id as usize)
+            .and_then(|t| t.get(word));
+        match known.map(|w| (w >> shift) & 3) {
+            Some(1) => Tri::Yes,
+            Some(2) => Tri::No,
+            Some(3) => Tri::Unknown,
+            _ => self.decide(pattern_id, pattern, loc),
+        }
+    }
+
+    /// Tests `pattern` on location `loc` the first time, and keeps the verdict.
+    #[inline(never)]
+    fn decide(&mut self, pattern_id: u32, pattern: &FramePattern, loc: u32) -> Tri {
         let loc = loc as usize;
         let pid = pattern_id as usize;
         if self.verdicts.len() <= pid {
