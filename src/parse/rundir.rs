@@ -248,6 +248,10 @@ pub fn merge_snapshots(report: &mut Report, first: usize, logs_end: usize) {
     }
     for (input, pid, records) in unfinished {
         if let Some(i) = report.inputs.get_mut(input) {
+            // The parser's "log ends before this search's LEAK SUMMARY" is
+            // said better here.
+            let cut = format!("PID {pid}: the log ends before this leak search's LEAK SUMMARY");
+            i.warnings.retain(|w| !w.message.starts_with(&cut));
             i.warnings.push(crate::model::Warning {
                 line: 0,
                 message: format!(
