@@ -239,7 +239,7 @@ fn non_overlapping(raw: Vec<Entry>) -> Vec<Entry> {
         return raw;
     }
     // Several code arenas written in turn: out of order, yet no overlap. The
-    // sort is stable, so equal starts keep their file order for the painting.
+    // painting needs the file's order, so the sort works on a copy.
     let mut sorted = raw.clone();
     sorted.sort_by_key(|e| e.start);
     if disjoint(&sorted) {
