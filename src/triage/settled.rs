@@ -6,9 +6,10 @@
 //! the last it did grow, so the safety net ([`super::hidden_growth`]) would
 //! flag the rule hiding it as hiding growth for the whole run.
 //!
-//! The rule here: a group **settled** at search *k* when it stayed the same
-//! (within the trend tolerance) from *k* to the last search, over at least
-//! [`SETTLED_SEARCHES`] searches, *while another group kept growing*: the
+//! The rule here: a group **settled** at search *k*, its last rise, when it
+//! did not rise again (within the trend tolerance; falling, e.g. objects
+//! freed at exit, is no rise) over at least [`SETTLED_SEARCHES`] searches up
+//! to the last, *while another group kept growing*: the
 //! program was doing its repeated work (each compile, each request) and this
 //! group did not take part. Its growth before *k* is start-up growth, said
 //! apart (never dropped silently); the safety net judges it from *k* on.
@@ -18,7 +19,7 @@
 use super::timeline::TimelineGroup;
 use super::trend::{same, Trend};
 
-/// How many searches after its last change a group must stay the same.
+/// How many searches after its last rise a group must not rise again.
 pub const SETTLED_SEARCHES: usize = 2;
 
 /// For each group, the search from which it settled (see the module
@@ -39,10 +40,12 @@ pub fn settled_at(groups: &[TimelineGroup]) -> Vec<Option<usize>> {
         .iter()
         .map(|g| {
             let v = &g.total_bytes;
-            let k = (1..n).rev().find(|&i| !same(v[i - 1], v[i]))?;
-            // Rose to where it stays (a group that fell is not set-up).
-            let rose = v[k] > v[0];
-            (rose && n - 1 - k >= SETTLED_SEARCHES && growing_after[k]).then_some(k)
+            // Its last rise: a fall after it (objects freed at exit) is no
+            // growth, so it does not undo the settling.
+            let k = (1..n)
+                .rev()
+                .find(|&i| v[i] > v[i - 1] && !same(v[i - 1], v[i]))?;
+            (n - 1 - k >= SETTLED_SEARCHES && growing_after[k]).then_some(k)
         })
         .collect()
 }
@@ -84,6 +87,12 @@ mod tests {
         assert_eq!(
             settled_at(&[late, recent, per_compile.clone()]),
             [None, Some(3), None]
+        );
+        // Objects freed at exit do not undo the settling.
+        let freed = group(&[1_000, 50_000, 90_000, 90_000, 90_000, 60_000]);
+        assert_eq!(
+            settled_at(&[freed, per_compile.clone()]),
+            [Some(2), None]
         );
         // A per-compile group that rose at every search is never settled,
         // even beside another growing group.
