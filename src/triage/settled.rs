@@ -90,10 +90,7 @@ mod tests {
         );
         // Objects freed at exit do not undo the settling.
         let freed = group(&[1_000, 50_000, 90_000, 90_000, 90_000, 60_000]);
-        assert_eq!(
-            settled_at(&[freed, per_compile.clone()]),
-            [Some(2), None]
-        );
+        assert_eq!(settled_at(&[freed, per_compile.clone()]), [Some(2), None]);
         // A per-compile group that rose at every search is never settled,
         // even beside another growing group.
         let per_request = group(&[256, 512, 768, 1_024, 1_280, 1_536]);
