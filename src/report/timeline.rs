@@ -136,6 +136,36 @@ fn sources(t: &TimelineSummary) -> String {
     words.join(", ")
 }
 
+/// Late snapshots: each one when there are a few, else one line.
+fn write_late(o: &mut String, t: &TimelineSummary) {
+    let late: Vec<(&SearchSummary, f64)> = t
+        .searches
+        .iter()
+        .filter_map(|s| Some((s, late_by(s.time_s, s.asked_s)?)))
+        .collect();
+    const LISTED: usize = 3;
+    if late.len() > LISTED {
+        let (lo, hi) = late
+            .iter()
+            .fold((f64::MAX, 0f64), |(lo, hi), (_, l)| (lo.min(*l), hi.max(*l)));
+        let _ = writeln!(
+            o,
+            "    note: {} snapshots came {lo:.1}–{hi:.1} s after they were asked for (valgrind serves vgdb when the process next polls); each stands at the time it was taken (asked_s in --format json)",
+            late.len()
+        );
+        return;
+    }
+    for (s, l) in late {
+        let _ = writeln!(
+            o,
+            "    note: search #{} (a snapshot) came {l:.1} s late: asked for at {:.1} s, taken at {:.1} s (valgrind serves vgdb when the process next polls)",
+            s.index + 1,
+            s.asked_s.unwrap_or_default(),
+            s.time_s.unwrap_or_default(),
+        );
+    }
+}
+
 /// The text summary's section: how many searches, over how long, then the
 /// visible groups that grow fastest.
 pub fn write_text(o: &mut String, t: &TimelineSummary) {
@@ -152,16 +182,7 @@ pub fn write_text(o: &mut String, t: &TimelineSummary) {
         t.searches.len(),
         sources(t)
     );
-    for s in &t.searches {
-        if let (Some(late), Some(at)) = (late_by(s.time_s, s.asked_s), s.time_s) {
-            let _ = writeln!(
-                o,
-                "    note: search #{} (a snapshot) came {late:.1} s late: asked for at {:.1} s, taken at {at:.1} s (valgrind serves vgdb when the process next polls)",
-                s.index + 1,
-                s.asked_s.unwrap_or(at),
-            );
-        }
-    }
+    write_late(o, t);
     let visible: Vec<_> = t.groups.iter().filter(|g| g.hidden_by.is_none()).collect();
     for g in visible.iter().take(TOP_TIMELINE_GROUPS) {
         let first = g.total_bytes.first().copied().unwrap_or(0);

@@ -462,6 +462,17 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_served_2_s_or_more_after_it_was_asked_for_is_late() {
+        assert_eq!(late_by(Some(48.0), Some(12.5)), Some(35.5));
+        assert_eq!(late_by(Some(14.0), Some(12.0)), Some(2.0));
+        assert_eq!(late_by(Some(13.9), Some(12.0)), None);
+        // valgrind's clock starts a moment after leakscope's.
+        assert_eq!(late_by(Some(2.26), Some(2.4)), None);
+        assert_eq!(late_by(None, Some(1.0)), None);
+        assert_eq!(late_by(Some(1.0), None), None);
+    }
+
+    #[test]
     fn rates_per_minute_come_from_the_time_stamps() {
         let g = TimelineGroup {
             kind: LeakKind::DefinitelyLost,
