@@ -145,9 +145,9 @@ fn write_late(o: &mut String, t: &TimelineSummary) {
         .collect();
     const LISTED: usize = 3;
     if late.len() > LISTED {
-        let (lo, hi) = late
-            .iter()
-            .fold((f64::MAX, 0f64), |(lo, hi), (_, l)| (lo.min(*l), hi.max(*l)));
+        let (lo, hi) = late.iter().fold((f64::MAX, 0f64), |(lo, hi), (_, l)| {
+            (lo.min(*l), hi.max(*l))
+        });
         let _ = writeln!(
             o,
             "    note: {} snapshots came {lo:.1}–{hi:.1} s after they were asked for (valgrind serves vgdb when the process next polls); each stands at the time it was taken (asked_s in --format json)",
