@@ -20,6 +20,9 @@
 #   (benches/genshapes.rs) — in `summary` and in the explorer (run in tmux
 #   until the whole log is read and it is idle; skipped without tmux).
 #
+# LEAKSCOPE_BEFORE=OLD_BINARY adds rows for an older build (rules on and
+# off, XML), measured in the same run, so a change is shown before and after.
+#
 # The logs (about 4 GB) are made once in DIR (default $TMPDIR/leakscope-scale,
 # outside the repository) and kept for the next run; delete DIR when done.
 set -euo pipefail
@@ -143,6 +146,12 @@ read -r svc0_w svc0_c svc0_l <<<"$(med "$bin" summary --no-perf-map-search "$svc
 read -r svc5_w svc5_c svc5_l <<<"$(med "$bin" summary --no-perf-map-search --perf-map "15178=$dir/perf-svc5.map" "$svc_log")"
 read -r wx_w wx_c wx_l <<<"$(med wc -l "$dir/big.xml")"
 read -r xml_w xml_c xml_l <<<"$(med "$bin" summary "$dir/big.xml")"
+old_on="" old_off="" old_xml=""
+if [ -n "${LEAKSCOPE_BEFORE:-}" ]; then
+  old_on=$(med "$LEAKSCOPE_BEFORE" summary "$dir/big.log")
+  old_off=$(med "$LEAKSCOPE_BEFORE" summary --no-builtin-rules "$dir/big.log")
+  old_xml=$(med "$LEAKSCOPE_BEFORE" summary "$dir/big.xml")
+fi
 vgci=${VALGRIND_CI:-$(command -v valgrind-ci || true)}
 vg_w="" vg_c="" vg_l=""
 if [ -n "$vgci" ] && [ -x "$vgci" ]; then
@@ -154,7 +163,8 @@ awk -v b="$(size "$dir/big.log")" -v x="$(size "$dir/big.xml")" -v n="$runs" \
     -v wc="$wc_w $wc_c $wc_l" -v on="$on_w $on_c $on_l" -v off="$off_w $off_c $off_l" \
     -v nos="$nos_w $nos_c $nos_l" -v map="$map_w $map_c $map_l" \
     -v svc0="$svc0_w $svc0_c $svc0_l" -v svc5="$svc5_w $svc5_c $svc5_l" \
-    -v wx="$wx_w $wx_c $wx_l" -v xl="$xml_w $xml_c $xml_l" -v vg="$vg_w $vg_c $vg_l" 'BEGIN {
+    -v wx="$wx_w $wx_c $wx_l" -v xl="$xml_w $xml_c $xml_l" -v vg="$vg_w $vg_c $vg_l" \
+    -v oon="$old_on" -v ooff="$old_off" -v oxml="$old_xml" 'BEGIN {
   printf "| measure | file | wall s (median of %d) | CPU s (user+sys) | ratio (wall) | ratio (CPU) | load |\n", n
   print "|---|---|---|---|---|---|---|"
   split(wc, W); split(on, O); split(off, F); split(nos, S); split(map, M)
@@ -168,6 +178,12 @@ awk -v b="$(size "$dir/big.log")" -v x="$(size "$dir/big.xml")" -v n="$runs" \
   printf "| `summary --perf-map` (its map padded to 5 MB) | Numba service log | %.3f | %.3f | %+.3f s | %+.3f s | %s |\n", V5[1], V5[2], V5[1]-V0[1], V5[2]-V0[2], V5[3]
   printf "| `wc -l` | XML log, %.0f MB | %.2f | %.2f | 1 | 1 | %s |\n", x/1e6, WX[1], WX[2], WX[3]
   printf "| `summary` | XML log | %.2f | %.2f | %.1f× `wc -l` | %.1f× | %s |\n", X[1], X[2], X[1]/WX[1], X[2]/WX[2], X[3]
+  if (oon != "") {
+    split(oon, BO); split(ooff, BF); split(oxml, BX)
+    printf "| before: `summary` (rules on) | text log | %.2f | %.2f | %.1f× `wc -l` | %.1f× | %s |\n", BO[1], BO[2], BO[1]/W[1], BO[2]/W[2], BO[3]
+    printf "| before: `summary --no-builtin-rules` | text log | %.2f | %.2f | %.1f× `wc -l` | %.1f× | %s |\n", BF[1], BF[2], BF[1]/W[1], BF[2]/W[2], BF[3]
+    printf "| before: `summary` | XML log | %.2f | %.2f | %.1f× `wc -l` | %.1f× | %s |\n", BX[1], BX[2], BX[1]/WX[1], BX[2]/WX[2], BX[3]
+  }
   if (G[1] != "") printf "| ValgrindCI `--summary` (1 run) | XML log | %.2f | %.2f | leakscope %.0f× faster | %.0f× | %s |\n", G[1], G[2], G[1]/X[1], G[2]/X[2], G[3]
   else print "| ValgrindCI | XML log | not installed: skipped | | | | |"
   print ""

@@ -321,3 +321,32 @@ fn a_cut_before_a_line_longer_than_a_buffer() {
     let (got, _) = chunked(&data, sizes);
     assert_eq!(serde_json::to_string(&summarize(&got)).unwrap(), want);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Whatever the chunk size (so wherever the cuts fall), the chunked
+    /// reader gives the sequential parser's report and line count.
+    #[test]
+    fn any_chunk_size_gives_the_sequential_report(which in 0usize..6, chunk in 1usize..6000) {
+        let name = [
+            "multi-pid.txt",
+            "leaky-v.txt",
+            "leaky-ts.txt",
+            "delta.txt",
+            "truncated.txt",
+            "leaky-stderr.txt",
+        ][which];
+        let data = fixture(name);
+        let want = serde_json::to_string(&summarize(&sequential(&data))).unwrap();
+        let sizes = ChunkSizes {
+            chunk,
+            max_pending: 64 << 20,
+        };
+        let (got, lines) = chunked(&data, sizes);
+        let got_json = serde_json::to_string(&summarize(&got)).unwrap();
+        proptest::prop_assert!(got_json == want, "{} with {}-byte chunks differs", name, chunk);
+        let want_lines = data.split(|&b| b == b'\n').count() - data.ends_with(b"\n") as usize;
+        proptest::prop_assert_eq!(lines as usize, want_lines);
+    }
+}

@@ -178,6 +178,12 @@ fn leak(n: u32, of: u32, bytes: u64, frame: &str) -> String {
 /// record numbers starting again; suppressions repeated after errors; an
 /// `<errorcounts>` naming errors of earlier chunks.
 fn protocol4() -> String {
+    protocol4_with(&[5, 3, 4])
+}
+
+/// A protocol 4 document as [`protocol4`], with one leak search per entry
+/// of `searches`, that many records each.
+fn protocol4_with(searches: &[u32]) -> String {
     let mut d = String::from(
         "<?xml version=\"1.0\"?>\n\n<valgrindoutput>\n\n<protocolversion>4</protocolversion>\n\
          <protocoltool>memcheck</protocoltool>\n\n<pid>7</pid>\n<tool>memcheck</tool>\n\n",
@@ -190,7 +196,7 @@ fn protocol4() -> String {
          <sframe> <fun>_Z1fv</fun> </sframe>\n  <rawtext>\n<![CDATA[\n{\n   <insert_a_suppression_name>\n   \
          Memcheck:Addr4\n   fun:_Z1fv\n}\n]]>\n  </rawtext>\n</suppression>\n\n",
     );
-    for (search, count) in [(0, 5), (1, 3), (2, 4)] {
+    for (search, &count) in (0u64..).zip(searches) {
         for n in 1..=count {
             d.push_str(&leak(
                 n,
@@ -254,5 +260,30 @@ fn parallel_equals_sequential_on_hand_made_documents() {
         ),
     ] {
         assert_same(name, doc.as_bytes(), &[1, 50, 700, 1 << 20]);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Whatever the chunk size, and wherever the document is cut short,
+    /// the parallel reader gives the sequential one's report: protocol 4's
+    /// leak searches (told apart only by their numbering) included.
+    #[test]
+    fn any_chunk_size_gives_the_sequential_report(
+        searches in proptest::collection::vec(1u32..7, 1..5),
+        chunk in 1usize..4000,
+        keep in 50usize..=100,
+    ) {
+        let doc = protocol4_with(&searches);
+        let doc = &doc.as_bytes()[..doc.len() * keep / 100];
+        assert_same("generated protocol 4", doc, &[chunk]);
+    }
+
+    /// The same on real documents (valgrind's own): every cut position.
+    #[test]
+    fn any_chunk_size_on_real_documents(which in 0usize..3, chunk in 1usize..20_000) {
+        let name = ["leaky-gensupp.xml", "delta.xml", "truncated.xml"][which];
+        assert_same(name, &fixture(name), &[chunk]);
     }
 }
