@@ -110,6 +110,7 @@ impl Detail {
     /// Splits long prose lines (not frames or suppression text) at spaces.
     fn wrap(&mut self, width: usize) {
         let lines = std::mem::take(&mut self.lines);
+        self.lines.reserve(lines.len() + 4);
         self.frames.clear();
         for l in lines {
             let (text, make): (&str, fn(String) -> Line) = match &l {

@@ -581,7 +581,11 @@ impl Explorer {
         }
         if from <= Stage::Projection {
             let show = self.inputs.show_hidden;
-            self.proj = project(&self.report, &self.index, &self.visibility(), show);
+            // Only the filter, sort or view changed: the groups and their
+            // verdicts are the last projection's (see `project`).
+            let prev = (from == Stage::Projection).then_some(&self.proj);
+            let proj = project(&self.report, &self.index, &self.visibility(), show, prev);
+            self.proj = proj;
         }
         if from <= Stage::Rows {
             self.build_rows();

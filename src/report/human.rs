@@ -18,10 +18,13 @@ pub fn bytes(n: impl Into<u128>) -> String {
     }
     let v = n as f64 / (1u128 << (10 * u)) as f64;
     // 1023.96 KiB would print as "1024.0 KiB": that is 1.0 MiB.
-    if format!("{v:.1}") == "1024.0" && u < UNITS.len() - 1 {
+    let mut out = format!("{v:.1}");
+    if out == "1024.0" && u < UNITS.len() - 1 {
         return format!("1.0 {}", UNITS[u + 1]);
     }
-    format!("{v:.1} {}", UNITS[u])
+    out.push(' ');
+    out.push_str(UNITS[u]);
+    out
 }
 
 /// A byte count to the byte, with its size in units when that says more:
@@ -37,7 +40,13 @@ pub fn exact_bytes(n: impl Into<u128>) -> String {
 
 /// Thousands separators, as valgrind prints counts.
 pub fn count(n: impl Into<u128>) -> String {
-    let s = n.into().to_string();
+    // u128 → decimal is a slow division loop; every real count fits in u64
+    // (the tree formats a few hundred figures per frame).
+    let n: u128 = n.into();
+    let s = match u64::try_from(n) {
+        Ok(small) => small.to_string(),
+        Err(_) => n.to_string(),
+    };
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i) % 3 == 0 {

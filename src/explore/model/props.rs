@@ -3,7 +3,8 @@
 //! shows what its detail pane states, and every node's figures (shown,
 //! rule-hidden, filtered out) are the sums of its children's. On real logs:
 //! tests/fixtures/leaky.txt (leaks and errors, C and C++) and a
-//! `--log-file=run.%p` pair (two processes).
+//! `--log-file=run.%p` pair (two processes). A second filter is then typed:
+//! that projection starts from the last one's totals (see `project`).
 
 use super::*;
 use crate::explore::hide::CategoryRule;
@@ -152,6 +153,7 @@ proptest! {
         toggles in proptest::collection::vec(any::<bool>(), 5),
         hides in proptest::collection::vec(0..HIDES.len(), 0..3),
         show_hidden in any::<bool>(),
+        refilter in 0..FILTERS.len(),
     ) {
         let mut m = Explorer::new(Inputs {
             rule_set: RULE_SET.clone(),
@@ -177,6 +179,9 @@ proptest! {
         }
         m.set_show_hidden(show_hidden);
         m.set_all_expanded(true);
+        check(&m)?;
+        // Another keystroke: projected from the last projection's totals.
+        m.set_filter(format!("{prefix}{}", FILTERS[refilter]));
         check(&m)?;
     }
 }
