@@ -50,7 +50,7 @@ pub fn render(app: &App, buf: &mut Buffer, title: Rect, body: Rect, separator: O
     } else if used < w {
         spans.push(Span::styled("─".repeat(w - used), theme.border()));
     }
-    buf.set_line(title.x, title.y, &Line::from(spans), title.width);
+    super::text::put_line(buf, title.x, title.y, &Line::from(spans), title.width);
 
     let Some(d) = detail else {
         return;
@@ -66,7 +66,7 @@ pub fn render(app: &App, buf: &mut Buffer, title: Rect, body: Rect, separator: O
     for (y, li) in (off..d.lines.len()).take(body.height as usize).enumerate() {
         let line = render_line(app, interner, &d, li, bw);
         let ry = body.y + y as u16;
-        buf.set_line(body.x, ry, &line, body.width);
+        super::text::put_line(buf, body.x, ry, &line, body.width);
         if cursor_line == Some(li) {
             buf.set_style(Rect::new(body.x, ry, body.width, 1), theme.selected(true));
         }

@@ -31,7 +31,7 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     } else {
         hint_spans(app, w)
     };
-    buf.set_line(area.x, area.y, &Line::from(fit(spans, w)), area.width);
+    super::text::put_line(buf, area.x, area.y, &Line::from(fit(spans, w)), area.width);
 }
 
 /// The suppression prompt: its choices always whole; what it is for and

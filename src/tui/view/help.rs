@@ -125,6 +125,12 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     block.render(r, buf);
     for (y, line) in lines.into_iter().skip(off).take(inner_h).enumerate() {
         let spans = fit(line.spans, inner.width as usize);
-        buf.set_line(inner.x, inner.y + y as u16, &Line::from(spans), inner.width);
+        super::text::put_line(
+            buf,
+            inner.x,
+            inner.y + y as u16,
+            &Line::from(spans),
+            inner.width,
+        );
     }
 }

@@ -24,7 +24,7 @@ pub fn render(app: &App, f: &mut Frame) {
             text::truncate(&format!(" {text}"), r.width as usize),
             app.theme.error(),
         );
-        buf.set_line(r.x, r.y, &line, r.width);
+        text::put_line(buf, r.x, r.y, &line, r.width);
     }
     tree_pane::render(app, buf, a.tree_header, a.tree_rows);
     detail_pane::render(app, buf, a.detail_title, a.detail_body, a.separator);

@@ -98,7 +98,8 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     // "[x]" and a space before the figures; the name keeps 20 cells.
     let cols = Columns::layout(specs, iw.saturating_sub(4), 20);
     let header = format!("    {}  rule", cols.header());
-    buf.set_line(
+    super::text::put_line(
+        buf,
         inner.x,
         inner.y,
         &Line::from(fit(vec![Span::styled(header, theme.dim())], iw)),
@@ -141,10 +142,10 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
             buf.set_style(Rect::new(inner.x, y, inner.width, 1), base);
         }
         let l1 = Line::from(vec![Span::styled(format!("{lead}{name}"), base)]);
-        buf.set_line(inner.x, y, &l1, inner.width);
+        super::text::put_line(buf, inner.x, y, &l1, inner.width);
         if y + 1 < inner.y + inner.height {
             let line = second_line(app, id, on, iw);
-            buf.set_line(inner.x, y + 1, &line, inner.width);
+            super::text::put_line(buf, inner.x, y + 1, &line, inner.width);
         }
     }
 }

@@ -26,12 +26,12 @@ pub fn render(app: &App, buf: &mut Buffer, area: Rect) {
     // Only the first line is a bar: category colours need the plain background.
     buf.set_style(Rect::new(area.x, area.y, area.width, 1), theme.status());
     let line = fit_segments(&view_segments(app), " ", " · ", theme.status(), w);
-    buf.set_line(area.x, area.y, &Line::from(line), area.width);
+    super::text::put_line(buf, area.x, area.y, &Line::from(line), area.width);
     if area.height < 2 {
         return;
     }
     let line = fit_segments(&total_segments(app), " ", "  ", theme.dim(), w);
-    buf.set_line(area.x, area.y + 1, &Line::from(line), area.width);
+    super::text::put_line(buf, area.x, area.y + 1, &Line::from(line), area.width);
 }
 
 /// Line 1: the input and how it is viewed. What changes (loading, filter,

@@ -1,8 +1,9 @@
 //! Fitting text into cells: display widths, truncation with an ellipsis, and
 //! highlighted spans.
 
+use ratatui::buffer::Buffer;
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 use unicode_width::UnicodeWidthStr;
 
@@ -82,8 +83,55 @@ pub fn elide_middle(s: &str, max: usize) -> String {
 
 /// Right-aligns `s` in `w` columns (cutting it if longer).
 pub fn right(s: &str, w: usize) -> String {
-    let s = truncate(s, w);
-    format!("{}{s}", " ".repeat(w.saturating_sub(width(&s))))
+    let sw = width(s);
+    if sw > w {
+        let cut = truncate(s, w);
+        return format!("{}{cut}", " ".repeat(w.saturating_sub(width(&cut))));
+    }
+    let mut out = String::with_capacity(w - sw + s.len());
+    out.extend(std::iter::repeat_n(' ', w - sw));
+    out.push_str(s);
+    out
+}
+
+/// Draws `line` at (`x`, `y`) in at most `max_width` cells, exactly as
+/// ratatui's `Buffer::set_line` does, but without its per-character
+/// grapheme segmentation for spans that are plain ASCII (one character is
+/// one cell there): the tree, detail and status lines are mostly figures
+/// and names in ASCII, and segmenting them was a fifth of a key's frame.
+pub fn put_line(buf: &mut Buffer, x: u16, y: u16, line: &Line<'_>, max_width: u16) -> (u16, u16) {
+    let mut left = max_width;
+    let mut x = x;
+    for span in line {
+        if left == 0 {
+            break;
+        }
+        let style = line.style.patch(span.style);
+        let text = span.content.as_ref();
+        let end = if text.is_ascii() {
+            put_ascii(buf, x, y, text, left, style)
+        } else {
+            buf.set_stringn(x, y, text, left as usize, style).0
+        };
+        left = left.saturating_sub(end.saturating_sub(x));
+        x = end;
+    }
+    (x, y)
+}
+
+/// `Buffer::set_stringn` for ASCII: control characters are skipped, every
+/// other character takes one cell; returns the column after the last.
+fn put_ascii(buf: &mut Buffer, mut x: u16, y: u16, text: &str, max: u16, style: Style) -> u16 {
+    let mut room = buf.area.right().saturating_sub(x).min(max);
+    for b in text.bytes().filter(|b| !b.is_ascii_control()) {
+        if room == 0 {
+            break;
+        }
+        room -= 1;
+        buf[(x, y)].set_char(char::from(b)).set_style(style);
+        x += 1;
+    }
+    x
 }
 
 /// Splits `text` into spans, `hl` over the byte ranges in `spans`.
@@ -163,6 +211,38 @@ pub fn bar(share: f64, cells: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::layout::Rect;
+    use ratatui::style::{Color, Modifier};
+
+    #[test]
+    fn put_line_draws_what_set_line_draws() {
+        let red = Style::new().fg(Color::Red);
+        let lines = [
+            Line::from("plain ASCII, cut at the edge of the area: 0123456789"),
+            Line::from(vec![
+                Span::styled("> ", red),
+                Span::raw("tab\there, bell\x07, CRLF\r\n, DEL\x7f end"),
+                Span::styled(" 1.2 MiB", Style::new().add_modifier(Modifier::BOLD)),
+            ]),
+            Line::from(vec![
+                Span::raw("wide 漢字 and ● marks ▼ "),
+                Span::raw("e\u{301} combining, then ASCII after"),
+            ]),
+            Line::styled("a line style under spans", red),
+            Line::from(vec![Span::raw(""), Span::raw("x")]),
+        ];
+        for line in &lines {
+            for (x, max) in [(0, 30), (3, 30), (20, 200), (29, 5), (30, 5), (0, 0)] {
+                let area = Rect::new(0, 0, 30, 2);
+                let mut a = Buffer::empty(area);
+                let mut b = Buffer::empty(area);
+                let ea = a.set_line(x, 1, line, max);
+                let eb = put_line(&mut b, x, 1, line, max);
+                assert_eq!(ea, eb, "{line:?} at {x}, {max}");
+                assert_eq!(a, b, "{line:?} at {x}, {max}");
+            }
+        }
+    }
 
     #[test]
     fn truncation_and_bars() {

@@ -154,7 +154,7 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         Span::styled(format!("{:<lw$}", truncate(&left, lw)), title_style),
         Span::styled(right_part, theme.title()),
     ]);
-    buf.set_line(header.x, header.y, &line, header.width);
+    super::text::put_line(buf, header.x, header.y, &line, header.width);
 
     if !app.model.is_loaded() {
         let msg = match (&app.load.error, &app.load.progress) {
@@ -190,7 +190,13 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         } else {
             " No leaks or errors in this log"
         };
-        buf.set_line(rows.x, rows.y, &Line::styled(msg, theme.dim()), rows.width);
+        super::text::put_line(
+            buf,
+            rows.x,
+            rows.y,
+            &Line::styled(msg, theme.dim()),
+            rows.width,
+        );
         return;
     }
     for (y, (ri, cells)) in (app.tree.offset..end).zip(&cells).enumerate() {
@@ -198,7 +204,7 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         let selected = ri == app.tree.selected;
         let line = cells.line(app, &cols, w, row.depth as usize, selected && !focused);
         let ry = rows.y + y as u16;
-        buf.set_line(rows.x, ry, &line, rows.width);
+        super::text::put_line(buf, rows.x, ry, &line, rows.width);
         if selected {
             let r = Rect::new(rows.x, ry, rows.width, 1);
             buf.set_style(r, theme.selected(focused));
