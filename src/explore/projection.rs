@@ -319,17 +319,38 @@ pub fn project(
                 let leak = cn.category.is_leak();
                 match before.map(|b| &b.groups[gi].fig).filter(|_| leak) {
                     Some(base) => {
+                        let (mut shown, mut filtered) = (0usize, 0usize);
                         for (k, &item) in g.items.iter().enumerate() {
-                            let shown = seen[item as usize] == Seen::Shown;
-                            if shown {
-                                gv.fig.vis.add(&item_tot(proc_, &cn.category, item));
+                            match seen[item as usize] {
+                                Seen::Shown => shown += 1,
+                                Seen::Out => filtered += 1,
+                                Seen::Hidden => {}
                             }
-                            if shown || show_hidden {
+                            if show_hidden || seen[item as usize] == Seen::Shown {
                                 cv.items.push(k as u32);
                             }
                         }
+                        // Read the smaller side's figures; the other is the
+                        // rest of what no rule hides (no filter: none read).
+                        let side = if shown <= filtered {
+                            Seen::Shown
+                        } else {
+                            Seen::Out
+                        };
+                        let mut sum = Tot::default();
+                        if shown.min(filtered) > 0 {
+                            for &item in &g.items {
+                                if seen[item as usize] == side {
+                                    sum.add(&item_tot(proc_, &cn.category, item));
+                                }
+                            }
+                        }
+                        let rest = base.all().minus(&base.hid).minus(&sum);
                         gv.fig.hid = base.hid;
-                        gv.fig.out = base.all().minus(&base.hid).minus(&gv.fig.vis);
+                        (gv.fig.vis, gv.fig.out) = match side {
+                            Seen::Shown => (sum, rest),
+                            _ => (rest, sum),
+                        };
                     }
                     None => {
                         for (k, &item) in g.items.iter().enumerate() {
