@@ -95,10 +95,10 @@ pub fn right(s: &str, w: usize) -> String {
 }
 
 /// Draws `line` at (`x`, `y`) in at most `max_width` cells, exactly as
-/// ratatui's `Buffer::set_line` does, but without its per-character
-/// grapheme segmentation for spans that are plain ASCII (one character is
-/// one cell there): the tree, detail and status lines are mostly figures
-/// and names in ASCII, and segmenting them was a fifth of a key's frame.
+/// ratatui's `Buffer::set_line` does, but without its grapheme segmentation
+/// for spans in which every character is a grapheme of its own (ASCII and
+/// the symbols the views draw: arrows, marks, bars, box lines): segmenting
+/// the tree's, detail's and status lines was a fifth of a key's frame.
 pub fn put_line(buf: &mut Buffer, x: u16, y: u16, line: &Line<'_>, max_width: u16) -> (u16, u16) {
     let mut left = max_width;
     let mut x = x;
@@ -108,8 +108,8 @@ pub fn put_line(buf: &mut Buffer, x: u16, y: u16, line: &Line<'_>, max_width: u1
         }
         let style = line.style.patch(span.style);
         let text = span.content.as_ref();
-        let end = if text.is_ascii() {
-            put_ascii(buf, x, y, text, left, style)
+        let end = if text.chars().all(stands_alone) {
+            put_chars(buf, x, y, text, left, style)
         } else {
             buf.set_stringn(x, y, text, left as usize, style).0
         };
@@ -119,17 +119,43 @@ pub fn put_line(buf: &mut Buffer, x: u16, y: u16, line: &Line<'_>, max_width: u1
     (x, y)
 }
 
-/// `Buffer::set_stringn` for ASCII: control characters are skipped, every
-/// other character takes one cell; returns the column after the last.
-fn put_ascii(buf: &mut Buffer, mut x: u16, y: u16, text: &str, max: u16, style: Style) -> u16 {
+/// Whether `c` is always a grapheme by itself: ASCII, or a symbol from the
+/// blocks the views draw with (none of them joins or extends a neighbour).
+fn stands_alone(c: char) -> bool {
+    c.is_ascii()
+        || matches!(
+            c,
+            '\u{B7}' | '\u{D7}' | '\u{2026}' | '\u{2190}'..='\u{2BFF}'
+        )
+}
+
+/// `Buffer::set_stringn` for text whose characters are graphemes of their
+/// own: control characters are skipped, each other character takes its
+/// width in cells (the cells a wide one covers are reset); returns the
+/// column after the last.
+fn put_chars(buf: &mut Buffer, mut x: u16, y: u16, text: &str, max: u16, style: Style) -> u16 {
     let mut room = buf.area.right().saturating_sub(x).min(max);
-    for b in text.bytes().filter(|b| !b.is_ascii_control()) {
-        if room == 0 {
-            break;
+    let mut utf8 = [0u8; 4];
+    for c in text.chars().filter(|c| !c.is_control()) {
+        let w = if c.is_ascii() {
+            1
+        } else {
+            width(c.encode_utf8(&mut utf8)) as u16
+        };
+        if w == 0 {
+            continue;
         }
-        room -= 1;
-        buf[(x, y)].set_char(char::from(b)).set_style(style);
+        let Some(r) = room.checked_sub(w) else {
+            break;
+        };
+        room = r;
+        buf[(x, y)].set_char(c).set_style(style);
+        let next = x + w;
         x += 1;
+        while x < next {
+            buf[(x, y)].reset();
+            x += 1;
+        }
     }
     x
 }
@@ -227,6 +253,10 @@ mod tests {
             Line::from(vec![
                 Span::raw("wide 漢字 and ● marks ▼ "),
                 Span::raw("e\u{301} combining, then ASCII after"),
+            ]),
+            Line::from(vec![
+                Span::raw("▶ ⚠ ▁▃▆█ ↑ ≈ │─ × · … "),
+                Span::raw("⌚ wide symbol, ✅ emoji, ⚠\u{FE0F} with a selector"),
             ]),
             Line::styled("a line style under spans", red),
             Line::from(vec![Span::raw(""), Span::raw("x")]),
