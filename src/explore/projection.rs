@@ -338,7 +338,14 @@ pub fn project(
                             Seen::Out
                         };
                         let mut sum = Tot::default();
-                        if shown.min(filtered) > 0 {
+                        let listed = side == Seen::Shown && !show_hidden;
+                        if shown.min(filtered) > 0 && listed {
+                            // The shown items were just listed.
+                            for &k in &cv.items[start as usize..] {
+                                let item = g.items[k as usize];
+                                sum.add(&item_tot(proc_, &cn.category, item));
+                            }
+                        } else if shown.min(filtered) > 0 {
                             for &item in &g.items {
                                 if seen[item as usize] == side {
                                     sum.add(&item_tot(proc_, &cn.category, item));
