@@ -89,7 +89,7 @@ pub fn right(s: &str, w: usize) -> String {
         return format!("{}{cut}", " ".repeat(w.saturating_sub(width(&cut))));
     }
     let mut out = String::with_capacity(w - sw + s.len());
-    out.extend(std::iter::repeat_n(' ', w - sw));
+    out.extend(std::iter::repeat(' ').take(w - sw));
     out.push_str(s);
     out
 }
