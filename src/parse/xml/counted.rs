@@ -32,14 +32,6 @@ impl<R: Read> Counted<R> {
         }
     }
 
-    /// A stream that starts at 1-based line `line` of a larger document (a
-    /// chunk parsed on its own), so its lines are the document's.
-    pub fn at_line(inner: R, line: u64) -> Self {
-        let mut c = Counted::new(inner);
-        c.newlines = line.saturating_sub(1);
-        c
-    }
-
     /// Counts bytes the stream does not carry (a chunk parsed elsewhere and
     /// merged in its place) as consumed here.
     pub fn skip(&mut self, bytes: u64, newlines: u64) {

@@ -114,24 +114,87 @@ fn finish<R: Read>(
 }
 
 /// What runs before each event: merging parsed chunks, progress.
-type Between<'a, R> = dyn FnMut(&mut Reader<Counted<R>>, &mut XmlParser, &mut Report) + 'a;
+type Between<'a, S> = dyn FnMut(&mut S, &mut XmlParser, &mut Report) + 'a;
+
+/// Where [`feed`] reads its events: a stream, or a run of the document
+/// already in memory.
+trait Events {
+    /// The next event (a stream copies it into `buf`, memory lends it) and
+    /// the line of the byte after it.
+    fn next_event<'b>(&'b mut self, buf: &'b mut Vec<u8>) -> (quick_xml::Result<Event<'b>>, u64);
+    /// Bytes read so far (to tell a reader that stopped moving).
+    fn position(&self) -> u64;
+}
+
+impl<R: Read> Events for Reader<Counted<R>> {
+    fn next_event<'b>(&'b mut self, buf: &'b mut Vec<u8>) -> (quick_xml::Result<Event<'b>>, u64) {
+        let event = self.read_event_into(buf);
+        // The event borrows `buf`, not the reader.
+        let line = self.get_ref().line();
+        (event, line)
+    }
+    fn position(&self) -> u64 {
+        self.buffer_position()
+    }
+}
+
+/// A run of the document in memory (a worker's chunk): quick-xml lends each
+/// event from the bytes instead of copying it through a buffer. The run's
+/// line ends are found once, up front, by one vectorised scan, and each
+/// event's line is where it stops among them (events only move forward).
+/// The bytes are bounded by the chunk size, so no token-length guard is
+/// needed here.
+struct InMemory<'a> {
+    xml: Reader<&'a [u8]>,
+    /// The run's first line in the document.
+    first_line: u64,
+    /// Offsets of the run's newlines.
+    newlines: Vec<usize>,
+    /// Newlines consumed so far.
+    passed: usize,
+}
+
+impl<'a> InMemory<'a> {
+    /// The run `bytes`, whose first byte is on the document's line `line`.
+    fn new(bytes: &'a [u8], line: u64) -> Self {
+        InMemory {
+            xml: Reader::from_reader(bytes),
+            first_line: line.max(1),
+            newlines: memchr::memchr_iter(b'\n', bytes).collect(),
+            passed: 0,
+        }
+    }
+}
+
+impl Events for InMemory<'_> {
+    fn next_event<'b>(&'b mut self, _: &'b mut Vec<u8>) -> (quick_xml::Result<Event<'b>>, u64) {
+        let event = self.xml.read_event();
+        let to = self.xml.buffer_position() as usize;
+        while self.newlines.get(self.passed).is_some_and(|&n| n < to) {
+            self.passed += 1;
+        }
+        (event, self.first_line + self.passed as u64)
+    }
+    fn position(&self) -> u64 {
+        self.xml.buffer_position()
+    }
+}
 
 /// Feeds every event of `xml` to `parser` until the end, a read error, or
 /// too many XML errors.
-fn feed<R: Read>(
-    xml: &mut Reader<Counted<R>>,
+fn feed<S: Events>(
+    xml: &mut S,
     parser: &mut XmlParser,
     report: &mut Report,
-    between: &mut Between<'_, R>,
+    between: &mut Between<'_, S>,
 ) {
     let mut buf = Vec::with_capacity(1 << 12);
     let mut errors = 0;
     loop {
         between(xml, parser, report);
         buf.clear();
-        let before = xml.buffer_position();
-        let event = xml.read_event_into(&mut buf);
-        let line = xml.get_ref().line();
+        let before = xml.position();
+        let (event, line) = xml.next_event(&mut buf);
         match event {
             Ok(Event::Start(e)) => parser.start(report, e.name().as_ref(), &e, line),
             Ok(Event::Empty(e)) => parser.empty(report, e.name().as_ref(), &e, line),
@@ -168,7 +231,7 @@ fn feed<R: Read>(
                     }
                 };
                 errors += 1;
-                if stop || errors >= MAX_XML_ERRORS || xml.buffer_position() == before {
+                if stop || errors >= MAX_XML_ERRORS || xml.position() == before {
                     if !stop {
                         parser.warn(
                             line,

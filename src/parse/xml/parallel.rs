@@ -8,7 +8,7 @@
 //! [`split`]: super::split
 
 use super::counted::Counted;
-use super::feed;
+use super::{feed, InMemory};
 use super::parser::{ChunkItems, XmlParser};
 use super::split::{Cut, Splitter};
 use crate::model::{Interner, Report};
@@ -46,8 +46,12 @@ struct Job {
 fn parse_run(bytes: Vec<u8>, line: u64) -> Parsed {
     let mut report = Report::new();
     let mut parser = XmlParser::for_chunk(&mut report);
-    let mut xml = Reader::from_reader(Counted::at_line(&bytes[..], line));
-    feed(&mut xml, &mut parser, &mut report, &mut |_, _, _| {});
+    feed(
+        &mut InMemory::new(&bytes, line),
+        &mut parser,
+        &mut report,
+        &mut |_, _, _| {},
+    );
     let chunk = parser.into_chunk();
     Parsed {
         bytes,
@@ -167,8 +171,12 @@ pub fn merge_reached(
             let remap = report.interner.absorb(&interner);
             parser.replay(report, chunk.items, &remap);
         } else {
-            let mut sub = Reader::from_reader(Counted::at_line(&bytes[..], line));
-            feed(&mut sub, parser, report, &mut |_, _, _| {});
+            feed(
+                &mut InMemory::new(&bytes, line),
+                parser,
+                report,
+                &mut |_, _, _| {},
+            );
         }
         let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
         xml.get_mut().skip(bytes.len() as u64, newlines);
