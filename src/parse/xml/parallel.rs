@@ -8,9 +8,9 @@
 //! [`split`]: super::split
 
 use super::counted::Counted;
-use super::{feed, InMemory};
 use super::parser::{ChunkItems, XmlParser};
 use super::split::{Cut, Splitter};
+use super::{feed, InMemory};
 use crate::model::{Interner, Report};
 use quick_xml::Reader;
 use std::collections::VecDeque;
