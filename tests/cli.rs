@@ -236,3 +236,31 @@ fn help_version_and_completions() {
         assert!(stdout(&c).contains("leakscope"), "{shell}");
     }
 }
+
+/// A log made with `--show-leak-kinds=definite` prints records of one kind
+/// and LEAK SUMMARY figures of all four: the three kinds it shows no record
+/// of are said with valgrind's own figures, not left as a silent 0 B.
+#[test]
+fn kinds_valgrind_counted_but_did_not_show_are_said() {
+    let log = fx("perfmap/numba31315.d/numba31315.log.gz");
+    let o = leakscope(&["summary", "--no-perf-map-search", &log]);
+    let text = stdout(&o);
+    for line in [
+        "  indirectly lost: valgrind counted 4,662,978 bytes in 16,043 blocks; this log shows none of its records (--show-leak-kinds)",
+        "  possibly lost: valgrind counted 2,414,432 bytes in 18,130 blocks; this log shows none of its records (--show-leak-kinds)",
+        "  still reachable: valgrind counted 828,945 bytes in 2,434 blocks; this log shows none of its records (--show-leak-kinds)",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+    }
+    assert!(!text.contains("definitely lost: valgrind counted"), "{text}");
+    let o = leakscope(&["summary", "--format", "json", "--no-perf-map-search", &log]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        json["processes"][0]["kinds_not_shown"],
+        serde_json::json!(["indirectly_lost", "possibly_lost", "still_reachable"])
+    );
+    // A log that shows every kind names none.
+    let o = leakscope(&["summary", "--format", "json", &fx("real/numba-seed.txt.gz")]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["processes"][0]["kinds_not_shown"], serde_json::json!([]));
+}

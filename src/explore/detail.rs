@@ -324,6 +324,14 @@ fn process_header(cx: &Ctx, d: &mut Detail, process: usize) {
             count(k as u64)
         )),
     }
+    for (k, f) in proc_.kinds_not_shown() {
+        d.push(Line::Hidden(format!(
+            "{}: valgrind counted {} bytes in {} blocks; the log shows none of its records (--show-leak-kinds)",
+            k.text(),
+            count(f.bytes),
+            count(f.blocks)
+        )));
+    }
     if let Some(sig) = &proc_.fatal_signal {
         d.push(Line::Hidden(format!("terminated: {}", sanitize(sig))));
     }

@@ -1,7 +1,8 @@
 //! One process under valgrind. A log with --trace-children=yes holds several.
 
 use super::error::MemcheckError;
-use super::leak::LossRecord;
+use super::leak::{LeakKind, LossRecord};
+use super::summary::Figure;
 use super::summary::{ErrorSummary, HeapSummary, LeakSummary};
 
 /// One leak search: the final one at exit, or one requested by the client
@@ -110,6 +111,24 @@ impl Process {
     /// The LEAK SUMMARY of the last leak search.
     pub fn leak_summary(&self) -> Option<&LeakSummary> {
         self.leak_searches.last().and_then(|s| s.summary.as_ref())
+    }
+
+    /// Kinds the last LEAK SUMMARY counts but the log shows no loss record
+    /// of (`--show-leak-kinds=definite` prints records of one kind and
+    /// figures of all four), with valgrind's figure: what the log says that
+    /// the records alone would leave out.
+    pub fn kinds_not_shown(&self) -> Vec<(LeakKind, Figure)> {
+        let Some(summary) = self.leak_summary() else {
+            return Vec::new();
+        };
+        let records = self.loss_records();
+        LeakKind::ALL
+            .iter()
+            .map(|&k| (k, *summary.get(k)))
+            .filter(|(k, f)| {
+                (f.bytes > 0 || f.blocks > 0) && !records.iter().any(|r| r.kind == *k)
+            })
+            .collect()
     }
 
     /// A short name for the UI and text output: `1234 python nb_jit.py`.

@@ -207,6 +207,9 @@ pub struct ProcessSummary {
     /// `leaks` may be short by these records.
     pub unreadable_records: u64,
     pub reported_leaks: Option<ReportedLeaks>,
+    /// Kinds valgrind's LEAK SUMMARY counts that the log shows no record of
+    /// (`--show-leak-kinds`): `leaks` is 0 there, `reported_leaks` is not.
+    pub kinds_not_shown: Vec<&'static str>,
     pub errors: Errors,
     pub reported_errors: Option<ReportedErrors>,
     /// How many leak searches the log holds; the figures are the last one's.
@@ -415,6 +418,7 @@ fn summarize_process(
         leaks: ByKind::from_array(&totals),
         unreadable_records: p.unreadable_records,
         reported_leaks: p.leak_summary().map(reported_leaks),
+        kinds_not_shown: p.kinds_not_shown().iter().map(|(k, _)| k.key()).collect(),
         errors,
         reported_errors: p.error_summary.map(|s| ReportedErrors {
             errors: s.errors,

@@ -71,6 +71,19 @@ pub fn write(summary: &Summary) -> String {
             if differs {
                 let _ = writeln!(o, "  note: valgrind's own LEAK SUMMARY differs from the records shown (not every kind was shown?)");
             }
+            let not_shown = LeakKind::ALL
+                .into_iter()
+                .filter(|k| p.kinds_not_shown.contains(&k.key()));
+            for k in not_shown {
+                let f = r.kinds.get(k);
+                let _ = writeln!(
+                    o,
+                    "  {}: valgrind counted {} bytes in {} blocks; this log shows none of its records (--show-leak-kinds)",
+                    k.text(),
+                    count(f.bytes),
+                    count(f.blocks)
+                );
+            }
         }
         let any_hidden = !p.hidden.is_empty();
         if any_hidden {
