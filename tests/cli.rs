@@ -252,7 +252,10 @@ fn kinds_valgrind_counted_but_did_not_show_are_said() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line}\n{text}");
     }
-    assert!(!text.contains("definitely lost: valgrind counted"), "{text}");
+    assert!(
+        !text.contains("definitely lost: valgrind counted"),
+        "{text}"
+    );
     let o = leakscope(&["summary", "--format", "json", "--no-perf-map-search", &log]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
@@ -262,5 +265,8 @@ fn kinds_valgrind_counted_but_did_not_show_are_said() {
     // A log that shows every kind names none.
     let o = leakscope(&["summary", "--format", "json", &fx("real/numba-seed.txt.gz")]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(json["processes"][0]["kinds_not_shown"], serde_json::json!([]));
+    assert_eq!(
+        json["processes"][0]["kinds_not_shown"],
+        serde_json::json!([])
+    );
 }

@@ -125,9 +125,7 @@ impl Process {
         LeakKind::ALL
             .iter()
             .map(|&k| (k, *summary.get(k)))
-            .filter(|(k, f)| {
-                (f.bytes > 0 || f.blocks > 0) && !records.iter().any(|r| r.kind == *k)
-            })
+            .filter(|(k, f)| (f.bytes > 0 || f.blocks > 0) && !records.iter().any(|r| r.kind == *k))
             .collect()
     }
 
