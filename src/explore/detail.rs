@@ -264,13 +264,15 @@ fn process(cx: &Ctx, d: &mut Detail, p: usize) {
             error_figures(&pv.errors.vis, cx.counts_known(p))
         ));
     }
-    process_header(cx, d, pn.process);
+    process_header(cx, d, p);
 }
 
 /// What the log says about a process: who it was, what valgrind printed at
 /// its end (HEAP and ERROR SUMMARY as printed), how many leak searches ran.
-fn process_header(cx: &Ctx, d: &mut Detail, process: usize) {
-    let proc_ = &cx.report.processes[process];
+/// `p`: the process's place in the index.
+fn process_header(cx: &Ctx, d: &mut Detail, p: usize) {
+    let pn = &cx.index.procs[p];
+    let proc_ = &cx.report.processes[pn.process];
     let lsan = super::notices::is_lsan(cx.report, proc_);
     let mut who = vec![format!("PID {}", proc_.pid)];
     if let Some(pp) = proc_.ppid {
@@ -324,7 +326,8 @@ fn process_header(cx: &Ctx, d: &mut Detail, process: usize) {
             count(k as u64)
         )),
     }
-    for (k, f) in proc_.kinds_not_shown() {
+    let has_records = |k| pn.cats.iter().any(|c| c.category == Category::Leak(k));
+    for (k, f) in proc_.kinds_not_shown(has_records) {
         d.push(Line::Hidden(format!(
             "{}: valgrind counted {} bytes in {} blocks; the log shows none of its records (--show-leak-kinds)",
             k.text(),
@@ -446,7 +449,7 @@ fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     if !cx.index.multi_process() {
         d.push(Line::Blank);
         d.push(Line::Heading(format!("Process {}", pn.title)));
-        process_header(cx, d, pn.process);
+        process_header(cx, d, p);
     }
 }
 

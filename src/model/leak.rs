@@ -150,10 +150,7 @@ impl LossRecord {
 
     /// Bytes of blocks reachable only through this record's blocks.
     pub fn indirect_bytes(&self) -> u64 {
-        match self.indirect {
-            WIDE32 => self.rare().indirect_bytes,
-            n => u64::from(n),
-        }
+        self.widen(self.indirect, WIDE32, |r| r.indirect_bytes)
     }
 
     pub fn set_indirect_bytes(&mut self, v: u64) {
@@ -161,10 +158,8 @@ impl LossRecord {
     }
 
     pub fn blocks(&self) -> u64 {
-        match u32::from_le_bytes([self.blocks[0], self.blocks[1], self.blocks[2], 0]) {
-            WIDE24 => self.rare().blocks,
-            n => u64::from(n),
-        }
+        let [a, b, c] = self.blocks;
+        self.widen(u32::from_le_bytes([a, b, c, 0]), WIDE24, |r| r.blocks)
     }
 
     pub fn set_blocks(&mut self, v: u64) {
@@ -175,10 +170,7 @@ impl LossRecord {
 
     /// 1-based line (text) or line of the `<error>` (XML) where the record starts.
     pub fn line(&self) -> u64 {
-        match self.line {
-            WIDE32 => self.rare().line,
-            n => u64::from(n),
-        }
+        self.widen(self.line, WIDE32, |r| r.line)
     }
 
     pub fn set_line(&mut self, v: u64) {
@@ -194,6 +186,16 @@ impl LossRecord {
                 *field(self.rare.get_or_insert_with(Box::default)) = v;
                 wide
             }
+        }
+    }
+
+    /// The inverse of [`Self::narrow`]: the inline `n`, or the side entry's
+    /// `field` when `n` is `wide`.
+    fn widen(&self, n: u32, wide: u32, field: fn(&RecordRare) -> u64) -> u64 {
+        if n == wide {
+            field(self.rare())
+        } else {
+            u64::from(n)
         }
     }
 

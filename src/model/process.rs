@@ -116,16 +116,20 @@ impl Process {
     /// Kinds the last LEAK SUMMARY counts but the log shows no loss record
     /// of (`--show-leak-kinds=definite` prints records of one kind and
     /// figures of all four), with valgrind's figure: what the log says that
-    /// the records alone would leave out.
-    pub fn kinds_not_shown(&self) -> Vec<(LeakKind, Figure)> {
+    /// the records alone would leave out. `has_records` says whether a kind
+    /// has records, from the caller's own totals or index (scanning
+    /// millions of records here would put that scan in the explorer's draw).
+    pub fn kinds_not_shown(
+        &self,
+        has_records: impl Fn(LeakKind) -> bool,
+    ) -> Vec<(LeakKind, Figure)> {
         let Some(summary) = self.leak_summary() else {
             return Vec::new();
         };
-        let records = self.loss_records();
         LeakKind::ALL
             .iter()
             .map(|&k| (k, *summary.get(k)))
-            .filter(|(k, f)| (f.bytes > 0 || f.blocks > 0) && !records.iter().any(|r| r.kind == *k))
+            .filter(|(k, f)| (f.bytes > 0 || f.blocks > 0) && !has_records(*k))
             .collect()
     }
 

@@ -418,7 +418,11 @@ fn summarize_process(
         leaks: ByKind::from_array(&totals),
         unreadable_records: p.unreadable_records,
         reported_leaks: p.leak_summary().map(reported_leaks),
-        kinds_not_shown: p.kinds_not_shown().iter().map(|(k, _)| k.key()).collect(),
+        kinds_not_shown: p
+            .kinds_not_shown(|k| totals[k.index()].records > 0)
+            .iter()
+            .map(|(k, _)| k.key())
+            .collect(),
         errors,
         reported_errors: p.error_summary.map(|s| ReportedErrors {
             errors: s.errors,
