@@ -1,0 +1,235 @@
+//! The detail of a category and of a group: figures, what is hidden and why,
+//! size spread and the stack the group's records share.
+
+use super::process::process_header;
+use super::*;
+
+pub(super) fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
+    let pn = &cx.index.procs[p];
+    let cn = &pn.cats[c];
+    let cv = &cx.proj.procs[p].cats[c];
+    d.category = Some(cn.category.clone());
+    d.push(Line::Title(cn.category.name().to_string()));
+    if cx.index.multi_process() {
+        d.dim(format!("process {}", pn.title));
+    }
+    let groups = cv.order.len();
+    let (t, hidden) = cv.fig.shown_or_hidden();
+    d.figures = Some((t, hidden));
+    if hidden {
+        d.push(Line::Hidden("none shown; what is not:".into()));
+    }
+    if cn.category.is_leak() {
+        d.text(format!(
+            "{} in {} · {} in {}",
+            bytes(t.bytes),
+            n(t.blocks, "block"),
+            n(t.items, "record"),
+            n(groups as u64, "group")
+        ));
+        if cv.fig.vis.indirect > 0 {
+            d.dim(format!(
+                "these records also hold {} of indirectly lost blocks",
+                bytes(cv.fig.vis.indirect)
+            ));
+        }
+        if let Category::Leak(kind) = cn.category {
+            let proc_ = &cx.report.processes[pn.process];
+            let lsan = crate::explore::notices::is_lsan(cx.report, proc_);
+            let whose = if lsan {
+                "LeakSanitizer's SUMMARY"
+            } else {
+                "valgrind's LEAK SUMMARY"
+            };
+            if let Some(s) = proc_.leak_summary() {
+                let fig = s.get(kind);
+                let all = cv.fig.all().bytes;
+                let agree = if u128::from(fig.bytes) == all {
+                    "agrees"
+                } else {
+                    "differs"
+                };
+                d.dim(format!(
+                    "{whose}: {} bytes in {} blocks ({agree})",
+                    count(fig.bytes),
+                    count(fig.blocks)
+                ));
+            }
+        }
+    } else {
+        d.text(format!(
+            "{} · {}",
+            error_figures(&t, cx.counts_known(p)),
+            n(groups as u64, "group")
+        ));
+    }
+    if !cv.fig.hid.is_empty() {
+        d.push(Line::Hidden(format!(
+            "hidden: {}, {} in {}",
+            n(cv.fig.hid.items, "record"),
+            bytes(cv.fig.hid.bytes),
+            n(cv.fig.hid.blocks, "block")
+        )));
+    }
+    if !cv.fig.out.is_empty() {
+        d.dim(format!(
+            "filtered out: {}, {}",
+            n(cv.fig.out.items, "record"),
+            bytes(cv.fig.out.bytes)
+        ));
+    }
+    let timeline = cx
+        .growth
+        .and_then(|ds| Some((ds.cat_series(p, c)?, ds.timeline(p)?, ds.cat(p, c)?)));
+    if let Some((series, t, delta)) = timeline {
+        for l in crate::explore::timeline::detail_lines(series, t, delta) {
+            d.push(l);
+        }
+    }
+    d.push(Line::Blank);
+    d.push(Line::Heading("Largest groups".into()));
+    for g in cx.proj.top_groups(cx.index, p, c, 8) {
+        let gv = &cv.groups[g as usize];
+        let amount = if cn.category.is_leak() {
+            bytes(gv.fig.vis.bytes)
+        } else if cx.counts_known(p) {
+            format!("×{}", count(gv.fig.vis.count))
+        } else {
+            format!("{} ctx", count(gv.fig.vis.items))
+        };
+        d.push(Line::Row(format!(
+            "{amount:>10}  {}",
+            cn.groups[g as usize].display
+        )));
+    }
+    // A single process has no row of its own: its header is here.
+    if !cx.index.multi_process() {
+        d.push(Line::Blank);
+        d.push(Line::Heading(format!("Process {}", pn.title)));
+        process_header(cx, d, p);
+    }
+}
+
+pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
+    let pn = &cx.index.procs[p];
+    let cn = &pn.cats[c];
+    let gn = &cn.groups[g];
+    let gv = &cx.proj.procs[p].cats[c].groups[g];
+    let proc_ = &cx.report.processes[pn.process];
+    d.category = Some(cn.category.clone());
+    d.push(Line::Title(sanitize(&gn.label).into_owned()));
+    d.dim(format!(
+        "{} · grouped by {}",
+        cn.category.name(),
+        cx.index.by.name()
+    ));
+    let shown = &cx.proj.procs[p].cats[c];
+    let items: Vec<u32> = shown
+        .shown_items(g as u32)
+        .iter()
+        .map(|&i| gn.items[i as usize])
+        .filter(|&it| cx.vis.cause(cx.report, cx.index, p, c, it).is_none())
+        .collect();
+    let (t, hidden) = gv.fig.shown_or_hidden();
+    d.figures = Some((t, hidden));
+    if hidden {
+        d.push(Line::Hidden("none shown; what is not:".into()));
+    }
+    if cn.category.is_leak() {
+        d.text(format!(
+            "{} in {} · {}",
+            exact_bytes(t.bytes),
+            n(t.blocks, "block"),
+            n(t.items, "record")
+        ));
+        if gv.fig.vis.indirect > 0 {
+            d.dim(format!(
+                "plus {} indirectly lost through these blocks",
+                bytes(gv.fig.vis.indirect)
+            ));
+        }
+        let mut sizes: Vec<u64> = items
+            .iter()
+            .map(|&it| proc_.loss_records()[it as usize].direct_bytes)
+            .collect();
+        if sizes.len() > 1 {
+            let (min, med, max) = spread(&mut sizes);
+            d.text(format!(
+                "sizes per record: min {} · median {} · max {}",
+                bytes(min),
+                bytes(med),
+                bytes(max)
+            ));
+        }
+    } else {
+        d.text(error_figures(&t, cx.counts_known(p)));
+    }
+    let timeline = cx.growth.and_then(|ds| {
+        Some((
+            ds.group_series(p, c, g)?,
+            ds.timeline(p)?,
+            ds.group(p, c, g)?,
+        ))
+    });
+    if let Some((series, t, delta)) = timeline {
+        for l in crate::explore::timeline::detail_lines(series, t, delta) {
+            d.push(l);
+        }
+    } else if let Some(delta) = cx.growth.and_then(|ds| ds.group(p, c, g)) {
+        let leak = cn.category.is_leak();
+        d.text(match delta.status {
+            crate::triage::diff::Status::New => "new since the baseline".to_string(),
+            s => format!(
+                "since the baseline: {} {}, {}",
+                delta.text(leak),
+                if leak { "direct bytes" } else { "occurrences" },
+                s.word()
+            ),
+        });
+        if leak && delta.indirect != 0 {
+            d.dim(format!(
+                "indirectly lost through them: {}{} since the baseline",
+                if delta.indirect > 0 { "+" } else { "−" },
+                bytes(delta.indirect.unsigned_abs())
+            ));
+        }
+    }
+    if !gv.fig.hid.is_empty() {
+        d.push(Line::Hidden(format!(
+            "hidden: {}, {}",
+            n(gv.fig.hid.items, "record"),
+            bytes(gv.fig.hid.bytes)
+        )));
+    }
+    if !gv.fig.out.is_empty() {
+        d.dim(format!(
+            "filtered out: {}, {}",
+            n(gv.fig.out.items, "record"),
+            bytes(gv.fig.out.bytes)
+        ));
+    }
+    let first = items.first().copied().unwrap_or(gn.items[0]);
+    let stack = cx.index.item_stack(cx.report, p, c, first);
+    let frames = cx.report.interner.stack(stack);
+    let common = (gn.common as usize).min(frames.len());
+    d.push(Line::Blank);
+    let whole = frames.len();
+    if gn.items.len() == 1 || common == whole {
+        d.push(Line::Heading(format!("Stack ({whole} frames)")));
+    } else {
+        d.push(Line::Heading(format!(
+            "Common stack ({common} of {whole} frames; records differ below)"
+        )));
+    }
+    d.stack(
+        cx.frames,
+        &cx.report.interner,
+        &frames[..common],
+        cx.unfold_interpreter,
+    );
+    d.copy = Some(stack_text(
+        &format!("{} group: {}", cn.category.name(), gn.label),
+        &cx.report.interner,
+        &frames[..common],
+    ));
+}
