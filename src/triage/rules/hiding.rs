@@ -538,9 +538,8 @@ impl<'a> Plan<'a> {
         match job.item {
             Item::Record(stack, kind) => {
                 let stack = report.interner.stack(stack);
-                let locs = locations(&report.interner, stack);
                 let valgrind =
-                    self.valgrind_matches(fm, &locs, job.limit, |s| s.kind.matches_leak(kind));
+                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(kind));
                 if !job.lsan {
                     return valgrind;
                 }
@@ -563,8 +562,8 @@ impl<'a> Plan<'a> {
                 if job.lsan {
                     return Matches::default();
                 }
-                let locs = locations(&report.interner, report.interner.stack(e.stack));
-                self.valgrind_matches(fm, &locs, job.limit, |s| s.kind.matches_error(e))
+                let stack = report.interner.stack(e.stack);
+                self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_error(e))
             }
         }
     }
@@ -607,12 +606,14 @@ impl<'a> Plan<'a> {
     }
 
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
-    /// a stack at locations `locs`, with patterns cut at the process's
-    /// --num-callers as valgrind cuts them when it reads the file.
+    /// `stack`, with patterns cut at the process's --num-callers as valgrind
+    /// cuts them when it reads the file. Verdicts depend on the frames'
+    /// locations only, read in place (no per-frame copy: a stack may hold a
+    /// million frames).
     fn valgrind_matches(
         &self,
         fm: &mut FrameMatcher,
-        locs: &[u32],
+        stack: &[FrameId],
         limit: usize,
         kind_fits: impl Fn(&Suppression) -> bool,
     ) -> Matches {
@@ -621,7 +622,9 @@ impl<'a> Plan<'a> {
         }
         let (mut yes, mut maybe) = (Vec::new(), Vec::new());
         let mut present = Vec::new();
-        fm.anchors_present(&self.anchors, locs, &mut present);
+        let interner = fm.interner();
+        let loc = |f: FrameId| interner.location_of(f) as u32;
+        fm.anchors_present(&self.anchors, stack.iter().map(|&f| loc(f)), &mut present);
         let mut absent = vec![false; self.valgrind.len()];
         for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
             // Past --num-callers the anchor is cut off the rule: no prefilter.
@@ -632,8 +635,8 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];
-            let v = stack_verdict(pats, locs, |p, loc| {
-                fm.matches_at(base + p as u32, &pats[p], loc)
+            let v = stack_verdict(pats, stack.len(), |p, f| {
+                fm.matches_at(base + p as u32, &pats[p], loc(stack[f]))
             });
             match v {
                 Tri::Yes => yes.push(id),
@@ -715,14 +718,6 @@ fn same_locations(interner: &Interner, jobs: &[Job]) -> (Vec<usize>, Vec<usize>)
         of.push(g);
     }
     (reps, of)
-}
-
-/// The location of each frame of `stack`: all a rule's verdict depends on.
-fn locations(interner: &Interner, stack: &[FrameId]) -> Vec<u32> {
-    stack
-        .iter()
-        .map(|&f| interner.location_of(f) as u32)
-        .collect()
 }
 
 /// How many frame lines of a suppression valgrind uses: --num-callers where

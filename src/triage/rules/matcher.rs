@@ -74,16 +74,18 @@ impl From<bool> for Tri {
     }
 }
 
-/// Matches `patterns` on the frames `stack` with three-valued frame tests:
-/// `Yes` if they match using only what the log says, `Unknown` if they would
-/// match should every unknown frame test succeed, else `No`.
-pub fn stack_verdict<T: Copy>(
+/// Matches `patterns` on a stack of `n` frames with three-valued frame
+/// tests (`test(p, f)`: pattern `p` on frame `f`): `Yes` if they match using
+/// only what the log says, `Unknown` if they would match should every
+/// unknown frame test succeed, else `No`. The caller reads its frames in
+/// place: a copy of a stack of a million frames would cost megabytes.
+pub fn stack_verdict(
     patterns: &[FramePattern],
-    stack: &[T],
-    mut test: impl FnMut(usize, T) -> Tri,
+    n: usize,
+    mut test: impl FnMut(usize, usize) -> Tri,
 ) -> Tri {
     let mut unknown = false;
-    let yes = prefix_match(patterns, stack.len(), |p, f| match test(p, stack[f]) {
+    let yes = prefix_match(patterns, n, |p, f| match test(p, f) {
         Tri::Yes => true,
         Tri::No => false,
         Tri::Unknown => {
@@ -97,7 +99,7 @@ pub fn stack_verdict<T: Copy>(
     if !unknown {
         return Tri::No;
     }
-    let maybe = prefix_match(patterns, stack.len(), |p, f| test(p, stack[f]) != Tri::No);
+    let maybe = prefix_match(patterns, n, |p, f| test(p, f) != Tri::No);
     if maybe {
         Tri::Unknown
     } else {
@@ -164,8 +166,8 @@ impl<'r> FrameMatcher<'r> {
         self.interner
     }
 
-    /// Which anchored rules could match somewhere in a stack at locations
-    /// `locs`: bit `i` of the result is set when `anchors[i]` (a pattern id
+    /// Which anchored rules could match somewhere in a stack whose frames
+    /// are at locations `locs`: bit `i` of the result is set when `anchors[i]` (a pattern id
     /// and the pattern) matches, or might, at some frame. A rule that starts
     /// with `...` can only match a stack holding a frame its first real
     /// pattern matches, so one pass over the stack here rules most of them
@@ -174,7 +176,7 @@ impl<'r> FrameMatcher<'r> {
     pub fn anchors_present(
         &mut self,
         anchors: &[(u32, &FramePattern)],
-        locs: &[u32],
+        locs: impl IntoIterator<Item = u32>,
         present: &mut Vec<u64>,
     ) {
         let words = anchors.len().div_ceil(64).max(1);
@@ -185,7 +187,7 @@ impl<'r> FrameMatcher<'r> {
             self.anchor_known.resize(count, false);
             self.anchor_masks.resize(count * words, 0);
         }
-        for &loc in locs {
+        for loc in locs {
             let l = loc as usize;
             if !self.anchor_known[l] {
                 for (i, &(pid, pat)) in anchors.iter().enumerate() {
@@ -389,8 +391,8 @@ mod tests {
             .map(|l| FramePattern::parse(l).unwrap())
             .collect();
         let stack = [id, id];
-        let mut test = |p: usize, f: FrameId| fm.matches(10 + p as u32, &pats[p], f);
-        assert_eq!(stack_verdict(&pats, &stack, &mut test), Tri::Unknown);
-        assert_eq!(stack_verdict(&pats[..1], &stack, &mut test), Tri::Yes);
+        let mut test = |p: usize, f: usize| fm.matches(10 + p as u32, &pats[p], stack[f]);
+        assert_eq!(stack_verdict(&pats, stack.len(), &mut test), Tri::Unknown);
+        assert_eq!(stack_verdict(&pats[..1], stack.len(), &mut test), Tri::Yes);
     }
 }
