@@ -9,6 +9,7 @@
 
 mod counted;
 mod error;
+mod frames;
 mod parallel;
 mod parser;
 mod search;
@@ -124,6 +125,9 @@ trait Events {
     fn next_event<'b>(&'b mut self, buf: &'b mut Vec<u8>) -> (quick_xml::Result<Event<'b>>, u64);
     /// Bytes read so far (to tell a reader that stopped moving).
     fn position(&self) -> u64;
+    /// Reads the plain frames that come next in a stack, when the reader
+    /// can see them ([`InMemory`]).
+    fn frames(&mut self, _parser: &mut XmlParser, _report: &mut Report) {}
 }
 
 impl<R: Read> Events for Reader<Counted<R>> {
@@ -139,19 +143,23 @@ impl<R: Read> Events for Reader<Counted<R>> {
 }
 
 /// A run of the document in memory (a worker's chunk): quick-xml lends each
-/// event from the bytes instead of copying it through a buffer. The run's
-/// line ends are found once, up front, by one vectorised scan, and each
-/// event's line is where it stops among them (events only move forward).
-/// The bytes are bounded by the chunk size, so no token-length guard is
-/// needed here.
+/// event from the bytes instead of copying it through a buffer, and a
+/// stack's plain frames are read without events at all ([`frames`]). Lines
+/// are counted as the reading moves forward, one vectorised count over what
+/// was passed (mostly whole stacks at once). The bytes are bounded by the
+/// chunk size, so no token-length guard is needed here.
 struct InMemory<'a> {
     xml: Reader<&'a [u8]>,
-    /// The run's first line in the document.
-    first_line: u64,
-    /// Offsets of the run's newlines.
-    newlines: Vec<usize>,
-    /// Newlines consumed so far.
-    passed: usize,
+    bytes: &'a [u8],
+    /// Bytes read by [`frames`] behind quick-xml's back.
+    skipped: usize,
+    /// Line of `bytes[counted]`.
+    line: u64,
+    counted: usize,
+    /// Whether the last event was a tag: quick-xml is then between
+    /// markup (it has not taken the next `<` yet) and frames may be read.
+    after_tag: bool,
+    fields: Vec<(tag::Tag, &'a [u8])>,
 }
 
 impl<'a> InMemory<'a> {
@@ -159,25 +167,57 @@ impl<'a> InMemory<'a> {
     fn new(bytes: &'a [u8], line: u64) -> Self {
         InMemory {
             xml: Reader::from_reader(bytes),
-            first_line: line.max(1),
-            newlines: memchr::memchr_iter(b'\n', bytes).collect(),
-            passed: 0,
+            bytes,
+            skipped: 0,
+            line: line.max(1),
+            counted: 0,
+            after_tag: false,
+            fields: Vec::new(),
         }
     }
 }
 
-impl Events for InMemory<'_> {
+impl<'a> Events for InMemory<'a> {
     fn next_event<'b>(&'b mut self, _: &'b mut Vec<u8>) -> (quick_xml::Result<Event<'b>>, u64) {
         let event = self.xml.read_event();
-        let to = self.xml.buffer_position() as usize;
-        while self.newlines.get(self.passed).is_some_and(|&n| n < to) {
-            self.passed += 1;
-        }
-        (event, self.first_line + self.passed as u64)
+        self.after_tag = matches!(event, Ok(Event::Start(_) | Event::End(_)));
+        let to = self.skipped + self.xml.buffer_position() as usize;
+        let line = line_at(self.bytes, &mut self.counted, &mut self.line, to);
+        (event, line)
     }
     fn position(&self) -> u64 {
-        self.xml.buffer_position()
+        (self.skipped as u64) + self.xml.buffer_position()
     }
+    fn frames(&mut self, parser: &mut XmlParser, report: &mut Report) {
+        if !self.after_tag || !parser.in_stack() {
+            return;
+        }
+        let rest: &'a [u8] = self.xml.get_ref();
+        let mut used = 0;
+        while let Some(n) = frames::scan(&rest[used..], &mut self.fields) {
+            parser.plain_frame(report, &self.fields);
+            used += n;
+        }
+        if used > 0 {
+            *self.xml.get_mut() = &rest[used..];
+            self.skipped += used;
+        }
+    }
+}
+
+/// The line of `bytes[to]`: `line` is that of `bytes[counted]`, and both
+/// move forward to `to` (events only move forward).
+fn line_at(bytes: &[u8], counted: &mut usize, line: &mut u64, to: usize) -> u64 {
+    let passed = &bytes[(*counted).min(to)..to];
+    // Most events are a few bytes: a plain loop beats setting up a
+    // vectorised count for each.
+    *line += if passed.len() < 64 {
+        passed.iter().filter(|&&b| b == b'\n').count() as u64
+    } else {
+        memchr::memchr_iter(b'\n', passed).count() as u64
+    };
+    *counted = (*counted).max(to);
+    *line
 }
 
 /// Feeds every event of `xml` to `parser` until the end, a read error, or
@@ -192,6 +232,7 @@ fn feed<S: Events>(
     let mut errors = 0;
     loop {
         between(xml, parser, report);
+        xml.frames(parser, report);
         buf.clear();
         let before = xml.position();
         let (event, line) = xml.next_event(&mut buf);

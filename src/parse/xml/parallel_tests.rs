@@ -255,6 +255,23 @@ fn parallel_equals_sequential_on_hand_made_documents() {
         ),
         ("two documents", format!("{p4}{p4}")),
         (
+            // Frames the plain-frame scan leaves to the events, and
+            // entities and odd bytes it reads itself.
+            "odd frames",
+            p4.replacen(
+                "<fn>site0_1</fn>",
+                "<fn>a &lt;b&gt; \u{e9}</fn><!-- c -->",
+                1,
+            )
+            .replacen("<fn>site0_2</fn>", "<fn/><x>1</x>", 1)
+            .replacen("<fn>site0_3</fn>", "<fn a=\"1\">g</fn><pair>p</pair>", 1)
+            .replacen("<fn>site0_4</fn>", "<fn><![CDATA[h]]></fn>", 1)
+            .replacen("<fn>site1_1</fn>", "<fn>a &bogus; b</fn><line>x</line>", 1)
+            .replacen("<fn>site1_2</fn>", "<suppression>s</suppression>", 1)
+            .replacen("<fn>site1_3</fn>", "<fn>a > b</fn>", 1)
+            .replacen("<dir>/src</dir>", "<dir>/src</file>", 1),
+        ),
+        (
             "garbage",
             p4.replace("</error>\n\n<error>", "</error>\nnot xml & <\n<error>"),
         ),

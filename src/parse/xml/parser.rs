@@ -155,6 +155,26 @@ impl XmlParser {
         }
     }
 
+    /// Whether the next thing may be a frame of a top-level error's stack
+    /// (where [`Self::plain_frame`] may be called instead of events).
+    pub fn in_stack(&self) -> bool {
+        self.path == [Tag::ValgrindOutput, Tag::Error, Tag::Stack]
+            && self.error.is_some()
+            && self.comment.is_none()
+    }
+
+    /// A whole `<frame>` of plain field elements (read by
+    /// [`super::frames::scan`]), handled as its events would have been:
+    /// each field closed with its text, then the frame.
+    pub fn plain_frame(&mut self, report: &mut Report, fields: &[(Tag, &[u8])]) {
+        let Some(e) = &mut self.error else { return };
+        for &(field, raw) in fields {
+            e.frame.set(field, super::unescape(raw).trim());
+        }
+        e.end_frame(&mut report.interner);
+        self.text.clear();
+    }
+
     pub fn warn(&mut self, line: u64, message: String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(Warning { line, message });
