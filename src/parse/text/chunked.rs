@@ -341,7 +341,13 @@ fn split_input<R: Read>(
             } else {
                 (len * 2).min(sizes.max_pending.max(len + READ))
             };
-            pending.resize(grown.max(filled + READ), 0);
+            // Exactly that: `resize` alone grows the capacity amortized
+            // (to 4 MiB for a 2.5 MiB buffer), and a recycled buffer is
+            // filled to its capacity, so each of the buffers in flight
+            // would keep 1.5 MiB more resident than it ever holds.
+            let want = grown.max(filled + READ);
+            pending.reserve_exact(want - pending.len());
+            pending.resize(want, 0);
         }
         let n = match reader.read(&mut pending[filled..filled + READ]) {
             Ok(0) => break,
@@ -410,7 +416,9 @@ fn split_input<R: Read>(
 /// — which can be longer than a buffer when a long line follows the cut.
 fn rest_after(mut buf: Vec<u8>, rest: &[u8]) -> Vec<u8> {
     if buf.len() < rest.len() + READ {
-        buf.resize((rest.len() + READ).next_power_of_two(), 0);
+        let want = (rest.len() + READ).next_power_of_two();
+        buf.reserve_exact(want - buf.len());
+        buf.resize(want, 0);
     }
     buf[..rest.len()].copy_from_slice(rest);
     buf
