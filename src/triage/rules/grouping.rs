@@ -23,16 +23,18 @@ pub fn group_by_rule(
         return Vec::new();
     };
     let records = p.loss_records();
-    let mut by_rule: BTreeMap<Option<RuleId>, Vec<usize>> = BTreeMap::new();
+    // u32 indices: a list per rule holds every record of a million-record log.
+    let mut by_rule: BTreeMap<Option<RuleId>, Vec<u32>> = BTreeMap::new();
     for i in 0..records.len() {
         by_rule
             .entry(hiding.record(process, i))
             .or_default()
-            .push(i);
+            .push(i as u32);
     }
     let own = OwnCode::of(&report.interner);
     let mut out: Vec<(Option<RuleId>, LeakGroup)> = Vec::new();
     for (rule, indices) in by_rule {
+        let indices = indices.into_iter().map(|i| i as usize);
         let groups = group_indices_with(&report.interner, &own, records, indices, by);
         out.extend(groups.into_iter().map(|g| (rule, g)));
     }
