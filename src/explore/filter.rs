@@ -256,7 +256,7 @@ impl Filter {
                     *hit = interner
                         .stack(StackId(s as u32))
                         .iter()
-                        .any(|&f| pm.get(info.place(f) as usize).copied().unwrap_or(false));
+                        .any(|&f| pm.get(info.place(interner, f) as usize).copied().unwrap_or(false));
                 }
             }
         }

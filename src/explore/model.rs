@@ -78,7 +78,7 @@ impl Default for Inputs {
 pub struct EngineState {
     set: Arc<RuleSet>,
     parse: u64,
-    hiding: rules::Hiding,
+    hiding: Arc<rules::Hiding>,
     toggles: Toggles,
 }
 
@@ -96,7 +96,11 @@ pub struct Explorer {
     frames: FrameInfo,
     index: Index,
     /// The loaded rules' verdicts (toggles applied); `None` without rules.
-    engine: Option<rules::Hiding>,
+    /// Shared with the background builder's [`EngineState`] rather than
+    /// copied there: a verdict per record and per stack is a second copy
+    /// of the report's size class. It is cloned only when one side changes
+    /// it while the other still holds it (`Arc::make_mut`).
+    engine: Option<Arc<rules::Hiding>>,
     /// `engine` was decided on an earlier report of this parse.
     engine_behind: bool,
     /// The toggles `engine`'s enabled flags reflect.
@@ -176,7 +180,7 @@ impl Explorer {
         &self.index
     }
     pub fn engine(&self) -> Option<&rules::Hiding> {
-        self.engine.as_ref()
+        self.engine.as_deref()
     }
     pub fn verdicts(&self) -> &Verdicts {
         &self.verdicts
@@ -228,7 +232,7 @@ impl Explorer {
             vis: self.visibility(),
             hiding: &self.inputs.manual,
             rule_set: &self.inputs.rule_set,
-            engine: self.engine.as_ref(),
+            engine: self.engine.as_deref(),
             growth: self.growth.as_ref(),
             unfold_interpreter: self.inputs.unfold_interpreter,
         }
@@ -288,7 +292,7 @@ impl Explorer {
     /// items, file order): the rules panel's order.
     pub fn rule_rows(&self) -> Vec<RuleId> {
         let mut ids: Vec<RuleId> = self.inputs.rule_set.ids().collect();
-        if let Some(e) = self.engine.as_ref() {
+        if let Some(e) = self.engine.as_deref() {
             ids.sort_by_cached_key(|&id| {
                 let c = e.counts(id);
                 (
@@ -305,7 +309,7 @@ impl Explorer {
     /// What loaded rule `id` hides, or, when it is off, what it would hide
     /// if turned back on (so a disabled rule still says what it is for).
     pub fn rule_counts(&self, id: RuleId) -> rules::RuleCounts {
-        let Some(e) = self.engine.as_ref() else {
+        let Some(e) = self.engine.as_deref() else {
             return rules::RuleCounts::default();
         };
         if e.is_enabled(id) {
@@ -421,7 +425,7 @@ impl Explorer {
         self.inputs.rule_set = set;
         self.engine = decided
             .filter(|(_, parse)| self.loaded && *parse == self.parse)
-            .map(|(e, _)| e);
+            .map(|(e, _)| Arc::new(e));
         self.engine_behind = self.engine.is_some();
         self.engine_toggles = Toggles::default();
         self.invalidate(Stage::Verdicts);
@@ -576,7 +580,7 @@ impl Explorer {
                 report: &self.report,
                 index: &self.index,
                 rules: &self.inputs.rule_set,
-                engine: self.engine.as_ref(),
+                engine: self.engine.as_deref(),
             });
         }
         if from <= Stage::Projection {
@@ -611,16 +615,16 @@ impl Explorer {
             self.engine = None;
         } else {
             match self.engine.as_mut() {
-                Some(e) if self.engine_behind => e.update(set, &self.report),
+                Some(e) if self.engine_behind => Arc::make_mut(e).update(set, &self.report),
                 Some(_) => {}
                 None => {
-                    self.engine = Some(set.apply(&self.report));
+                    self.engine = Some(Arc::new(set.apply(&self.report)));
                     self.engine_toggles = Toggles::default();
                 }
             }
             let t = &self.inputs.toggles;
             if let Some(e) = self.engine.as_mut().filter(|_| self.engine_toggles != *t) {
-                e.set_enabled_by(&self.report, |id| t.wanted_on(set, id));
+                Arc::make_mut(e).set_enabled_by(&self.report, |id| t.wanted_on(set, id));
                 self.engine_toggles = t.clone();
             }
         }
@@ -628,7 +632,7 @@ impl Explorer {
         self.verdicts = self
             .inputs
             .manual
-            .evaluate(&self.report, self.engine.as_ref());
+            .evaluate(&self.report, self.engine.as_deref());
     }
 
     fn build_rows(&mut self) {

@@ -11,7 +11,8 @@ use rustc_hash::FxHashMap;
 
 #[derive(Debug, Default, Clone)]
 pub struct FrameInfo {
-    /// Per frame id, its place.
+    /// Per interner location (not per frame: a log of a million distinct
+    /// addresses has a million frames but few locations), its place.
     place_of: Vec<u32>,
     /// Per place: the text a filter is matched against (sanitized).
     haystacks: Vec<Box<str>>,
@@ -43,30 +44,44 @@ type PlaceKey<'a> = (
 impl FrameInfo {
     pub fn build(interner: &Interner) -> Self {
         let mut ids: FxHashMap<PlaceKey, u32> = FxHashMap::default();
-        let mut firsts: Vec<FrameId> = Vec::new();
-        let place_of: Vec<u32> = (0..interner.frame_count())
-            .map(|i| {
-                let f = interner.frame(FrameId(i as u32)).frame;
+        let mut first_loc: Vec<usize> = Vec::new();
+        let place_of: Vec<u32> = (0..interner.location_count())
+            .map(|l| {
+                let f = interner.location_frame(l);
                 let key = (
                     f.function.as_deref(),
                     f.file.as_deref(),
                     f.line,
                     f.object.as_deref(),
                 );
+                let next = ids.len() as u32;
                 *ids.entry(key).or_insert_with(|| {
-                    firsts.push(FrameId(i as u32));
-                    firsts.len() as u32 - 1
+                    first_loc.push(l);
+                    next
                 })
             })
             .collect();
-        let places = || firsts.iter().map(|&id| interner.frame(id).frame);
+        // Each place stands for its first frame (in frame order), as when
+        // places were numbered frame by frame.
+        let mut firsts: Vec<Option<FrameId>> = vec![None; ids.len()];
+        for i in 0..interner.frame_count() {
+            let id = FrameId(i as u32);
+            firsts[place_of[interner.location_of(id)] as usize].get_or_insert(id);
+        }
+        // A location without frames (none in a parsed log) shows as itself.
+        let places = || {
+            firsts.iter().zip(&first_loc).map(|(id, &l)| match id {
+                Some(id) => interner.frame(*id).frame,
+                None => interner.location_frame(l),
+            })
+        };
         let haystacks = places().map(|f| haystack(f).into_boxed_str()).collect();
         let labels = places().map(|f| short_label(f).into_boxed_str()).collect();
         // One verdict per location, shared with grouping by origin.
         let own_code = crate::triage::own::OwnCode::of(interner);
         let own = firsts
             .iter()
-            .map(|&id| own_code.is_own(interner, id))
+            .map(|id| id.is_some_and(|id| own_code.is_own(interner, id)))
             .collect();
         let (start, post, common, pairs) = postings(interner, &place_of, firsts.len());
         FrameInfo {
@@ -81,23 +96,27 @@ impl FrameInfo {
         }
     }
 
-    pub fn place(&self, id: FrameId) -> u32 {
+    /// Frame `id`'s place (`interner`: the one this was built from).
+    pub fn place(&self, interner: &Interner, id: FrameId) -> u32 {
+        if id.0 as usize >= interner.frame_count() {
+            return u32::MAX;
+        }
         self.place_of
-            .get(id.0 as usize)
+            .get(interner.location_of(id))
             .copied()
             .unwrap_or(u32::MAX)
     }
 
     /// A frame's short label (see [`short_label`]).
-    pub fn label(&self, id: FrameId) -> &str {
+    pub fn label(&self, interner: &Interner, id: FrameId) -> &str {
         self.labels
-            .get(self.place(id) as usize)
+            .get(self.place(interner, id) as usize)
             .map_or("???", |l| l)
     }
 
-    pub fn is_own(&self, id: FrameId) -> bool {
+    pub fn is_own(&self, interner: &Interner, id: FrameId) -> bool {
         self.own
-            .get(self.place(id) as usize)
+            .get(self.place(interner, id) as usize)
             .copied()
             .unwrap_or(false)
     }
@@ -145,6 +164,7 @@ impl FrameInfo {
 /// the common places (see `FrameInfo::common`); and the number of pairs.
 type Postings = (Vec<u32>, Vec<StackId>, Vec<(u32, u32)>, usize);
 
+/// `place_of`: per location (see `FrameInfo::place_of`).
 fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
     let stacks = interner.stack_count();
     // A stack lists a place once even when it recurses through it.
@@ -152,7 +172,7 @@ fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
     let mut count = vec![0u32; places + 1];
     for s in 0..stacks {
         for f in interner.stack(StackId(s as u32)) {
-            let p = place_of[f.0 as usize] as usize;
+            let p = place_of[interner.location_of(*f)] as usize;
             if last[p] != s as u32 {
                 last[p] = s as u32;
                 count[p + 1] += 1;
@@ -179,7 +199,7 @@ fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
     }
     for s in 0..stacks {
         for f in interner.stack(StackId(s as u32)) {
-            let p = place_of[f.0 as usize] as usize;
+            let p = place_of[interner.location_of(*f)] as usize;
             // `u32::MAX - 1`: a common place, never listed.
             if last[p] != s as u32 && last[p] != u32::MAX - 1 {
                 last[p] = s as u32;
@@ -203,7 +223,7 @@ mod tests {
         let b = i.intern_frame(parse_frame("0x2: do_call_core (ceval.c:7352)"));
         let c = i.intern_frame(parse_frame("0x3: leak_some (planted.c:12)"));
         let info = FrameInfo::build(&i);
-        assert!(!info.is_own(a) && !info.is_own(b) && info.is_own(c));
+        assert!(!info.is_own(&i, a) && !info.is_own(&i, b) && info.is_own(&i, c));
     }
 
     #[test]
@@ -216,13 +236,13 @@ mod tests {
         let s2 = i.intern_stack(&[b]);
         let info = FrameInfo::build(&i);
         assert_eq!(info.places(), 2);
-        assert_eq!(info.place(a), info.place(a2));
+        assert_eq!(info.place(&i, a), info.place(&i, a2));
         // Two places, three pairs: each is common (a quarter or more of the
         // pairs), so only its count is kept.
-        assert_eq!(info.through_count(info.place(a)), 1);
-        assert_eq!(info.through_count(info.place(b)), 2);
+        assert_eq!(info.through_count(info.place(&i, a)), 1);
+        assert_eq!(info.through_count(info.place(&i, b)), 2);
         assert_eq!(info.postings(), 3);
-        assert!(info.stacks_through(info.place(b)).is_empty());
+        assert!(info.stacks_through(info.place(&i, b)).is_empty());
         // Eight rare places beside them: those list their stacks.
         let mut rare = Vec::new();
         for k in 0..8 {
@@ -231,11 +251,11 @@ mod tests {
         }
         let info = FrameInfo::build(&i);
         assert_eq!(info.postings(), 3 + 16);
-        assert_eq!(info.stacks_through(info.place(a)), &[s1]);
-        assert!(info.stacks_through(info.place(b)).is_empty());
-        assert_eq!(info.through_count(info.place(b)), 10);
+        assert_eq!(info.stacks_through(info.place(&i, a)), &[s1]);
+        assert!(info.stacks_through(info.place(&i, b)).is_empty());
+        assert_eq!(info.through_count(info.place(&i, b)), 10);
         for (f, s) in rare {
-            assert_eq!(info.stacks_through(info.place(f)), &[s]);
+            assert_eq!(info.stacks_through(info.place(&i, f)), &[s]);
         }
         let _ = s2;
     }

@@ -107,7 +107,7 @@ impl Detail {
             }
             let id = frames[n];
             if !interner.frame(id).is_not_code() {
-                let own = info.is_own(id);
+                let own = info.is_own(interner, id);
                 self.push(Line::Frame { n, id, own });
             }
             n += 1;
@@ -195,7 +195,7 @@ pub fn interpreter_runs(
     let mut runs = Vec::new();
     let mut start = None;
     for (n, &id) in frames.iter().enumerate().skip(first_py) {
-        let glue = !interner.frame(id).is_python() && !info.is_own(id);
+        let glue = !interner.frame(id).is_python() && !info.is_own(interner, id);
         match (glue, start) {
             (true, None) => start = Some(n),
             (false, Some(s)) => {

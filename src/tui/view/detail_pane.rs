@@ -104,7 +104,7 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
                 theme.library_frame()
             };
             let marker = if *own { "●" } else { " " };
-            let label = app.model.frames().label(*id);
+            let label = app.model.frames().label(interner, *id);
             let text = match f.mark() {
                 Some(m) => format!("[{m}] {label}"),
                 None => label.to_string(),
