@@ -253,10 +253,11 @@ impl Filter {
             // to its first matching frame.
             for (s, hit) in self.stack_match.iter_mut().enumerate() {
                 if *hit {
-                    *hit = interner
-                        .stack(StackId(s as u32))
-                        .iter()
-                        .any(|&f| pm.get(info.place(interner, f) as usize).copied().unwrap_or(false));
+                    *hit = interner.stack(StackId(s as u32)).iter().any(|&f| {
+                        pm.get(info.place(interner, f) as usize)
+                            .copied()
+                            .unwrap_or(false)
+                    });
                 }
             }
         }

@@ -397,7 +397,10 @@ impl RowCells {
                     .flatten();
                 let name = match (py_origin, frames.get(gn.common as usize)) {
                     (Some(f), _) => format!("{head} via {}", short_label(f)),
-                    (None, Some(&f)) => format!("{head} via {}", app.model.frames().label(&app.model.report().interner, f)),
+                    (None, Some(&f)) => format!(
+                        "{head} via {}",
+                        app.model.frames().label(&app.model.report().interner, f)
+                    ),
                     (None, None) => head,
                 };
                 let (parent, _) = gv.fig.shown_or_hidden();
