@@ -114,6 +114,7 @@ pub struct PrefixCache {
 }
 
 impl PrefixCache {
+    #[inline]
     pub fn split<'a>(&mut self, line: &'a [u8]) -> Option<(Prefix, &'a [u8])> {
         if let Some(p) = self.prefix {
             if starts_with(line, &self.bytes[..self.len]) {

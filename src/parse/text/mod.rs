@@ -7,7 +7,9 @@
 mod chunked;
 #[cfg(test)]
 mod chunked_tests;
+mod frame_texts;
 mod grammar;
+mod newlines;
 
 pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
 
@@ -92,6 +94,9 @@ pub struct TextParser {
     stamp_ms: Option<u64>,
     /// gdbserver messages noted already (each is said once).
     gdbserver_said: Vec<String>,
+    /// A chunk's frame line texts (see `frame_texts`); none for a whole
+    /// log read in order, whose texts would add to its memory.
+    frame_texts: Option<frame_texts::FrameTexts>,
 }
 
 /// Warns about each process of `input` whose last leak search never got its
@@ -138,6 +143,7 @@ impl TextParser {
             prefix: grammar::PrefixCache::default(),
             stamp_ms: None,
             gdbserver_said: Vec::new(),
+            frame_texts: None,
         }
     }
 
@@ -146,6 +152,7 @@ impl TextParser {
     pub fn for_chunk(input: usize) -> Self {
         TextParser {
             chunk: true,
+            frame_texts: Some(frame_texts::FrameTexts::default()),
             ..TextParser::new(input)
         }
     }
@@ -264,7 +271,11 @@ impl TextParser {
                 _ => return,
             }
             let text = text.trim_ascii_end();
-            let id = report.interner.intern_frame_text(text, frame_location);
+            let interner = &mut report.interner;
+            let id = match &mut self.frame_texts {
+                Some(t) => t.get_or(text, || interner.intern_frame_text(text, frame_location)),
+                None => interner.intern_frame_text(text, frame_location),
+            };
             match &mut st.block {
                 Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().expect("aux").1.push(id),
                 _ => st.frames.push(id),
