@@ -652,8 +652,7 @@ struct Splitter {
 impl Splitter {
     /// Scans newly arrived lines; returns a cut offset when one is due.
     fn scan(&mut self, data: &[u8]) -> Option<usize> {
-        let mut ends = NewLines::new(data, self.scanned);
-        while let Some(end) = ends.next() {
+        for end in NewLines::new(data, self.scanned) {
             let start = self.scanned;
             let line = &data[start..end];
             let clean_before = self.busy_count == 0 && !self.in_supp && !self.summary_seen;
