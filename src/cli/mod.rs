@@ -105,6 +105,8 @@ impl InputArgs {
     pub fn load(&self, files: &[String]) -> Result<crate::model::Report> {
         let mut report = load_paths(files, self.input_format.format())?;
         crate::parse::perfmap::find::attach(&mut report, &self.map_options());
+        // Loaded: from here on the report is read, not added to.
+        report.interner.drop_indexes();
         Ok(report)
     }
 }

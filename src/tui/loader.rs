@@ -312,6 +312,8 @@ fn load(
     let msg = match result {
         Ok(()) => {
             attach(&mut report, &spec.perf_maps);
+            // Complete: the explorer only reads it (a re-read starts afresh).
+            report.interner.drop_indexes();
             let diff = base.map(|b| {
                 let hider = rules::RuleHider::new(&spec.rules, &[b, &report]);
                 Arc::new(diff::diff(b, &report, &DiffOptions::default(), &hider))
