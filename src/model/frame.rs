@@ -623,8 +623,14 @@ mod tests {
         // A loaded report drops its indices; interning more still finds
         // what it holds.
         i.drop_indexes();
-        assert_eq!(i.intern_frame_text(b"0x1: f (a.c:1)", |_| unreachable!()), a);
-        assert_eq!(i.intern_frame_text(b"0x2: f (a.c:1)", |_| unreachable!()), c);
+        assert_eq!(
+            i.intern_frame_text(b"0x1: f (a.c:1)", |_| unreachable!()),
+            a
+        );
+        assert_eq!(
+            i.intern_frame_text(b"0x2: f (a.c:1)", |_| unreachable!()),
+            c
+        );
         i.drop_indexes();
         assert_eq!(i.intern_stack(&[a, b]), s1);
         assert_eq!(i.frame_count(), 2);
