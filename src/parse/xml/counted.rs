@@ -33,12 +33,17 @@ impl<R: Read> Counted<R> {
     }
 
     /// Counts bytes the stream does not carry (a chunk parsed elsewhere and
-    /// merged in its place) as consumed here.
-    pub fn skip(&mut self, bytes: u64, newlines: u64) {
+    /// merged in its place, whole lines) as consumed here. `passed`: bytes
+    /// after them were consumed already (quick-xml takes the `<` that ends
+    /// a text with the text), so the last byte consumed is still one of
+    /// those.
+    pub fn skip(&mut self, bytes: u64, newlines: u64, passed: bool) {
         self.bytes += bytes;
         self.newlines += newlines;
-        self.run = 0;
-        self.ends_with_newline = true;
+        if !passed {
+            self.run = 0;
+            self.ends_with_newline = true;
+        }
     }
 
     pub fn inner_mut(&mut self) -> &mut R {

@@ -56,8 +56,9 @@ pub struct PendingError {
 #[derive(Debug, Default)]
 pub struct PendingFrame {
     addr: Option<u64>,
-    /// `<fn>`, `<dir>`, `<file>`, `<obj>`: the text, and whether it was given.
-    text: [(String, bool); 4],
+    /// `<fn>`, `<dir>`, `<file>`, `<obj>`: the text (always UTF-8), and
+    /// whether it was given.
+    text: [(Vec<u8>, bool); 4],
     line: Option<u32>,
     key: Vec<u8>,
 }
@@ -65,18 +66,31 @@ pub struct PendingFrame {
 impl PendingFrame {
     /// A field element of the frame closed with `text`.
     pub fn set(&mut self, field: Tag, text: &str) {
+        self.set_utf8(field, text.as_bytes());
+    }
+
+    /// [`Self::set`] for a text known to be ASCII: what a chunk worker reads
+    /// from the bytes, with no validation needed.
+    pub fn set_ascii(&mut self, field: Tag, text: &[u8]) {
+        debug_assert!(text.is_ascii());
+        self.set_utf8(field, text);
+    }
+
+    /// `text` is valid UTF-8 (a `&str`, or ASCII).
+    fn set_utf8(&mut self, field: Tag, text: &[u8]) {
         let slot = match field {
             Tag::Ip => {
-                self.addr = text
-                    .strip_prefix("0x")
+                self.addr = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.strip_prefix("0x"))
                     .and_then(|h| u64::from_str_radix(h, 16).ok());
                 return;
             }
             Tag::Line => {
-                self.line = text.parse().ok();
+                self.line = std::str::from_utf8(text).ok().and_then(|t| t.parse().ok());
                 return;
             }
-            Tag::Fn if text == "???" || text.is_empty() => {
+            Tag::Fn if text == b"???" || text.is_empty() => {
                 self.text[0].1 = false;
                 return;
             }
@@ -88,7 +102,7 @@ impl PendingFrame {
         };
         let (buf, given) = &mut self.text[slot];
         buf.clear();
-        buf.push_str(text);
+        buf.extend_from_slice(text);
         *given = true;
     }
 
@@ -97,18 +111,19 @@ impl PendingFrame {
         // The key of `Interner::location_key` for the frame being built,
         // without building it: function, mangled (none in XML), dir, file,
         // object, line, named by the log.
-        let part = |i: usize| self.text[i].1.then_some(self.text[i].0.as_str());
+        let part = |i: usize| self.text[i].1.then_some(self.text[i].0.as_slice());
         let parts = [part(0), None, part(1), part(2), part(3)];
         self.key.clear();
         self.key.push(0xff);
         for p in parts {
-            self.key.extend_from_slice(p.unwrap_or("").as_bytes());
+            self.key.extend_from_slice(p.unwrap_or(b""));
             self.key.push(0);
         }
         self.key
             .extend_from_slice(&self.line.unwrap_or(u32::MAX).to_le_bytes());
         self.key.push(crate::model::NamedBy::Log as u8);
-        let arc = |p: Option<&str>| p.map(Into::into);
+        // Always UTF-8 (see `text`), so never replaced here.
+        let arc = |p: Option<&[u8]>| p.map(|b| String::from_utf8_lossy(b).into());
         let make = || Frame {
             function: arc(parts[0]),
             dir: arc(parts[2]),

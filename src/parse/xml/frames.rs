@@ -17,10 +17,20 @@ use super::tag::Tag;
 /// when replaced, so this stays well below it).
 const MAX_FIELD: usize = 64 << 10;
 
+/// A field element's text as it stands in the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field<'a> {
+    pub tag: Tag,
+    pub raw: &'a [u8],
+    /// ASCII without `&`: the text is the bytes themselves, nothing to
+    /// validate or unescape.
+    pub plain: bool,
+}
+
 /// One plain frame at the start of `bytes` (after whitespace): its field
 /// elements in `fields`, in order, and the length up to and including its
 /// `</frame>`. `None` when `bytes` does not start with such a frame.
-pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<(Tag, &'a [u8])>) -> Option<usize> {
+pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<Field<'a>>) -> Option<usize> {
     fields.clear();
     let mut i = skip_space(bytes, 0);
     i = after(bytes, i, b"<frame>")?;
@@ -37,29 +47,65 @@ pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<(Tag, &'a [u8])>) -> Option<us
             .iter()
             .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))?;
         let name = &bytes[name_at..name_at + name_len];
-        if name_len == 0 || !name[0].is_ascii_alphabetic() {
-            return None;
-        }
+        let tag = field_tag(name)?;
         let text_at = after(bytes, name_at + name_len, b">")?;
-        let lt = text_at + memchr::memchr(b'<', &bytes[text_at..])?;
-        let text = &bytes[text_at..lt];
-        if text.len() > MAX_FIELD || memchr::memchr(b'>', text).is_some() {
+        // One pass over the (short) text: where it ends, and whether it is
+        // plain.
+        let (mut j, mut high, mut amp) = (text_at, 0u8, false);
+        loop {
+            let c = *bytes.get(j)?;
+            match c {
+                b'<' => break,
+                b'>' => return None,
+                b'&' => amp = true,
+                _ => high |= c,
+            }
+            j += 1;
+        }
+        if j - text_at > MAX_FIELD {
             return None;
         }
-        let close = after(bytes, lt, b"</")?;
+        let close = after(bytes, j, b"</")?;
         let close = after(bytes, close, name)?;
         i = after(bytes, close, b">")?;
-        // Only a frame's own fields and unknown names: a known element out
-        // of place (`<suppression>` in a frame) has effects of its own.
-        let tag = Tag::of(name);
-        if !matches!(
+        fields.push(Field {
             tag,
-            Tag::Ip | Tag::Obj | Tag::Fn | Tag::Dir | Tag::File | Tag::Line | Tag::Other
-        ) {
-            return None;
-        }
-        fields.push((tag, text));
+            raw: &bytes[text_at..j],
+            plain: high < 0x80 && !amp,
+        });
     }
+}
+
+/// The element a frame's child `name` is: a frame's own fields and unknown
+/// names only (a known element out of place, `<suppression>` in a frame,
+/// has effects of its own), `None` for the rest.
+fn field_tag(name: &[u8]) -> Option<Tag> {
+    let tag = match name {
+        b"ip" => Tag::Ip,
+        b"obj" => Tag::Obj,
+        b"fn" => Tag::Fn,
+        b"dir" => Tag::Dir,
+        b"file" => Tag::File,
+        b"line" => Tag::Line,
+        _ if !name.first()?.is_ascii_alphabetic() => return None,
+        _ => Tag::of(name),
+    };
+    matches!(
+        tag,
+        Tag::Ip | Tag::Obj | Tag::Fn | Tag::Dir | Tag::File | Tag::Line | Tag::Other
+    )
+    .then_some(tag)
+}
+
+/// `text` without the whitespace `str::trim` takes off, for ASCII text.
+pub fn trim_ascii(text: &[u8]) -> &[u8] {
+    let space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let start = text.iter().position(|c| !space(c)).unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|c| !space(c))
+        .map_or(start, |e| e + 1);
+    &text[start..end]
 }
 
 /// The offset after `want` when `bytes[at..]` starts with it.
@@ -90,9 +136,25 @@ mod tests {
         let n = scan(s.as_bytes(), &mut v)?;
         let f = v
             .iter()
-            .map(|(t, b)| (*t, String::from_utf8_lossy(b).into_owned()))
+            .map(|f| (f.tag, String::from_utf8_lossy(f.raw).into_owned()))
             .collect();
         Some((n, f))
+    }
+
+    #[test]
+    fn plain_is_ascii_without_entities_and_trims_as_str_does() {
+        let mut v = Vec::new();
+        scan(
+            "<frame><fn>a</fn><fn>a&amp;</fn><fn>\u{e9}</fn></frame>".as_bytes(),
+            &mut v,
+        );
+        assert_eq!(
+            v.iter().map(|f| f.plain).collect::<Vec<_>>(),
+            [true, false, false]
+        );
+        for t in [" a b\t", "\x0b\x0c\r\n", "", "x", " \x1f "] {
+            assert_eq!(trim_ascii(t.as_bytes()), t.trim().as_bytes(), "{t:?}");
+        }
     }
 
     #[test]

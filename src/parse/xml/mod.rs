@@ -159,7 +159,7 @@ struct InMemory<'a> {
     /// Whether the last event was a tag: quick-xml is then between
     /// markup (it has not taken the next `<` yet) and frames may be read.
     after_tag: bool,
-    fields: Vec<(tag::Tag, &'a [u8])>,
+    fields: Vec<frames::Field<'a>>,
 }
 
 impl<'a> InMemory<'a> {

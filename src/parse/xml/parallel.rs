@@ -15,7 +15,7 @@ use crate::model::{Interner, Report};
 use quick_xml::Reader;
 use std::collections::VecDeque;
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 /// Bytes of errors per worker job.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -26,6 +26,7 @@ const AHEAD: usize = 8;
 pub struct Parsed {
     bytes: Vec<u8>,
     line: u64,
+    newlines: u64,
     interner: Interner,
     chunk: ChunkItems,
 }
@@ -39,11 +40,12 @@ enum Piece {
 struct Job {
     bytes: Vec<u8>,
     line: u64,
+    newlines: u64,
     done: SyncSender<Parsed>,
 }
 
 /// Parses a run on its own: items plus the interner their stacks live in.
-fn parse_run(bytes: Vec<u8>, line: u64) -> Parsed {
+fn parse_run(bytes: Vec<u8>, line: u64, newlines: u64) -> Parsed {
     let mut report = Report::new();
     let mut parser = XmlParser::for_chunk(&mut report);
     feed(
@@ -56,6 +58,7 @@ fn parse_run(bytes: Vec<u8>, line: u64) -> Parsed {
     Parsed {
         bytes,
         line,
+        newlines,
         interner: report.interner,
         chunk,
     }
@@ -81,6 +84,8 @@ pub struct Pieces {
     /// (last line `<…>`), so the reader's tokenizer cannot be inside a tag,
     /// comment or CDATA section where a run would start.
     tail_clean: bool,
+    /// Buffers read, back to the reader thread to be filled again.
+    recycle: Sender<Vec<u8>>,
 }
 
 impl Pieces {
@@ -88,7 +93,9 @@ impl Pieces {
         if let Some(clean) = ends_between_elements(&bytes) {
             self.tail_clean = clean;
         }
-        (self.cur, self.pos) = (bytes, 0);
+        let old = std::mem::replace(&mut self.cur, bytes);
+        self.pos = 0;
+        let _ = self.recycle.send(old);
     }
 }
 
@@ -154,6 +161,7 @@ pub fn merge_reached(
         let Parsed {
             bytes,
             line,
+            newlines,
             interner,
             chunk,
         } = a.parsed;
@@ -178,8 +186,9 @@ pub fn merge_reached(
                 &mut |_, _, _| {},
             );
         }
-        let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-        xml.get_mut().skip(bytes.len() as u64, newlines);
+        xml.get_mut()
+            .skip(bytes.len() as u64, newlines, a.at < consumed);
+        let _ = xml.get_mut().inner_mut().recycle.send(bytes);
     }
     true
 }
@@ -207,10 +216,11 @@ pub fn with_pieces<R: Read + Send, T>(
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                let _ = job.done.send(parse_run(job.bytes, job.line));
+                let _ = job.done.send(parse_run(job.bytes, job.line, job.newlines));
             }));
         }
-        threads.push(scope.spawn(move || cut_all(reader, chunk, piece_tx, job_tx)));
+        let (recycle, recycled) = mpsc::channel();
+        threads.push(scope.spawn(move || cut_all(reader, chunk, piece_tx, job_tx, recycled)));
         let out = main(Pieces {
             rx: piece_rx,
             cur: Vec::new(),
@@ -218,6 +228,7 @@ pub fn with_pieces<R: Read + Send, T>(
             offset: 0,
             anchors: VecDeque::new(),
             tail_clean: true,
+            recycle,
         });
         // Joined, not left to the scope: a scope waits for each closure to
         // return, `join` for its thread to exit with its thread-locals (std's
@@ -233,9 +244,16 @@ pub fn with_pieces<R: Read + Send, T>(
 
 /// The reader thread: cuts the document and hands runs to the workers, in
 /// order to the main parser. Stops early when the main parser has gone.
-fn cut_all<R: Read>(mut reader: R, chunk: usize, pieces: SyncSender<Piece>, jobs: SyncSender<Job>) {
+fn cut_all<R: Read>(
+    mut reader: R,
+    chunk: usize,
+    pieces: SyncSender<Piece>,
+    jobs: SyncSender<Job>,
+    recycled: Receiver<Vec<u8>>,
+) {
     let mut splitter = Splitter::new(chunk);
-    let mut buf = vec![0u8; 1 << 20];
+    // Small next to a chunk: what follows a cut in a block is copied.
+    let mut buf = vec![0u8; 1 << 18];
     let gone = std::cell::Cell::new(false);
     let mut send = |c: Cut| {
         if gone.get() {
@@ -243,9 +261,19 @@ fn cut_all<R: Read>(mut reader: R, chunk: usize, pieces: SyncSender<Piece>, jobs
         }
         let piece = match c {
             Cut::Rest(b) => Piece::Rest(b),
-            Cut::Run { bytes, line } => {
+            Cut::Run {
+                bytes,
+                line,
+                newlines,
+            } => {
                 let (done, rx) = mpsc::sync_channel(1);
-                if jobs.send(Job { bytes, line, done }).is_err() {
+                let job = Job {
+                    bytes,
+                    line,
+                    newlines,
+                    done,
+                };
+                if jobs.send(job).is_err() {
                     gone.set(true);
                     return;
                 }
@@ -257,7 +285,12 @@ fn cut_all<R: Read>(mut reader: R, chunk: usize, pieces: SyncSender<Piece>, jobs
     while !gone.get() {
         match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => splitter.feed(&buf[..n], &mut send),
+            Ok(n) => {
+                for b in recycled.try_iter() {
+                    splitter.recycle(b);
+                }
+                splitter.feed(&buf[..n], &mut send);
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 splitter.finish(&mut send);

@@ -304,3 +304,15 @@ proptest::proptest! {
         assert_same(name, &fixture(name), &[chunk]);
     }
 }
+
+/// A document cut right after the `<` that follows a run: quick-xml takes
+/// that byte before the run is merged, and the input still ends mid-line
+/// (found by the property test below).
+#[test]
+fn a_run_merged_after_the_last_byte_read_keeps_the_line_count() {
+    let doc = protocol4_with(&[2]);
+    let at = doc.rfind("</error>\n\n<").expect("a last error") + "</error>\n\n<".len();
+    let doc = &doc.as_bytes()[..at];
+    assert_same("cut after <", doc, &[1, 50, 1 << 20]);
+    assert!(parallel(doc, 1).starts_with("input t.xml bytes 1613 lines 88 "));
+}

@@ -2,6 +2,7 @@
 //! decides, as each element closes, what its text means in the model.
 
 use super::error::{PendingError, PendingSupp};
+use super::frames::{trim_ascii, Field};
 use super::search::Searches;
 use super::summary::{error_number, heap_number, LeakSummaryBuilder};
 use super::tag::Tag;
@@ -166,10 +167,14 @@ impl XmlParser {
     /// A whole `<frame>` of plain field elements (read by
     /// [`super::frames::scan`]), handled as its events would have been:
     /// each field closed with its text, then the frame.
-    pub fn plain_frame(&mut self, report: &mut Report, fields: &[(Tag, &[u8])]) {
+    pub fn plain_frame(&mut self, report: &mut Report, fields: &[Field<'_>]) {
         let Some(e) = &mut self.error else { return };
-        for &(field, raw) in fields {
-            e.frame.set(field, super::unescape(raw).trim());
+        for f in fields {
+            if f.plain {
+                e.frame.set_ascii(f.tag, trim_ascii(f.raw));
+            } else {
+                e.frame.set(f.tag, super::unescape(f.raw).trim());
+            }
         }
         e.end_frame(&mut report.interner);
         self.text.clear();

@@ -17,8 +17,12 @@ pub enum Cut {
     /// Bytes the main parser reads itself.
     Rest(Vec<u8>),
     /// Whole top-level `<error>`/`<suppression>` elements, starting at
-    /// 1-based line `line`.
-    Run { bytes: Vec<u8>, line: u64 },
+    /// 1-based line `line`, holding `newlines` newlines.
+    Run {
+        bytes: Vec<u8>,
+        line: u64,
+        newlines: u64,
+    },
 }
 
 /// A run never grows past this inside one element: a giant or unclosed
@@ -40,6 +44,9 @@ pub struct Splitter {
     chunk: usize,
     /// `buf[0]` continues a line handed out already.
     mid_line: bool,
+    /// Buffers of pieces already read, to be filled again (new ones cost
+    /// page faults on every chunk).
+    spare: Vec<Vec<u8>>,
 }
 
 impl Splitter {
@@ -52,6 +59,15 @@ impl Splitter {
             open: None,
             chunk: chunk.max(1),
             mid_line: false,
+            spare: Vec::new(),
+        }
+    }
+
+    /// A buffer whose piece has been read, for the next piece.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < 4 {
+            buf.clear();
+            self.spare.push(buf);
         }
     }
 
@@ -147,12 +163,22 @@ impl Splitter {
         if end == 0 {
             return;
         }
-        let bytes: Vec<u8> = self.buf.drain(..end).collect();
+        // The piece keeps the buffer; only what follows it is copied.
+        let mut rest = self.spare.pop().unwrap_or_default();
+        rest.reserve(self.chunk);
+        rest.extend_from_slice(&self.buf[end..]);
+        self.buf.truncate(end);
+        let bytes = std::mem::replace(&mut self.buf, rest);
         let line = self.line;
-        self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        self.line += newlines;
         self.scanned = self.scanned.saturating_sub(end);
         out(if self.in_run {
-            Cut::Run { bytes, line }
+            Cut::Run {
+                bytes,
+                line,
+                newlines,
+            }
         } else {
             Cut::Rest(bytes)
         });
@@ -177,7 +203,7 @@ mod tests {
         v.iter()
             .map(|c| match c {
                 Cut::Rest(b) => (false, String::from_utf8_lossy(b).into_owned(), 0),
-                Cut::Run { bytes, line } => {
+                Cut::Run { bytes, line, .. } => {
                     (true, String::from_utf8_lossy(bytes).into_owned(), *line)
                 }
             })
