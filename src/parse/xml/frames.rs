@@ -49,20 +49,18 @@ pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<Field<'a>>) -> Option<usize> {
         let name = &bytes[name_at..name_at + name_len];
         let tag = field_tag(name)?;
         let text_at = after(bytes, name_at + name_len, b">")?;
-        // One pass over the (short) text: where it ends, and whether it is
-        // plain.
-        let (mut j, mut high, mut amp) = (text_at, 0u8, false);
+        // Where the text ends, and whether it holds `&`.
+        let (mut j, mut amp) = (text_at, false);
         loop {
-            let c = *bytes.get(j)?;
-            match c {
+            j += memchr::memchr3(b'<', b'>', b'&', &bytes[j..])?;
+            match bytes[j] {
                 b'<' => break,
                 b'>' => return None,
-                b'&' => amp = true,
-                _ => high |= c,
+                _ => (amp, j) = (true, j + 1),
             }
-            j += 1;
         }
-        if j - text_at > MAX_FIELD {
+        let raw = &bytes[text_at..j];
+        if raw.len() > MAX_FIELD {
             return None;
         }
         let close = after(bytes, j, b"</")?;
@@ -70,8 +68,8 @@ pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<Field<'a>>) -> Option<usize> {
         i = after(bytes, close, b">")?;
         fields.push(Field {
             tag,
-            raw: &bytes[text_at..j],
-            plain: high < 0x80 && !amp,
+            raw,
+            plain: !amp && raw.is_ascii(),
         });
     }
 }

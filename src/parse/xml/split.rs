@@ -165,7 +165,7 @@ impl Splitter {
         }
         // The piece keeps the buffer; only what follows it is copied.
         let mut rest = self.spare.pop().unwrap_or_default();
-        rest.reserve(self.chunk);
+        rest.reserve(2 * self.chunk);
         rest.extend_from_slice(&self.buf[end..]);
         self.buf.truncate(end);
         let bytes = std::mem::replace(&mut self.buf, rest);
