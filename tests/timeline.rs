@@ -84,3 +84,50 @@ fn text_summary_has_a_timeline_section() {
     assert!(grows.trim_start().starts_with("grows"), "{out}");
     assert!(out.contains("flat       16.0 KiB → 16.0 KiB"), "{out}");
 }
+
+/// tests/fixtures/run-warmup: `leakscope run --every 1s -- service 24
+/// --delay-ms 250 --warm-up 8`. The warm-up cache (8 × 2,048 bytes, one
+/// block every 400 ms) rises over the first snapshots, then stays at 16 KiB
+/// while each request leaks 256 bytes to the end (24 × 256 = 6,144 bytes,
+/// valgrind's own figure at exit). Growth is what separates a leak from
+/// set-up: the per-request group is listed first as growing, the warm-up as
+/// start-up growth with the search it settled at, never as a leak.
+#[test]
+fn start_up_growth_is_said_apart_from_growth_that_goes_on() {
+    let dir = fx("run-warmup");
+    let o = summary(&[&dir]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.contains("timeline: 8 leak searches"))
+        .skip(1)
+        .take(3)
+        .map(str::trim_start)
+        .collect();
+    assert!(
+        lines[0].starts_with("grows           0 B → 6.0 KiB"),
+        "{out}"
+    );
+    assert!(lines[0].ends_with("definitely lost handle_request (service.c:28)"));
+    assert!(
+        lines[1].starts_with("start-up    6.0 KiB → 16.0 KiB"),
+        "{out}"
+    );
+    assert!(lines[1].ends_with("still reachable warm_up (service.c:39)"));
+    assert!(
+        lines[2].starts_with("flat       16.0 KiB → 16.0 KiB"),
+        "{out}"
+    );
+
+    let o = summary(&["--format", "json", &dir]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let groups = v["processes"][0]["timeline"]["groups"].as_array().unwrap();
+    let warm = &groups[1];
+    assert_eq!(warm["top_frame"], "warm_up (service.c:39)");
+    assert_eq!(warm["trend"], "grows");
+    assert_eq!(warm["settled_at"], 2);
+    assert_eq!(warm["total_bytes"][2], 16_384);
+    assert_eq!(groups[0]["settled_at"], serde_json::Value::Null);
+    assert_eq!(groups[0]["total_bytes"][7], 24 * 256);
+}

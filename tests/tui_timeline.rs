@@ -211,3 +211,41 @@ fn a_stuck_valgrind_is_offered_a_kill() {
     assert!(s.contains("K kills"), "{s}");
     assert_eq!(keys(&mut app, "K"), [Effect::KillRun]);
 }
+
+/// tests/fixtures/run-warmup (see tests/timeline.rs): the warm-up cache grew
+/// during start-up only. Its row reads flat (`=`) beside its sparkline's
+/// rise, its detail says start-up and where it settled, and `o` (only what
+/// grows) leaves it out while the per-request leak stays.
+#[test]
+fn start_up_growth_reads_flat_and_only_growing_leaves_it_out() {
+    const WARM: &str = "tests/fixtures/run-warmup";
+    let report = leakscope::parse::load_paths(&[WARM.to_string()], None).expect("run fixture");
+    let mut app = app_with(WARM, report, 120, 40);
+    keys(&mut app, "*");
+    let warm = group_row(&app, "warm_up");
+    select(&mut app, warm);
+    let line = selected_line(&app);
+    assert!(line.contains("▁▅██████ ="), "{line}");
+    assert!(!line.contains('↑'), "{line}");
+    let s = screen(&app);
+    assert!(s.contains("start-up: 6.0 KiB → 16.0 KiB"), "{s}");
+    assert!(s.contains("the same since search #3"), "{s}");
+    let req = group_row(&app, "handle_request");
+    select(&mut app, req);
+    assert!(selected_line(&app).contains('↑'));
+
+    keys(&mut app, "o");
+    let labels: Vec<String> = app
+        .rows()
+        .iter()
+        .filter_map(|r| match r.node {
+            NodeRef::Group { p, c, g } => Some(
+                app.model.index().procs[p as usize].cats[c as usize].groups[g as usize]
+                    .label
+                    .clone(),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(labels, ["handle_request (service.c:28)"]);
+}

@@ -121,17 +121,21 @@ impl Delta {
         }
     }
 
-    /// New or grown (over a timeline: growing): what `o` keeps.
+    /// New or grown (over a timeline: growing past start-up): what `o`
+    /// keeps. Growth that stopped after start-up is set-up, not a leak.
     pub fn grows(&self) -> bool {
         match self.trend {
-            Some(t) => t == Trend::Grows,
+            Some(t) => t == Trend::Grows && self.settled_at.is_none(),
             None => matches!(self.status, Status::New | Status::Grown),
         }
     }
 
-    /// The trend as one character, readable without colour.
+    /// The trend as one character, readable without colour. A node that
+    /// grew during start-up only reads `=`, flat from where it settled (its
+    /// sparkline shows the rise; the detail pane says when it settled).
     pub fn trend_mark(&self) -> &'static str {
         match self.trend {
+            Some(Trend::Grows) if self.settled_at.is_some() => "=",
             Some(Trend::Grows) => "↑",
             Some(Trend::Shrinks) => "↓",
             Some(Trend::Mixed) => "~",

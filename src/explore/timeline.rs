@@ -179,7 +179,11 @@ pub fn detail_lines(series: &[u128], t: &Timeline, d: Delta) -> Vec<Line> {
         Line::Text(format!(
             "{}{}{since}: {} → {} total bytes (direct + indirect)",
             if d.hidden_growth { "⚠ " } else { "" },
-            d.trend.map_or("flat", Trend::word),
+            d.trend
+                .map_or("flat", |t| crate::triage::settled::trend_word(
+                    t,
+                    d.settled_at
+                )),
             bytes(series[seen]),
             bytes(last)
         )),

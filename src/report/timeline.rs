@@ -194,7 +194,7 @@ pub fn write_text(o: &mut String, t: &TimelineSummary) {
         let _ = writeln!(
             o,
             "    {:<8} {:>10} → {:<10} {:>14}  {:<15} {}",
-            g.trend.word(),
+            crate::triage::settled::trend_word(g.trend, g.settled_at),
             bytes(first),
             bytes(last),
             rate,

@@ -22,6 +22,16 @@ use super::trend::{same, Trend};
 /// How many searches after its last rise a group must not rise again.
 pub const SETTLED_SEARCHES: usize = 2;
 
+/// The word for a group's trend: `start-up` for one that grew and then
+/// settled (its growth was set-up, see the module documentation), else the
+/// trend's own word.
+pub fn trend_word(trend: Trend, settled_at: Option<usize>) -> &'static str {
+    match (trend, settled_at) {
+        (Trend::Grows, Some(_)) => "start-up",
+        _ => trend.word(),
+    }
+}
+
 /// For each group, the search from which it settled (see the module
 /// documentation), or `None`.
 pub fn settled_at(groups: &[TimelineGroup]) -> Vec<Option<usize>> {

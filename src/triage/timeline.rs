@@ -291,9 +291,14 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
         g.settled_at = k;
     }
     let mut order: Vec<usize> = (0..groups.len()).collect();
+    // Growing groups first, those still growing before those that grew
+    // during start-up only (set-up, not a leak).
+    let startup = |g: &TimelineGroup| g.trend == Trend::Grows && g.settled_at.is_some();
     order.sort_by(|&a, &b| {
         let (a, b) = (&groups[a], &groups[b]);
-        growth_order(a.trend, &a.total_bytes, b.trend, &b.total_bytes)
+        (a.trend, startup(a))
+            .cmp(&(b.trend, startup(b)))
+            .then_with(|| growth_order(a.trend, &a.total_bytes, b.trend, &b.total_bytes))
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.signature.cmp(&b.signature))
             .then_with(|| a.hidden_by.cmp(&b.hidden_by))
