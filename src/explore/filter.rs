@@ -130,15 +130,94 @@ fn first_line(s: &str) -> String {
         .to_string()
 }
 
+/// One bit per place or stack: a filter's results, small enough that the
+/// projection's per-record lookups stay in cache and that a few earlier
+/// results can be kept (see [`Filter::earlier`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    fn ones(len: usize) -> Bits {
+        let mut words = vec![u64::MAX; len.div_ceil(64)];
+        if len % 64 != 0 {
+            if let Some(w) = words.last_mut() {
+                *w = (1u64 << (len % 64)) - 1;
+            }
+        }
+        Bits { words, len }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize) {
+        self.words[i / 64] |= 1u64 << (i % 64);
+    }
+
+    fn clear_all(&mut self) {
+        self.words.fill(0);
+    }
+
+    /// Keeps the set bits for which `keep` holds.
+    fn retain(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        for (w, word) in self.words.iter_mut().enumerate() {
+            let mut rest = *word;
+            while rest != 0 {
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                if !keep(w * 64 + bit) {
+                    *word &= !(1u64 << bit);
+                }
+            }
+        }
+    }
+
+    fn ones_iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + bit
+                })
+            })
+        })
+    }
+}
+
+/// A pattern's results: which places and which stacks match.
+#[derive(Debug, Clone)]
+struct Results {
+    mode: Mode,
+    pattern: String,
+    places: Bits,
+    stacks: Bits,
+}
+
+/// How many earlier results [`Filter`] keeps (a bit per place and stack
+/// each: 40 KB for a log of 246,000 records).
+const EARLIER: usize = 32;
+
 #[derive(Default)]
 pub struct Filter {
     text: String,
     matcher: Option<Matcher>,
     error: Option<String>,
-    place_match: Vec<bool>,
-    stack_match: Vec<bool>,
-    /// The (mode, pattern) `frame_match` holds results for.
-    computed: Option<(Mode, String)>,
+    /// The results of the pattern in effect; `None`: no filter.
+    now: Option<Results>,
+    /// Results of patterns the one in effect extends (typed before it,
+    /// shortest first): Backspace returns to one instead of testing every
+    /// place and stack again.
+    earlier: Vec<Results>,
 }
 
 impl Filter {
@@ -157,7 +236,7 @@ impl Filter {
 
     /// Whether records are being filtered (a non-empty, valid pattern).
     pub fn is_active(&self) -> bool {
-        self.computed.is_some()
+        self.now.is_some()
     }
 
     pub fn error(&self) -> Option<&str> {
@@ -177,30 +256,55 @@ impl Filter {
         if pattern.is_empty() {
             self.error = None;
             self.matcher = None;
-            self.computed = None;
-            self.place_match.clear();
-            self.stack_match.clear();
+            self.now = None;
+            self.earlier.clear();
             return;
         }
-        match Matcher::compile(mode, &pattern) {
-            Ok(m) => {
-                self.error = None;
-                let narrowing = match &self.computed {
-                    Some((old_mode, old)) => {
-                        *old_mode == mode
-                            && pattern.starts_with(old.as_str())
-                            && (mode == Mode::Fuzzy || (is_literal(old) && is_literal(&pattern)))
-                            && self.place_match.len() == info.places()
-                            && self.stack_match.len() == interner.stack_count()
-                    }
-                    None => false,
-                };
-                self.matcher = Some(m);
-                self.evaluate(info, interner, narrowing);
-                self.computed = Some((mode, pattern));
+        let m = match Matcher::compile(mode, &pattern) {
+            Ok(m) => m,
+            Err(e) => {
+                self.error = Some(e);
+                return;
             }
-            Err(e) => self.error = Some(e),
+        };
+        self.error = None;
+        self.matcher = Some(m);
+        let fits = |r: &Results| {
+            r.mode == mode
+                && pattern.starts_with(r.pattern.as_str())
+                && r.places.len == info.places()
+                && r.stacks.len == interner.stack_count()
+        };
+        // The chain of patterns this one extends, the one in effect last.
+        self.earlier.extend(self.now.take());
+        self.earlier.retain(|r| fits(r));
+        if self.earlier.len() > EARLIER {
+            self.earlier.drain(..self.earlier.len() - EARLIER);
         }
+        if self.earlier.last().is_some_and(|r| r.pattern == pattern) {
+            self.now = self.earlier.pop();
+            return;
+        }
+        // Extending a pattern that can only narrow starts from its results.
+        let from = self.earlier.last().filter(|r| {
+            mode == Mode::Fuzzy || (is_literal(&r.pattern) && is_literal(&pattern))
+        });
+        let mut r = match from {
+            Some(r) => Results {
+                pattern,
+                ..r.clone()
+            },
+            None => Results {
+                mode,
+                pattern,
+                places: Bits::ones(info.places()),
+                stacks: Bits::ones(interner.stack_count()),
+            },
+        };
+        if let Some(m) = &self.matcher {
+            evaluate(m, info, interner, &mut r);
+        }
+        self.now = Some(r);
     }
 
     /// Sets the text without evaluating it: the next `refresh` (a new
@@ -208,7 +312,8 @@ impl Filter {
     /// filter pass over the old report.
     pub fn defer_text(&mut self, text: String) {
         self.text = text;
-        self.computed = None;
+        self.now = None;
+        self.earlier.clear();
         self.matcher = None;
         self.error = None;
     }
@@ -216,77 +321,79 @@ impl Filter {
     /// Re-evaluates for a new report (new frames and stacks).
     pub fn refresh(&mut self, info: &FrameInfo, interner: &Interner) {
         let text = std::mem::take(&mut self.text);
-        self.computed = None;
+        self.now = None;
+        self.earlier.clear();
         self.set_text(text, info, interner);
     }
 
     /// Whether a stack has a frame that matches; every stack does when no
     /// filter is active.
+    #[inline]
     pub fn stack_matches(&self, s: StackId) -> bool {
-        !self.is_active() || self.stack_match.get(s.0 as usize).copied().unwrap_or(false)
-    }
-
-    fn evaluate(&mut self, info: &FrameInfo, interner: &Interner, narrowing: bool) {
-        let Some(m) = &self.matcher else {
-            return;
-        };
-        if !narrowing {
-            self.place_match = vec![true; info.places()];
-            self.stack_match = vec![true; interner.stack_count()];
-        }
-        test_places(m, info.haystacks(), &mut self.place_match);
-        let pm = &self.place_match;
-        let through: usize = (0..pm.len())
-            .filter(|&p| pm[p])
-            .map(|p| info.through_count(p as u32))
-            .sum();
-        if through * 4 < info.postings() {
-            // Selective: mark the stacks through matching places.
-            self.stack_match.fill(false);
-            for p in (0..pm.len()).filter(|&p| pm[p]) {
-                for s in info.stacks_through(p as u32) {
-                    self.stack_match[s.0 as usize] = true;
-                }
-            }
-        } else {
-            // Most places match: scan stacks (that matched before), each up
-            // to its first matching frame.
-            for (s, hit) in self.stack_match.iter_mut().enumerate() {
-                if *hit {
-                    *hit = interner.stack(StackId(s as u32)).iter().any(|&f| {
-                        pm.get(info.place(interner, f) as usize)
-                            .copied()
-                            .unwrap_or(false)
-                    });
-                }
-            }
+        match &self.now {
+            None => true,
+            Some(r) => r.stacks.get(s.0 as usize),
         }
     }
 }
 
+/// Tests the places still marked in `r`, then marks the stacks through
+/// those that match.
+fn evaluate(m: &Matcher, info: &FrameInfo, interner: &Interner, r: &mut Results) {
+    test_places(m, info.haystacks(), &mut r.places);
+    let pm = &r.places;
+    let through: usize = pm.ones_iter().map(|p| info.through_count(p as u32)).sum();
+    if through * 4 < info.postings() {
+        // Selective: mark the stacks through matching places.
+        r.stacks.clear_all();
+        for p in pm.ones_iter() {
+            for s in info.stacks_through(p as u32) {
+                r.stacks.set(s.0 as usize);
+            }
+        }
+    } else {
+        // Most places match: scan stacks (that matched before), each up
+        // to its first matching frame.
+        r.stacks.retain(|s| {
+            interner
+                .stack(StackId(s as u32))
+                .iter()
+                .any(|&f| pm.get(info.place(interner, f) as usize))
+        });
+    }
+}
+
 /// Re-tests the places still marked, on every core.
-fn test_places(m: &Matcher, hay: &[Box<str>], flags: &mut [bool]) {
+fn test_places(m: &Matcher, hay: &[Box<str>], flags: &mut Bits) {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    let chunk = hay.len().div_ceil(threads).max(4096);
-    let run = |hs: &[Box<str>], fs: &mut [bool]| {
-        for (h, f) in hs.iter().zip(fs.iter_mut()) {
-            if *f {
-                *f = m.is_match(h);
+    // Whole words per thread.
+    let words = hay.len().div_ceil(threads).max(4096).div_ceil(64);
+    let run = |base: usize, ws: &mut [u64]| {
+        for (w, word) in ws.iter_mut().enumerate() {
+            let mut rest = *word;
+            while rest != 0 {
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let at = (base + w) * 64 + bit;
+                if !hay.get(at).is_some_and(|h| m.is_match(h)) {
+                    *word &= !(1u64 << bit);
+                }
             }
         }
     };
-    if hay.len() <= chunk {
-        run(hay, flags);
+    if flags.words.len() <= words {
+        run(0, &mut flags.words);
         return;
     }
     std::thread::scope(|s| {
-        let threads: Vec<_> = hay
-            .chunks(chunk)
-            .zip(flags.chunks_mut(chunk))
-            .map(|(hs, fs)| s.spawn(move || run(hs, fs)))
+        let threads: Vec<_> = flags
+            .words
+            .chunks_mut(words)
+            .enumerate()
+            .map(|(i, ws)| s.spawn(move || run(i * words, ws)))
             .collect();
         // Joined so no thread outlives the call (see parse::xml::parallel).
         for t in threads {
@@ -378,6 +485,45 @@ mod tests {
         assert!(f.stack_matches(s[1]), "previous results kept");
         f.set_text(String::new(), &t, &i);
         assert!(!f.is_active() && f.stack_matches(s[2]));
+    }
+
+    /// Typing a pattern and erasing it gives, at every step, what a filter
+    /// set to that text from scratch gives (Backspace returns to kept
+    /// results; extending narrows from them).
+    #[test]
+    fn typing_and_erasing_match_a_fresh_filter() {
+        // More places than one thread tests (4,096).
+        let names: Vec<String> = (0..9000)
+            .map(|i| format!("f{i}_{}", ["llvm", "Pass", "builder", "py"][i % 4]))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (i, t, s) = setup(&refs);
+        for pattern in ["~pssbldr", "f1_Pass", "f2.*ll"] {
+            let mut typed = Filter::default();
+            let steps: Vec<usize> = (1..=pattern.len()).chain((0..pattern.len()).rev()).collect();
+            for n in steps {
+                let text = pattern[..n].to_string();
+                typed.set_text(text.clone(), &t, &i);
+                let mut fresh = Filter::default();
+                fresh.set_text(text.clone(), &t, &i);
+                assert_eq!(typed.is_active(), fresh.is_active(), "{text}");
+                for &st in &s {
+                    assert_eq!(typed.stack_matches(st), fresh.stack_matches(st), "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bits_count_past_a_word() {
+        let mut b = Bits::ones(130);
+        assert_eq!(b.ones_iter().count(), 130);
+        assert!(b.get(129) && !b.get(130));
+        b.retain(|i| i % 3 == 0);
+        assert_eq!(b.ones_iter().collect::<Vec<_>>(), (0..130).step_by(3).collect::<Vec<_>>());
+        b.clear_all();
+        b.set(64);
+        assert_eq!(b.ones_iter().collect::<Vec<_>>(), [64]);
     }
 
     #[test]

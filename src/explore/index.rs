@@ -94,6 +94,11 @@ pub struct ProcNode {
     pub key: ProcKey,
     pub title: String,
     pub cats: Vec<CatNode>,
+    /// Per loss record (in record order), its group's position in the
+    /// category of its leak kind: the projection counts records in the
+    /// order they lie in memory instead of walking groups, which list them
+    /// scattered (4 bytes per record).
+    pub record_group: Vec<u32>,
     pub expanded: bool,
 }
 
@@ -153,7 +158,12 @@ impl Index {
                     expanded: false,
                 })
                 .collect();
+            let mut record_group = vec![0u32; records.len()];
             for g in group_records(interner, records, by) {
+                let position = cats[g.kind.index()].groups.len() as u32;
+                for &r in &g.records {
+                    record_group[r as usize] = position;
+                }
                 let stacks = g.records.iter().map(|&i| records[i as usize].stack);
                 let common = common_prefix(interner, stacks);
                 let display = match (by, g.origin) {
@@ -211,6 +221,7 @@ impl Index {
                 },
                 title: sanitize(&p.title()).into_owned(),
                 cats,
+                record_group,
                 expanded: true,
             });
         }

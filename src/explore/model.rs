@@ -7,7 +7,9 @@ use super::growth::{Growth, GrowthSource};
 use super::hide::{Hide, Hiding, Verdicts};
 use super::index::{Category, Expansion, Index, SortKey};
 use super::places::FrameInfo;
-use super::projection::{item_tot, project, Fig, GrowthView, Projection, Tot, Visibility};
+use super::projection::{
+    item_tot, listed_items, project, Fig, GrowthView, Projection, Tot, Visibility,
+};
 use super::toggles::Toggles;
 use super::tree::{build_rows, NodeRef, Row};
 use crate::model::{LeakKind, Report};
@@ -261,6 +263,13 @@ impl Explorer {
                 (item_tot(proc_, &cn.category, item), hidden)
             }
         }
+    }
+
+    /// The items group `g`'s row lists (positions in its item list): the
+    /// shown ones, or all when hidden items are shown.
+    pub fn listed_items(&self, p: usize, c: usize, g: u32) -> Vec<u32> {
+        let vis = self.visibility();
+        listed_items(&self.report, &self.index, &self.proj, &vis, (p, c, g)).collect()
     }
 
     /// The detail pane's content for `node`, prose wrapped to `width`.
@@ -587,9 +596,9 @@ impl Explorer {
             let show = self.inputs.show_hidden;
             // Only the filter, sort or view changed: the groups and their
             // verdicts are the last projection's (see `project`).
-            let prev = (from == Stage::Projection).then_some(&self.proj);
-            let proj = project(&self.report, &self.index, &self.visibility(), show, prev);
-            self.proj = proj;
+            let last = std::mem::take(&mut self.proj);
+            let prev = (from == Stage::Projection).then_some(last);
+            self.proj = project(&self.report, &self.index, &self.visibility(), show, prev);
         }
         if from <= Stage::Rows {
             self.build_rows();
@@ -635,11 +644,25 @@ impl Explorer {
             .evaluate(&self.report, self.engine.as_deref());
     }
 
+    /// The rows stage: expanded categories put in order and expanded
+    /// groups' items listed (only what the tree shows), then the rows.
     fn build_rows(&mut self) {
+        let vis = Visibility {
+            filter: &self.filter,
+            verdicts: &self.verdicts,
+            growth: None,
+        };
         for (p, pn) in self.index.procs.iter().enumerate() {
             for (c, cn) in pn.cats.iter().enumerate() {
-                if pn.expanded && cn.expanded {
-                    self.proj.sort(&self.index, p, c);
+                if !(pn.expanded && cn.expanded) {
+                    continue;
+                }
+                self.proj.sort(&self.index, p, c);
+                for (g, gn) in cn.groups.iter().enumerate() {
+                    if gn.expanded {
+                        let (report, index) = (&self.report, &self.index);
+                        self.proj.list(report, index, &vis, p, c, g as u32);
+                    }
                 }
             }
         }

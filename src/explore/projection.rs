@@ -1,13 +1,13 @@
 //! What the tree shows of the index under the current filter, hiding rules
 //! and sort: per-node visible and hidden totals, the order of groups, and which
-//! items appear. One pass over records, one over items and one sort of
-//! groups per category, so a filter keystroke stays within a frame's time on
-//! 246,000 records.
+//! items appear. One pass over records in record order, one sort of the
+//! groups of each shown category, and item lists only for expanded groups,
+//! so a filter keystroke stays within a frame's time on 246,000 records.
 
 use super::filter::Filter;
 use super::growth::Growth;
 use super::hide::{RuleRef, Verdicts};
-use super::index::{facts, Category, Facts, Index, SortKey};
+use super::index::{facts, Category, Facts, Index, ProcNode, SortKey};
 use crate::model::{Process, Report};
 
 /// Totals of a node. For leaks, `bytes` are direct bytes (the figure valgrind's
@@ -140,6 +140,8 @@ pub struct Projection {
     pub by_category: Vec<(Category, Fig)>,
     /// Items that match the active filter and no rule hides.
     pub matches: u64,
+    /// Group rows list their rule-hidden and filtered-out items too.
+    pub show_hidden: bool,
 }
 
 /// A process's totals: its leaks and its errors kept apart (a loss record
@@ -161,9 +163,9 @@ pub struct CatView {
     pub sorted: bool,
     /// Parallel to the index's groups.
     pub groups: Vec<GroupView>,
-    /// Items to show, all groups' runs back to back (positions in the
-    /// group's item list).
-    pub items: Vec<u32>,
+    /// The items of the groups listed so far (see [`Projection::list`]),
+    /// runs back to back (positions in the group's item list).
+    items: Vec<u32>,
     /// Per group, its growth, when groups are sorted by growth.
     pub growth: Option<Vec<i128>>,
 }
@@ -171,15 +173,32 @@ pub struct CatView {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct GroupView {
     pub fig: Fig,
-    /// The group's run in `CatView::items`.
-    pub start: u32,
-    pub len: u32,
+    /// The group's run in `CatView::items`, once listed.
+    listed: Option<(u32, u32)>,
+}
+
+impl GroupView {
+    /// How many items the group's row lists when expanded.
+    pub fn lists(&self, show_hidden: bool) -> u64 {
+        if show_hidden {
+            self.fig.all().items
+        } else {
+            self.fig.vis.items
+        }
+    }
 }
 
 impl CatView {
+    /// The items group `g` lists (positions in its item list), once the rows
+    /// stage listed it: every expanded group is. Elsewhere use
+    /// [`listed_items`], which lists a group on demand.
     pub fn shown_items(&self, g: u32) -> &[u32] {
         let gv = &self.groups[g as usize];
-        &self.items[gv.start as usize..(gv.start + gv.len) as usize]
+        debug_assert!(gv.listed.is_some() || gv.fig.all().is_empty());
+        match gv.listed {
+            Some((start, len)) => &self.items[start as usize..(start + len) as usize],
+            None => &[],
+        }
     }
 
     /// Whether the category has rows to show.
@@ -249,24 +268,7 @@ impl Visibility<'_> {
     }
 }
 
-/// Why each of a process's loss records is not shown, decided in one pass
-/// over the records in record order (the order they lie in memory; groups
-/// list them in sort order, which scatters them): a byte per record,
-/// transient, that the walk over groups then reads from cache.
-fn leak_causes(proc_: &Process, process: usize, vis: &Visibility) -> Vec<Seen> {
-    proc_
-        .loss_records()
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let cat = Category::Leak(r.kind);
-            let f = facts(proc_, &cat, i as u32);
-            Seen::from(vis.cause_of(proc_, process, &cat, i as u32, &f))
-        })
-        .collect()
-}
-
-/// [`Cause`] without the rule, in a byte.
+/// [`Cause`] without the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seen {
     Shown,
@@ -284,108 +286,199 @@ impl From<Option<Cause>> for Seen {
     }
 }
 
-/// Builds the projection. `prev`: the projection of the same index and
-/// verdicts under another filter, sort or view (what a filter keystroke
-/// changes): a group's rule-hidden and overall totals are then the same, so
-/// only its shown records' figures are read (a record's figures are a
-/// scattered load; reading all of them made a filter keystroke on 246,000
-/// records wait on 246,000 cache misses), and what is filtered out is the
-/// rest.
+/// Counts a process's loss records into their groups' figures in one pass in
+/// record order, the order they lie in memory (groups list them in sort
+/// order, which scatters them: walking groups waited on a cache miss per
+/// record), through the index's record → group map.
+///
+/// `carried`: `cats` hold the process's last projection, of the same index
+/// and verdicts under another filter, sort or view (what a filter keystroke
+/// changes). A group's rule-hidden and overall totals are then the same, so
+/// only what is shown is summed, and what is filtered out is the rest; with
+/// no filter nothing is read. The shown sums go into a table of u64s (a
+/// group's `Fig` is nearly four cache lines, and tens of thousands of groups
+/// do not stay in cache); should a sum overflow, the records are counted
+/// again in full, in u128.
+fn count_leaks(proc_: &Process, pn: &ProcNode, vis: &Visibility, cats: &mut [CatView], carried: bool) {
+    // A leak kind's category, by `LeakKind::index`.
+    let mut cat_of = [usize::MAX; 4];
+    for (c, cn) in pn.cats.iter().enumerate() {
+        if let Category::Leak(k) = cn.category {
+            cat_of[k.index()] = c;
+        }
+    }
+    let records = proc_.loss_records();
+    if carried {
+        // Per leak kind, its groups' shown sums; `None`: no filter.
+        let mut shown: [Vec<Acc>; 4] = Default::default();
+        let mut overflow = false;
+        if vis.filter.is_active() {
+            for (k, &c) in cat_of.iter().enumerate() {
+                if let Some(cn) = pn.cats.get(c) {
+                    shown[k] = vec![Acc::default(); cn.groups.len()];
+                }
+            }
+            for (i, (r, &g)) in records.iter().zip(&pn.record_group).enumerate() {
+                let cat = Category::Leak(r.kind);
+                let f = facts(proc_, &cat, i as u32);
+                if vis.cause_of(proc_, pn.process, &cat, i as u32, &f).is_none() {
+                    overflow |= shown[r.kind.index()][g as usize].add(&f);
+                }
+            }
+        }
+        if !overflow {
+            for (k, &c) in cat_of.iter().enumerate() {
+                let Some(cv) = cats.get_mut(c) else { continue };
+                let mut sum = Tot::default();
+                for (g, gv) in cv.groups.iter_mut().enumerate() {
+                    let fig = &mut gv.fig;
+                    let mut rest = fig.vis;
+                    rest.add(&fig.out);
+                    fig.vis = shown[k].get(g).map_or(rest, Acc::tot);
+                    fig.out = rest.minus(&fig.vis);
+                    sum.add(&fig.vis);
+                }
+                let mut rest = cv.fig.vis;
+                rest.add(&cv.fig.out);
+                cv.fig.out = rest.minus(&sum);
+                cv.fig.vis = sum;
+            }
+            return;
+        }
+        for &c in &cat_of {
+            if let Some(cv) = cats.get_mut(c) {
+                cv.groups.fill(GroupView::default());
+            }
+        }
+    }
+    for (i, (r, &g)) in records.iter().zip(&pn.record_group).enumerate() {
+        let cat = Category::Leak(r.kind);
+        let f = facts(proc_, &cat, i as u32);
+        let seen = Seen::from(vis.cause_of(proc_, pn.process, &cat, i as u32, &f));
+        cats[cat_of[r.kind.index()]].groups[g as usize]
+            .fig
+            .count(&Tot::from(&f), seen);
+    }
+    for &c in &cat_of {
+        if let Some(cv) = cats.get_mut(c) {
+            cv.fig = Fig::default();
+            for gv in &cv.groups {
+                cv.fig.add(&gv.fig);
+            }
+        }
+    }
+}
+
+/// A group's shown loss records summed in u64s (see `count_leaks`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Acc {
+    bytes: u64,
+    indirect: u64,
+    blocks: u64,
+    items: u64,
+}
+
+impl Acc {
+    /// Adds a record's figures; whether a sum overflowed.
+    #[inline]
+    fn add(&mut self, f: &Facts) -> bool {
+        let (bytes, a) = self.bytes.overflowing_add(f.bytes);
+        let (indirect, b) = self.indirect.overflowing_add(f.indirect);
+        let (blocks, c) = self.blocks.overflowing_add(f.blocks);
+        *self = Acc {
+            bytes,
+            indirect,
+            blocks,
+            items: self.items + 1,
+        };
+        a | b | c
+    }
+
+    fn tot(&self) -> Tot {
+        Tot {
+            bytes: self.bytes.into(),
+            indirect: self.indirect.into(),
+            blocks: self.blocks.into(),
+            items: self.items,
+            count: self.items.into(),
+        }
+    }
+}
+
+/// Builds the projection: every node's figures and each shown category's
+/// group order. Groups' item lists are left to the rows stage, which lists
+/// only the expanded ones ([`Projection::list`]). `prev`: the projection of
+/// the same index and verdicts under another filter, sort or view, taken
+/// over: its rule-hidden and overall totals carry over (see `count_leaks`)
+/// and its tables are reused.
 pub fn project(
     report: &Report,
     index: &Index,
     vis: &Visibility,
     show_hidden: bool,
-    prev: Option<&Projection>,
+    prev: Option<Projection>,
 ) -> Projection {
-    let mut out = Projection::default();
+    let mut out = Projection {
+        show_hidden,
+        ..Projection::default()
+    };
+    let mut prev = prev.map(|pr| pr.procs.into_iter());
     let mut by_cat: Vec<(Category, Fig)> = Vec::new();
     for (p, pn) in index.procs.iter().enumerate() {
         let proc_ = &report.processes[pn.process];
-        let seen = leak_causes(proc_, pn.process, vis);
+        let carried = prev.as_mut().and_then(Iterator::next);
+        let is_carried = carried.is_some();
+        let mut cats: Vec<CatView> = match carried {
+            Some(pv) => pv
+                .cats
+                .into_iter()
+                .map(|cv| CatView {
+                    fig: cv.fig,
+                    groups: cv.groups,
+                    items: {
+                        let mut items = cv.items;
+                        items.clear();
+                        items
+                    },
+                    ..CatView::default()
+                })
+                .collect(),
+            None => pn
+                .cats
+                .iter()
+                .map(|cn| CatView {
+                    groups: vec![GroupView::default(); cn.groups.len()],
+                    ..CatView::default()
+                })
+                .collect(),
+        };
+        for cv in &mut cats {
+            for gv in &mut cv.groups {
+                gv.listed = None;
+            }
+        }
+        count_leaks(proc_, pn, vis, &mut cats, is_carried);
         let mut pv = ProcView::default();
-        for (c, cn) in pn.cats.iter().enumerate() {
-            let mut cv = CatView {
-                groups: Vec::with_capacity(cn.groups.len()),
-                ..CatView::default()
-            };
-            let before = prev.map(|pr| &pr.procs[p].cats[c]);
-            for (gi, g) in cn.groups.iter().enumerate() {
-                let start = cv.items.len() as u32;
-                let mut gv = GroupView {
-                    start,
-                    ..GroupView::default()
-                };
-                let leak = cn.category.is_leak();
-                match before.map(|b| &b.groups[gi].fig).filter(|_| leak) {
-                    Some(base) => {
-                        let (mut shown, mut filtered) = (0usize, 0usize);
-                        for (k, &item) in g.items.iter().enumerate() {
-                            match seen[item as usize] {
-                                Seen::Shown => shown += 1,
-                                Seen::Out => filtered += 1,
-                                Seen::Hidden => {}
-                            }
-                            if show_hidden || seen[item as usize] == Seen::Shown {
-                                cv.items.push(k as u32);
-                            }
-                        }
-                        // Read the smaller side's figures; the other is the
-                        // rest of what no rule hides (no filter: none read).
-                        let side = if shown <= filtered {
-                            Seen::Shown
-                        } else {
-                            Seen::Out
-                        };
-                        let mut sum = Tot::default();
-                        let listed = side == Seen::Shown && !show_hidden;
-                        if shown.min(filtered) > 0 && listed {
-                            // The shown items were just listed.
-                            for &k in &cv.items[start as usize..] {
-                                let item = g.items[k as usize];
-                                sum.add(&item_tot(proc_, &cn.category, item));
-                            }
-                        } else if shown.min(filtered) > 0 {
-                            for &item in &g.items {
-                                if seen[item as usize] == side {
-                                    sum.add(&item_tot(proc_, &cn.category, item));
-                                }
-                            }
-                        }
-                        let rest = base.all().minus(&base.hid).minus(&sum);
-                        gv.fig.hid = base.hid;
-                        (gv.fig.vis, gv.fig.out) = match side {
-                            Seen::Shown => (sum, rest),
-                            _ => (rest, sum),
-                        };
+        for (c, (cn, mut cv)) in pn.cats.iter().zip(cats).enumerate() {
+            if !cn.category.is_leak() {
+                // Errors: few, and one can match on an auxiliary stack.
+                cv.fig = Fig::default();
+                for (g, gv) in cn.groups.iter().zip(&mut cv.groups) {
+                    gv.fig = Fig::default();
+                    for &item in &g.items {
+                        let f = facts(proc_, &cn.category, item);
+                        let cause = vis.cause_of(proc_, pn.process, &cn.category, item, &f);
+                        gv.fig.count(&Tot::from(&f), Seen::from(cause));
                     }
-                    None => {
-                        for (k, &item) in g.items.iter().enumerate() {
-                            let f = facts(proc_, &cn.category, item);
-                            let cause = if leak {
-                                seen[item as usize]
-                            } else {
-                                // Errors: few, and one can match on an
-                                // auxiliary stack (`cause_of` reads it).
-                                Seen::from(vis.cause_of(proc_, pn.process, &cn.category, item, &f))
-                            };
-                            gv.fig.count(&Tot::from(&f), cause);
-                            if cause == Seen::Shown || show_hidden {
-                                cv.items.push(k as u32);
-                            }
-                        }
-                    }
+                    cv.fig.add(&gv.fig);
                 }
-                gv.len = cv.items.len() as u32 - start;
-                cv.fig.add(&gv.fig);
-                cv.groups.push(gv);
             }
             let grows = |g: u32| match vis.growth {
                 Some(gr) if gr.only => gr.growth.group(p, c, g as usize).is_some_and(|d| d.grows()),
                 _ => true,
             };
             cv.order = (0..cn.groups.len() as u32)
-                .filter(|&g| cv.groups[g as usize].len > 0 && grows(g))
+                .filter(|&g| cv.groups[g as usize].lists(show_hidden) > 0 && grows(g))
                 .collect();
             if let Some(gr) = vis.growth.filter(|g| g.sort) {
                 cv.growth = Some(
@@ -418,11 +511,50 @@ pub fn project(
     out
 }
 
+/// The items group `g`'s row lists, as positions in its item list: the
+/// shown ones, or every one when hidden items are shown. From the rows
+/// stage's list when the group has one, else decided now (the detail pane,
+/// `v`, match jumps on a collapsed group).
+pub fn listed_items<'a>(
+    report: &'a Report,
+    index: &'a Index,
+    proj: &'a Projection,
+    vis: &'a Visibility,
+    (p, c, g): (usize, usize, u32),
+) -> Box<dyn Iterator<Item = u32> + 'a> {
+    let cv = &proj.procs[p].cats[c];
+    if cv.groups[g as usize].listed.is_some() {
+        return Box::new(cv.shown_items(g).iter().copied());
+    }
+    let items = &index.procs[p].cats[c].groups[g as usize].items;
+    let show_hidden = proj.show_hidden;
+    Box::new(
+        (0..items.len() as u32).filter(move |&k| {
+            show_hidden || vis.cause(report, index, p, c, items[k as usize]).is_none()
+        }),
+    )
+}
+
 pub fn item_tot(p: &crate::model::Process, cat: &Category, item: u32) -> Tot {
     Tot::from(&facts(p, cat, item))
 }
 
 impl Projection {
+    /// Lists group `g`'s items (see [`listed_items`]), if not done yet: the
+    /// rows stage does for every expanded group, so a keystroke lists only
+    /// what the tree shows.
+    pub fn list(&mut self, report: &Report, index: &Index, vis: &Visibility, p: usize, c: usize, g: u32) {
+        let gv = &self.procs[p].cats[c].groups[g as usize];
+        if gv.listed.is_some() {
+            return;
+        }
+        let items: Vec<u32> = listed_items(report, index, self, vis, (p, c, g)).collect();
+        let cv = &mut self.procs[p].cats[c];
+        let start = cv.items.len() as u32;
+        cv.items.extend_from_slice(&items);
+        cv.groups[g as usize].listed = Some((start, items.len() as u32));
+    }
+
     /// Puts a category's groups in display order, if not done yet.
     pub fn sort(&mut self, index: &Index, p: usize, c: usize) {
         let leak = index.procs[p].cats[c].category.is_leak();

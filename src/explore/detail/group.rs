@@ -123,11 +123,11 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         cn.category.name(),
         cx.index.by.name()
     ));
-    let shown = &cx.proj.procs[p].cats[c];
-    let items: Vec<u32> = shown
-        .shown_items(g as u32)
+    // The shown items (not those a row lists with hidden items shown).
+    let items: Vec<u32> = gn
+        .items
         .iter()
-        .map(|&i| gn.items[i as usize])
+        .copied()
         .filter(|&it| cx.vis.cause(cx.report, cx.index, p, c, it).is_none())
         .collect();
     let (t, hidden) = gv.fig.shown_or_hidden();

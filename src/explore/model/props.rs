@@ -3,8 +3,10 @@
 //! shows what its detail pane states, and every node's figures (shown,
 //! rule-hidden, filtered out) are the sums of its children's. On real logs:
 //! tests/fixtures/leaky.txt (leaks and errors, C and C++) and a
-//! `--log-file=run.%p` pair (two processes). A second filter is then typed:
-//! that projection starts from the last one's totals (see `project`).
+//! `--log-file=run.%p` pair (two processes). Every expanded group's rows are
+//! its shown items (all, with hidden shown), in its order. A second filter
+//! is then typed: that projection starts from the last one's totals (see
+//! `project`), and the rows stage lists expanded groups again.
 
 use super::*;
 use crate::explore::hide::CategoryRule;
@@ -132,6 +134,33 @@ fn check(m: &Explorer) -> Result<(), TestCaseError> {
         prop_assert!(fig_eq(&leaks, &pv.leaks), "process {p} leaks");
         prop_assert!(fig_eq(&errors, &pv.errors), "process {p} errors");
     }
+    // Each expanded group's item rows: what it lists, in order.
+    let mut listed: Vec<((u32, u32, u32), Vec<u32>)> = Vec::new();
+    for row in m.rows() {
+        match row.node {
+            NodeRef::Group { p, c, g } if m.expanded(row.node) == Some(true) => {
+                listed.push(((p, c, g), Vec::new()))
+            }
+            NodeRef::Item { p, c, g, i } => match listed.last_mut() {
+                Some((at, items)) if *at == (p, c, g) => items.push(i),
+                _ => prop_assert!(false, "item row {:?} outside its group", row.node),
+            },
+            _ => {}
+        }
+    }
+    for ((p, c, g), rows) in listed {
+        let gn = &index.procs[p as usize].cats[c as usize].groups[g as usize];
+        let want: Vec<u32> = (0u32..)
+            .zip(&gn.items)
+            .filter(|&(_, &item)| {
+                let shown = vis.cause(report, index, p as usize, c as usize, item).is_none();
+                m.inputs().show_hidden || shown
+            })
+            .map(|(i, _)| i)
+            .collect();
+        prop_assert_eq!(&rows, &want, "items of group {}/{}/{}", p, c, g);
+        prop_assert_eq!(m.listed_items(p as usize, c as usize, g), want);
+    }
     for row in m.rows() {
         let shown = m.row_figures(row.node);
         let said = m.detail(row.node, 0).figures;
@@ -180,7 +209,7 @@ proptest! {
         m.set_show_hidden(show_hidden);
         m.set_all_expanded(true);
         check(&m)?;
-        // Another keystroke: projected from the last projection's totals.
+        // Another keystroke: projected again, expanded groups listed again.
         m.set_filter(format!("{prefix}{}", FILTERS[refilter]));
         check(&m)?;
     }

@@ -137,3 +137,35 @@ fn a_python_stack_cut_short_says_so_in_the_detail() {
     }
     assert!(cut >= 3 && whole == 1, "{cut} {whole}");
 }
+
+/// A filter keystroke sums shown records in u64s (see `count_leaks`): a
+/// sum past u64 is counted again in u128, never wrapped.
+#[test]
+fn a_filter_keystroke_sums_figures_past_u64() {
+    let mut report = (*leaky()).clone();
+    let search = report.processes[0].leak_searches.last_mut().expect("search");
+    for r in &mut search.records {
+        r.direct_bytes = u64::MAX;
+    }
+    let mut m = Explorer::default();
+    m.load(Arc::new(report), 0, GrowthSource::None);
+    m.set_group_by(GroupBy::Object);
+    m.set_filter("new_node|widget".into());
+    let vis = m.visibility();
+    let shown = (0..m.report().processes[0].loss_records().len() as u32)
+        .filter(|&i| {
+            let (index, report) = (m.index(), m.report());
+            let c = index.procs[0].cats.iter().position(|c| {
+                c.category == Category::Leak(report.processes[0].loss_records()[i as usize].kind)
+            });
+            vis.cause(report, index, 0, c.expect("category"), i).is_none()
+        })
+        .count() as u128;
+    let leaks = m.proj().procs[0].leaks;
+    assert_eq!(leaks.vis.bytes, shown * u128::from(u64::MAX));
+    assert_eq!(leaks.vis.items, shown as u64);
+    let cats = &m.proj().procs[0].cats;
+    let most = cats.iter().flat_map(|c| &c.groups).map(|g| g.fig.vis.items);
+    assert!(most.max() >= Some(2), "a group's sum past u64");
+    assert!(leaks.out.items > 0, "something filtered out");
+}

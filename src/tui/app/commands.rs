@@ -291,8 +291,8 @@ impl App {
             }
             Some(NodeRef::Group { p, c, g }) => {
                 let gn = &m.index().procs[p as usize].cats[c as usize].groups[g as usize];
-                let cv = &m.proj().procs[p as usize].cats[c as usize];
-                let first = cv.shown_items(g).first().copied().unwrap_or(0);
+                let first = m.listed_items(p as usize, c as usize, g).first().copied();
+                let first = first.unwrap_or(0);
                 (p, c, gn.items[first as usize])
             }
             _ => {

@@ -288,8 +288,7 @@ impl App {
                 let cv = &m.proj().procs[p].cats[c];
                 for &g in &cv.order {
                     let gn = &cn.groups[g as usize];
-                    for &i in cv.shown_items(g) {
-                        let item = gn.items[i as usize];
+                    for (i, &item) in (0u32..).zip(&gn.items) {
                         if vis.cause(m.report(), m.index(), p, c, item).is_none() {
                             out.push(NodeRef::Item {
                                 p: p as u32,
