@@ -286,9 +286,10 @@ impl Filter {
             return;
         }
         // Extending a pattern that can only narrow starts from its results.
-        let from = self.earlier.last().filter(|r| {
-            mode == Mode::Fuzzy || (is_literal(&r.pattern) && is_literal(&pattern))
-        });
+        let from = self
+            .earlier
+            .last()
+            .filter(|r| mode == Mode::Fuzzy || (is_literal(&r.pattern) && is_literal(&pattern)));
         let mut r = match from {
             Some(r) => Results {
                 pattern,
@@ -500,7 +501,9 @@ mod tests {
         let (i, t, s) = setup(&refs);
         for pattern in ["~pssbldr", "f1_Pass", "f2.*ll"] {
             let mut typed = Filter::default();
-            let steps: Vec<usize> = (1..=pattern.len()).chain((0..pattern.len()).rev()).collect();
+            let steps: Vec<usize> = (1..=pattern.len())
+                .chain((0..pattern.len()).rev())
+                .collect();
             for n in steps {
                 let text = pattern[..n].to_string();
                 typed.set_text(text.clone(), &t, &i);
@@ -520,7 +523,10 @@ mod tests {
         assert_eq!(b.ones_iter().count(), 130);
         assert!(b.get(129) && !b.get(130));
         b.retain(|i| i % 3 == 0);
-        assert_eq!(b.ones_iter().collect::<Vec<_>>(), (0..130).step_by(3).collect::<Vec<_>>());
+        assert_eq!(
+            b.ones_iter().collect::<Vec<_>>(),
+            (0..130).step_by(3).collect::<Vec<_>>()
+        );
         b.clear_all();
         b.set(64);
         assert_eq!(b.ones_iter().collect::<Vec<_>>(), [64]);

@@ -299,7 +299,13 @@ impl From<Option<Cause>> for Seen {
 /// group's `Fig` is nearly four cache lines, and tens of thousands of groups
 /// do not stay in cache); should a sum overflow, the records are counted
 /// again in full, in u128.
-fn count_leaks(proc_: &Process, pn: &ProcNode, vis: &Visibility, cats: &mut [CatView], carried: bool) {
+fn count_leaks(
+    proc_: &Process,
+    pn: &ProcNode,
+    vis: &Visibility,
+    cats: &mut [CatView],
+    carried: bool,
+) {
     // A leak kind's category, by `LeakKind::index`.
     let mut cat_of = [usize::MAX; 4];
     for (c, cn) in pn.cats.iter().enumerate() {
@@ -321,7 +327,10 @@ fn count_leaks(proc_: &Process, pn: &ProcNode, vis: &Visibility, cats: &mut [Cat
             for (i, (r, &g)) in records.iter().zip(&pn.record_group).enumerate() {
                 let cat = Category::Leak(r.kind);
                 let f = facts(proc_, &cat, i as u32);
-                if vis.cause_of(proc_, pn.process, &cat, i as u32, &f).is_none() {
+                if vis
+                    .cause_of(proc_, pn.process, &cat, i as u32, &f)
+                    .is_none()
+                {
                     overflow |= shown[r.kind.index()][g as usize].add(&f);
                 }
             }
@@ -528,11 +537,9 @@ pub fn listed_items<'a>(
     }
     let items = &index.procs[p].cats[c].groups[g as usize].items;
     let show_hidden = proj.show_hidden;
-    Box::new(
-        (0..items.len() as u32).filter(move |&k| {
-            show_hidden || vis.cause(report, index, p, c, items[k as usize]).is_none()
-        }),
-    )
+    Box::new((0..items.len() as u32).filter(move |&k| {
+        show_hidden || vis.cause(report, index, p, c, items[k as usize]).is_none()
+    }))
 }
 
 pub fn item_tot(p: &crate::model::Process, cat: &Category, item: u32) -> Tot {
@@ -543,7 +550,15 @@ impl Projection {
     /// Lists group `g`'s items (see [`listed_items`]), if not done yet: the
     /// rows stage does for every expanded group, so a keystroke lists only
     /// what the tree shows.
-    pub fn list(&mut self, report: &Report, index: &Index, vis: &Visibility, p: usize, c: usize, g: u32) {
+    pub fn list(
+        &mut self,
+        report: &Report,
+        index: &Index,
+        vis: &Visibility,
+        p: usize,
+        c: usize,
+        g: u32,
+    ) {
         let gv = &self.procs[p].cats[c].groups[g as usize];
         if gv.listed.is_some() {
             return;

@@ -153,7 +153,9 @@ fn check(m: &Explorer) -> Result<(), TestCaseError> {
         let want: Vec<u32> = (0u32..)
             .zip(&gn.items)
             .filter(|&(_, &item)| {
-                let shown = vis.cause(report, index, p as usize, c as usize, item).is_none();
+                let shown = vis
+                    .cause(report, index, p as usize, c as usize, item)
+                    .is_none();
                 m.inputs().show_hidden || shown
             })
             .map(|(i, _)| i)

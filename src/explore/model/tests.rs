@@ -143,7 +143,10 @@ fn a_python_stack_cut_short_says_so_in_the_detail() {
 #[test]
 fn a_filter_keystroke_sums_figures_past_u64() {
     let mut report = (*leaky()).clone();
-    let search = report.processes[0].leak_searches.last_mut().expect("search");
+    let search = report.processes[0]
+        .leak_searches
+        .last_mut()
+        .expect("search");
     for r in &mut search.records {
         r.direct_bytes = u64::MAX;
     }
@@ -158,7 +161,8 @@ fn a_filter_keystroke_sums_figures_past_u64() {
             let c = index.procs[0].cats.iter().position(|c| {
                 c.category == Category::Leak(report.processes[0].loss_records()[i as usize].kind)
             });
-            vis.cause(report, index, 0, c.expect("category"), i).is_none()
+            vis.cause(report, index, 0, c.expect("category"), i)
+                .is_none()
         })
         .count() as u128;
     let leaks = m.proj().procs[0].leaks;
