@@ -80,14 +80,11 @@ impl PendingFrame {
     fn set_utf8(&mut self, field: Tag, text: &[u8]) {
         let slot = match field {
             Tag::Ip => {
-                self.addr = std::str::from_utf8(text)
-                    .ok()
-                    .and_then(|t| t.strip_prefix("0x"))
-                    .and_then(|h| u64::from_str_radix(h, 16).ok());
+                self.addr = text.strip_prefix(b"0x").and_then(|h| number(h, 16));
                 return;
             }
             Tag::Line => {
-                self.line = std::str::from_utf8(text).ok().and_then(|t| t.parse().ok());
+                self.line = number(text, 10).and_then(|n| u32::try_from(n).ok());
                 return;
             }
             Tag::Fn if text == b"???" || text.is_empty() => {
@@ -123,7 +120,12 @@ impl PendingFrame {
             .extend_from_slice(&self.line.unwrap_or(u32::MAX).to_le_bytes());
         self.key.push(crate::model::NamedBy::Log as u8);
         // Always UTF-8 (see `text`), so never replaced here.
-        let arc = |p: Option<&[u8]>| p.map(|b| String::from_utf8_lossy(b).into());
+        let arc = |p: Option<&[u8]>| {
+            p.map(|b| match std::str::from_utf8(b) {
+                Ok(s) => s.into(),
+                Err(_) => String::from_utf8_lossy(b).into(),
+            })
+        };
         let make = || Frame {
             function: arc(parts[0]),
             dir: arc(parts[2]),
@@ -140,6 +142,19 @@ impl PendingFrame {
         }
         id
     }
+}
+
+/// A number as `u64::from_str_radix` reads it (an optional `+`, then
+/// digits, no overflow), from bytes: no UTF-8 check for each `<ip>`.
+fn number(text: &[u8], radix: u32) -> Option<u64> {
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &c| {
+        let d = (c as char).to_digit(radix)?;
+        n.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
+    })
 }
 
 impl PendingError {
@@ -284,6 +299,32 @@ mod tests {
         );
         let r = leak("something else entirely", Some(7));
         assert_eq!((r.direct_bytes, r.blocks()), (7, 1));
+    }
+
+    #[test]
+    fn numbers_read_as_std_reads_them() {
+        for t in [
+            "0",
+            "+7",
+            "++7",
+            "",
+            "+",
+            "-1",
+            "12a",
+            "ff",
+            "FF",
+            "4294967296",
+            "18446744073709551615",
+            "18446744073709551616",
+            " 1",
+        ] {
+            assert_eq!(number(t.as_bytes(), 10), t.parse::<u64>().ok(), "{t:?}");
+            assert_eq!(
+                number(t.as_bytes(), 16),
+                u64::from_str_radix(t, 16).ok(),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,10 @@ use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 /// Bytes of errors per worker job.
-pub const CHUNK_BYTES: usize = 1 << 20;
+/// Each job's interner is merged into the report's (its distinct
+/// locations hashed again on the main thread), so fewer, larger jobs cost
+/// less; two per worker are in flight.
+pub const CHUNK_BYTES: usize = 2 << 20;
 /// Pieces the reader may run ahead of the main parser (bounds memory).
 const AHEAD: usize = 8;
 
