@@ -358,7 +358,7 @@ fn evaluate(m: &Matcher, info: &FrameInfo, interner: &Interner, r: &mut Results)
         r.stacks.retain(|s| {
             interner
                 .stack(StackId(s as u32))
-                .iter()
+                .listed_frames()
                 .any(|&f| pm.get(info.place(interner, f) as usize))
         });
     }

@@ -171,7 +171,7 @@ fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
     let mut last = vec![u32::MAX; places];
     let mut count = vec![0u32; places + 1];
     for s in 0..stacks {
-        for f in interner.stack(StackId(s as u32)) {
+        for f in interner.stack(StackId(s as u32)).listed_frames() {
             let p = place_of[interner.location_of(*f)] as usize;
             if last[p] != s as u32 {
                 last[p] = s as u32;
@@ -198,7 +198,7 @@ fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
         *l = u32::MAX;
     }
     for s in 0..stacks {
-        for f in interner.stack(StackId(s as u32)) {
+        for f in interner.stack(StackId(s as u32)).listed_frames() {
             let p = place_of[interner.location_of(*f)] as usize;
             // `u32::MAX - 1`: a common place, never listed.
             if last[p] != s as u32 && last[p] != u32::MAX - 1 {

@@ -13,7 +13,8 @@ use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::stacks::Stacks;
+use super::packed::Frames;
+use super::stacks::{StackBuilder, Stacks};
 
 /// Where a line of a stack points, without its address: the function, source
 /// and object of `at 0x4841F2F: operator new(unsigned long) (in /usr/…)`.
@@ -370,6 +371,12 @@ impl Interner {
         self.stacks.intern_taken(frames)
     }
 
+    /// Interns the stack a parser built frame by frame (packed as it grew,
+    /// when long), leaving the builder empty.
+    pub fn intern_stack_built(&mut self, frames: &mut StackBuilder) -> StackId {
+        self.stacks.intern_built(frames)
+    }
+
     /// The frame: its address and its (shared) location.
     pub fn frame(&self, id: FrameId) -> FrameRef<'_> {
         let i = id.0 as usize;
@@ -395,7 +402,9 @@ impl Interner {
         &mut self.location_frames[l as usize]
     }
 
-    pub fn stack(&self, id: StackId) -> &[FrameId] {
+    /// A stack's frames: written out, or packed for a long one (see
+    /// [`Frames`]).
+    pub fn stack(&self, id: StackId) -> Frames<'_> {
         self.stacks.get(id)
     }
 
@@ -464,6 +473,9 @@ impl Interner {
         let mut buf = Vec::new();
         let stacks = (0..other.stacks.len())
             .map(|i| {
+                if let Some(p) = other.stacks.packed(StackId(i as u32)) {
+                    return self.stacks.intern_packed(p.map(|f| frames[f.0 as usize]));
+                }
                 buf.clear();
                 buf.extend(
                     other

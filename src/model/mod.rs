@@ -5,6 +5,7 @@
 mod error;
 mod frame;
 mod leak;
+mod packed;
 mod process;
 mod report;
 mod stacks;
@@ -14,6 +15,8 @@ pub use error::{AuxStack, ErrorKind, MemcheckError};
 pub use frame::{base_name, without_interceptor, JIT_CODE};
 pub use frame::{At, Frame, FrameId, FrameRef, Interner, NamedBy, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
+pub use packed::{Frames, FramesIter, Run};
 pub use process::{LeakSearch, Process, SearchOrigin, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};
+pub use stacks::StackBuilder;
 pub use summary::{ErrorSummary, Figure, HeapSummary, LeakSummary};

@@ -1,26 +1,26 @@
-//! The interner's stacks: every distinct stack once, in one arena of frame ids.
+//! The interner's stacks: every distinct stack once, in one arena of frame
+//! ids; a long one (deep recursion) packed (see [`super::packed`]).
 
 use super::frame::{FrameId, StackId};
+use super::packed::{Frames, PackBuilder, Packed};
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
-use std::hash::BuildHasher;
 
-/// A stack this long is kept in the vector its parser built it in, not
-/// copied into the arena: a record of a million frames is then held once,
-/// never twice (the parser's vector and the arena's copy).
+/// A stack this long is packed (see [`super::packed`]), both as a parser
+/// builds it ([`StackBuilder`]) and in the store: a record of a million
+/// frames then costs its distinct frames, never its depth.
 const LONG: usize = 1 << 16;
 
 /// All distinct stacks. Stack `i` is `frames[starts[i]..starts[i + 1]]`
 /// (4 bytes per stack beside its frame ids); the index holds stack ids only
 /// and compares against the arena, so no id is stored twice. A long stack
-/// has an empty span in the arena and sits in `long` instead.
+/// has an empty span in the arena and sits in `long`, packed, instead.
 #[derive(Debug, Clone)]
 pub(super) struct Stacks {
     frames: Vec<FrameId>,
     starts: Vec<u32>,
     index: HashTable<StackId>,
     /// Long stacks (see [`LONG`]), in id order.
-    long: Vec<(StackId, Box<[FrameId]>)>,
+    long: Vec<(StackId, Packed)>,
 }
 
 impl Default for Stacks {
@@ -34,46 +34,115 @@ impl Default for Stacks {
     }
 }
 
+/// A stack as a parser builds it, frame by frame: written out while short,
+/// packed once it is [`LONG`] (so the parse never holds a deep recursion
+/// written out either).
+#[derive(Debug, Default)]
+pub struct StackBuilder {
+    flat: Vec<FrameId>,
+    packing: Option<Box<PackBuilder>>,
+}
+
+impl StackBuilder {
+    #[inline]
+    pub fn push(&mut self, id: FrameId) {
+        match &mut self.packing {
+            None => {
+                self.flat.push(id);
+                if self.flat.len() >= LONG {
+                    self.start_packing();
+                }
+            }
+            Some(b) => b.push(id),
+        }
+    }
+
+    #[cold]
+    fn start_packing(&mut self) {
+        let mut b = Box::<PackBuilder>::default();
+        for &id in &self.flat {
+            b.push(id);
+        }
+        self.flat = Vec::new();
+        self.packing = Some(b);
+    }
+
+    pub fn len(&self) -> usize {
+        self.packing.as_ref().map_or(self.flat.len(), |b| b.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.flat.clear();
+        self.packing = None;
+    }
+}
+
 impl Stacks {
     pub fn len(&self) -> usize {
         self.starts.len() - 1
     }
 
-    pub fn get(&self, id: StackId) -> &[FrameId] {
+    pub fn get(&self, id: StackId) -> Frames<'_> {
         slice(&self.frames, &self.starts, &self.long, id)
     }
 
-    fn find(&self, hash: u64, frames: &[FrameId]) -> Option<StackId> {
+    /// The packed form of stack `id`, if it is long.
+    pub fn packed(&self, id: StackId) -> Option<&Packed> {
+        let k = self.long.binary_search_by_key(&id, |(l, _)| *l).ok()?;
+        Some(&self.long[k].1)
+    }
+
+    fn find(&self, hash: u64, frames: Frames) -> Option<StackId> {
         self.index.find(hash, |&id| self.get(id) == frames).copied()
     }
 
     pub fn intern(&mut self, frames: &[FrameId]) -> StackId {
         self.index_all();
-        let hash = FxBuildHasher.hash_one(frames);
-        if let Some(id) = self.find(hash, frames) {
+        if frames.len() >= LONG {
+            return self.intern_packed(pack(frames));
+        }
+        let hash = Frames::from(frames).hash();
+        if let Some(id) = self.find(hash, frames.into()) {
             return id;
         }
         self.frames.extend_from_slice(frames);
         self.push(hash)
     }
 
-    /// Interns the stack built in `frames` and leaves `frames` empty; a long
-    /// one moves into the store without a copy.
+    /// Interns the stack built in `frames` and leaves `frames` empty.
     pub fn intern_taken(&mut self, frames: &mut Vec<FrameId>) -> StackId {
-        if frames.len() < LONG {
-            let id = self.intern(frames);
-            frames.clear();
-            return id;
+        let id = self.intern(frames);
+        if frames.len() >= LONG {
+            *frames = Vec::new();
         }
+        frames.clear();
+        id
+    }
+
+    /// Interns the stack a parser built and leaves the builder empty.
+    pub fn intern_built(&mut self, b: &mut StackBuilder) -> StackId {
+        let id = match b.packing.take() {
+            Some(p) => self.intern_packed(p.finish()),
+            None => self.intern(&b.flat),
+        };
+        b.clear();
+        id
+    }
+
+    /// Interns a long stack, packed.
+    pub fn intern_packed(&mut self, p: Packed) -> StackId {
+        debug_assert!(p.len() >= LONG);
         self.index_all();
-        let hash = FxBuildHasher.hash_one(&frames[..]);
-        if let Some(id) = self.find(hash, frames) {
-            frames.clear();
+        let hash = Frames::from(&p).hash();
+        if let Some(id) = self.find(hash, Frames::from(&p)) {
             return id;
         }
         let id = StackId(self.len() as u32);
-        self.long
-            .push((id, std::mem::take(frames).into_boxed_slice()));
+        self.long.push((id, p));
         self.push(hash)
     }
 
@@ -82,9 +151,8 @@ impl Stacks {
         let id = StackId(self.len() as u32);
         self.starts.push(self.frames.len() as u32);
         let (frames, starts, long) = (&self.frames, &self.starts, &self.long);
-        self.index.insert_unique(hash, id, |&id| {
-            FxBuildHasher.hash_one(slice(frames, starts, long, id))
-        });
+        self.index
+            .insert_unique(hash, id, |&id| slice(frames, starts, long, id).hash());
         id
     }
 
@@ -101,7 +169,7 @@ impl Stacks {
             return;
         }
         let (frames, starts, long) = (&self.frames, &self.starts, &self.long);
-        let hash = |id: StackId| FxBuildHasher.hash_one(slice(frames, starts, long, id));
+        let hash = |id: StackId| slice(frames, starts, long, id).hash();
         let mut index = HashTable::with_capacity(self.len());
         for i in 0..self.len() as u32 {
             index.insert_unique(hash(StackId(i)), StackId(i), |&id| hash(id));
@@ -117,7 +185,7 @@ impl Stacks {
             + self
                 .long
                 .iter()
-                .map(|(_, f)| f.len() * 4 + 24)
+                .map(|(_, p)| p.approx_bytes() + 4)
                 .sum::<usize>()
     }
 }
@@ -126,19 +194,27 @@ impl Stacks {
 fn slice<'a>(
     frames: &'a [FrameId],
     starts: &[u32],
-    long: &'a [(StackId, Box<[FrameId]>)],
+    long: &'a [(StackId, Packed)],
     id: StackId,
-) -> &'a [FrameId] {
+) -> Frames<'a> {
     let i = id.0 as usize;
     let (Some(&s), Some(&e)) = (starts.get(i), starts.get(i + 1)) else {
-        return &[];
+        return Frames::from(&[][..]);
     };
     if s == e && !long.is_empty() {
         if let Ok(k) = long.binary_search_by_key(&id, |(l, _)| *l) {
-            return &long[k].1;
+            return Frames::from(&long[k].1);
         }
     }
-    &frames[s as usize..e as usize]
+    Frames::from(&frames[s as usize..e as usize])
+}
+
+fn pack(frames: &[FrameId]) -> Packed {
+    let mut b = PackBuilder::default();
+    for &id in frames {
+        b.push(id);
+    }
+    b.finish()
 }
 
 #[cfg(test)]
@@ -161,6 +237,14 @@ mod tests {
         let mut again = want.clone();
         assert_eq!(s.intern_taken(&mut again), d);
         assert_eq!(s.intern(&want), d);
+        // Built frame by frame, as the text parser does: packed as it grows.
+        let mut built = StackBuilder::default();
+        for &f in &want {
+            built.push(f);
+        }
+        assert_eq!(built.len(), want.len());
+        assert_eq!(s.intern_built(&mut built), d);
+        assert!(built.is_empty());
         let mut short = ids([1, 2, 3]);
         assert_eq!(s.intern_taken(&mut short), a);
         let b = s.intern(&ids([4]));
@@ -168,8 +252,13 @@ mod tests {
             (empty, a, d, b),
             (StackId(0), StackId(1), StackId(2), StackId(3))
         );
-        assert_eq!(s.get(d), &want[..]);
-        assert_eq!(s.get(b), &ids([4])[..]);
+        assert_eq!(s.get(d).to_vec(), want);
+        assert!(
+            s.approx_bytes() < 64 * 1024,
+            "packed: {} bytes",
+            s.approx_bytes()
+        );
+        assert_eq!(s.get(b).to_vec(), ids([4]));
         assert!(s.get(empty).is_empty());
         assert!(s.get(StackId(9)).is_empty());
         // Many more stacks: the index grows, rehashing long and short alike.
@@ -185,6 +274,6 @@ mod tests {
         s.drop_index();
         assert_eq!(s.intern_taken(&mut want.clone()), d);
         assert_eq!(s.intern(&ids([5, 5])), StackId(4 + 10_000));
-        assert_eq!(s.get(a), &ids([1, 2, 3])[..]);
+        assert_eq!(s.get(a).to_vec(), ids([1, 2, 3]));
     }
 }

@@ -140,8 +140,9 @@ pub fn signature_with(
     };
     let start = frames.iter().position(|&f| f == top).unwrap_or(0);
     Signature(
-        frames[start..]
+        frames
             .iter()
+            .skip(start)
             .filter(|&&f| !interner.frame(f).is_not_code())
             .take(opts.depth.max(1))
             .map(|&f| Atom::of(interner.frame(f).frame, opts.ignore_lines))

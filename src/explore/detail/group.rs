@@ -224,12 +224,12 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     d.stack(
         cx.frames,
         &cx.report.interner,
-        &frames[..common],
+        frames.prefix(common),
         cx.unfold_interpreter,
     );
     d.copy = Some(stack_text(
         &format!("{} group: {}", cn.category.name(), gn.label),
         &cx.report.interner,
-        &frames[..common],
+        frames.prefix(common),
     ));
 }

@@ -11,7 +11,7 @@ use super::index::{Category, Index};
 use super::places::FrameInfo;
 use super::projection::{Projection, Tot, Visibility};
 use super::tree::NodeRef;
-use crate::model::{FrameId, Interner, Report};
+use crate::model::{FrameId, Frames, Interner, Report, Run};
 use crate::report::human::{bytes, count, exact_bytes};
 use crate::sanitize::sanitize;
 use crate::triage::is_allocator;
@@ -46,6 +46,13 @@ pub enum Line {
         first: usize,
         last: usize,
         frames: usize,
+    },
+    /// Frames `first..=last` of a deep recursion: each the frame `period`
+    /// above it (see `model::Frames::runs`).
+    Repeat {
+        first: usize,
+        last: usize,
+        period: usize,
     },
     /// A line of valgrind's suppression text.
     Code(String),
@@ -83,19 +90,42 @@ impl Detail {
 
     /// The frames of a stack; unless `unfold`, each run of interpreter frames
     /// (see [`interpreter_runs`]) becomes one `Folded` line. Frames that are
-    /// not code are left out either way.
-    fn stack(&mut self, info: &FrameInfo, interner: &Interner, frames: &[FrameId], unfold: bool) {
+    /// not code are left out either way. A recursion a packed stack repeats
+    /// is one `Repeat` line, always: its frames are the ones above it.
+    fn stack(&mut self, info: &FrameInfo, interner: &Interner, frames: Frames, unfold: bool) {
         let runs = if unfold {
             Vec::new()
         } else {
             interpreter_runs(info, interner, frames)
         };
-        let mut n = 0;
-        while n < frames.len() {
+        for run in frames.runs() {
+            match run {
+                Run::Listed(listed) => self.listed(info, interner, frames, listed, &runs),
+                Run::Repeat { frames, period } => self.push(Line::Repeat {
+                    first: frames.start,
+                    last: frames.end - 1,
+                    period,
+                }),
+            }
+        }
+    }
+
+    /// The frames `listed` of a stack (see [`Detail::stack`]), `runs` of
+    /// interpreter frames folded.
+    fn listed(
+        &mut self,
+        info: &FrameInfo,
+        interner: &Interner,
+        frames: Frames,
+        listed: std::ops::Range<usize>,
+        runs: &[(usize, usize)],
+    ) {
+        let mut n = listed.start;
+        while n < listed.end {
             if let Some(&(start, end)) = runs.iter().find(|r| r.0 == n) {
-                let shown = frames[start..end]
-                    .iter()
-                    .filter(|&&f| !interner.frame(f).is_not_code())
+                let end = end.min(listed.end);
+                let shown = (start..end)
+                    .filter(|&i| !interner.frame(frames[i]).is_not_code())
                     .count();
                 self.push(Line::Folded {
                     first: start,
@@ -183,33 +213,39 @@ impl Ctx<'_> {
 /// functions named from a perf map, the frames outward of the innermost
 /// Python function that are neither Python functions nor the user's own
 /// native code, two or more at a time. What lies inward (where the memory
-/// was allocated: ctypes, an extension, LLVM) stays in view.
+/// was allocated: ctypes, an extension, LLVM) stays in view. Runs lie in
+/// the listed part of a packed stack (a recursion's repeats are one line).
 pub fn interpreter_runs(
     info: &FrameInfo,
     interner: &Interner,
-    frames: &[FrameId],
+    frames: Frames,
 ) -> Vec<(usize, usize)> {
-    let Some(first_py) = frames.iter().position(|&f| interner.frame(f).is_python()) else {
+    let is_py = |id: FrameId| interner.frame(id).is_python();
+    let Some(first_py) = frames.listed().find(|&(_, f)| is_py(f)).map(|(i, _)| i) else {
         return Vec::new();
     };
     let mut runs = Vec::new();
     let mut start = None;
-    for (n, &id) in frames.iter().enumerate().skip(first_py) {
-        let glue = !interner.frame(id).is_python() && !info.is_own(interner, id);
+    let mut close = |start: &mut Option<usize>, n: usize| {
+        if let Some(s) = start.take().filter(|&s| n - s >= 2) {
+            runs.push((s, n));
+        }
+    };
+    let mut next = first_py;
+    for (n, id) in frames.listed().skip_while(|&(n, _)| n < first_py) {
+        if n != next {
+            // A repeat lies between: a run ends before it.
+            close(&mut start, next);
+        }
+        next = n + 1;
+        let glue = !is_py(id) && !info.is_own(interner, id);
         match (glue, start) {
             (true, None) => start = Some(n),
-            (false, Some(s)) => {
-                if n - s >= 2 {
-                    runs.push((s, n));
-                }
-                start = None;
-            }
+            (false, Some(_)) => close(&mut start, n),
             _ => {}
         }
     }
-    if let Some(s) = start.filter(|&s| frames.len() - s >= 2) {
-        runs.push((s, frames.len()));
-    }
+    close(&mut start, next);
     runs
 }
 
@@ -314,9 +350,46 @@ pub fn spread(v: &mut [u64]) -> (u64, u64, u64) {
 pub const CUT_SHORT_NOTE: &str = "⋯ the stack ends here: valgrind's unwinder went no further, so the callers are unknown (README: Python programs)";
 
 /// A stack in valgrind's own layout, sanitized, for the clipboard.
-pub fn stack_text(header: &str, interner: &Interner, frames: &[FrameId]) -> String {
+pub fn stack_text(header: &str, interner: &Interner, frames: Frames) -> String {
     let mut s = format!("{}\n", sanitize(header));
-    for (i, &id) in frames.iter().enumerate() {
+    for run in frames.runs() {
+        let listed = match run {
+            Run::Listed(r) => r,
+            Run::Repeat { frames, period } => {
+                s.push_str(&repeat_text(&frames, period));
+                s.push('\n');
+                continue;
+            }
+        };
+        frames_text(&mut s, interner, frames, listed);
+    }
+    s
+}
+
+/// The copied text of frames `r`, which repeat the `period` above them.
+fn repeat_text(r: &std::ops::Range<usize>, period: usize) -> String {
+    format!(
+        "   … frames {}–{}: {}",
+        r.start,
+        r.end - 1,
+        repeat_summary(r.len(), period)
+    )
+}
+
+/// What `n` frames repeating the `period` above them are, in words.
+pub fn repeat_summary(n: usize, period: usize) -> String {
+    format!("{} frames repeating the {period} above", count(n as u64))
+}
+
+/// Frames `listed` of a stack as valgrind prints them, into `s`.
+fn frames_text(
+    s: &mut String,
+    interner: &Interner,
+    frames: Frames,
+    listed: std::ops::Range<usize>,
+) {
+    for i in listed {
+        let id = frames[i];
         let f = interner.frame(id);
         let verb = if i == 0 { "at" } else { "by" };
         let addr = match f.addr {
@@ -325,7 +398,6 @@ pub fn stack_text(header: &str, interner: &Interner, frames: &[FrameId]) -> Stri
         };
         s.push_str(&format!("   {verb} {addr}: {}\n", sanitize(&f.label())));
     }
-    s
 }
 
 #[cfg(test)]
@@ -375,9 +447,9 @@ mod tests {
         let info = FrameInfo::build(&i);
         // Inward of the first Python function stays; one run between the two
         // functions; a lone frame after the last is not worth folding.
-        assert_eq!(interpreter_runs(&info, &i, &ids), [(4, 8)]);
+        assert_eq!(interpreter_runs(&info, &i, ids[..].into()), [(4, 8)]);
         let mut d = Detail::default();
-        d.stack(&info, &i, &ids, false);
+        d.stack(&info, &i, ids[..].into(), false);
         let kinds: Vec<String> = d
             .lines
             .iter()
@@ -394,8 +466,50 @@ mod tests {
         // The bogus frame is not counted among the folded frames.
         assert_eq!(kinds, ["f0", "f1", "f2", "f3", "4..7:3", "f8", "f9"]);
         let mut d = Detail::default();
-        d.stack(&info, &i, &ids, true);
+        d.stack(&info, &i, ids[..].into(), true);
         assert_eq!(d.frames.len(), 9, "unfolded: every frame but the bogus one");
+    }
+
+    #[test]
+    fn a_deep_recursion_is_shown_once_with_its_repeats_in_one_line() {
+        use crate::parse::text::parse_frame;
+        let mut i = Interner::new();
+        let walk: Vec<FrameId> = (0..100)
+            .map(|k| {
+                i.intern_frame(parse_frame(&format!(
+                    "0x{:X}: walk_{k} (tree.c:{k})",
+                    0x1000 + k
+                )))
+            })
+            .collect();
+        // 70,000 frames: long enough to be packed.
+        let ids: Vec<FrameId> = (0..70_000).map(|n| walk[n % 100]).collect();
+        let stack = i.intern_stack(&ids);
+        let frames = i.stack(stack);
+        assert_eq!(frames.len(), 70_000);
+        let info = FrameInfo::build(&i);
+        let mut d = Detail::default();
+        d.stack(&info, &i, frames, false);
+        assert_eq!(
+            d.frames.len(),
+            100,
+            "a frame line for each frame above the repeat"
+        );
+        assert_eq!(
+            d.lines.last(),
+            Some(&Line::Repeat {
+                first: 100,
+                last: 69_999,
+                period: 100
+            })
+        );
+        let text = stack_text("deep", &i, frames);
+        assert_eq!(text.lines().count(), 1 + 100 + 1);
+        assert!(text.contains("   by 0x1063: walk_99 (tree.c:99)\n"));
+        assert!(
+            text.ends_with("   … frames 100–69999: 69,900 frames repeating the 100 above\n"),
+            "{text}"
+        );
     }
 
     #[test]

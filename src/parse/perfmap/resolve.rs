@@ -75,7 +75,7 @@ pub fn apply(report: &mut Report, process: usize, map: &PerfMap) -> usize {
     let mut buf = Vec::new();
     for s in stacks {
         buf.clear();
-        buf.extend_from_slice(interner.stack(s));
+        buf.extend(interner.stack(s).iter().copied());
         for f in buf.iter_mut() {
             *f = *named
                 .entry(*f)

@@ -20,7 +20,7 @@ pub use grammar::{
 
 use crate::model::{
     AuxStack, ErrorKind, FrameId, HeapSummary, Interner, LeakKind, LeakSearch, LeakSummary,
-    LossRecord, MemcheckError, Report, StackId, Warning,
+    LossRecord, MemcheckError, Report, StackBuilder, StackId, Warning,
 };
 use grammar::{context_count, error_summary, figure, frame_text, used_suppression};
 use rustc_hash::FxHashMap;
@@ -57,7 +57,7 @@ struct PendingError {
 struct PidState {
     process: usize,
     block: Block,
-    frames: Vec<FrameId>,
+    frames: StackBuilder,
     /// Whether the process's last leak search is still open (records arriving,
     /// no summary yet). Records go straight into the report, so a reader of the
     /// report mid-parse (the explorer's loader) sees them at once.
@@ -463,7 +463,7 @@ impl TextParser {
         };
         match std::mem::take(&mut st.block) {
             Block::Record(h, line) => {
-                let stack = report.interner.intern_stack_taken(&mut st.frames);
+                let stack = report.interner.intern_stack_built(&mut st.frames);
                 let process = st.process;
                 let searches = &mut report.processes[process].leak_searches;
                 if !st.open_search {
@@ -481,7 +481,7 @@ impl TextParser {
                 });
             }
             Block::Error(e) => {
-                let stack = report.interner.intern_stack_taken(&mut st.frames);
+                let stack = report.interner.intern_stack_built(&mut st.frames);
                 let aux = e
                     .aux
                     .iter()
@@ -617,9 +617,10 @@ pub(crate) fn frame_location(text: &[u8]) -> crate::model::Frame {
 }
 
 pub(crate) fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
-    let ids: Vec<FrameId> = interner.stack(stack).to_vec();
-    for (id, fun) in ids.into_iter().zip(funs) {
-        let Some(fun) = fun else { continue };
+    for (i, fun) in funs.iter().enumerate() {
+        let (Some(fun), Some(&id)) = (fun, interner.stack(stack).get(i)) else {
+            continue;
+        };
         let frame = interner.frame_mut(id);
         if frame.mangled.is_none() && frame.function.as_deref() != Some(fun) {
             frame.mangled = Some((*fun).into());

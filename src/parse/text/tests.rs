@@ -177,3 +177,38 @@ fn gdbserver_messages_are_notes_on_the_run_never_errors() {
     assert!(said[2].contains("Reset valgrind output to log"));
     assert_eq!(r.inputs[0].warnings[2].line, 4);
 }
+
+#[test]
+fn a_record_of_a_deep_recursion_is_held_packed() {
+    // 70,000 frames (a stack this deep is packed as it is read): malloc,
+    // then f0..f6 over and over.
+    let mut log =
+        String::from("==7== 64 bytes in 1 blocks are definitely lost in loss record 1 of 1\n");
+    log.push_str("==7==    at 0x10: malloc (in /vg.so)\n");
+    for n in 1..70_000 {
+        let k = n % 7;
+        log.push_str(&format!("==7==    by 0x{:X}: f{k} (r.c:{k})\n", 0x100 + k));
+    }
+    log.push_str("==7== \n");
+    let r = parse(&log);
+    let rec = &r.processes[0].loss_records()[0];
+    let stack = r.interner.stack(rec.stack);
+    assert_eq!(stack.len(), 70_000);
+    let labels: Vec<String> = r.interner.frames_of(rec.stack).map(|f| f.label()).collect();
+    assert_eq!(labels[0], "malloc (in /vg.so)");
+    assert_eq!(
+        labels[69_999],
+        format!("f{} (r.c:{})", 69_999 % 7, 69_999 % 7)
+    );
+    assert!(labels[1..]
+        .iter()
+        .enumerate()
+        .all(|(n, l)| l.starts_with(&format!("f{} ", (n + 1) % 7))));
+    // Its 8 distinct frames, not 70,000 ids: well under the 280 KB a
+    // written-out stack would take.
+    assert!(
+        r.interner.approx_bytes() < 64 * 1024,
+        "{}",
+        r.interner.approx_bytes()
+    );
+}

@@ -21,7 +21,8 @@ use super::matcher::{stack_verdict, FrameMatcher, Tri};
 use super::supp_file::{FramePattern, Suppression};
 use super::{Matcher, Rule, RuleId, RuleSet};
 use crate::model::{
-    Format, FrameId, Interner, LeakKind, LossRecord, MemcheckError, Process, Report, StackId,
+    Format, FrameId, Frames, Interner, LeakKind, LossRecord, MemcheckError, Process, Report,
+    StackId,
 };
 use crate::triage::Totals;
 use hashbrown::HashTable;
@@ -613,7 +614,7 @@ impl<'a> Plan<'a> {
     fn valgrind_matches(
         &self,
         fm: &mut FrameMatcher,
-        stack: &[FrameId],
+        stack: Frames,
         limit: usize,
         kind_fits: impl Fn(&Suppression) -> bool,
     ) -> Matches {
@@ -652,7 +653,7 @@ impl<'a> Plan<'a> {
 
     /// LSan rules matching a leak's stack, in the order LSan would find them:
     /// frame by frame from the top, each frame's module, function and file.
-    fn lsan_matches(&self, report: &Report, stack: &[FrameId]) -> Matches {
+    fn lsan_matches(&self, report: &Report, stack: Frames) -> Matches {
         let mut yes: Vec<RuleId> = Vec::new();
         if self.lsan.is_empty() {
             return Matches::default();

@@ -96,6 +96,18 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
             ),
             theme.dim(),
         ),
+        DLine::Repeat {
+            first,
+            last,
+            period,
+        } => one(
+            &format!(
+                " {first:>3}…{}  ↻ {}",
+                count(*last as u64),
+                crate::explore::detail::repeat_summary(*last + 1 - *first, *period)
+            ),
+            theme.dim(),
+        ),
         DLine::Frame { n, id, own } => {
             let f = interner.frame(*id);
             let base = if *own {

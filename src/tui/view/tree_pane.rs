@@ -390,8 +390,8 @@ impl RowCells {
                 let py_origin = (index.by != GroupBy::Origin)
                     .then(|| {
                         frames
-                            .iter()
-                            .map(|&f| report.interner.frame(f).frame)
+                            .listed()
+                            .map(|(_, f)| report.interner.frame(f).frame)
                             .find(|f| f.is_python() && crate::triage::own::is_own(f))
                     })
                     .flatten();
