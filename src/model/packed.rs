@@ -237,6 +237,14 @@ impl<'a> Frames<'a> {
         }
     }
 
+    /// The frames as a slice, for a stack kept written out (not packed).
+    pub fn as_slice(&self) -> Option<&'a [FrameId]> {
+        match self.0 {
+            Repr::Flat(s) => Some(s),
+            Repr::Packed(..) => None,
+        }
+    }
+
     /// The first `n` frames (all, if fewer).
     pub fn prefix(&self, n: usize) -> Frames<'a> {
         match self.0 {

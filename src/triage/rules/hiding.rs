@@ -609,8 +609,10 @@ impl<'a> Plan<'a> {
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
     /// `stack`, with patterns cut at the process's --num-callers as valgrind
     /// cuts them when it reads the file. Verdicts depend on the frames'
-    /// locations only, read in place (no per-frame copy: a stack may hold a
-    /// million frames).
+    /// locations only: a stack's locations are written into the matcher's
+    /// scratch vector once (a pattern tests a frame many times), but a long
+    /// (packed) stack's are read in place, never copied — it may hold a
+    /// million frames.
     fn valgrind_matches(
         &self,
         fm: &mut FrameMatcher,
@@ -625,7 +627,16 @@ impl<'a> Plan<'a> {
         let mut present = Vec::new();
         let interner = fm.interner();
         let loc = |f: FrameId| interner.location_of(f) as u32;
-        fm.anchors_present(&self.anchors, stack.iter().map(|&f| loc(f)), &mut present);
+        // The locations of a stack the parser kept written out (see
+        // `model::Frames`); none for a packed one.
+        let mut locs = std::mem::take(&mut fm.scratch);
+        locs.clear();
+        let written = stack.as_slice().is_some();
+        if written {
+            locs.extend(stack.iter().map(|&f| loc(f)));
+        }
+        let listed = stack.listed_frames().map(|&f| loc(f));
+        fm.anchors_present(&self.anchors, listed, &mut present);
         let mut absent = vec![false; self.valgrind.len()];
         for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
             // Past --num-callers the anchor is cut off the rule: no prefilter.
@@ -636,15 +647,22 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];
-            let v = stack_verdict(pats, stack.len(), |p, f| {
-                fm.matches_at(base + p as u32, &pats[p], loc(stack[f]))
-            });
+            let v = if written {
+                stack_verdict(pats, locs.len(), |p, f| {
+                    fm.matches_at(base + p as u32, &pats[p], locs[f])
+                })
+            } else {
+                stack_verdict(pats, stack.len(), |p, f| {
+                    fm.matches_at(base + p as u32, &pats[p], loc(stack[f]))
+                })
+            };
             match v {
                 Tri::Yes => yes.push(id),
                 Tri::Unknown => maybe.push(id),
                 Tri::No => {}
             }
         }
+        fm.scratch = locs;
         Matches {
             yes: yes.into(),
             maybe: maybe.into(),

@@ -126,6 +126,9 @@ pub struct FrameMatcher<'r> {
     anchor_masks: Vec<u64>,
     /// Whether a location's row of `anchor_masks` is computed.
     anchor_known: Vec<bool>,
+    /// The locations of the stack being matched, reused from stack to
+    /// stack (see `Plan::valgrind_matches`).
+    pub(super) scratch: Vec<u32>,
 }
 
 fn tri_code(t: Tri) -> u64 {
@@ -159,6 +162,7 @@ impl<'r> FrameMatcher<'r> {
             verdicts: Vec::new(),
             anchor_masks: Vec::new(),
             anchor_known: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
