@@ -229,6 +229,11 @@ impl Read for ZstdLazy {
 /// Longest line kept whole; the rest of a longer line is skipped (and reported).
 pub const MAX_LINE: usize = 1 << 20;
 
+/// The line buffer's first size: it grows for a longer line (up to
+/// `MAX_LINE`), so reading a log of ordinary lines holds 256 KiB, not the
+/// 1 MiB only a giant line needs.
+const FIRST_BUF: usize = 256 << 10;
+
 /// Splits a reader into lines with memchr over a large buffer: no allocation
 /// per line, and lines of any length cost bounded memory.
 pub struct LineReader<R> {
@@ -262,7 +267,7 @@ impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
         LineReader {
             inner,
-            buf: vec![0; MAX_LINE + (1 << 16)],
+            buf: vec![0; FIRST_BUF],
             start: 0,
             end: 0,
             eof: false,
@@ -340,6 +345,12 @@ impl<R: Read> LineReader<R> {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.start = 0;
+            }
+            if self.end == self.buf.len() {
+                // A line longer than the buffer: grow it, up to a whole
+                // MAX_LINE and a read.
+                let len = (self.buf.len() * 2).min(MAX_LINE + (1 << 16));
+                self.buf.resize(len, 0);
             }
             match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,

@@ -42,13 +42,15 @@ pub struct ChunkSizes {
 
 impl Default for ChunkSizes {
     /// Chunks of 2 MiB keep the buffers in flight (a few per worker) small
-    /// next to the report; an item without a clean point for 4 MiB (valgrind
-    /// caps stacks at 500 frames, ~100 KB) is read in order from there on,
-    /// so a malformed or synthetic giant record is never buffered whole.
+    /// next to the report; an item without a clean point for 2.5 MiB — a
+    /// chunk and two reads past it (valgrind caps stacks at 500 frames,
+    /// ~100 KB) — is read in order from there on, so a malformed or
+    /// synthetic giant record is never buffered whole. (At 4 MiB, that
+    /// buffer was the peak of a 47 MB record's whole parse.)
     fn default() -> Self {
         ChunkSizes {
             chunk: 2 << 20,
-            max_pending: 4 << 20,
+            max_pending: (2 << 20) + 2 * READ,
         }
     }
 }
