@@ -40,6 +40,13 @@ pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<Field<'a>>) -> Option<usize> {
             return None;
         }
         if let Some(end) = after(bytes, i + 1, b"/frame>") {
+            // One word-at-a-time check of the whole frame instead of one per
+            // field (nearly every frame is ASCII).
+            if !bytes[..end].is_ascii() {
+                for f in fields.iter_mut() {
+                    f.plain &= f.raw.is_ascii();
+                }
+            }
             return Some(end);
         }
         let name_at = i + 1;
@@ -69,7 +76,8 @@ pub fn scan<'a>(bytes: &'a [u8], fields: &mut Vec<Field<'a>>) -> Option<usize> {
         fields.push(Field {
             tag,
             raw,
-            plain: !amp && raw.is_ascii(),
+            // ASCII is checked once the frame's end is known.
+            plain: !amp,
         });
     }
 }
