@@ -632,11 +632,13 @@ impl<'a> Plan<'a> {
         let mut locs = std::mem::take(&mut fm.scratch);
         locs.clear();
         let written = stack.as_slice().is_some();
-        if written {
-            locs.extend(stack.iter().map(|&f| loc(f)));
+        if let Some(frames) = stack.as_slice() {
+            locs.extend(frames.iter().map(|&f| loc(f)));
+            fm.anchors_present(&self.anchors, locs.iter().copied(), &mut present);
+        } else {
+            let listed = stack.listed_frames().map(|&f| loc(f));
+            fm.anchors_present(&self.anchors, listed, &mut present);
         }
-        let listed = stack.listed_frames().map(|&f| loc(f));
-        fm.anchors_present(&self.anchors, listed, &mut present);
         let mut absent = vec![false; self.valgrind.len()];
         for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
             // Past --num-callers the anchor is cut off the rule: no prefilter.
