@@ -10,7 +10,7 @@
 
 use super::frames::same_place;
 use super::index::Category;
-use crate::model::{Frame, Interner, Report, StackId};
+use crate::model::{Frame, FrameId, Frames, Interner, PackBuilder, Packed, Report, StackId};
 use crate::triage::rules::{self, RuleId, RuleSet, Verdict};
 use crate::triage::{group_label, GroupBy};
 use rustc_hash::FxHashMap;
@@ -85,7 +85,12 @@ impl Hide for GroupRule {
 /// frames compared by place, so the same stack at other addresses counts.
 #[derive(Debug, Clone)]
 pub struct StackRule {
+    /// The stack's distinct frames (owned: a live run re-reads its log
+    /// into a new interner), and the stack as indices into them, packed:
+    /// hiding a record of a million frames (a recursion) keeps its few
+    /// distinct frames, not a million copies.
     frames: Vec<Frame>,
+    order: Packed,
     pub category: Category,
     name: String,
     reason: String,
@@ -93,8 +98,21 @@ pub struct StackRule {
 
 impl StackRule {
     pub fn new(interner: &Interner, stack: StackId, category: Category, shown: &str) -> Self {
+        let mut index: FxHashMap<FrameId, u32> = FxHashMap::default();
+        let mut frames = Vec::new();
+        let mut order = PackBuilder::default();
+        for &id in interner.stack(stack).listed_frames() {
+            index.entry(id).or_insert_with(|| {
+                frames.push(interner.frame(id).frame.clone());
+                frames.len() as u32 - 1
+            });
+        }
+        for id in interner.stack(stack) {
+            order.push(FrameId(index[id]));
+        }
         StackRule {
-            frames: interner.frames_of(stack).map(|f| f.frame.clone()).collect(),
+            frames,
+            order: order.finish(),
             name: format!("hide {shown}"),
             reason: format!("hidden by hand: {} with this exact stack", category.name()),
             category,
@@ -114,10 +132,11 @@ impl Hide for StackRule {
     fn hides(&self, interner: &Interner, category: &Category, stack: StackId) -> bool {
         *category == self.category && {
             let s = interner.stack(stack);
-            s.len() == self.frames.len()
-                && s.iter()
-                    .zip(&self.frames)
-                    .all(|(&id, f)| same_place(interner.frame(id).frame, f))
+            let order = Frames::from(&self.order);
+            s.len() == order.len()
+                && s.iter().zip(order.iter()).all(|(&id, k)| {
+                    same_place(interner.frame(id).frame, &self.frames[k.0 as usize])
+                })
         }
     }
 }
@@ -341,5 +360,29 @@ mod tests {
         ] {
             assert_eq!(RuleRef::unpack(RuleRef::pack(r)), r);
         }
+    }
+
+    #[test]
+    fn a_hidden_deep_recursion_keeps_its_distinct_frames_and_hides_by_place() {
+        use crate::model::LeakKind;
+        use crate::parse::text::parse_frame;
+        let mut i = Interner::new();
+        let at = |i: &mut Interner, a: u32, k: u32| {
+            i.intern_frame(parse_frame(&format!("0x{a:X}: walk_{k} (tree.c:{k})")))
+        };
+        let walk: Vec<FrameId> = (0..100).map(|k| at(&mut i, 0x1000 + k, k)).collect();
+        // The same code at other addresses: the same places.
+        let moved: Vec<FrameId> = (0..100).map(|k| at(&mut i, 0x9000 + k, k)).collect();
+        let deep = |w: &[FrameId], n: usize| (0..n).map(|j| w[j % 100]).collect::<Vec<_>>();
+        let s = i.intern_stack(&deep(&walk, 70_000));
+        let same_places = i.intern_stack(&deep(&moved, 70_000));
+        let shorter = i.intern_stack(&deep(&walk, 69_999));
+        let cat = Category::Leak(LeakKind::DefinitelyLost);
+        let rule = StackRule::new(&i, s, cat.clone(), "walk_0");
+        assert_eq!((rule.frames.len(), rule.order.len()), (100, 70_000));
+        assert!(rule.order.approx_bytes() < 4096);
+        assert!(rule.hides(&i, &cat, s) && rule.hides(&i, &cat, same_places));
+        assert!(!rule.hides(&i, &cat, shorter));
+        assert!(!rule.hides(&i, &Category::Leak(LeakKind::PossiblyLost), s));
     }
 }

@@ -65,6 +65,10 @@ impl Packed {
         self.len as usize
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Frame `i`: a repeat's frame is the one `period` above it, until a
     /// listed run holds it.
     pub fn get(&self, mut i: usize) -> Option<&FrameId> {
@@ -131,6 +135,10 @@ pub struct PackBuilder {
 impl PackBuilder {
     pub fn len(&self) -> usize {
         self.packed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packed.is_empty()
     }
 
     pub fn push(&mut self, id: FrameId) {
