@@ -242,41 +242,52 @@ pub fn group_indices_with(
     by: GroupBy,
 ) -> Vec<LeakGroup> {
     // By top frame, a label is a function of the top frame's location: build
-    // each label string once per location, not once per record.
-    let mut by_location: FxHashMap<usize, std::rc::Rc<str>> = FxHashMap::default();
-    let mut labels: FxHashMap<StackId, std::rc::Rc<str>> = FxHashMap::default();
-    let mut index: FxHashMap<(LeakKind, std::rc::Rc<str>), usize> = FxHashMap::default();
+    // each label string once per location, not once per record, and give it
+    // a number, so that a record finds its group by (kind, number) without
+    // hashing a string (and no map of strings is rehashed as it grows).
+    let mut by_location: FxHashMap<usize, u32> = FxHashMap::default();
+    let mut by_stack: FxHashMap<StackId, u32> = FxHashMap::default();
+    let mut labels = Labels::default();
+    let mut index: FxHashMap<(LeakKind, u32), usize> = FxHashMap::default();
     let mut groups: Vec<LeakGroup> = Vec::new();
     // The largest record's bytes per group, for its origin.
     let mut largest: Vec<u128> = Vec::new();
     // The last record's label: neighbours often share a stack. By top
     // frame nothing is kept per stack (a million distinct stacks would cost
     // a map entry each), only per location.
-    let mut last: Option<(StackId, std::rc::Rc<str>)> = None;
+    let mut last: Option<(StackId, u32)> = None;
     for i in indices {
         let r = &records[i];
-        let label = match (&last, by) {
-            (Some((s, l)), _) if *s == r.stack => l.clone(),
+        let label = match (last, by) {
+            (Some((s, l)), _) if s == r.stack => l,
             (_, GroupBy::TopFrame) => match top_frame(interner, r.stack) {
-                Some(top) => by_location
-                    .entry(interner.location_of(top))
-                    .or_insert_with(|| interner.frame(top).label().into())
-                    .clone(),
-                None => group_label(interner, r.stack, by).into(),
+                Some(top) => match by_location.get(&interner.location_of(top)) {
+                    Some(&l) => l,
+                    None => {
+                        let l = labels.number(interner.frame(top).label());
+                        by_location.insert(interner.location_of(top), l);
+                        l
+                    }
+                },
+                None => labels.number(group_label(interner, r.stack, by)),
             },
-            _ => labels
-                .entry(r.stack)
-                .or_insert_with(|| match by {
-                    GroupBy::Origin => origin_label(interner, own, r.stack).into(),
-                    _ => group_label(interner, r.stack, by).into(),
-                })
-                .clone(),
+            _ => match by_stack.get(&r.stack) {
+                Some(&l) => l,
+                None => {
+                    let l = labels.number(match by {
+                        GroupBy::Origin => origin_label(interner, own, r.stack),
+                        _ => group_label(interner, r.stack, by),
+                    });
+                    by_stack.insert(r.stack, l);
+                    l
+                }
+            },
         };
-        last = Some((r.stack, label.clone()));
-        let g = *index.entry((r.kind, label.clone())).or_insert_with(|| {
+        last = Some((r.stack, label));
+        let g = *index.entry((r.kind, label)).or_insert_with(|| {
             groups.push(LeakGroup {
                 kind: r.kind,
-                label: label.to_string(),
+                label: labels.of[label as usize].to_string(),
                 top: top_frame(interner, r.stack),
                 origin: None,
                 totals: Totals::default(),
@@ -300,6 +311,26 @@ pub fn group_indices_with(
             .then_with(|| a.label.cmp(&b.label))
     });
     groups
+}
+
+/// Group labels, each numbered once (see [`group_indices_with`]).
+#[derive(Default)]
+struct Labels {
+    ids: FxHashMap<std::rc::Rc<str>, u32>,
+    of: Vec<std::rc::Rc<str>>,
+}
+
+impl Labels {
+    fn number(&mut self, label: String) -> u32 {
+        if let Some(&id) = self.ids.get(label.as_str()) {
+            return id;
+        }
+        let label: std::rc::Rc<str> = label.into();
+        self.of.push(label.clone());
+        let id = self.of.len() as u32 - 1;
+        self.ids.insert(label, id);
+        id
+    }
 }
 
 /// Errors with the same kind and label.
