@@ -644,29 +644,26 @@ impl Explorer {
             .evaluate(&self.report, self.engine.as_deref());
     }
 
-    /// The rows stage: expanded categories put in order and expanded
-    /// groups' items listed (only what the tree shows), then the rows.
+    /// The rows stage: expanded categories put in order, then the rows,
+    /// listing expanded groups' items as it meets them (only what the tree
+    /// shows).
     fn build_rows(&mut self) {
+        for (p, pn) in self.index.procs.iter().enumerate() {
+            for (c, cn) in pn.cats.iter().enumerate() {
+                if pn.expanded && cn.expanded {
+                    self.proj.sort(&self.index, p, c);
+                }
+            }
+        }
         let vis = Visibility {
             filter: &self.filter,
             verdicts: &self.verdicts,
             growth: None,
         };
-        for (p, pn) in self.index.procs.iter().enumerate() {
-            for (c, cn) in pn.cats.iter().enumerate() {
-                if !(pn.expanded && cn.expanded) {
-                    continue;
-                }
-                self.proj.sort(&self.index, p, c);
-                for (g, gn) in cn.groups.iter().enumerate() {
-                    if gn.expanded {
-                        let (report, index) = (&self.report, &self.index);
-                        self.proj.list(report, index, &vis, p, c, g as u32);
-                    }
-                }
-            }
-        }
-        self.rows = build_rows(&self.index, &self.proj);
+        let (report, index) = (&self.report, &self.index);
+        self.rows = build_rows(index, &mut self.proj, &mut |proj, p, c, g| {
+            proj.list(report, index, &vis, p, c, g)
+        });
     }
 }
 

@@ -94,14 +94,18 @@ impl NodeKey {
     }
 }
 
-pub fn build_rows(index: &Index, proj: &Projection) -> Vec<Row> {
+/// `list`: lists an expanded group's items in the projection (see
+/// `Projection::list`) before its item rows are read, so only what the tree
+/// shows is listed, in the one walk over the shown groups.
+pub type Lister<'a> = dyn FnMut(&mut Projection, usize, usize, u32) + 'a;
+
+pub fn build_rows(index: &Index, proj: &mut Projection, list: &mut Lister) -> Vec<Row> {
     let mut rows = Vec::new();
     let multi = index.multi_process();
     let base = multi as u8;
     for (p, pn) in index.procs.iter().enumerate() {
-        let pv = &proj.procs[p];
         // A process whose items are all hidden goes; one with none stays.
-        if !pn.cats.is_empty() && !pv.cats.iter().any(|c| c.is_shown()) {
+        if !pn.cats.is_empty() && !proj.procs[p].cats.iter().any(|c| c.is_shown()) {
             continue;
         }
         let p32 = p as u32;
@@ -115,8 +119,7 @@ pub fn build_rows(index: &Index, proj: &Projection) -> Vec<Row> {
             }
         }
         for (c, cn) in pn.cats.iter().enumerate() {
-            let cv = &pv.cats[c];
-            if !cv.is_shown() {
+            if !proj.procs[p].cats[c].is_shown() {
                 continue;
             }
             let c32 = c as u32;
@@ -127,7 +130,8 @@ pub fn build_rows(index: &Index, proj: &Projection) -> Vec<Row> {
             if !cn.expanded {
                 continue;
             }
-            for &g in &cv.order {
+            for k in 0..proj.procs[p].cats[c].order.len() {
+                let g = proj.procs[p].cats[c].order[k];
                 rows.push(Row {
                     node: NodeRef::Group { p: p32, c: c32, g },
                     depth: base + 1,
@@ -135,6 +139,8 @@ pub fn build_rows(index: &Index, proj: &Projection) -> Vec<Row> {
                 if !cn.groups[g as usize].expanded {
                     continue;
                 }
+                list(proj, p, c, g);
+                let cv = &proj.procs[p].cats[c];
                 rows.extend(cv.shown_items(g).iter().map(|&i| Row {
                     node: NodeRef::Item {
                         p: p32,
