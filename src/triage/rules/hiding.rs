@@ -724,21 +724,46 @@ fn same_locations(interner: &Interner, jobs: &[Job]) -> (Vec<usize>, Vec<usize>)
         }
         _ => false,
     };
-    let mut table: HashTable<usize> = HashTable::new();
+    // Hashing walks every frame of every stack: done on every core, once
+    // (the table is sized for the batch, so it never rehashes).
+    let hashes = hashes_on_every_core(jobs, hash);
+    let mut table: HashTable<usize> = HashTable::with_capacity(jobs.len());
     let mut reps: Vec<usize> = Vec::new();
     let mut of = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
-        let h = hash(job);
+        let h = hashes[i];
         if let Some(&g) = table.find(h, |&g| same(&jobs[reps[g]], job)) {
             of.push(g);
             continue;
         }
         reps.push(i);
         let g = reps.len() - 1;
-        table.insert_unique(h, g, |&g| hash(&jobs[reps[g]]));
+        table.insert_unique(h, g, |&g| hashes[reps[g]]);
         of.push(g);
     }
     (reps, of)
+}
+
+/// `hash` of every job, in order, computed in parts on up to 4 threads.
+fn hashes_on_every_core<T: Sync>(jobs: &[T], hash: impl Fn(&T) -> u64 + Sync) -> Vec<u64> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let per = jobs.len().div_ceil(threads).max(4096);
+    if per >= jobs.len() {
+        return jobs.iter().map(&hash).collect();
+    }
+    let hash = &hash;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = jobs
+            .chunks(per)
+            .map(|part| scope.spawn(move || part.iter().map(hash).collect::<Vec<u64>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// How many frame lines of a suppression valgrind uses: --num-callers where
@@ -766,4 +791,19 @@ fn num_callers(report: &Report, p: &Process) -> usize {
         .max()
         .unwrap_or(0)
         .max(12)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hashes_on_every_core;
+
+    #[test]
+    fn hashes_made_on_every_core_are_each_jobs_in_order() {
+        let hash = |x: &u64| x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 7);
+        for n in [0u64, 1, 4_095, 20_001, 70_000] {
+            let jobs: Vec<u64> = (0..n).collect();
+            let serial: Vec<u64> = jobs.iter().map(hash).collect();
+            assert_eq!(hashes_on_every_core(&jobs, hash), serial, "{n} jobs");
+        }
+    }
 }
