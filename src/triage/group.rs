@@ -86,20 +86,81 @@ pub fn is_allocator(frame: &Frame) -> bool {
 /// `__interceptor_malloc` < `_PyObject_Malloc`) is named by its deepest
 /// allocator, the one nearest the code that asked.
 pub fn top_frame(interner: &Interner, stack: StackId) -> Option<FrameId> {
+    top_frame_by(interner, stack, |id| Role::of(interner.frame(id).frame))
+}
+
+/// What naming a group needs to know of a frame: a function of its
+/// location (its function, file and object), never of its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Allocator = 1,
+    Unknown = 2,
+    Named = 3,
+}
+
+impl Role {
+    fn of(f: &Frame) -> Role {
+        if is_allocator(f) {
+            Role::Allocator
+        } else if f.is_unknown() {
+            Role::Unknown
+        } else {
+            Role::Named
+        }
+    }
+}
+
+/// [`top_frame`], each frame's role told by `role`.
+fn top_frame_by(
+    interner: &Interner,
+    stack: StackId,
+    mut role: impl FnMut(FrameId) -> Role,
+) -> Option<FrameId> {
     let frames = interner.stack(stack);
     let mut first_unknown = None;
     for &id in frames {
-        let f = interner.frame(id).frame;
-        if is_allocator(f) {
-            continue;
+        match role(id) {
+            Role::Allocator => {}
+            Role::Unknown => {
+                first_unknown.get_or_insert(id);
+            }
+            Role::Named => return Some(id),
         }
-        if f.is_unknown() {
-            first_unknown.get_or_insert(id);
-            continue;
-        }
-        return Some(id);
     }
     first_unknown.or_else(|| frames.last().copied())
+}
+
+/// [`top_frame`] of many stacks, each location's role decided once (a
+/// byte per location): telling an allocator means taking the function's
+/// base name and comparing it with every allocator's, and grouping asks
+/// for every record.
+struct TopFrames {
+    roles: Vec<u8>,
+}
+
+impl TopFrames {
+    fn new(interner: &Interner) -> TopFrames {
+        TopFrames {
+            roles: vec![0; interner.location_count()],
+        }
+    }
+
+    fn of(&mut self, interner: &Interner, stack: StackId) -> Option<FrameId> {
+        let roles = &mut self.roles;
+        top_frame_by(interner, stack, |id| {
+            let l = interner.location_of(id);
+            match roles[l] {
+                1 => Role::Allocator,
+                2 => Role::Unknown,
+                3 => Role::Named,
+                _ => {
+                    let r = Role::of(interner.frame(id).frame);
+                    roles[l] = r as u8;
+                    r
+                }
+            }
+        })
+    }
 }
 
 /// How records are gathered into groups.
@@ -248,6 +309,7 @@ pub fn group_indices_with(
     let mut by_location: FxHashMap<usize, u32> = FxHashMap::default();
     let mut by_stack: FxHashMap<StackId, u32> = FxHashMap::default();
     let mut labels = Labels::default();
+    let mut tops = TopFrames::new(interner);
     let mut index: FxHashMap<(LeakKind, u32), usize> = FxHashMap::default();
     let mut groups: Vec<LeakGroup> = Vec::new();
     // The largest record's bytes per group, for its origin.
@@ -260,7 +322,7 @@ pub fn group_indices_with(
         let r = &records[i];
         let label = match (last, by) {
             (Some((s, l)), _) if s == r.stack => l,
-            (_, GroupBy::TopFrame) => match top_frame(interner, r.stack) {
+            (_, GroupBy::TopFrame) => match tops.of(interner, r.stack) {
                 Some(top) => match by_location.get(&interner.location_of(top)) {
                     Some(&l) => l,
                     None => {
@@ -288,7 +350,7 @@ pub fn group_indices_with(
             groups.push(LeakGroup {
                 kind: r.kind,
                 label: labels.of[label as usize].to_string(),
-                top: top_frame(interner, r.stack),
+                top: tops.of(interner, r.stack),
                 origin: None,
                 totals: Totals::default(),
                 records: Vec::new(),
@@ -441,6 +503,21 @@ mod tests {
         assert_eq!(label(a), "NRT_MemInfo_alloc_aligned (in /nrt.so)");
         assert_eq!(label(b), "_PyObject_Malloc (obmalloc.c:1996)");
         assert_eq!(label(c), "JIT code (no module)");
+    }
+
+    /// The cached roles name every stack of the real Numba log (CPython's
+    /// and LLVM's allocators, `???` frames, JIT code) as `top_frame` does.
+    #[test]
+    fn top_frames_cached_per_location_are_top_frame() {
+        let path = "tests/fixtures/real/numba-seed.txt.gz".to_string();
+        let report = crate::parse::load_paths(&[path], None).expect("the fixture");
+        let i = &report.interner;
+        let mut tops = TopFrames::new(i);
+        assert!(i.stack_count() > 1_000);
+        for s in 0..i.stack_count() as u32 {
+            let s = StackId(s);
+            assert_eq!(tops.of(i, s), top_frame(i, s), "{s:?}");
+        }
     }
 
     #[test]
