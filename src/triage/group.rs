@@ -93,9 +93,9 @@ pub fn top_frame(interner: &Interner, stack: StackId) -> Option<FrameId> {
 /// location (its function, file and object), never of its address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
-    Allocator = 1,
-    Unknown = 2,
-    Named = 3,
+    Allocator,
+    Unknown,
+    Named,
 }
 
 impl Role {
@@ -135,30 +135,21 @@ fn top_frame_by(
 /// base name and comparing it with every allocator's, and grouping asks
 /// for every record.
 struct TopFrames {
-    roles: Vec<u8>,
+    roles: Vec<Option<Role>>,
 }
 
 impl TopFrames {
     fn new(interner: &Interner) -> TopFrames {
         TopFrames {
-            roles: vec![0; interner.location_count()],
+            roles: vec![None; interner.location_count()],
         }
     }
 
     fn of(&mut self, interner: &Interner, stack: StackId) -> Option<FrameId> {
         let roles = &mut self.roles;
         top_frame_by(interner, stack, |id| {
-            let l = interner.location_of(id);
-            match roles[l] {
-                1 => Role::Allocator,
-                2 => Role::Unknown,
-                3 => Role::Named,
-                _ => {
-                    let r = Role::of(interner.frame(id).frame);
-                    roles[l] = r as u8;
-                    r
-                }
-            }
+            *roles[interner.location_of(id)]
+                .get_or_insert_with(|| Role::of(interner.frame(id).frame))
         })
     }
 }
@@ -323,27 +314,17 @@ pub fn group_indices_with(
         let label = match (last, by) {
             (Some((s, l)), _) if s == r.stack => l,
             (_, GroupBy::TopFrame) => match tops.of(interner, r.stack) {
-                Some(top) => match by_location.get(&interner.location_of(top)) {
-                    Some(&l) => l,
-                    None => {
-                        let l = labels.number(interner.frame(top).label());
-                        by_location.insert(interner.location_of(top), l);
-                        l
-                    }
-                },
+                Some(top) => *by_location
+                    .entry(interner.location_of(top))
+                    .or_insert_with(|| labels.number(interner.frame(top).label())),
                 None => labels.number(group_label(interner, r.stack, by)),
             },
-            _ => match by_stack.get(&r.stack) {
-                Some(&l) => l,
-                None => {
-                    let l = labels.number(match by {
-                        GroupBy::Origin => origin_label(interner, own, r.stack),
-                        _ => group_label(interner, r.stack, by),
-                    });
-                    by_stack.insert(r.stack, l);
-                    l
-                }
-            },
+            _ => *by_stack.entry(r.stack).or_insert_with(|| {
+                labels.number(match by {
+                    GroupBy::Origin => origin_label(interner, own, r.stack),
+                    _ => group_label(interner, r.stack, by),
+                })
+            }),
         };
         last = Some((r.stack, label));
         let g = *index.entry((r.kind, label)).or_insert_with(|| {
