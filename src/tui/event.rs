@@ -44,8 +44,7 @@ impl Input {
     pub fn spawn(tx: Sender<Event>) -> Input {
         let state = Arc::new((Mutex::new(PauseState::default()), Condvar::new()));
         let st = state.clone();
-        let wait = Wait::new();
-        let wake = wait.as_ref().and_then(|w| w.wake.try_clone().ok());
+        let (wait, wake) = Wait::new().unzip();
         std::thread::Builder::new()
             .name("leakscope-input".into())
             .spawn(move || input_loop(&st, &tx, wait.as_ref()))
@@ -146,11 +145,11 @@ struct Wait {
     tty: Option<std::fs::File>,
     winch: UnixStream,
     woken: UnixStream,
-    wake: UnixStream,
 }
 
 impl Wait {
-    fn new() -> Option<Wait> {
+    /// The wait, and the other end of its wake-up pipe (for `Input`).
+    fn new() -> Option<(Wait, UnixStream)> {
         use std::io::IsTerminal;
         let tty = if std::io::stdin().is_terminal() {
             None
@@ -163,12 +162,7 @@ impl Wait {
         for s in [&winch, &woken] {
             s.set_nonblocking(true).ok()?;
         }
-        Some(Wait {
-            tty,
-            winch,
-            woken,
-            wake,
-        })
+        Some((Wait { tty, winch, woken }, wake))
     }
 
     /// Blocks until the terminal has input or was resized (true), or

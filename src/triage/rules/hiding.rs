@@ -249,31 +249,13 @@ impl Hiding {
         fms: &mut Vec<FrameMatcher<'r>>,
         jobs: &[Job],
     ) -> Vec<SetId> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
-        let per = jobs.len().div_ceil(threads).max(1024);
-        let parts = jobs.len().div_ceil(per);
-        while fms.len() < parts {
-            fms.push(FrameMatcher::new(&report.interner));
-        }
-        let results: Vec<Matches> = std::thread::scope(|scope| {
-            let handles: Vec<_> = jobs
-                .chunks(per)
-                .zip(fms.iter_mut())
-                .map(|(part, fm)| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|j| plan.job_matches(fm, report, j))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
+        let results = in_parts(
+            jobs,
+            1024,
+            fms,
+            || FrameMatcher::new(&report.interner),
+            |fm, j| plan.job_matches(fm, report, j),
+        );
         results
             .into_iter()
             .map(|m| {
@@ -726,7 +708,7 @@ fn same_locations(interner: &Interner, jobs: &[Job]) -> (Vec<usize>, Vec<usize>)
     };
     // Hashing walks every frame of every stack: done on every core, once
     // (the table is sized for the batch, so it never rehashes).
-    let hashes = hashes_on_every_core(jobs, hash);
+    let hashes = in_parts(jobs, 4096, &mut Vec::new(), || (), |_, j| hash(j));
     let mut table: HashTable<usize> = HashTable::with_capacity(jobs.len());
     let mut reps: Vec<usize> = Vec::new();
     let mut of = Vec::with_capacity(jobs.len());
@@ -744,20 +726,38 @@ fn same_locations(interner: &Interner, jobs: &[Job]) -> (Vec<usize>, Vec<usize>)
     (reps, of)
 }
 
-/// `hash` of every job, in order, computed in parts on up to 4 threads.
-fn hashes_on_every_core<T: Sync>(jobs: &[T], hash: impl Fn(&T) -> u64 + Sync) -> Vec<u64> {
+/// `f` of every item, in order, computed in parts of at least `min_part`
+/// items on up to 4 threads; part k works with `states[k]` (made with `new`
+/// when missing, kept for the next call: a matcher's per-location verdicts).
+fn in_parts<T: Sync, S: Send, R: Send>(
+    items: &[T],
+    min_part: usize,
+    states: &mut Vec<S>,
+    new: impl Fn() -> S,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
-    let per = jobs.len().div_ceil(threads).max(4096);
-    if per >= jobs.len() {
-        return jobs.iter().map(&hash).collect();
+    let per = items.len().div_ceil(threads).max(min_part);
+    while states.len() < items.len().div_ceil(per) {
+        states.push(new());
     }
-    let hash = &hash;
+    if items.len() <= per {
+        // One part (or none): no thread to start.
+        return match states.first_mut() {
+            Some(state) => items.iter().map(|t| f(state, t)).collect(),
+            None => Vec::new(),
+        };
+    }
+    let f = &f;
     std::thread::scope(|scope| {
-        let parts: Vec<_> = jobs
+        let parts: Vec<_> = items
             .chunks(per)
-            .map(|part| scope.spawn(move || part.iter().map(hash).collect::<Vec<u64>>()))
+            .zip(states.iter_mut())
+            .map(|(part, state)| {
+                scope.spawn(move || part.iter().map(|t| f(state, t)).collect::<Vec<R>>())
+            })
             .collect();
         parts
             .into_iter()
@@ -795,15 +795,17 @@ fn num_callers(report: &Report, p: &Process) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::hashes_on_every_core;
+    use super::in_parts;
 
     #[test]
-    fn hashes_made_on_every_core_are_each_jobs_in_order() {
+    fn work_done_in_parts_is_each_items_in_order() {
         let hash = |x: &u64| x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 7);
         for n in [0u64, 1, 4_095, 20_001, 70_000] {
             let jobs: Vec<u64> = (0..n).collect();
             let serial: Vec<u64> = jobs.iter().map(hash).collect();
-            assert_eq!(hashes_on_every_core(&jobs, hash), serial, "{n} jobs");
+            let mut states = Vec::new();
+            let hashes = in_parts(&jobs, 4096, &mut states, || (), |_, j| hash(j));
+            assert_eq!(hashes, serial, "{n} jobs");
         }
     }
 }
