@@ -14,11 +14,7 @@ pub(super) fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
         d.dim(format!("process {}", pn.title));
     }
     let groups = cv.order.len();
-    let (t, hidden) = cv.fig.shown_or_hidden();
-    d.figures = Some((t, hidden));
-    if hidden {
-        d.push(Line::Hidden("none shown; what is not:".into()));
-    }
+    let t = d.headline(cv.fig.shown_or_hidden());
     if cn.category.is_leak() {
         d.text(format!(
             "{} in {} · {} in {}",
@@ -130,11 +126,7 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         .copied()
         .filter(|&it| cx.vis.cause(cx.report, cx.index, p, c, it).is_none())
         .collect();
-    let (t, hidden) = gv.fig.shown_or_hidden();
-    d.figures = Some((t, hidden));
-    if hidden {
-        d.push(Line::Hidden("none shown; what is not:".into()));
-    }
+    let t = d.headline(gv.fig.shown_or_hidden());
     if cn.category.is_leak() {
         d.text(format!(
             "{} in {} · {}",

@@ -80,6 +80,17 @@ impl Detail {
         self.lines.push(l);
     }
 
+    /// The figures a category's or group's headline states (its tree
+    /// row's, see [`Detail::figures`]); when nothing is shown, a line saying
+    /// they are what is not.
+    fn headline(&mut self, (t, hidden): (Tot, bool)) -> Tot {
+        self.figures = Some((t, hidden));
+        if hidden {
+            self.push(Line::Hidden("none shown; what is not:".into()));
+        }
+        t
+    }
+
     fn text(&mut self, s: String) {
         self.push(Line::Text(s));
     }
