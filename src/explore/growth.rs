@@ -18,6 +18,7 @@ use crate::triage::diff::{Diff, Status, Which};
 use crate::triage::hidden_growth::{self, HiddenGrowth};
 use crate::triage::hide::Item;
 use crate::triage::rules::{self, RuleSet};
+use crate::triage::settled::is_startup;
 use crate::triage::timeline::Timeline;
 use crate::triage::trend::Trend;
 use rustc_hash::FxHashSet;
@@ -125,7 +126,7 @@ impl Delta {
     /// keeps. Growth that stopped after start-up is set-up, not a leak.
     pub fn grows(&self) -> bool {
         match self.trend {
-            Some(t) => t == Trend::Grows && self.settled_at.is_none(),
+            Some(t) => t == Trend::Grows && !is_startup(t, self.settled_at),
             None => matches!(self.status, Status::New | Status::Grown),
         }
     }
@@ -135,7 +136,7 @@ impl Delta {
     /// sparkline shows the rise; the detail pane says when it settled).
     pub fn trend_mark(&self) -> &'static str {
         match self.trend {
-            Some(Trend::Grows) if self.settled_at.is_some() => "=",
+            Some(t) if is_startup(t, self.settled_at) => "=",
             Some(Trend::Grows) => "↑",
             Some(Trend::Shrinks) => "↓",
             Some(Trend::Mixed) => "~",

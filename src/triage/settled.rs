@@ -26,10 +26,18 @@ pub const SETTLED_SEARCHES: usize = 2;
 /// settled (its growth was set-up, see the module documentation), else the
 /// trend's own word.
 pub fn trend_word(trend: Trend, settled_at: Option<usize>) -> &'static str {
-    match (trend, settled_at) {
-        (Trend::Grows, Some(_)) => "start-up",
-        _ => trend.word(),
+    if is_startup(trend, settled_at) {
+        "start-up"
+    } else {
+        trend.word()
     }
+}
+
+/// Whether a group (or node) grew during start-up only: it grew, and it
+/// settled (see the module documentation). Such growth is set-up, not a
+/// leak: it is not listed as growing, marked `↑`, or kept by "only what grows".
+pub fn is_startup(trend: Trend, settled_at: Option<usize>) -> bool {
+    trend == Trend::Grows && settled_at.is_some()
 }
 
 /// For each group, the search from which it settled (see the module

@@ -293,7 +293,7 @@ pub fn timeline(report: &Report, process: usize, hider: &dyn SearchHider) -> Opt
     let mut order: Vec<usize> = (0..groups.len()).collect();
     // Growing groups first, those still growing before those that grew
     // during start-up only (set-up, not a leak).
-    let startup = |g: &TimelineGroup| g.trend == Trend::Grows && g.settled_at.is_some();
+    let startup = |g: &TimelineGroup| super::settled::is_startup(g.trend, g.settled_at);
     order.sort_by(|&a, &b| {
         let (a, b) = (&groups[a], &groups[b]);
         (a.trend, startup(a))
