@@ -131,3 +131,53 @@ fn start_up_growth_is_said_apart_from_growth_that_goes_on() {
     assert_eq!(groups[0]["settled_at"], serde_json::Value::Null);
     assert_eq!(groups[0]["total_bytes"][7], 24 * 256);
 }
+
+/// The snapshots of `leakscope run` are marked in valgrind's own log, so
+/// they stay snapshots when that log is opened without its directory:
+/// under its own name, renamed, or gzipped. Only a log that cannot be read
+/// twice (stdin) leaves them as the log's own searches, client requests.
+#[test]
+fn a_run_log_opened_alone_still_tells_snapshots_from_client_requests() {
+    let log = fixture("run-warmup").join("valgrind.8251.log");
+    let text = std::fs::read(&log).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("service.log");
+    std::fs::write(&renamed, &text).unwrap();
+    let gz = dir.path().join("valgrind.8251.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &text).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+
+    for path in [&log, &renamed, &gz] {
+        let o = summary(&[path.to_str().unwrap()]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("timeline: 8 leak searches over 8.3 s (7 snapshot, exit)"),
+            "{}: {out}",
+            path.display()
+        );
+        let o = summary(&["--format", "json", path.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let searches = v["processes"][0]["timeline"]["searches"]
+            .as_array()
+            .unwrap();
+        let asked: Vec<_> = searches.iter().map(|s| s["asked_s"].as_f64()).collect();
+        // As in the run directory: the first marker's search found the heap
+        // empty ("All heap blocks were freed"), so it is no search.
+        let want = [2.328, 3.536, 4.769, 6.031, 7.252, 8.476, 9.786].map(Some);
+        assert_eq!(asked[..7], want, "{}", path.display());
+        assert_eq!(asked[7], None);
+    }
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["summary", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &text).unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("(7 client-request, exit)"), "{out}");
+}

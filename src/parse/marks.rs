@@ -16,7 +16,7 @@
 //! The log is scanned as bytes, apart from the parser, so the parse pipeline
 //! stays unaware of `leakscope run`.
 
-use crate::model::{LeakSearch, SearchOrigin};
+use crate::model::{LeakSearch, Process, Report, SearchOrigin, Warning};
 use std::io::Read;
 use std::path::Path;
 
@@ -50,10 +50,66 @@ impl Mark {
     }
 }
 
-/// The marks of the log at `path`, read in blocks (a long run's log is
+/// Labels the snapshots in the text log `name` just read into `report`
+/// (its processes from `first` on), and leaves out the searches a vgdb
+/// timeout cut in two, saying so on the log's input. A `valgrind.PID.log`
+/// is read again for its marks whether it sits in its run directory or was
+/// opened alone (else its snapshots would read as client requests); another
+/// log only when it holds more than one search, so that a log of one search
+/// costs no second read. A log that cannot be read again (stdin, a pipe)
+/// has no marks: its searches stay the log's own.
+pub fn label_log(report: &mut Report, first: usize, name: &str) {
+    let named = Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(super::rundir::is_log_name);
+    let several = report.processes[first..]
+        .iter()
+        .any(|p| p.leak_searches.len() > 1);
+    if name == "-" || !(named || several) || !Path::new(name).is_file() {
+        return;
+    }
+    let Ok(src) = super::source::open(name) else {
+        return;
+    };
+    let found = scan(src.reader).unwrap_or_default();
+    if found.is_empty() {
+        return;
+    }
+    let mut said = Vec::new();
+    for p in &mut report.processes[first..] {
+        label_snapshots(&mut p.leak_searches, &found);
+        said.extend(drop_cut_short(p, &found));
+    }
+    if let Some(input) = report.inputs.last_mut() {
+        input.warnings.extend(said);
+    }
+}
+
+/// Leaves out the searches a vgdb timeout cut in two (runs before the
+/// log-output snapshots): their first records went to a vgdb that gave up,
+/// so beside whole searches their groups would seem to drop. A warning on
+/// the log says so.
+fn drop_cut_short(p: &mut Process, found: &[Mark]) -> Vec<Warning> {
+    let mut said = Vec::new();
+    for i in cut_short(&p.leak_searches, found).into_iter().rev() {
+        let s = p.leak_searches.remove(i);
+        let at = s.time_s.map_or(String::new(), |t| format!(" at {t:.1} s"));
+        said.push(Warning {
+            line: s.records.first().map_or(0, |r| r.line()),
+            message: format!(
+                "PID {}: a snapshot cut short{at} is left out of the timeline: vgdb gave up while valgrind printed it, so its first records went to vgdb and only the rest ({} records) to the log",
+                p.pid,
+                s.records.len()
+            ),
+        });
+    }
+    said
+}
+
+/// The marks of a log (decompressed), read in blocks (a long run's log is
 /// hundreds of megabytes).
-pub fn scan(path: &Path) -> std::io::Result<Vec<Mark>> {
-    let mut f = std::fs::File::open(path)?;
+pub fn scan(mut f: impl Read) -> std::io::Result<Vec<Mark>> {
     let mut marks = Vec::new();
     let mut buf = vec![0u8; 4 << 20];
     let mut held = 0; // bytes of an unfinished line kept at the front
@@ -225,6 +281,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("valgrind.9.log");
         std::fs::write(&path, &log).unwrap();
-        assert_eq!(scan(&path).unwrap(), marks);
+        assert_eq!(scan(std::fs::File::open(&path).unwrap()).unwrap(), marks);
     }
 }

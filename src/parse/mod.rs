@@ -106,6 +106,9 @@ pub fn read_source(
         warnings.extend(numbering);
         warnings.sort_by_key(|w| w.line);
     }
+    if format == Format::ValgrindText && !src.live {
+        marks::label_log(report, processes_before, &src.name);
+    }
     if refused.load(std::sync::atomic::Ordering::Relaxed) {
         report.processes.truncate(processes_before);
         report.inputs.pop();

@@ -3,7 +3,7 @@
 //! (`snapshot.PID.SEQ.log`), each snapshot becoming a leak search of its
 //! process, in time order, before the search at exit.
 
-use super::{marks, read_source, source, LoadError};
+use super::{read_source, source, LoadError};
 use crate::model::{Format, LeakSearch, Report, SearchOrigin};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ pub fn parse_snapshot_name(name: &str) -> Option<(u32, u32)> {
     Some((pid.parse().ok()?, seq.parse().ok()?))
 }
 
-fn is_log_name(name: &str) -> bool {
+pub(crate) fn is_log_name(name: &str) -> bool {
     name.strip_prefix("valgrind.")
         .and_then(|r| r.strip_suffix(".log"))
         .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
@@ -114,20 +114,9 @@ pub fn read_run_dir_cached(
     let first_process = report.processes.len();
     let first_input = report.inputs.len();
     for log in &files.logs {
+        // Its snapshot markers are read by `read_source` (marks::label_log).
         let src = source::open(&log.to_string_lossy())?;
-        let before = report.processes.len();
         read_source(report, src, None, &mut |_, _| {})?;
-        // A log that cannot be read again now has no marks: its searches
-        // stay the log's own.
-        let found = marks::scan(log).unwrap_or_default();
-        let mut said = Vec::new();
-        for p in &mut report.processes[before..] {
-            marks::label_snapshots(&mut p.leak_searches, &found);
-            said.extend(drop_cut_short(p, &found));
-        }
-        if let Some(input) = report.inputs.last_mut() {
-            input.warnings.extend(said);
-        }
     }
     let logs_end = report.processes.len();
     for snap in &files.snapshots {
@@ -155,30 +144,6 @@ pub fn read_run_dir_cached(
     }
     merge_snapshots(report, first_process, logs_end);
     Ok(())
-}
-
-/// Leaves out the searches a vgdb timeout cut in two (runs before the
-/// log-output snapshots): their first records went to a vgdb that gave up,
-/// so beside whole searches their groups would seem to drop. A warning on
-/// the log says so.
-fn drop_cut_short(
-    p: &mut crate::model::Process,
-    found: &[marks::Mark],
-) -> Vec<crate::model::Warning> {
-    let mut said = Vec::new();
-    for i in marks::cut_short(&p.leak_searches, found).into_iter().rev() {
-        let s = p.leak_searches.remove(i);
-        let at = s.time_s.map_or(String::new(), |t| format!(" at {t:.1} s"));
-        said.push(crate::model::Warning {
-            line: s.records.first().map_or(0, |r| r.line()),
-            message: format!(
-                "PID {}: a snapshot cut short{at} is left out of the timeline: vgdb gave up while valgrind printed it, so its first records went to vgdb and only the rest ({} records) to the log",
-                p.pid,
-                s.records.len()
-            ),
-        });
-    }
-    said
 }
 
 /// Adds a separately parsed report's inputs and processes to `report`.
