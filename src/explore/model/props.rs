@@ -10,8 +10,12 @@
 
 use super::*;
 use crate::explore::hide::CategoryRule;
+use crate::explore::index::{Category, SortKey};
 use crate::model::ErrorKind;
+use crate::model::LeakKind;
+use crate::triage::rules::RuleSet;
 use crate::triage::rules::Source;
+use crate::triage::GroupBy;
 use proptest::prelude::*;
 use std::sync::LazyLock;
 

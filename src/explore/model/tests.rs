@@ -4,6 +4,9 @@
 
 use super::*;
 use crate::explore::hide::CategoryRule;
+use crate::explore::index::{Category, SortKey};
+use crate::model::LeakKind;
+use crate::triage::GroupBy;
 
 fn leaky() -> Arc<Report> {
     let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/leaky.txt");

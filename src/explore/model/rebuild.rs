@@ -1,0 +1,126 @@
+//! The staged rebuild: every stage from the earliest invalid one, each from
+//! the ones before it.
+
+use super::{Explorer, Stage};
+use crate::explore::index::{Category, Index};
+use crate::explore::places::FrameInfo;
+use crate::explore::projection::{project, Visibility};
+use crate::explore::toggles::Toggles;
+use crate::explore::tree::build_rows;
+use crate::model::LeakKind;
+use std::sync::Arc;
+
+impl Explorer {
+    // ---- the staged rebuild ----
+
+    /// Recomputes every stage from the earliest invalid one.
+    pub fn rebuild(&mut self) {
+        let from = std::mem::replace(&mut self.dirty, Stage::Clean);
+        for n in self.rebuilds.iter_mut().skip(from as usize) {
+            *n += 1;
+        }
+        if from <= Stage::Frames {
+            self.frames = FrameInfo::build(&self.report.interner);
+            self.filter.refresh(&self.frames, &self.report.interner);
+        }
+        if from <= Stage::Index {
+            self.build_index();
+        }
+        if from <= Stage::Verdicts {
+            self.decide();
+        }
+        if from <= Stage::Growth {
+            self.growth = self
+                .growth_source
+                .measure(&crate::explore::growth::Measure {
+                    report: &self.report,
+                    index: &self.index,
+                    rules: &self.inputs.rule_set,
+                    engine: self.engine.as_deref(),
+                });
+        }
+        if from <= Stage::Projection {
+            let show = self.inputs.show_hidden;
+            // Only the filter, sort or view changed: the groups and their
+            // verdicts are the last projection's (see `project`).
+            let last = std::mem::take(&mut self.proj);
+            let prev = (from == Stage::Projection).then_some(last);
+            self.proj = project(&self.report, &self.index, &self.visibility(), show, prev);
+        }
+        if from <= Stage::Rows {
+            self.build_rows();
+        }
+    }
+
+    fn build_index(&mut self) {
+        let carried = self.carried.take();
+        let (by, sort) = (self.inputs.group_by, self.inputs.sort);
+        self.index = Index::build(&self.report, by, sort);
+        match carried {
+            Some(e) => self.index.apply_expansion(&e),
+            None => default_expansion(&mut self.index),
+        }
+    }
+
+    /// The verdicts stage: the loaded rules' verdicts brought up to date
+    /// with the report (only what is new is matched), toggles applied, then
+    /// the hand-made rules.
+    fn decide(&mut self) {
+        let set = &self.inputs.rule_set;
+        if set.is_empty() {
+            self.engine = None;
+        } else {
+            match self.engine.as_mut() {
+                Some(e) if self.engine_behind => Arc::make_mut(e).update(set, &self.report),
+                Some(_) => {}
+                None => {
+                    self.engine = Some(Arc::new(set.apply(&self.report)));
+                    self.engine_toggles = Toggles::default();
+                }
+            }
+            let t = &self.inputs.toggles;
+            if let Some(e) = self.engine.as_mut().filter(|_| self.engine_toggles != *t) {
+                Arc::make_mut(e).set_enabled_by(&self.report, |id| t.wanted_on(set, id));
+                self.engine_toggles = t.clone();
+            }
+        }
+        self.engine_behind = false;
+        self.verdicts = self
+            .inputs
+            .manual
+            .evaluate(&self.report, self.engine.as_deref());
+    }
+
+    /// The rows stage: expanded categories put in order, then the rows,
+    /// listing expanded groups' items as it meets them (only what the tree
+    /// shows).
+    fn build_rows(&mut self) {
+        for (p, pn) in self.index.procs.iter().enumerate() {
+            for (c, cn) in pn.cats.iter().enumerate() {
+                if pn.expanded && cn.expanded {
+                    self.proj.sort(&self.index, p, c);
+                }
+            }
+        }
+        let vis = Visibility {
+            filter: &self.filter,
+            verdicts: &self.verdicts,
+            growth: None,
+        };
+        let (report, index) = (&self.report, &self.index);
+        self.rows = build_rows(index, &mut self.proj, &mut |proj, p, c, g| {
+            proj.list(report, index, &vis, p, c, g)
+        });
+    }
+}
+
+/// The first screen: every process open, and each process's definitely lost
+/// records (the ones that matter most) one level open.
+fn default_expansion(index: &mut Index) {
+    for p in &mut index.procs {
+        p.expanded = true;
+        for c in &mut p.cats {
+            c.expanded = c.category == Category::Leak(LeakKind::DefinitelyLost);
+        }
+    }
+}
