@@ -9,9 +9,12 @@ mod chunked;
 mod chunked_tests;
 mod frame_texts;
 mod grammar;
+mod items;
 mod newlines;
+mod summaries;
 
 pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
+pub(crate) use items::learn_mangled;
 
 pub use grammar::{
     after_binary_junk, parse_frame, record_header, split_prefix, Marker, Prefix, PrefixCache,
@@ -19,12 +22,12 @@ pub use grammar::{
 };
 
 use crate::model::{
-    AuxStack, ErrorKind, FrameId, HeapSummary, Interner, LeakKind, LeakSearch, LeakSummary,
-    LossRecord, MemcheckError, Report, StackBuilder, StackId, Warning,
+    ErrorKind, FrameId, HeapSummary, LeakSummary, MemcheckError, Report, StackBuilder, Warning,
 };
-use grammar::{context_count, error_summary, figure, frame_text, used_suppression};
+use grammar::{context_count, error_summary, frame_text, used_suppression};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use summaries::{heap_summary_line, leak_summary_line, tool_banner};
 
 /// What a PID's next lines belong to.
 #[derive(Debug, Default)]
@@ -116,17 +119,6 @@ pub fn warn_open_searches(report: &mut Report, input: usize) {
     }
     report.inputs[input].warnings.extend(warnings);
 }
-
-/// A leak search opened by a line stamped `stamp_ms` (if time stamps are on).
-fn new_search(stamp_ms: Option<u64>) -> LeakSearch {
-    LeakSearch {
-        time_s: stamp_ms.map(|ms| ms as f64 / 1000.0),
-        ..LeakSearch::default()
-    }
-}
-
-/// Longest suppression block kept; valgrind's own are --num-callers + 5 lines.
-const MAX_SUPP_LINES: usize = 600;
 
 impl TextParser {
     pub fn new(input: usize) -> Self {
@@ -454,159 +446,6 @@ impl TextParser {
         }
         true
     }
-
-    /// Closes the PID's open block: a record or error is complete at the blank
-    /// line (or the next headline) that follows its stack.
-    fn end_block(&mut self, report: &mut Report, pid: u32) {
-        let Some(st) = self.pids.get_mut(&pid) else {
-            return;
-        };
-        match std::mem::take(&mut st.block) {
-            Block::Record(h, line) => {
-                let stack = report.interner.intern_stack_built(&mut st.frames);
-                let process = st.process;
-                let searches = &mut report.processes[process].leak_searches;
-                if !st.open_search {
-                    searches.push(new_search(self.stamp_ms));
-                    st.open_search = true;
-                }
-                let records = &mut searches.last_mut().expect("open search").records;
-                let mut r = LossRecord::new(h.kind, h.direct, h.indirect, h.blocks, stack, line);
-                r.set_numbers(h.number, h.of);
-                r.set_deltas(h.delta_bytes, h.delta_blocks);
-                records.push(r);
-                self.last_item = Some(LastItem::Record {
-                    process,
-                    index: records.len() - 1,
-                });
-            }
-            Block::Error(e) => {
-                let stack = report.interner.intern_stack_built(&mut st.frames);
-                let aux = e
-                    .aux
-                    .iter()
-                    .map(|(what, frames)| AuxStack {
-                        what: what.as_str().into(),
-                        stack: report.interner.intern_stack(frames),
-                    })
-                    .collect();
-                let process = st.process;
-                let errors = &mut report.processes[process].errors;
-                let err = MemcheckError {
-                    kind: e.kind,
-                    what: e.what.into(),
-                    stack,
-                    aux,
-                    count: 1,
-                    suppression: None,
-                    line: e.line,
-                };
-                if let Some(n) = e.listed_count {
-                    // A repeat from the -v/-s listing: it tells the count of a
-                    // context already read, so it is not a new error.
-                    if let Some(i) = errors.iter().position(|x| {
-                        x.kind == err.kind && x.stack == err.stack && x.what == err.what
-                    }) {
-                        errors[i].count = n;
-                        self.last_item = None;
-                        return;
-                    }
-                    if self.chunk {
-                        self.unmatched_listed
-                            .push((pid, MemcheckError { count: n, ..err }));
-                        self.last_item = None;
-                        return;
-                    }
-                    errors.push(MemcheckError { count: n, ..err });
-                } else {
-                    errors.push(err);
-                }
-                self.last_item = Some(LastItem::Error {
-                    process,
-                    index: errors.len() - 1,
-                });
-            }
-            Block::LeakSummary(sum) => {
-                st.frames.clear();
-                self.close_search(report, pid, sum);
-                return;
-            }
-            Block::HeapSummary(h) => {
-                report.processes[st.process].heap_summary = Some(h);
-            }
-            Block::None | Block::Candidate(..) | Block::Options | Block::Skip => {}
-        }
-        st.frames.clear();
-    }
-
-    /// Ends the PID's leak search with the summary valgrind printed for it.
-    fn close_search(&mut self, report: &mut Report, pid: u32, summary: LeakSummary) {
-        let stamp_ms = self.stamp_ms;
-        let st = self.state(report, pid);
-        let searches = &mut report.processes[st.process].leak_searches;
-        if !st.open_search {
-            searches.push(new_search(stamp_ms));
-        }
-        st.open_search = false;
-        searches.last_mut().expect("search").summary = Some(summary);
-    }
-
-    fn supp_line(&mut self, report: &mut Report, line: &[u8], no: u64) {
-        let text = String::from_utf8_lossy(line).trim_end().to_string();
-        let (lines, _) = self.supp.get_or_insert_with(|| (Vec::new(), no));
-        if lines.len() < MAX_SUPP_LINES {
-            lines.push(text.clone());
-        }
-        if text.trim() == "}" {
-            self.close_supp(report, no);
-        }
-    }
-
-    /// Attaches a finished `{ … }` block to the record or error it follows, and
-    /// teaches the stack's frames their mangled names from its `fun:` lines.
-    fn close_supp(&mut self, report: &mut Report, no: u64) {
-        let Some((lines, start)) = self.supp.take() else {
-            return;
-        };
-        let complete = lines.last().is_some_and(|l| l.trim() == "}");
-        let well_formed = complete
-            && lines.len() >= 4
-            && lines[2].trim().contains(':')
-            && !lines[2].trim().contains(' ');
-        if !well_formed {
-            if lines.len() > 1 || no == u64::MAX {
-                self.warn(
-                    start,
-                    "an unterminated or malformed suppression block; ignored",
-                );
-            }
-            return;
-        }
-        let text: Box<str> = lines.join("\n").into();
-        let funs: Vec<Option<&str>> = lines[3..lines.len() - 1]
-            .iter()
-            .map(|l| l.trim())
-            .filter(|l| !l.starts_with("match-leak-kinds:"))
-            .map(|l| l.strip_prefix("fun:"))
-            .collect();
-        let stack = match self.last_item.take() {
-            Some(LastItem::Record { process, index }) => {
-                let search = report.processes[process].leak_searches.last_mut();
-                let Some(r) = search.and_then(|s| s.records.get_mut(index)) else {
-                    return;
-                };
-                r.set_suppression(Some(text));
-                r.stack
-            }
-            Some(LastItem::Error { process, index }) => {
-                let e = &mut report.processes[process].errors[index];
-                e.suppression = Some(text);
-                e.stack
-            }
-            None => return,
-        };
-        learn_mangled(&mut report.interner, stack, &funs);
-    }
 }
 
 /// The location of a frame line's text (`0xADDR: location`), for the
@@ -614,89 +453,6 @@ impl TextParser {
 /// `Interner::deferred`).
 pub(crate) fn frame_location(text: &[u8]) -> crate::model::Frame {
     grammar::parse_frame(&String::from_utf8_lossy(text)).frame
-}
-
-pub(crate) fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
-    for (i, fun) in funs.iter().enumerate() {
-        let (Some(fun), Some(&id)) = (fun, interner.stack(stack).get(i)) else {
-            continue;
-        };
-        let frame = interner.frame_mut(id);
-        if frame.mangled.is_none() && frame.function.as_deref() != Some(fun) {
-            frame.mangled = Some((*fun).into());
-        }
-    }
-}
-
-/// `Memcheck, a memory error detector` → `memcheck`.
-fn tool_banner(text: &str) -> Option<String> {
-    let (name, rest) = text.split_once(", a ")?;
-    let known = [
-        "Memcheck",
-        "Helgrind",
-        "DRD",
-        "Massif",
-        "Cachegrind",
-        "Callgrind",
-        "DHAT",
-        "Nulgrind",
-        "Lackey",
-    ];
-    let ok = known.contains(&name)
-        || (rest.contains("detector") || rest.contains("profiler")) && !name.contains(' ');
-    ok.then(|| name.to_ascii_lowercase())
-}
-
-/// One line inside LEAK SUMMARY. Returns false when the block has ended.
-fn leak_summary_line(sum: &mut LeakSummary, text: &str, in_heuristics: &mut bool) -> bool {
-    if text == "of which reachable via heuristic:" {
-        *in_heuristics = true;
-        return true;
-    }
-    let Some((label, rest)) = text.split_once(':') else {
-        return false;
-    };
-    let label = label.trim();
-    let Some(fig) = figure(rest) else {
-        return false;
-    };
-    if let Some(kind) = LeakKind::from_text(label) {
-        sum.kinds[kind.index()] = fig;
-        *in_heuristics = false;
-    } else if label == "suppressed" {
-        sum.suppressed = fig;
-        *in_heuristics = false;
-    } else if *in_heuristics {
-        sum.heuristics.push((label.to_string(), fig));
-    } else {
-        return false;
-    }
-    true
-}
-
-fn heap_summary_line(h: &mut HeapSummary, text: &str) -> bool {
-    use crate::parse::cursor::Cursor;
-    if let Some(rest) = text.strip_prefix("in use at exit: ") {
-        if let Some(f) = figure(rest) {
-            h.in_use_bytes = f.bytes;
-            h.in_use_blocks = f.blocks;
-            return true;
-        }
-    } else if let Some(rest) = text.strip_prefix("total heap usage: ") {
-        let mut c = Cursor::new(rest);
-        let allocs = c.num();
-        let ok1 = c.eat(" allocs, ");
-        let frees = c.num();
-        let ok2 = c.eat(" frees, ");
-        let bytes = c.num();
-        if let (Some(a), true, Some(f), true, Some(b)) = (allocs, ok1, frees, ok2, bytes) {
-            h.allocs = a.value;
-            h.frees = f.value;
-            h.bytes_allocated = b.value;
-            return true;
-        }
-    }
-    false
 }
 
 /// The warning for a leak header that cannot be read (numbers out of range,

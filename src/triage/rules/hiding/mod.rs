@@ -16,19 +16,19 @@
 //! log, --num-callers, leak kind): a million distinct stacks cost 4 bytes
 //! each, not a hash-map entry and a set each.
 
-use super::lsan_supp::{self, LsanSuppression};
-use super::matcher::{stack_verdict, FrameMatcher, Tri};
-use super::supp_file::{FramePattern, Suppression};
-use super::{Matcher, Rule, RuleId, RuleSet};
-use crate::model::{
-    Format, FrameId, Frames, Interner, LeakKind, LossRecord, MemcheckError, Process, Report,
-    StackId,
-};
+mod parts;
+mod plan;
+mod same_locations;
+
+use super::matcher::FrameMatcher;
+use super::{Rule, RuleId, RuleSet};
+use crate::model::{Format, LeakKind, LossRecord, MemcheckError, Process, Report, StackId};
 use crate::triage::Totals;
-use hashbrown::HashTable;
-use rustc_hash::{FxHashMap, FxHasher};
+use parts::in_parts;
+use plan::Plan;
+use rustc_hash::FxHashMap;
+use same_locations::same_locations;
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 
 /// What the rules say about one record or error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -488,19 +488,6 @@ impl Hiding {
     }
 }
 
-/// Rules sorted by what they apply to, with their frame-pattern ids.
-struct Plan<'a> {
-    /// Each rule with the id of its first frame pattern: pattern ids are
-    /// dense, one verdict table each in the `FrameMatcher`.
-    valgrind: Vec<(RuleId, &'a Suppression, u32)>,
-    /// For rules that start with `...`: (index into `valgrind`, pattern id
-    /// and pattern of the first real frame line), the prefilter's anchors.
-    anchored: Vec<(usize, u32, &'a FramePattern, usize)>,
-    /// The anchors alone (pattern id and pattern), as the matcher takes them.
-    anchors: Vec<(u32, &'a FramePattern)>,
-    lsan: Vec<(RuleId, &'a LsanSuppression)>,
-}
-
 /// One match set to compute, in the order of `Hiding::sets`.
 #[derive(Clone, Copy)]
 struct Job<'r> {
@@ -514,256 +501,6 @@ enum Item<'r> {
     /// A record's stack and leak kind.
     Record(StackId, LeakKind),
     Error(&'r MemcheckError),
-}
-
-impl<'a> Plan<'a> {
-    fn job_matches(&self, fm: &mut FrameMatcher, report: &Report, job: &Job) -> Matches {
-        match job.item {
-            Item::Record(stack, kind) => {
-                let stack = report.interner.stack(stack);
-                let valgrind =
-                    self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_leak(kind));
-                if !job.lsan {
-                    return valgrind;
-                }
-                // An LSan leak: LSan's own `leak:` rules as LSan finds them,
-                // then valgrind-format rules (the built-in sets, users'
-                // .supp files) matched on the same frames, sanitizer
-                // interceptors standing for the allocators they replace.
-                let lsan = self.lsan_matches(report, stack);
-                Matches {
-                    yes: lsan
-                        .yes
-                        .iter()
-                        .chain(valgrind.yes.iter())
-                        .copied()
-                        .collect(),
-                    maybe: valgrind.maybe,
-                }
-            }
-            Item::Error(e) => {
-                if job.lsan {
-                    return Matches::default();
-                }
-                let stack = report.interner.stack(e.stack);
-                self.valgrind_matches(fm, stack, job.limit, |s| s.kind.matches_error(e))
-            }
-        }
-    }
-
-    fn new(rules: &'a RuleSet) -> Self {
-        let mut plan = Plan {
-            valgrind: Vec::new(),
-            anchored: Vec::new(),
-            anchors: Vec::new(),
-            lsan: Vec::new(),
-        };
-        for (id, r) in rules.ids().zip(rules.rules()) {
-            match &r.matcher {
-                Matcher::Valgrind(s) => {
-                    let first = plan
-                        .valgrind
-                        .last()
-                        .map_or(0, |&(_, p, f): &(_, &Suppression, u32)| {
-                            f + p.frames.len() as u32
-                        });
-                    plan.valgrind.push((id, s, first));
-                    if s.frames.first() == Some(&FramePattern::Ellipsis) {
-                        if let Some(a) = s.frames.iter().position(|p| *p != FramePattern::Ellipsis)
-                        {
-                            let rule = plan.valgrind.len() - 1;
-                            plan.anchored
-                                .push((rule, first + a as u32, &s.frames[a], a));
-                        }
-                    }
-                }
-                Matcher::Lsan(l) => plan.lsan.push((id, l)),
-            }
-        }
-        plan.anchors = plan
-            .anchored
-            .iter()
-            .map(|&(_, pid, p, _)| (pid, p))
-            .collect();
-        plan
-    }
-
-    /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
-    /// `stack`, with patterns cut at the process's --num-callers as valgrind
-    /// cuts them when it reads the file. Verdicts depend on the frames'
-    /// locations only: a stack's locations are written into the matcher's
-    /// scratch vector once (a pattern tests a frame many times), but a long
-    /// (packed) stack's are read in place, never copied — it may hold a
-    /// million frames.
-    fn valgrind_matches(
-        &self,
-        fm: &mut FrameMatcher,
-        stack: Frames,
-        limit: usize,
-        kind_fits: impl Fn(&Suppression) -> bool,
-    ) -> Matches {
-        if self.valgrind.is_empty() {
-            return Matches::default();
-        }
-        let (mut yes, mut maybe) = (Vec::new(), Vec::new());
-        let mut present = Vec::new();
-        let interner = fm.interner();
-        let loc = |f: FrameId| interner.location_of(f) as u32;
-        // The locations of a stack the parser kept written out (see
-        // `model::Frames`); none for a packed one.
-        let mut locs = std::mem::take(&mut fm.scratch);
-        locs.clear();
-        let written = stack.as_slice().is_some();
-        if let Some(frames) = stack.as_slice() {
-            locs.extend(frames.iter().map(|&f| loc(f)));
-            fm.anchors_present(&self.anchors, locs.iter().copied(), &mut present);
-        } else {
-            let listed = stack.listed_frames().map(|&f| loc(f));
-            fm.anchors_present(&self.anchors, listed, &mut present);
-        }
-        let mut absent = vec![false; self.valgrind.len()];
-        for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
-            // Past --num-callers the anchor is cut off the rule: no prefilter.
-            absent[rule] = at < limit.max(1) && present[i / 64] & (1 << (i % 64)) == 0;
-        }
-        for (ri, &(id, s, base)) in self.valgrind.iter().enumerate() {
-            if absent[ri] || !kind_fits(s) {
-                continue;
-            }
-            let pats = &s.frames[..s.frames.len().min(limit.max(1))];
-            let v = if written {
-                stack_verdict(pats, locs.len(), |p, f| {
-                    fm.matches_at(base + p as u32, &pats[p], locs[f])
-                })
-            } else {
-                stack_verdict(pats, stack.len(), |p, f| {
-                    fm.matches_at(base + p as u32, &pats[p], loc(stack[f]))
-                })
-            };
-            match v {
-                Tri::Yes => yes.push(id),
-                Tri::Unknown => maybe.push(id),
-                Tri::No => {}
-            }
-        }
-        fm.scratch = locs;
-        Matches {
-            yes: yes.into(),
-            maybe: maybe.into(),
-        }
-    }
-
-    /// LSan rules matching a leak's stack, in the order LSan would find them:
-    /// frame by frame from the top, each frame's module, function and file.
-    fn lsan_matches(&self, report: &Report, stack: Frames) -> Matches {
-        let mut yes: Vec<RuleId> = Vec::new();
-        if self.lsan.is_empty() {
-            return Matches::default();
-        }
-        for &f in stack {
-            for name in lsan_supp::frame_names(&report.interner.frame(f).as_logged()) {
-                for &(id, l) in &self.lsan {
-                    if !yes.contains(&id) && l.matches_name(&name) {
-                        yes.push(id);
-                    }
-                }
-            }
-        }
-        Matches {
-            yes: yes.into(),
-            maybe: Box::default(),
-        }
-    }
-}
-
-/// Groups record jobs that would match alike (same locations, leak kind,
-/// kind of log and --num-callers): the index of each group's first job,
-/// and each job's group. Keys are not stored: a candidate is compared with
-/// its group's first job frame by frame.
-fn same_locations(interner: &Interner, jobs: &[Job]) -> (Vec<usize>, Vec<usize>) {
-    let key = |job: &Job| match job.item {
-        Item::Record(stack, kind) => Some((interner.stack(stack), kind, job.limit, job.lsan)),
-        Item::Error(_) => None,
-    };
-    let hash = |job: &Job| {
-        let mut h = FxHasher::default();
-        if let Some((stack, kind, limit, lsan)) = key(job) {
-            for &f in stack {
-                h.write_u32(interner.location_of(f) as u32);
-            }
-            (kind.index(), limit, lsan).hash(&mut h);
-        }
-        h.finish()
-    };
-    let same = |a: &Job, b: &Job| match (key(a), key(b)) {
-        (Some((sa, ka, la, ma)), Some((sb, kb, lb, mb))) => {
-            (ka, la, ma) == (kb, lb, mb)
-                && sa.len() == sb.len()
-                && sa
-                    .iter()
-                    .zip(sb)
-                    .all(|(&x, &y)| x == y || interner.location_of(x) == interner.location_of(y))
-        }
-        _ => false,
-    };
-    // Hashing walks every frame of every stack: done on every core, once
-    // (the table is sized for the batch, so it never rehashes).
-    let hashes = in_parts(jobs, 4096, &mut Vec::new(), || (), |_, j| hash(j));
-    let mut table: HashTable<usize> = HashTable::with_capacity(jobs.len());
-    let mut reps: Vec<usize> = Vec::new();
-    let mut of = Vec::with_capacity(jobs.len());
-    for (i, job) in jobs.iter().enumerate() {
-        let h = hashes[i];
-        if let Some(&g) = table.find(h, |&g| same(&jobs[reps[g]], job)) {
-            of.push(g);
-            continue;
-        }
-        reps.push(i);
-        let g = reps.len() - 1;
-        table.insert_unique(h, g, |&g| hashes[reps[g]]);
-        of.push(g);
-    }
-    (reps, of)
-}
-
-/// `f` of every item, in order, computed in parts of at least `min_part`
-/// items on up to 4 threads; part k works with `states[k]` (made with `new`
-/// when missing, kept for the next call: a matcher's per-location verdicts).
-fn in_parts<T: Sync, S: Send, R: Send>(
-    items: &[T],
-    min_part: usize,
-    states: &mut Vec<S>,
-    new: impl Fn() -> S,
-    f: impl Fn(&mut S, &T) -> R + Sync,
-) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
-    let per = items.len().div_ceil(threads).max(min_part);
-    while states.len() < items.len().div_ceil(per) {
-        states.push(new());
-    }
-    if items.len() <= per {
-        // One part (or none): no thread to start.
-        return match states.first_mut() {
-            Some(state) => items.iter().map(|t| f(state, t)).collect(),
-            None => Vec::new(),
-        };
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(per)
-            .zip(states.iter_mut())
-            .map(|(part, state)| {
-                scope.spawn(move || part.iter().map(|t| f(state, t)).collect::<Vec<R>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
 }
 
 /// How many frame lines of a suppression valgrind uses: --num-callers where
@@ -791,21 +528,4 @@ fn num_callers(report: &Report, p: &Process) -> usize {
         .max()
         .unwrap_or(0)
         .max(12)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::in_parts;
-
-    #[test]
-    fn work_done_in_parts_is_each_items_in_order() {
-        let hash = |x: &u64| x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 7);
-        for n in [0u64, 1, 4_095, 20_001, 70_000] {
-            let jobs: Vec<u64> = (0..n).collect();
-            let serial: Vec<u64> = jobs.iter().map(hash).collect();
-            let mut states = Vec::new();
-            let hashes = in_parts(&jobs, 4096, &mut states, || (), |_, j| hash(j));
-            assert_eq!(hashes, serial, "{n} jobs");
-        }
-    }
 }

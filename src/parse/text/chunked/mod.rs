@@ -1,0 +1,317 @@
+//! Parsing a text log on every core.
+//!
+//! The log is cut into chunks at clean points — every PID between two items,
+//! so no record, error or summary spans a cut — and each chunk is parsed on a
+//! worker thread into a report of its own, then merged in order. A log with no
+//! clean point for a long stretch (prefix-less, one enormous line) falls back
+//! to one parser that resumes where the merged chunks end. Memory stays
+//! bounded: a few chunks in flight, never the whole input.
+//!
+//! A live stream (a pipe from a running valgrind, [`crate::parse::live`])
+//! pauses: then every block up to the last clean point is cut and sent at
+//! once, whatever the chunk size, and the rest (its complete blocks) is
+//! parsed as a *provisional* chunk: merged into a copy of the report for the
+//! explorer to show, never into the report itself. So the report is exactly
+//! the one a file gives — the cuts are ordinary clean cuts — and the screen
+//! still shows the last record before the writer paused, the summaries after
+//! it, and a suppression that follows its record (a cut right after a record
+//! would part the two: valgrind prints `--gen-suppressions` blocks after the
+//! record's blank line, so a clean point is only known at the next item).
+
+mod cutter;
+mod merge;
+
+use super::newlines::NewLines;
+use super::TextParser;
+use crate::model::{MemcheckError, Report, Warning};
+use crate::parse::source::LineReader;
+use crate::parse::Progress;
+use cutter::{split_input, Splitter};
+use merge::Merger;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::mpsc;
+
+const READ: usize = 256 << 10;
+
+/// Sizes that steer the cutting; tests shrink them to force many cuts.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkSizes {
+    /// A chunk is cut at the first clean point past this size.
+    pub chunk: usize,
+    /// With no clean point for this long, stop cutting and parse the rest in order.
+    pub max_pending: usize,
+}
+
+impl Default for ChunkSizes {
+    /// Chunks of 2 MiB keep the buffers in flight (a few per worker) small
+    /// next to the report; an item without a clean point for 2.5 MiB — a
+    /// chunk and two reads past it (valgrind caps stacks at 500 frames,
+    /// ~100 KB) — is read in order from there on, so a malformed or
+    /// synthetic giant record is never buffered whole. (At 4 MiB, that
+    /// buffer was the peak of a 47 MB record's whole parse.)
+    fn default() -> Self {
+        ChunkSizes {
+            chunk: 2 << 20,
+            max_pending: (2 << 20) + 2 * READ,
+        }
+    }
+}
+
+struct Chunk {
+    seq: u64,
+    /// Lines before this chunk, so its line numbers can be made absolute.
+    line_base: u64,
+    /// The chunk is `data[..len]`; the buffer keeps its whole (initialised)
+    /// length so that reusing it never zero-fills it again.
+    data: Vec<u8>,
+    len: usize,
+    /// A live stream's provisional tail (with its generation): shown, never
+    /// merged into the report.
+    provisional: Option<u64>,
+}
+
+struct Parsed {
+    seq: u64,
+    provisional: Option<u64>,
+    /// The chunk's bytes, returned for reuse.
+    data: Vec<u8>,
+    report: Report,
+    warnings: Vec<Warning>,
+    listed: Vec<(u32, MemcheckError)>,
+}
+
+/// What comes back to the merging thread.
+enum Done {
+    Parsed(Box<Parsed>),
+    /// A live stream is still paused: nothing new (the explorer may yet owe
+    /// the last view a snapshot).
+    Idle,
+}
+
+/// What the reader thread hands back when the input ends or it gives up
+/// cutting (no clean point for too long).
+struct ReaderEnd<R> {
+    splitter: Splitter,
+    /// Bytes after the last cut, not yet parsed.
+    pending: Vec<u8>,
+    reader: R,
+    bytes: u64,
+    error: Option<std::io::Error>,
+    sequential: bool,
+}
+
+/// How reading an input ended.
+pub struct ReadEnd {
+    pub lines: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// The read error that ended the input early, if any.
+    pub error: Option<std::io::Error>,
+    /// Lines longer than the longest kept whole.
+    pub long_lines: Vec<u64>,
+}
+
+/// Reads a whole text input into `report` as input `input`. Returns the
+/// number of lines and bytes read, the read error that ended it early, and
+/// the over-long lines.
+pub fn read_chunked<R: Read + Send>(
+    report: &mut Report,
+    input: usize,
+    reader: R,
+    sizes: ChunkSizes,
+    progress: &mut dyn FnMut(&Report) -> Progress,
+    on_progress: &mut dyn FnMut(&Report, Progress),
+) -> ReadEnd {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Chunk>(workers);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    // Chunk buffers go back to the reader once merged: no page faults and no
+    // zeroing for fresh memory on every chunk.
+    let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+    let mut merger = Merger {
+        input,
+        next: 0,
+        waiting: BTreeMap::new(),
+        provisional: None,
+        view: None,
+        shown: 0,
+    };
+
+    let end = std::thread::scope(|scope| {
+        let mut worker_threads = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let rx = &job_rx;
+            let tx = done_tx.clone();
+            worker_threads.push(scope.spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = job else { return };
+                if tx
+                    .send(Done::Parsed(Box::new(parse_chunk(input, job))))
+                    .is_err()
+                {
+                    return;
+                }
+            }));
+        }
+        let idle_tx = done_tx;
+        let reader_thread =
+            scope.spawn(move || split_input(reader, workers, sizes, job_tx, pool_rx, idle_tx));
+        // This thread merges, in input order, as chunks come back.
+        for done in done_rx.iter() {
+            let Done::Parsed(parsed) = done else {
+                merger.idle(report, progress, on_progress);
+                continue;
+            };
+            for data in merger.take(report, *parsed, progress, on_progress) {
+                let _ = pool_tx.send(data);
+            }
+        }
+        // Joined one by one, not left to the end of the scope: a scope only
+        // waits for each closure to return, while `join` waits for the thread
+        // to exit, thread-locals (std's channel context) destroyed. No parse
+        // thread outlives this call; LeakSanitizer (fuzzing) saw them do so.
+        for w in worker_threads {
+            let _ = w.join();
+        }
+        reader_thread.join()
+    });
+    let Ok(end) = end else {
+        // The reader thread panicked: nothing more can be read.
+        return ReadEnd {
+            lines: 0,
+            bytes: 0,
+            error: Some(std::io::Error::other("reader thread failed")),
+            long_lines: Vec::new(),
+        };
+    };
+    let ReaderEnd {
+        splitter,
+        pending,
+        reader,
+        bytes,
+        error,
+        sequential,
+    } = end;
+    let line_base = splitter.lines_before_pending;
+    let mut long = splitter.long_lines;
+    if sequential {
+        // Resume at the last clean point and read the rest line by line.
+        // `bytes` already counts `pending`, which the line reader reads again.
+        let before_pending = bytes - pending.len() as u64;
+        let mut parser = TextParser::resume(input, report);
+        let mut lines = LineReader::new(ThenRest {
+            head: pending,
+            pos: 0,
+            rest: reader,
+        });
+        let mut next = 1u64 << 16;
+        loop {
+            let Some(line) = lines.next_line() else {
+                // A live stream paused: show what is parsed so far.
+                let Some(idle) = lines.pause() else { break };
+                let p = progress(report);
+                on_progress(report, Progress { idle, ..p });
+                continue;
+            };
+            parser.feed(report, line_base + line.no, line.text);
+            if line.no >= next {
+                next += 1 << 16;
+                let p = progress(report);
+                on_progress(report, p);
+            }
+        }
+        parser.finish(report);
+        let warnings = std::mem::take(&mut parser.warnings);
+        report.inputs[input].warnings.extend(warnings);
+        long.extend(lines.long_lines.iter().map(|l| l + line_base));
+        return ReadEnd {
+            lines: line_base + lines.line_no,
+            bytes: before_pending + lines.bytes,
+            error: lines.error.or(error),
+            long_lines: long,
+        };
+    }
+    let total_lines = splitter.lines_scanned + splitter.partial_line as u64;
+    if !pending.is_empty() {
+        let tail = parse_chunk(
+            input,
+            Chunk {
+                seq: merger.next,
+                line_base,
+                len: pending.len(),
+                data: pending,
+                provisional: None,
+            },
+        );
+        merger.take(report, tail, progress, on_progress);
+    }
+    ReadEnd {
+        lines: total_lines,
+        bytes,
+        error,
+        long_lines: long,
+    }
+}
+
+/// The bytes already read ahead, then the rest of the input. The bytes are
+/// freed as soon as they have been read, not kept for the whole parse.
+struct ThenRest<R> {
+    head: Vec<u8>,
+    pos: usize,
+    rest: R,
+}
+
+impl<R: Read> Read for ThenRest<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.pos);
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            if self.pos == self.head.len() {
+                self.head = Vec::new();
+                self.pos = 0;
+            }
+            return Ok(n);
+        }
+        self.rest.read(buf)
+    }
+}
+
+fn parse_chunk(input: usize, job: Chunk) -> Parsed {
+    let mut report = Report::new();
+    // Locations are parsed once, by the merge, for those new to the log.
+    report.interner = crate::model::Interner::deferred(super::frame_location);
+    // A 2 MiB chunk of a real log has some 650 distinct frames at 400
+    // locations; a log of small distinct records a few thousand. Tables
+    // sized for every line were mostly empty, and zeroing them cost more
+    // than growing these.
+    report.interner.reserve(job.len / 1024, job.len / 2048);
+    let mut parser = TextParser::for_chunk(input);
+    // Lines straight from the chunk, no copy; the splitter already noted any
+    // over-long line, which is cut to the same length LineReader keeps.
+    let data = &job.data[..job.len];
+    let (mut start, mut no) = (0, job.line_base);
+    let last = (!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len());
+    for end in NewLines::new(data, 0).chain(last) {
+        no += 1;
+        let line = &data[start..end.min(start + crate::parse::source::MAX_LINE)];
+        parser.feed(&mut report, no, line);
+        start = end + 1;
+    }
+    parser.finish(&mut report);
+    Parsed {
+        seq: job.seq,
+        provisional: job.provisional,
+        data: job.data,
+        report,
+        warnings: std::mem::take(&mut parser.warnings),
+        listed: std::mem::take(&mut parser.unmatched_listed),
+    }
+}
