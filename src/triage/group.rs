@@ -285,7 +285,7 @@ pub fn group_indices(
 }
 
 /// As `group_indices`, with the report's own-code verdicts computed once by
-/// the caller (grouping a process's records rule by rule).
+/// the caller.
 pub fn group_indices_with(
     interner: &Interner,
     own: &OwnCode,
@@ -293,6 +293,33 @@ pub fn group_indices_with(
     indices: impl IntoIterator<Item = usize>,
     by: GroupBy,
 ) -> Vec<LeakGroup> {
+    let mut groups: Vec<LeakGroup> = group_parts(interner, own, records, indices, by, |_| ())
+        .into_iter()
+        .map(|((), g)| g)
+        .collect();
+    groups.sort_by(|a, b| {
+        b.totals
+            .total_bytes
+            .cmp(&a.totals.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    groups
+}
+
+/// Groups records by (`part(index)`, kind, label), in one pass: what
+/// grouping each part apart would give, in no particular order. Grouping by
+/// hiding rule passes the rule, so every rule's records share one
+/// allocator-role table and one label per location (a table per rule cost
+/// a byte per location each).
+pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    indices: impl IntoIterator<Item = usize>,
+    by: GroupBy,
+    part: impl Fn(usize) -> P,
+) -> Vec<(P, LeakGroup)> {
     // By top frame, a label is a function of the top frame's location: build
     // each label string once per location, not once per record, and give it
     // a number, so that a record finds its group by (kind, number) without
@@ -301,8 +328,8 @@ pub fn group_indices_with(
     let mut by_stack: FxHashMap<StackId, u32> = FxHashMap::default();
     let mut labels = Labels::default();
     let mut tops = TopFrames::new(interner);
-    let mut index: FxHashMap<(LeakKind, u32), usize> = FxHashMap::default();
-    let mut groups: Vec<LeakGroup> = Vec::new();
+    let mut index: FxHashMap<(P, LeakKind, u32), usize> = FxHashMap::default();
+    let mut groups: Vec<(P, LeakGroup)> = Vec::new();
     // The largest record's bytes per group, for its origin.
     let mut largest: Vec<u128> = Vec::new();
     // The last record's label: neighbours often share a stack. By top
@@ -327,32 +354,28 @@ pub fn group_indices_with(
             }),
         };
         last = Some((r.stack, label));
-        let g = *index.entry((r.kind, label)).or_insert_with(|| {
-            groups.push(LeakGroup {
+        let p = part(i);
+        let g = *index.entry((p, r.kind, label)).or_insert_with(|| {
+            let group = LeakGroup {
                 kind: r.kind,
                 label: labels.of[label as usize].to_string(),
                 top: tops.of(interner, r.stack),
                 origin: None,
                 totals: Totals::default(),
                 records: Vec::new(),
-            });
+            };
+            groups.push((p, group));
             largest.push(0);
             groups.len() - 1
         });
-        if groups[g].records.is_empty() || r.total_bytes() > largest[g] {
+        let group = &mut groups[g].1;
+        if group.records.is_empty() || r.total_bytes() > largest[g] {
             largest[g] = r.total_bytes();
-            groups[g].origin = own.origin(interner, r.stack);
+            group.origin = own.origin(interner, r.stack);
         }
-        groups[g].totals.add(r);
-        groups[g].records.push(i as u32);
+        group.totals.add(r);
+        group.records.push(i as u32);
     }
-    groups.sort_by(|a, b| {
-        b.totals
-            .total_bytes
-            .cmp(&a.totals.total_bytes)
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.label.cmp(&b.label))
-    });
     groups
 }
 

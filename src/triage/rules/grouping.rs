@@ -5,7 +5,7 @@
 
 use super::{Hiding, RuleId, RuleSet};
 use crate::model::Report;
-use crate::triage::group::group_indices_with;
+use crate::triage::group::group_parts;
 use crate::triage::hide::{Hider, Item};
 use crate::triage::own::OwnCode;
 use crate::triage::{group_error_indices, ErrorGroup, GroupBy, LeakGroup};
@@ -23,21 +23,9 @@ pub fn group_by_rule(
         return Vec::new();
     };
     let records = p.loss_records();
-    // u32 indices: a list per rule holds every record of a million-record log.
-    let mut by_rule: BTreeMap<Option<RuleId>, Vec<u32>> = BTreeMap::new();
-    for i in 0..records.len() {
-        by_rule
-            .entry(hiding.record(process, i))
-            .or_default()
-            .push(i as u32);
-    }
     let own = OwnCode::of(&report.interner);
-    let mut out: Vec<(Option<RuleId>, LeakGroup)> = Vec::new();
-    for (rule, indices) in by_rule {
-        let indices = indices.into_iter().map(|i| i as usize);
-        let groups = group_indices_with(&report.interner, &own, records, indices, by);
-        out.extend(groups.into_iter().map(|g| (rule, g)));
-    }
+    let rule = |i| hiding.record(process, i);
+    let mut out = group_parts(&report.interner, &own, records, 0..records.len(), by, rule);
     out.sort_by(|(ra, a), (rb, b)| {
         b.totals
             .total_bytes

@@ -121,8 +121,8 @@ pub struct FrameMatcher<'r> {
     names: FxHashMap<usize, FrameNames>,
     /// Per pattern id, 32 verdicts a word: 0 not yet tested, else `Tri` + 1.
     verdicts: Vec<Vec<u64>>,
-    /// Per location, a bit per anchored rule (a row of words): whether its
-    /// anchor pattern could match there (see `anchors_present`).
+    /// Per location, a bit per anchor (a row of words): whether its pattern
+    /// could match there (see `anchors_present`).
     anchor_masks: Vec<u64>,
     /// Whether a location's row of `anchor_masks` is computed.
     anchor_known: Vec<bool>,
@@ -170,12 +170,12 @@ impl<'r> FrameMatcher<'r> {
         self.interner
     }
 
-    /// Which anchored rules could match somewhere in a stack whose frames
-    /// are at locations `locs`: bit `i` of the result is set when `anchors[i]` (a pattern id
-    /// and the pattern) matches, or might, at some frame. A rule that starts
-    /// with `...` can only match a stack holding a frame its first real
-    /// pattern matches, so one pass over the stack here rules most of them
-    /// out before any full match. Each location's anchors are tested once,
+    /// Which anchors occur somewhere in a stack whose frames are at
+    /// locations `locs`: bit `i` of the result is set when `anchors[i]` (a
+    /// pattern id and the pattern) matches, or might, at some frame. A rule
+    /// can only match a stack holding a frame for each of its frame lines
+    /// after a `...`, so one pass over the stack here rules most rules out
+    /// before any full match. Each location's anchors are tested once,
     /// kept in one flat table (a location costs a word per 64 anchors).
     pub fn anchors_present(
         &mut self,

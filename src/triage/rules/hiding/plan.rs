@@ -13,10 +13,16 @@ pub(super) struct Plan<'a> {
     /// Each rule with the id of its first frame pattern: pattern ids are
     /// dense, one verdict table each in the `FrameMatcher`.
     valgrind: Vec<(RuleId, &'a Suppression, u32)>,
-    /// For rules that start with `...`: (index into `valgrind`, pattern id
-    /// and pattern of the first real frame line), the prefilter's anchors.
-    anchored: Vec<(usize, u32, &'a FramePattern, usize)>,
-    /// The anchors alone (pattern id and pattern), as the matcher takes them.
+    /// The prefilter's needs: (index into `valgrind`, index into `anchors`,
+    /// position in the rule) for each real frame line after a rule's first
+    /// `...`. A rule can only match a stack where each of them matches (or
+    /// might) at some frame; the lines before its first `...` are tested
+    /// at the top of the stack, where a mismatch costs one test.
+    needs: Vec<(usize, usize, usize)>,
+    /// The distinct patterns needed (an id to test each with, the
+    /// pattern), as the matcher takes them: several rules need the same
+    /// `fun:call_init` or `fun:PyImport_ImportModuleLevelObject`, each
+    /// tested once per location.
     anchors: Vec<(u32, &'a FramePattern)>,
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
@@ -59,7 +65,7 @@ impl<'a> Plan<'a> {
     pub(super) fn new(rules: &'a RuleSet) -> Self {
         let mut plan = Plan {
             valgrind: Vec::new(),
-            anchored: Vec::new(),
+            needs: Vec::new(),
             anchors: Vec::new(),
             lsan: Vec::new(),
         };
@@ -73,23 +79,35 @@ impl<'a> Plan<'a> {
                             f + p.frames.len() as u32
                         });
                     plan.valgrind.push((id, s, first));
-                    if s.frames.first() == Some(&FramePattern::Ellipsis) {
-                        if let Some(a) = s.frames.iter().position(|p| *p != FramePattern::Ellipsis)
-                        {
-                            let rule = plan.valgrind.len() - 1;
-                            plan.anchored
-                                .push((rule, first + a as u32, &s.frames[a], a));
+                    // Every real frame line after the first `...`, not only
+                    // the next one: `... obj:*/libX.so fun:call_init` meets
+                    // its first line in most of a program's stacks but its
+                    // last in a few, and `fun:*alloc ... fun:_dl_map_object`
+                    // would otherwise walk every stack that starts at malloc.
+                    let rule = plan.valgrind.len() - 1;
+                    let after = s.frames.iter().position(|p| *p == FramePattern::Ellipsis);
+                    for (at, pat) in s
+                        .frames
+                        .iter()
+                        .enumerate()
+                        .skip(after.unwrap_or(usize::MAX))
+                    {
+                        if *pat == FramePattern::Ellipsis {
+                            continue;
                         }
+                        let anchor = match plan.anchors.iter().position(|&(_, p)| p == pat) {
+                            Some(a) => a,
+                            None => {
+                                plan.anchors.push((first + at as u32, pat));
+                                plan.anchors.len() - 1
+                            }
+                        };
+                        plan.needs.push((rule, anchor, at));
                     }
                 }
                 Matcher::Lsan(l) => plan.lsan.push((id, l)),
             }
         }
-        plan.anchors = plan
-            .anchored
-            .iter()
-            .map(|&(_, pid, p, _)| (pid, p))
-            .collect();
         plan
     }
 
@@ -127,9 +145,9 @@ impl<'a> Plan<'a> {
             fm.anchors_present(&self.anchors, listed, &mut present);
         }
         let mut absent = vec![false; self.valgrind.len()];
-        for (i, &(rule, _, _, at)) in self.anchored.iter().enumerate() {
-            // Past --num-callers the anchor is cut off the rule: no prefilter.
-            absent[rule] = at < limit.max(1) && present[i / 64] & (1 << (i % 64)) == 0;
+        for &(rule, a, at) in &self.needs {
+            // Past --num-callers the line is cut off the rule: not needed.
+            absent[rule] |= at < limit.max(1) && present[a / 64] & (1 << (a % 64)) == 0;
         }
         for (ri, &(id, s, base)) in self.valgrind.iter().enumerate() {
             if absent[ri] || !kind_fits(s) {
@@ -178,5 +196,78 @@ impl<'a> Plan<'a> {
             yes: yes.into(),
             maybe: Box::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::parse_bytes;
+    use crate::triage::rules::{RuleSet, Source};
+
+    /// A log of one process with `--num-callers=N` listed and one definitely
+    /// lost record per stack (each stack a list of function names).
+    fn log(num_callers: usize, stacks: &[&[&str]]) -> Vec<u8> {
+        let mut s = String::from(
+            "==1== Memcheck, a memory error detector\n==1== Command: ./x\n==1== \n\
+             ==1== Valgrind options:\n==1==    --leak-check=full\n",
+        );
+        s += &format!("==1==    --num-callers={num_callers}\n==1== \n");
+        for (i, stack) in stacks.iter().enumerate() {
+            s += &format!(
+                "==1== 8 bytes in 1 blocks are definitely lost in loss record {} of {}\n",
+                i + 1,
+                stacks.len()
+            );
+            for (j, f) in stack.iter().enumerate() {
+                let at = if j == 0 { "at" } else { "by" };
+                s += &format!(
+                    "==1==    {at} 0x{:X}: {f} (a.c:{})\n",
+                    0x100 * (i + 1) + j,
+                    j + 1
+                );
+            }
+            s += "==1== \n";
+        }
+        s.into_bytes()
+    }
+
+    /// Which records the rule `frames` hides, by record index.
+    fn hidden(frames: &str, num_callers: usize, stacks: &[&[&str]]) -> Vec<bool> {
+        let report = parse_bytes("t", &log(num_callers, stacks), None).unwrap();
+        let mut rules = RuleSet::new();
+        let supp = format!("{{\n   r\n   Memcheck:Leak\n{frames}}}\n");
+        rules.add_text("t.supp", &supp, Source::CommandLine);
+        assert!(rules.problems().is_empty(), "{:?}", rules.problems());
+        let hiding = rules.apply(&report);
+        (0..stacks.len())
+            .map(|i| hiding.record(0, i).is_some())
+            .collect()
+    }
+
+    /// The prefilter rules a rule out only when one of its frame lines after
+    /// a `...` matches nowhere in the stack: lines present but not in the
+    /// rule's order still go to the full match, which says no.
+    #[test]
+    fn every_line_after_an_ellipsis_must_be_present() {
+        let stacks: &[&[&str]] = &[
+            &["malloc", "alpha", "beta", "main"],
+            &["malloc", "alpha", "gamma", "beta", "main"],
+            &["malloc", "alpha", "main"],
+            &["malloc", "gamma", "beta", "main"],
+        ];
+        let rule = "   ...\n   fun:alpha\n   fun:beta\n";
+        assert_eq!(hidden(rule, 12, stacks), [true, false, false, false]);
+        let rule = "   fun:malloc\n   ...\n   fun:beta\n   fun:main\n";
+        assert_eq!(hidden(rule, 12, stacks), [true, true, false, true]);
+    }
+
+    /// Lines past --num-callers are cut off the rule, as valgrind cuts them
+    /// when it reads the file: they are not needed in the stack either.
+    #[test]
+    fn lines_past_num_callers_are_not_needed() {
+        let stacks: &[&[&str]] = &[&["malloc", "alpha", "main"], &["calloc", "alpha", "main"]];
+        let rule = "   fun:malloc\n   ...\n   fun:absent\n";
+        assert_eq!(hidden(rule, 2, stacks), [true, false]);
+        assert_eq!(hidden(rule, 12, stacks), [false, false]);
     }
 }
