@@ -108,6 +108,7 @@ pub(super) fn split_input<R: Read>(
                     data: pending[..len].to_vec(),
                     len,
                     provisional: Some(generation),
+                    ends: None,
                 };
                 if jobs.send(view).is_err() {
                     break;
@@ -165,7 +166,7 @@ fn send_cut(
     cut: usize,
     lines_at_cut: u64,
 ) -> bool {
-    splitter.rebase(cut);
+    let ends = splitter.rebase(cut);
     let line_base = splitter.lines_before_pending;
     splitter.lines_before_pending = lines_at_cut;
     let chunk = Chunk {
@@ -174,6 +175,7 @@ fn send_cut(
         data,
         len: cut,
         provisional: None,
+        ends: Some(ends),
     };
     *seq += 1;
     jobs.send(chunk).is_ok()
@@ -203,6 +205,9 @@ pub(super) struct Splitter {
     summary_seen: bool,
     pub(super) long_lines: Vec<u64>,
     prefix: super::super::PrefixCache,
+    /// Where each line scanned since the last cut ends (offsets in
+    /// `pending`), handed to the chunk's worker.
+    ends: Vec<u32>,
     pub(super) chunk: usize,
 }
 
@@ -225,6 +230,7 @@ impl Splitter {
                     && content.first() != Some(&b'E')
                     && line.len() <= crate::parse::source::MAX_LINE
                 {
+                    self.ends.push(end as u32);
                     self.scanned = end + 1;
                     self.lines_scanned += 1;
                     continue;
@@ -264,6 +270,7 @@ impl Splitter {
                     self.in_supp = false;
                 }
             }
+            self.ends.push(end as u32);
             self.scanned = end + 1;
             self.lines_scanned += 1;
         }
@@ -272,8 +279,16 @@ impl Splitter {
     }
 
     /// The first `cut` bytes were sent away: offsets now start after them.
-    fn rebase(&mut self, cut: usize) {
+    /// Returns the ends of the lines sent (offsets from the chunk's start).
+    fn rebase(&mut self, cut: usize) -> Vec<u32> {
         self.scanned -= cut;
         self.last_clean = 0;
+        let sent = self.ends.partition_point(|&e| (e as usize) < cut);
+        let after: Vec<u32> = self.ends[sent..].iter().map(|&e| e - cut as u32).collect();
+        // The next chunk's ends, in a vector as large as this one's.
+        let mut next = Vec::with_capacity(self.ends.len());
+        next.extend(after);
+        self.ends.truncate(sent);
+        std::mem::replace(&mut self.ends, next)
     }
 }

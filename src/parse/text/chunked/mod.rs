@@ -69,6 +69,11 @@ struct Chunk {
     /// A live stream's provisional tail (with its generation): shown, never
     /// merged into the report.
     provisional: Option<u64>,
+    /// Where each line of the chunk ends (its newline's offset), as the
+    /// cutter found them: the worker need not look for them again. `None`
+    /// for a chunk the cutter did not scan whole (a live stream's tail, the
+    /// input's last bytes).
+    ends: Option<Vec<u32>>,
 }
 
 struct Parsed {
@@ -248,6 +253,7 @@ pub fn read_chunked<R: Read + Send>(
                 len: pending.len(),
                 data: pending,
                 provisional: None,
+                ends: None,
             },
         );
         merger.take(report, tail, progress, on_progress);
@@ -299,11 +305,18 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
     let data = &job.data[..job.len];
     let (mut start, mut no) = (0, job.line_base);
     let last = (!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len());
-    for end in NewLines::new(data, 0).chain(last) {
+    let mut line = |end: usize| {
         no += 1;
         let line = &data[start..end.min(start + crate::parse::source::MAX_LINE)];
         parser.feed(&mut report, no, line);
         start = end + 1;
+    };
+    match &job.ends {
+        Some(ends) => ends.iter().for_each(|&end| line(end as usize)),
+        None => NewLines::new(data, 0).for_each(&mut line),
+    }
+    if let Some(end) = last {
+        line(end);
     }
     parser.finish(&mut report);
     Parsed {
