@@ -195,9 +195,10 @@ impl PendingError {
         }
     }
 
-    pub fn end_frame(&mut self, interner: &mut Interner) {
+    pub fn end_frame(&mut self, interner: &mut Interner) -> FrameId {
         let id = self.frame.intern(interner);
         self.frames.push(id);
+        id
     }
 
     /// The leak kind, when `<kind>` is one of the four `Leak_*`.

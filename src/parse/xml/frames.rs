@@ -17,6 +17,35 @@ use super::tag::Tag;
 /// when replaced, so this stays well below it).
 const MAX_FIELD: usize = 64 << 10;
 
+/// What ends a frame.
+pub const FRAME_END: &[u8] = b"</frame>";
+
+/// The whole `<frame>…</frame>` at the start of `bytes`, up to the first
+/// `</frame>` (found with `end`, a finder of [`FRAME_END`]): all that
+/// [`scan`] reads of it.
+pub fn whole<'a>(bytes: &'a [u8], end: &memchr::memmem::Finder<'_>) -> Option<&'a [u8]> {
+    const START: &[u8] = b"<frame>";
+    if !bytes.starts_with(START) {
+        return None;
+    }
+    let i = end.find(&bytes[START.len()..])?;
+    Some(&bytes[..START.len() + i + FRAME_END.len()])
+}
+
+/// Where the XML whitespace from `bytes[at]` ends, and the newlines in it.
+pub fn skip_blank(bytes: &[u8], mut at: usize) -> (usize, u64) {
+    let mut newlines = 0;
+    while let Some(&c) = bytes.get(at) {
+        match c {
+            b'\n' => newlines += 1,
+            b' ' | b'\t' | b'\r' => {}
+            _ => break,
+        }
+        at += 1;
+    }
+    (at, newlines)
+}
+
 /// A field element's text as it stands in the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field<'a> {
@@ -123,14 +152,8 @@ fn after(bytes: &[u8], at: usize, want: &[u8]) -> Option<usize> {
 }
 
 /// XML's whitespace (what quick-xml hands over as a text of blanks).
-fn skip_space(bytes: &[u8], mut i: usize) -> usize {
-    while bytes
-        .get(i)
-        .is_some_and(|&c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
-    {
-        i += 1;
-    }
-    i
+fn skip_space(bytes: &[u8], i: usize) -> usize {
+    skip_blank(bytes, i).0
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod frames;
 mod parallel;
 mod parser;
 mod search;
+mod seen_frames;
 mod split;
 mod summary;
 mod tag;
@@ -26,9 +27,11 @@ use super::source::{Peek, Source};
 use super::{progress_of, Progress, PROGRESS_EVERY};
 use crate::model::{Report, Warning};
 use counted::Counted;
+use memchr::memmem;
 use parser::XmlParser;
 use quick_xml::events::Event;
 use quick_xml::Reader;
+use seen_frames::SeenFrames;
 use std::borrow::Cow;
 use std::io::Read;
 
@@ -160,6 +163,9 @@ struct InMemory<'a> {
     /// markup (it has not taken the next `<` yet) and frames may be read.
     after_tag: bool,
     fields: Vec<frames::Field<'a>>,
+    /// The frames read so far, by text ([`seen_frames`]).
+    seen: SeenFrames<'a>,
+    frame_end: memmem::Finder<'static>,
 }
 
 impl<'a> InMemory<'a> {
@@ -173,6 +179,8 @@ impl<'a> InMemory<'a> {
             counted: 0,
             after_tag: false,
             fields: Vec::new(),
+            seen: SeenFrames::default(),
+            frame_end: memmem::Finder::new(frames::FRAME_END),
         }
     }
 }
@@ -192,15 +200,38 @@ impl<'a> Events for InMemory<'a> {
         if !self.after_tag || !parser.in_stack() {
             return;
         }
+        // The reader is at `bytes[counted]` (events leave it there).
         let rest: &'a [u8] = self.xml.get_ref();
-        let mut used = 0;
-        while let Some(n) = frames::scan(&rest[used..], &mut self.fields) {
-            parser.plain_frame(report, &self.fields);
-            used += n;
+        let (mut used, mut newlines) = (0, 0);
+        loop {
+            let (at, blank_lines) = frames::skip_blank(rest, used);
+            let Some(text) = frames::whole(&rest[at..], &self.frame_end) else {
+                break;
+            };
+            let seen = match self.seen.get(text) {
+                Some(seen) => {
+                    parser.seen_frame(seen.id);
+                    seen
+                }
+                None => {
+                    // The scan reads nothing past the first `</frame>`.
+                    if frames::scan(text, &mut self.fields) != Some(text.len()) {
+                        break;
+                    }
+                    let Some(id) = parser.plain_frame(report, &self.fields) else {
+                        break;
+                    };
+                    self.seen.insert(text, id)
+                }
+            };
+            used = at + text.len();
+            newlines += blank_lines + u64::from(seen.newlines);
         }
         if used > 0 {
             *self.xml.get_mut() = &rest[used..];
             self.skipped += used;
+            self.counted += used;
+            self.line += newlines;
         }
     }
 }

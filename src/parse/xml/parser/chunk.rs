@@ -2,7 +2,7 @@
 //! of adding them to the report, and the main parser replaying them.
 
 use super::XmlParser;
-use crate::model::{Remap, Report};
+use crate::model::{FrameId, Remap, Report};
 use crate::parse::xml::error::{PendingError, PendingSupp};
 use crate::parse::xml::frames::{trim_ascii, Field};
 use crate::parse::xml::tag::Tag;
@@ -89,9 +89,9 @@ impl XmlParser {
 
     /// A whole `<frame>` of plain field elements (read by
     /// [`crate::parse::xml::frames::scan`]), handled as its events would have been:
-    /// each field closed with its text, then the frame.
-    pub fn plain_frame(&mut self, report: &mut Report, fields: &[Field<'_>]) {
-        let Some(e) = &mut self.error else { return };
+    /// each field closed with its text, then the frame. The frame interned.
+    pub fn plain_frame(&mut self, report: &mut Report, fields: &[Field<'_>]) -> Option<FrameId> {
+        let e = self.error.as_mut()?;
         for f in fields {
             if f.plain {
                 e.frame.set_ascii(f.tag, trim_ascii(f.raw));
@@ -100,7 +100,17 @@ impl XmlParser {
                     .set(f.tag, crate::parse::xml::unescape(f.raw).trim());
             }
         }
-        e.end_frame(&mut report.interner);
+        let id = e.end_frame(&mut report.interner);
+        self.text.clear();
+        Some(id)
+    }
+
+    /// A `<frame>` whose very text was read as `id` earlier in the chunk:
+    /// [`Self::plain_frame`] would intern it as `id` again.
+    pub fn seen_frame(&mut self, id: FrameId) {
+        if let Some(e) = &mut self.error {
+            e.frames.push(id);
+        }
         self.text.clear();
     }
 }

@@ -47,7 +47,9 @@ impl XmlParser {
             [XWhat, LeakedBytes] => e.leaked_bytes = leak_number,
             [XWhat, LeakedBlocks] => e.leaked_blocks = leak_number,
             [Stack] => e.end_stack(&mut report.interner),
-            [Stack, Frame] => e.end_frame(&mut report.interner),
+            [Stack, Frame] => {
+                e.end_frame(&mut report.interner);
+            }
             [Stack, Frame, field] => e.frame.set(*field, text),
             _ => {}
         }
