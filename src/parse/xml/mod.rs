@@ -156,8 +156,9 @@ struct InMemory<'a> {
     bytes: &'a [u8],
     /// Bytes read by [`frames`] behind quick-xml's back.
     skipped: usize,
-    /// Line of `bytes[counted]`.
+    /// Line of `bytes[counted]`, and of `bytes[0]`.
     line: u64,
+    first_line: u64,
     counted: usize,
     /// Whether the last event was a tag: quick-xml is then between
     /// markup (it has not taken the next `<` yet) and frames may be read.
@@ -176,12 +177,21 @@ impl<'a> InMemory<'a> {
             bytes,
             skipped: 0,
             line: line.max(1),
+            first_line: line.max(1),
             counted: 0,
             after_tag: false,
             fields: Vec::new(),
             seen: SeenFrames::default(),
             frame_end: memmem::Finder::new(frames::FRAME_END),
         }
+    }
+}
+
+impl InMemory<'_> {
+    /// The newlines in the whole run, once it has been read.
+    fn newlines(&self) -> u64 {
+        let rest = &self.bytes[self.counted.min(self.bytes.len())..];
+        self.line - self.first_line + memchr::memchr_iter(b'\n', rest).count() as u64
     }
 }
 

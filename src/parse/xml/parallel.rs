@@ -3,13 +3,15 @@
 //! own, and the main parser reads the rest in order, replaying each run's
 //! items where its bytes were (as `</error>` after `</error>` would have
 //! been handled there), so protocol 4's record numbering still tells one
-//! leak search from the next.
+//! leak search from the next. A worker counts its run's lines from 1 (it
+//! counts them anyway, to number its errors) and the main thread moves them
+//! to their place when it takes the run: every newline is counted once.
 //!
 //! [`split`]: super::split
 
 use super::counted::Counted;
 use super::parser::{ChunkItems, XmlParser};
-use super::split::{Cut, Splitter};
+use super::split::{Buffer, Cut, Splitter};
 use super::{feed, InMemory};
 use crate::model::{Interner, Report};
 use quick_xml::Reader;
@@ -27,40 +29,36 @@ const AHEAD: usize = 8;
 
 /// A run parsed by a worker.
 pub struct Parsed {
-    bytes: Vec<u8>,
-    line: u64,
+    bytes: Buffer,
     newlines: u64,
     interner: Interner,
     chunk: ChunkItems,
 }
 
 enum Piece {
-    Rest(Vec<u8>),
+    Rest(Buffer),
     Run(Receiver<Parsed>),
     Failed(io::Error),
 }
 
 struct Job {
-    bytes: Vec<u8>,
-    line: u64,
-    newlines: u64,
+    bytes: Buffer,
     done: SyncSender<Parsed>,
 }
 
-/// Parses a run on its own: items plus the interner their stacks live in.
-fn parse_run(bytes: Vec<u8>, line: u64, newlines: u64) -> Parsed {
+/// Parses a run on its own: items plus the interner their stacks live in,
+/// with lines counted from the run's first, 1.
+fn parse_run(bytes: Buffer) -> Parsed {
     let mut report = Report::new();
     let mut parser = XmlParser::for_chunk(&mut report);
-    feed(
-        &mut InMemory::new(&bytes, line),
-        &mut parser,
-        &mut report,
-        &mut |_, _, _| {},
-    );
+    let newlines = {
+        let mut run = InMemory::new(&bytes, 1);
+        feed(&mut run, &mut parser, &mut report, &mut |_, _, _| {});
+        run.newlines()
+    };
     let chunk = parser.into_chunk();
     Parsed {
         bytes,
-        line,
         newlines,
         interner: report.interner,
         chunk,
@@ -71,6 +69,8 @@ fn parse_run(bytes: Vec<u8>, line: u64, newlines: u64) -> Parsed {
 struct Anchor {
     /// Offset in the document of the run's first byte.
     at: u64,
+    /// The line of that byte.
+    line: u64,
     parsed: Parsed,
 }
 
@@ -78,24 +78,27 @@ struct Anchor {
 /// left out (and noted as anchors) and unclean ones read as rest.
 pub struct Pieces {
     rx: Receiver<Piece>,
-    cur: Vec<u8>,
+    cur: Buffer,
     pos: usize,
-    /// Document offset of the next byte handed to the reader.
+    /// Document offset of the next byte handed to the reader, and its line.
     offset: u64,
+    line: u64,
     anchors: VecDeque<Anchor>,
     /// Whether the bytes handed out so far end between complete elements
     /// (last line `<…>`), so the reader's tokenizer cannot be inside a tag,
     /// comment or CDATA section where a run would start.
     tail_clean: bool,
     /// Buffers read, back to the reader thread to be filled again.
-    recycle: Sender<Vec<u8>>,
+    recycle: Sender<Buffer>,
 }
 
 impl Pieces {
-    fn hand_out(&mut self, bytes: Vec<u8>) {
+    /// `bytes` go to the reader next; `newlines` in them, when known.
+    fn hand_out(&mut self, bytes: Buffer, newlines: Option<u64>) {
         if let Some(clean) = ends_between_elements(&bytes) {
             self.tail_clean = clean;
         }
+        self.line += newlines.unwrap_or_else(|| memchr::memchr_iter(b'\n', &bytes).count() as u64);
         let old = std::mem::replace(&mut self.cur, bytes);
         self.pos = 0;
         let _ = self.recycle.send(old);
@@ -123,18 +126,19 @@ impl Read for Pieces {
             }
             match self.rx.recv() {
                 Err(_) => return Ok(0),
-                Ok(Piece::Rest(v)) => self.hand_out(v),
+                Ok(Piece::Rest(v)) => self.hand_out(v, None),
                 Ok(Piece::Failed(e)) => return Err(e),
                 Ok(Piece::Run(done)) => {
                     let Ok(parsed) = done.recv() else {
                         return Err(io::Error::other("a parser thread failed"));
                     };
                     if parsed.chunk.clean && self.tail_clean {
-                        let at = self.offset;
+                        let (at, line) = (self.offset, self.line);
                         self.offset += parsed.bytes.len() as u64;
-                        self.anchors.push_back(Anchor { at, parsed });
+                        self.line += parsed.newlines;
+                        self.anchors.push_back(Anchor { at, line, parsed });
                     } else {
-                        self.hand_out(parsed.bytes);
+                        self.hand_out(parsed.bytes, Some(parsed.newlines));
                     }
                 }
             }
@@ -161,9 +165,9 @@ pub fn merge_reached(
         let Some(a) = counted.inner_mut().anchors.pop_front() else {
             return false;
         };
+        let line = a.line;
         let Parsed {
             bytes,
-            line,
             newlines,
             interner,
             chunk,
@@ -180,7 +184,7 @@ pub fn merge_reached(
         }
         if parser.at_top() {
             let remap = report.interner.absorb(&interner);
-            parser.replay(report, chunk.items, &remap);
+            parser.replay(report, chunk.items, &remap, line - 1);
         } else {
             feed(
                 &mut InMemory::new(&bytes, line),
@@ -219,16 +223,17 @@ pub fn with_pieces<R: Read + Send, T>(
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                let _ = job.done.send(parse_run(job.bytes, job.line, job.newlines));
+                let _ = job.done.send(parse_run(job.bytes));
             }));
         }
         let (recycle, recycled) = mpsc::channel();
         threads.push(scope.spawn(move || cut_all(reader, chunk, piece_tx, job_tx, recycled)));
         let out = main(Pieces {
             rx: piece_rx,
-            cur: Vec::new(),
+            cur: Buffer::default(),
             pos: 0,
             offset: 0,
+            line: 1,
             anchors: VecDeque::new(),
             tail_clean: true,
             recycle,
@@ -252,11 +257,9 @@ fn cut_all<R: Read>(
     chunk: usize,
     pieces: SyncSender<Piece>,
     jobs: SyncSender<Job>,
-    recycled: Receiver<Vec<u8>>,
+    recycled: Receiver<Buffer>,
 ) {
     let mut splitter = Splitter::new(chunk);
-    // Small next to a chunk: what follows a cut in a block is copied.
-    let mut buf = vec![0u8; 1 << 18];
     let gone = std::cell::Cell::new(false);
     let mut send = |c: Cut| {
         if gone.get() {
@@ -264,18 +267,9 @@ fn cut_all<R: Read>(
         }
         let piece = match c {
             Cut::Rest(b) => Piece::Rest(b),
-            Cut::Run {
-                bytes,
-                line,
-                newlines,
-            } => {
+            Cut::Run(bytes) => {
                 let (done, rx) = mpsc::sync_channel(1);
-                let job = Job {
-                    bytes,
-                    line,
-                    newlines,
-                    done,
-                };
+                let job = Job { bytes, done };
                 if jobs.send(job).is_err() {
                     gone.set(true);
                     return;
@@ -286,14 +280,12 @@ fn cut_all<R: Read>(
         gone.set(pieces.send(piece).is_err());
     };
     while !gone.get() {
-        match reader.read(&mut buf) {
+        for b in recycled.try_iter() {
+            splitter.recycle(b);
+        }
+        match splitter.read_from(&mut reader, &mut send) {
             Ok(0) => break,
-            Ok(n) => {
-                for b in recycled.try_iter() {
-                    splitter.recycle(b);
-                }
-                splitter.feed(&buf[..n], &mut send);
-            }
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 splitter.finish(&mut send);

@@ -58,11 +58,19 @@ impl XmlParser {
     }
 
     /// Replays a chunk's items as `start_top`/`close` would have handled
-    /// them, with their stacks moved into the report's interner.
-    pub fn replay(&mut self, report: &mut Report, items: Vec<ChunkItem>, remap: &Remap) {
+    /// them, with their stacks moved into the report's interner and their
+    /// lines (counted from the chunk's first) moved down by `lines_before`.
+    pub fn replay(
+        &mut self,
+        report: &mut Report,
+        items: Vec<ChunkItem>,
+        remap: &Remap,
+        lines_before: u64,
+    ) {
         for item in items {
             match item {
                 ChunkItem::Error(mut e) => {
+                    e.line += lines_before;
                     e.stack = e.stack.map(|s| remap.stack(s));
                     for (_, s) in &mut e.aux {
                         *s = s.map(|s| remap.stack(s));
