@@ -90,6 +90,9 @@ pub struct Pieces {
     tail_clean: bool,
     /// Buffers read, back to the reader thread to be filled again.
     recycle: Sender<Buffer>,
+    /// The reader thread is done, or failed with this.
+    ended: bool,
+    failed: Option<io::Error>,
 }
 
 impl Pieces {
@@ -114,6 +117,50 @@ fn ends_between_elements(bytes: &[u8]) -> Option<bool> {
     Some(line.starts_with(b"<") && !line.starts_with(b"<!") && line.ends_with(b">"))
 }
 
+impl Pieces {
+    /// Takes the next piece from the reader thread: rest bytes (or an
+    /// unclean run's) become what [`Read`] hands out next, a clean run an
+    /// anchor. False at the end of the input or on a failure, which the next
+    /// read returns.
+    fn pull(&mut self) -> bool {
+        match self.rx.recv() {
+            Err(_) => {
+                self.ended = true;
+                false
+            }
+            Ok(Piece::Rest(v)) => {
+                self.hand_out(v, None);
+                true
+            }
+            Ok(Piece::Failed(e)) => {
+                self.failed = Some(e);
+                false
+            }
+            Ok(Piece::Run(done)) => {
+                let Ok(parsed) = done.recv() else {
+                    self.failed = Some(io::Error::other("a parser thread failed"));
+                    return false;
+                };
+                if parsed.chunk.clean && self.tail_clean {
+                    let (at, line) = (self.offset, self.line);
+                    self.offset += parsed.bytes.len() as u64;
+                    self.line += parsed.newlines;
+                    self.anchors.push_back(Anchor { at, line, parsed });
+                } else {
+                    self.hand_out(parsed.bytes, Some(parsed.newlines));
+                }
+                true
+            }
+        }
+    }
+
+    /// Whether everything handed out has been read (`consumed` bytes):
+    /// the reader is then between events, at the next piece's place.
+    fn all_read(&self, consumed: u64) -> bool {
+        self.pos == self.cur.len() && consumed == self.offset && self.anchors.is_empty()
+    }
+}
+
 impl Read for Pieces {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
@@ -124,24 +171,13 @@ impl Read for Pieces {
                 self.offset += n as u64;
                 return Ok(n);
             }
-            match self.rx.recv() {
-                Err(_) => return Ok(0),
-                Ok(Piece::Rest(v)) => self.hand_out(v, None),
-                Ok(Piece::Failed(e)) => return Err(e),
-                Ok(Piece::Run(done)) => {
-                    let Ok(parsed) = done.recv() else {
-                        return Err(io::Error::other("a parser thread failed"));
-                    };
-                    if parsed.chunk.clean && self.tail_clean {
-                        let (at, line) = (self.offset, self.line);
-                        self.offset += parsed.bytes.len() as u64;
-                        self.line += parsed.newlines;
-                        self.anchors.push_back(Anchor { at, line, parsed });
-                    } else {
-                        self.hand_out(parsed.bytes, Some(parsed.newlines));
-                    }
-                }
+            if let Some(e) = self.failed.take() {
+                return Err(e);
             }
+            if self.ended {
+                return Ok(0);
+            }
+            self.pull();
         }
     }
 }
@@ -158,6 +194,13 @@ pub fn merge_reached(
     {
         let consumed = xml.get_ref().bytes_read();
         let counted = xml.get_mut();
+        let pieces = counted.inner_mut();
+        if pieces.all_read(consumed) && !pieces.ended && pieces.failed.is_none() {
+            // Take the next piece here rather than in a read, which would
+            // have to go on to the next rest bytes past every run between
+            // (holding them all) before the parser could merge any.
+            pieces.pull();
+        }
         match counted.inner_mut().anchors.front() {
             Some(a) if a.at <= consumed => {}
             _ => return false,
@@ -237,6 +280,8 @@ pub fn with_pieces<R: Read + Send, T>(
             anchors: VecDeque::new(),
             tail_clean: true,
             recycle,
+            ended: false,
+            failed: None,
         });
         // Joined, not left to the scope: a scope waits for each closure to
         // return, `join` for its thread to exit with its thread-locals (std's

@@ -58,9 +58,11 @@ const MAX_RUN: usize = 64 << 20;
 /// Bytes asked of the input at a time.
 const BLOCK: usize = 1 << 18;
 
-/// Cuts a stream fed in arbitrary blocks. Every piece starts at a line start.
+/// Cuts a stream fed in arbitrary blocks. A run starts at a line start or
+/// with the blank lines before it; a rest piece ends at its last non-blank
+/// byte.
 pub struct Splitter {
-    /// Bytes not yet handed out; `buf[0]` is at a line start.
+    /// Bytes not yet handed out.
     buf: Buffer,
     /// How far `buf` has been classified (always a line start).
     scanned: usize,
@@ -161,11 +163,11 @@ impl Splitter {
         }
         if !self.in_run {
             // What the main parser reads can stream to it right away.
-            self.give(limit, out);
+            self.give(self.content_end(limit), out);
         } else if self.open.is_some() && self.scanned > MAX_RUN {
             self.in_run = false;
             self.open = None;
-            self.give(limit, out);
+            self.give(self.content_end(limit), out);
         }
         if self.buf.len - self.scanned > MAX_RUN {
             // One endless line: the main parser reports it.
@@ -207,7 +209,7 @@ impl Splitter {
         };
         match (self.in_run, opens) {
             (false, Some(close)) => {
-                self.give(pos, out);
+                self.give(self.content_end(pos), out);
                 self.in_run = true;
                 self.open = Some(close);
             }
@@ -223,6 +225,19 @@ impl Splitter {
             }
             (false, None) => {}
         }
+    }
+
+    /// Where the content of `buf[..pos]` ends: after its last byte that is
+    /// not XML whitespace. A piece the main parser reads ends there, and the
+    /// blanks go with the next piece: the parser's last event then ends
+    /// where the piece does, so a run that follows is merged before the
+    /// parser asks for more bytes, one run at a time (see
+    /// `parallel::merge_reached`).
+    fn content_end(&self, pos: usize) -> usize {
+        self.buf[..pos]
+            .iter()
+            .rposition(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+            .map_or(0, |i| i + 1)
     }
 
     /// Hands out `buf[..end]` as what it is (a run while in one).
@@ -291,7 +306,14 @@ mod tests {
             assert_eq!(joined, DOC, "block {block}");
             let runs: Vec<_> = v.iter().filter(|k| k.0).collect();
             assert_eq!(runs.len(), 1, "block {block}: {v:?}");
-            assert!(runs[0].1.starts_with("<error>") && runs[0].1.ends_with("</error>\n"));
+            // The blanks before a run go with it: the rest piece before
+            // ends with the markup the parser reads last.
+            assert!(runs[0].1.starts_with("\n<error>") && runs[0].1.ends_with("</error>\n"));
+            assert!(
+                v.iter()
+                    .all(|k| k.0 || k.1.ends_with('>') || k.1.trim().is_empty()),
+                "block {block}: {v:?}"
+            );
         }
     }
 
