@@ -330,8 +330,9 @@ pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
     let mut tops = TopFrames::new(interner);
     let mut index: FxHashMap<(P, LeakKind, u32), usize> = FxHashMap::default();
     let mut groups: Vec<(P, LeakGroup)> = Vec::new();
-    // The largest record's bytes per group, for its origin.
-    let mut largest: Vec<u128> = Vec::new();
+    // Each group's largest record (the first of that size) and its bytes:
+    // its origin is the group's, found once the groups are complete.
+    let mut largest: Vec<(usize, u128)> = Vec::new();
     // The last record's label: neighbours often share a stack. By top
     // frame nothing is kept per stack (a million distinct stacks would cost
     // a map entry each), only per location.
@@ -365,16 +366,18 @@ pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
                 records: Vec::new(),
             };
             groups.push((p, group));
-            largest.push(0);
+            largest.push((i, 0));
             groups.len() - 1
         });
         let group = &mut groups[g].1;
-        if group.records.is_empty() || r.total_bytes() > largest[g] {
-            largest[g] = r.total_bytes();
-            group.origin = own.origin(interner, r.stack);
+        if group.records.is_empty() || r.total_bytes() > largest[g].1 {
+            largest[g] = (i, r.total_bytes());
         }
         group.totals.add(r);
         group.records.push(i as u32);
+    }
+    for ((_, group), &(i, _)) in groups.iter_mut().zip(&largest) {
+        group.origin = own.origin(interner, records[i].stack);
     }
     groups
 }
