@@ -49,6 +49,7 @@ fn synthesize_copies(copies: u64) -> Report {
     let mut out = base.clone();
     let src = &base.processes[0];
     let records: Vec<LossRecord> = src.loss_records().to_vec();
+    let of = src.leak_searches.last().and_then(|s| s.of(0));
     let mut all = Vec::with_capacity(records.len() * copies as usize);
     let mut n = 0u32;
     for copy in 0..copies {
@@ -72,7 +73,7 @@ fn synthesize_copies(copies: u64) -> Report {
             n += 1;
             let mut rec = r.clone();
             rec.stack = out.interner.intern_stack(&frames);
-            rec.set_numbers(Some(n), r.of());
+            rec.set_number(Some(n));
             rec.set_line(u64::from(n) * 50);
             all.push(rec);
         }
@@ -81,7 +82,10 @@ fn synthesize_copies(copies: u64) -> Report {
         .leak_searches
         .last_mut()
         .expect("a leak search");
-    search.records = all;
+    search.records.clear();
+    for rec in all {
+        search.push(rec, of);
+    }
     search.summary = None;
     out
 }
@@ -303,7 +307,7 @@ fn run_report(searches: usize) -> Report {
         let mut search = last.clone();
         for (i, rec) in search.records.iter_mut().enumerate() {
             if i % 10 == 0 {
-                rec.direct_bytes *= s as u64 + 1;
+                rec.set_direct_bytes(rec.direct_bytes() * (s as u64 + 1));
             }
         }
         search.time_s = Some(5.0 * s as f64);

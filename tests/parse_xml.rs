@@ -220,7 +220,7 @@ fn kind_figure(p: &Process, kind: LeakKind) -> (u64, u64, u64, usize) {
         recs.iter()
             .map(|r| u64::try_from(r.total_bytes()).unwrap())
             .sum(),
-        recs.iter().map(|r| r.direct_bytes).sum(),
+        recs.iter().map(|r| r.direct_bytes()).sum(),
         recs.iter().map(|r| r.blocks()).sum(),
         recs.len(),
     )
@@ -304,21 +304,21 @@ fn text_and_xml_of_one_run_agree() {
                 sb.records.len(),
                 "{xml}: records per search"
             );
-            for (ra, rb) in sa.records.iter().zip(&sb.records) {
-                let fields = |r: &leakscope::model::LossRecord| {
+            for (i, (ra, rb)) in sa.records.iter().zip(&sb.records).enumerate() {
+                let fields = |r: &leakscope::model::LossRecord, s: &leakscope::model::LeakSearch| {
                     (
                         r.kind,
-                        r.direct_bytes,
+                        r.direct_bytes(),
                         r.indirect_bytes(),
                         r.blocks(),
                         r.number(),
-                        r.of(),
+                        s.of(i),
                         r.delta_bytes(),
                     )
                 };
                 assert_eq!(
-                    fields(ra),
-                    fields(rb),
+                    fields(ra, sa),
+                    fields(rb, sb),
                     "{xml}: record at line {}",
                     rb.line()
                 );

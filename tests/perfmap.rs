@@ -61,7 +61,7 @@ fn records_of(r: &Report, bytes: &[u64]) -> Vec<LossRecord> {
     r.processes[0]
         .loss_records()
         .iter()
-        .filter(|x| x.kind == LeakKind::DefinitelyLost && bytes.contains(&x.direct_bytes))
+        .filter(|x| x.kind == LeakKind::DefinitelyLost && bytes.contains(&x.direct_bytes()))
         .cloned()
         .collect()
 }
@@ -83,7 +83,7 @@ fn ctypes_leak_is_attributed_to_its_python_function_under_313() {
     assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
     let recs = via(&r, "leaky_handler");
     // The three requests' mallocs: 1000 + 1001 + 1002 bytes.
-    let bytes: Vec<(u64, u64)> = recs.iter().map(|x| (x.direct_bytes, x.blocks())).collect();
+    let bytes: Vec<(u64, u64)> = recs.iter().map(|x| (x.direct_bytes(), x.blocks())).collect();
     assert_eq!(bytes, [(1000, 1), (2003, 2)]);
     for rec in &recs {
         assert_eq!(
@@ -118,7 +118,7 @@ fn ctypes_leak_is_attributed_to_its_python_function_under_313() {
         .loss_records()
         .iter()
         .filter(|x| x.kind == LeakKind::DefinitelyLost)
-        .map(|x| x.direct_bytes)
+        .map(|x| x.direct_bytes())
         .sum();
     assert_eq!(definite, 168_742);
 }
@@ -127,7 +127,7 @@ fn ctypes_leak_is_attributed_to_its_python_function_under_313() {
 fn ctypes_leak_under_312_names_the_same_chain() {
     let r = load("perfmap/ctypes312.d/ctypes312.log.gz");
     let recs = via(&r, "leaky_handler");
-    let bytes: u64 = recs.iter().map(|x| x.direct_bytes).sum();
+    let bytes: u64 = recs.iter().map(|x| x.direct_bytes()).sum();
     assert_eq!(bytes, 3003);
     // 3.12's unwinder reaches the module code for one record and stops at
     // the first trampoline for the other (see README, "Python programs").

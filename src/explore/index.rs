@@ -327,7 +327,7 @@ pub fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
         Category::Leak(_) => {
             let r = &p.loss_records()[item as usize];
             Facts {
-                bytes: r.direct_bytes,
+                bytes: r.direct_bytes(),
                 indirect: r.indirect_bytes(),
                 blocks: r.blocks(),
                 count: 1,
@@ -354,7 +354,7 @@ fn sort_group_items(p: &Process, cat: &Category, items: &mut [u32], sort: SortKe
             let key = |i: &u32| {
                 let r = &recs[*i as usize];
                 let primary = match sort {
-                    SortKey::Bytes | SortKey::Count => r.direct_bytes,
+                    SortKey::Bytes | SortKey::Count => r.direct_bytes(),
                     SortKey::Blocks => r.blocks(),
                     SortKey::Name => 0,
                 };

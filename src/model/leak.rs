@@ -79,24 +79,25 @@ impl LeakKind {
 }
 
 /// One loss record, fixed-size: a log of millions of records holds millions
-/// of these, so only what every record has lives inline, in 40 bytes: kind,
-/// direct bytes, record number and count, interned stack, and the figures
-/// that almost always fit 32 bits (indirect bytes, line) or 24 (blocks)
-/// stored that narrow. A figure past its width, the `(+N)` deltas of an
-/// incremental search and a generated suppression sit in one boxed side
-/// entry, absent (8 bytes of `None`) for the rest. Read the narrowed and
-/// moved fields through their accessors: `indirect_bytes()`, `blocks()`,
-/// `line()`, `number()`, `of()`, `delta_bytes()`, `delta_blocks()`,
-/// `suppression()`.
+/// of these, so only what every record has lives inline, in 32 bytes: kind,
+/// record number, interned stack, and the figures that almost always fit 32
+/// bits (direct and indirect bytes, line) or 24 (blocks) stored that narrow.
+/// A figure past its width, the `(+N)` deltas of an incremental search and a
+/// generated suppression sit in one boxed side entry, absent (8 bytes of
+/// `None`) for the rest. The `M` of `N of M` is the same for a whole search,
+/// so the search keeps it ([`super::LeakSearch::of`]), not each record.
+/// Read the narrowed and moved fields through their accessors:
+/// `direct_bytes()`, `indirect_bytes()`, `blocks()`, `line()`, `number()`,
+/// `delta_bytes()`, `delta_blocks()`, `suppression()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LossRecord {
-    /// What valgrind's LEAK SUMMARY counts for this kind.
-    pub direct_bytes: u64,
     rare: Option<Box<RecordRare>>,
+    /// What valgrind's LEAK SUMMARY counts for this kind; `WIDE32`: the
+    /// figure is in `rare`.
+    direct: u32,
     pub stack: StackId,
     /// `in loss record N of M`; 0 when masked (`... of ...`): see `number()`.
     number: u32,
-    of: u32,
     /// `WIDE32`: the line is in `rare`.
     line: u32,
     /// `WIDE32`: the figure is in `rare`.
@@ -117,6 +118,7 @@ struct RecordRare {
     delta_blocks: Option<i64>,
     suppression: Option<Box<str>>,
     /// Figures too wide for their inline field (see `LossRecord`).
+    direct_bytes: u64,
     indirect_bytes: u64,
     blocks: u64,
     line: u64,
@@ -132,20 +134,30 @@ impl LossRecord {
         line: u64,
     ) -> Self {
         let mut r = LossRecord {
-            direct_bytes,
             rare: None,
+            direct: 0,
             stack,
             number: 0,
-            of: 0,
             line: 0,
             indirect: 0,
             blocks: [0; 3],
             kind,
         };
+        r.set_direct_bytes(direct_bytes);
         r.set_indirect_bytes(indirect_bytes);
         r.set_blocks(blocks);
         r.set_line(line);
         r
+    }
+
+    /// What valgrind's LEAK SUMMARY counts for this kind: the bytes of this
+    /// record's blocks.
+    pub fn direct_bytes(&self) -> u64 {
+        self.widen(self.direct, WIDE32, |r| r.direct_bytes)
+    }
+
+    pub fn set_direct_bytes(&mut self, v: u64) {
+        self.direct = self.narrow(v, WIDE32, |r| &mut r.direct_bytes);
     }
 
     /// Bytes of blocks reachable only through this record's blocks.
@@ -209,7 +221,7 @@ impl LossRecord {
     /// Direct plus indirect bytes, as XML's `<leakedbytes>` counts them
     /// (u128: the sum of two u64 figures cannot wrap).
     pub fn total_bytes(&self) -> u128 {
-        u128::from(self.direct_bytes) + u128::from(self.indirect_bytes())
+        u128::from(self.direct_bytes()) + u128::from(self.indirect_bytes())
     }
 
     /// `in loss record N of M`: N, or `None` when masked (valgrind numbers
@@ -218,14 +230,10 @@ impl LossRecord {
         (self.number != 0).then_some(self.number)
     }
 
-    /// M of `in loss record N of M`, `None` when masked.
-    pub fn of(&self) -> Option<u32> {
-        (self.of != 0).then_some(self.of)
-    }
-
-    pub fn set_numbers(&mut self, number: Option<u32>, of: Option<u32>) {
+    /// Sets N of `in loss record N of M` (M goes to the search: see
+    /// [`super::LeakSearch::push`]).
+    pub fn set_number(&mut self, number: Option<u32>) {
         self.number = number.unwrap_or(0);
-        self.of = of.unwrap_or(0);
     }
 
     /// Changes since the previous leak search (`(+N)`), when valgrind printed them.
@@ -263,7 +271,9 @@ mod tests {
 
     #[test]
     fn a_record_stays_small() {
-        assert!(std::mem::size_of::<LossRecord>() <= 40);
+        // A million records are 32 MB: the 1 M small records shape's budget.
+        const _: () = assert!(std::mem::size_of::<LossRecord>() == 32);
+        assert_eq!(std::mem::size_of::<LossRecord>(), 32);
     }
 
     #[test]
@@ -279,13 +289,16 @@ mod tests {
         ] {
             let mut r = LossRecord::new(LeakKind::PossiblyLost, v, v, v, StackId(2), v);
             assert_eq!(
-                (r.direct_bytes, r.indirect_bytes(), r.blocks(), r.line()),
+                (r.direct_bytes(), r.indirect_bytes(), r.blocks(), r.line()),
                 (v, v, v, v)
             );
             assert_eq!(r.total_bytes(), 2 * u128::from(v));
             r.set_deltas(Some(-1), None);
             r.set_suppression(Some("{}".into()));
-            assert_eq!((r.indirect_bytes(), r.blocks(), r.line()), (v, v, v));
+            assert_eq!(
+                (r.direct_bytes(), r.indirect_bytes(), r.blocks(), r.line()),
+                (v, v, v, v)
+            );
             r.set_blocks(3);
             assert_eq!(
                 (r.blocks(), r.line(), r.kind),
@@ -298,13 +311,13 @@ mod tests {
     fn masked_numbers_and_rare_fields_read_back() {
         let mut r = LossRecord::new(LeakKind::DefinitelyLost, 8, 0, 1, StackId(1), 3);
         assert_eq!(
-            (r.number(), r.of(), r.delta_bytes(), r.suppression()),
-            (None, None, None, None)
+            (r.number(), r.delta_bytes(), r.suppression()),
+            (None, None, None)
         );
-        r.set_numbers(Some(2), Some(9));
+        r.set_number(Some(2));
         r.set_deltas(Some(-8), Some(0));
         r.set_suppression(Some("{\n}".into()));
-        assert_eq!((r.number(), r.of()), (Some(2), Some(9)));
+        assert_eq!(r.number(), Some(2));
         assert_eq!((r.delta_bytes(), r.delta_blocks()), (Some(-8), Some(0)));
         assert_eq!(r.suppression(), Some("{\n}"));
     }

@@ -16,7 +16,7 @@ pub use frame::{base_name, without_interceptor, JIT_CODE};
 pub use frame::{At, Frame, FrameId, FrameRef, Interner, NamedBy, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use packed::{Frames, FramesIter, PackBuilder, Packed, Run};
-pub use process::{LeakSearch, Process, SearchOrigin, UsedSuppression};
+pub use process::{LeakSearch, OfRuns, Process, SearchOrigin, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};
 pub use stacks::StackBuilder;
 pub use summary::{ErrorSummary, Figure, HeapSummary, LeakSummary};

@@ -21,6 +21,62 @@ pub struct LeakSearch {
     /// For a snapshot: when `leakscope run` asked for it, in the same clock
     /// as `time_s` (a process busy in a system call serves it later).
     pub asked_s: Option<f64>,
+    /// The `M` of the records' `in loss record N of M` (read it with
+    /// [`LeakSearch::of`], set it with [`LeakSearch::push`]).
+    pub of_runs: OfRuns,
+}
+
+/// The `M` of a search's `in loss record N of M`, as runs: `(first record,
+/// M)` wherever M changes (`None`: masked or not stated). One entry for a
+/// whole search as valgrind writes it, where a field per record cost 4
+/// bytes each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfRuns(Vec<(u32, Option<u32>)>);
+
+impl LeakSearch {
+    /// Adds a record numbered `N of M` (`of`: M).
+    pub fn push(&mut self, record: LossRecord, of: Option<u32>) {
+        let at = self.records.len() as u32;
+        self.mark_of(at, of);
+        self.records.push(record);
+    }
+
+    /// M of record `i`'s `in loss record N of M`, `None` when masked or
+    /// not stated.
+    pub fn of(&self, i: usize) -> Option<u32> {
+        let runs = &self.of_runs.0;
+        let k = runs.partition_point(|&(first, _)| first as usize <= i);
+        k.checked_sub(1).and_then(|k| runs[k].1)
+    }
+
+    /// Moves `other`'s records (and their M) to the end of this search: a
+    /// search a chunk cut in two, joined again.
+    pub fn append(&mut self, other: LeakSearch) {
+        let base = self.records.len() as u32;
+        self.mark_of(base, other.of(0));
+        for &(first, of) in &other.of_runs.0 {
+            self.mark_of(base + first, of);
+        }
+        self.records.extend(other.records);
+    }
+
+    /// Notes that the records from `at` on are numbered `of M`, unless the
+    /// run before says so already (so the runs are the same however the
+    /// records came in).
+    fn mark_of(&mut self, at: u32, of: Option<u32>) {
+        let runs = &mut self.of_runs.0;
+        let last = |runs: &[(u32, Option<u32>)]| runs.last().and_then(|r| r.1);
+        if last(runs) == of {
+            return;
+        }
+        if runs.last().is_some_and(|r| r.0 == at) {
+            runs.pop();
+            if last(runs) == of {
+                return;
+            }
+        }
+        runs.push((at, of));
+    }
 }
 
 /// How a leak search got into the report. A log alone cannot tell a client
@@ -138,6 +194,63 @@ impl Process {
         match &self.command {
             Some(c) => format!("{} {}", self.pid, c),
             None => format!("{}", self.pid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Interner, LeakKind};
+
+    fn rec(n: u32) -> LossRecord {
+        let mut r = LossRecord::new(LeakKind::DefinitelyLost, 1, 0, 1, Interner::EMPTY_STACK, 0);
+        r.set_number(Some(n));
+        r
+    }
+
+    const OFS: [Option<u32>; 7] = [Some(3), Some(3), None, Some(9), Some(9), Some(3), None];
+
+    #[test]
+    fn each_record_reads_back_its_own_of() {
+        let mut s = LeakSearch::default();
+        for (i, &of) in OFS.iter().enumerate() {
+            s.push(rec(i as u32 + 1), of);
+        }
+        let got: Vec<_> = (0..OFS.len()).map(|i| s.of(i)).collect();
+        assert_eq!(got, OFS);
+        // A search as valgrind writes it keeps one run.
+        let mut one = LeakSearch::default();
+        for n in 1..=1000 {
+            one.push(rec(n), Some(1000));
+        }
+        assert_eq!(one.of_runs.0, [(0, Some(1000))]);
+        assert_eq!((one.of(0), one.of(999)), (Some(1000), Some(1000)));
+        assert_eq!(LeakSearch::default().of(0), None);
+    }
+
+    #[test]
+    fn a_search_joined_from_pieces_is_the_search_read_whole() {
+        let mut whole = LeakSearch::default();
+        for (i, &of) in OFS.iter().enumerate() {
+            whole.push(rec(i as u32 + 1), of);
+        }
+        for cut in 0..=OFS.len() {
+            for cut2 in cut..=OFS.len() {
+                let mut parts = [0..cut, cut..cut2, cut2..OFS.len()].map(|range| {
+                    let mut s = LeakSearch::default();
+                    for i in range {
+                        s.push(rec(i as u32 + 1), OFS[i]);
+                    }
+                    s
+                });
+                let [a, b, c] = std::mem::take(&mut parts);
+                let mut joined = a;
+                joined.append(b);
+                joined.append(c);
+                assert_eq!(joined.of_runs, whole.of_runs, "cut at {cut}, {cut2}");
+                assert_eq!(joined.records, whole.records);
+            }
         }
     }
 }

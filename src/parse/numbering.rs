@@ -12,8 +12,8 @@ pub fn check(report: &Report, first: usize) -> Vec<Warning> {
     for p in &report.processes[first..] {
         for search in &p.leak_searches {
             let mut total: Option<u32> = None;
-            for r in &search.records {
-                let (Some(n), Some(m)) = (r.number(), r.of()) else {
+            for (i, r) in search.records.iter().enumerate() {
+                let (Some(n), Some(m)) = (r.number(), search.of(i)) else {
                     continue;
                 };
                 if n > m {

@@ -24,7 +24,7 @@ pub enum Weight {
 impl Weight {
     pub fn of(self, r: &LossRecord) -> u128 {
         match self {
-            Weight::Bytes => u128::from(r.direct_bytes),
+            Weight::Bytes => u128::from(r.direct_bytes()),
             Weight::Total => r.total_bytes(),
             Weight::Blocks => u128::from(r.blocks()),
         }

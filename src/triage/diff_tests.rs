@@ -71,7 +71,7 @@ fn against_an_empty_report_everything_is_new() {
     let direct: u128 = p
         .loss_records()
         .iter()
-        .map(|r| u128::from(r.direct_bytes))
+        .map(|r| u128::from(r.direct_bytes()))
         .sum();
     let total: u128 = p.loss_records().iter().map(|r| r.total_bytes()).sum();
     assert!(total > direct, "the fixture has indirect bytes");

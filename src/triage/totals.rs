@@ -20,7 +20,7 @@ pub struct Totals {
 
 impl Totals {
     pub fn add(&mut self, r: &LossRecord) {
-        self.bytes += u128::from(r.direct_bytes);
+        self.bytes += u128::from(r.direct_bytes());
         self.total_bytes += r.total_bytes();
         self.blocks += u128::from(r.blocks());
         self.records += 1;

@@ -142,7 +142,7 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         }
         let mut sizes: Vec<u64> = items
             .iter()
-            .map(|&it| proc_.loss_records()[it as usize].direct_bytes)
+            .map(|&it| proc_.loss_records()[it as usize].direct_bytes())
             .collect();
         if sizes.len() > 1 {
             let (min, med, max) = spread(&mut sizes);

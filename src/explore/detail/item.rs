@@ -15,7 +15,8 @@ pub(super) fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
     match &cn.category {
         Category::Leak(kind) => {
             let r = &proc_.loss_records()[item as usize];
-            let num = match (r.number(), r.of()) {
+            let of = proc_.leak_searches.last().and_then(|s| s.of(item as usize));
+            let num = match (r.number(), of) {
                 (Some(n), Some(of)) => {
                     format!("loss record {} of {}", count(n as u64), count(of as u64))
                 }
@@ -24,7 +25,7 @@ pub(super) fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             };
             d.push(Line::Title(format!("{num} · {}", kind.text())));
             let fig = Tot {
-                bytes: r.direct_bytes.into(),
+                bytes: r.direct_bytes().into(),
                 indirect: r.indirect_bytes().into(),
                 blocks: r.blocks().into(),
                 items: 1,
@@ -35,7 +36,7 @@ pub(super) fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             if r.indirect_bytes() > 0 {
                 d.text(format!(
                     "{} direct + {} indirect = {} in {} {blocks}",
-                    exact_bytes(r.direct_bytes),
+                    exact_bytes(r.direct_bytes()),
                     exact_bytes(r.indirect_bytes()),
                     exact_bytes(r.total_bytes()),
                     count(r.blocks())
@@ -43,7 +44,7 @@ pub(super) fn item(cx: &Ctx, d: &mut Detail, p: usize, c: usize, item: u32) {
             } else {
                 d.text(format!(
                     "{} in {} {blocks}",
-                    exact_bytes(r.direct_bytes),
+                    exact_bytes(r.direct_bytes()),
                     count(r.blocks())
                 ));
             }

@@ -59,7 +59,7 @@ fn a_process_keeps_leaks_and_errors_apart() {
         .loss_records()
         .iter()
         .filter(|r| r.kind == LeakKind::DefinitelyLost)
-        .map(|r| r.direct_bytes)
+        .map(|r| r.direct_bytes())
         .sum();
     assert_eq!(dl, 385, "the log's LEAK SUMMARY");
     // The detail pane says what the tree row does.
@@ -151,7 +151,7 @@ fn a_filter_keystroke_sums_figures_past_u64() {
         .last_mut()
         .expect("search");
     for r in &mut search.records {
-        r.direct_bytes = u64::MAX;
+        r.set_direct_bytes(u64::MAX);
     }
     let mut m = Explorer::default();
     m.load(Arc::new(report), 0, GrowthSource::None);

@@ -323,7 +323,7 @@ impl LsanParser {
                     let f = &mut summary.kinds[r.kind.index()];
                     // Saturating: the exact sums are leakscope's own totals
                     // (u128); this stands in for a per-kind line LSan lacks.
-                    f.bytes = f.bytes.saturating_add(r.direct_bytes);
+                    f.bytes = f.bytes.saturating_add(r.direct_bytes());
                     f.blocks = f.blocks.saturating_add(r.blocks());
                 }
                 search.summary = Some(summary);

@@ -36,7 +36,7 @@ fn each_pid_gets_its_report_and_a_cut_report_keeps_its_records() {
     assert_eq!((p.pid, p.tool.as_deref()), (7, Some("leaksanitizer")));
     let rec = &p.loss_records()[0];
     assert_eq!(
-        (rec.kind, rec.direct_bytes, rec.blocks()),
+        (rec.kind, rec.direct_bytes(), rec.blocks()),
         (LeakKind::DefinitelyLost, 8, 1)
     );
     let labels: Vec<String> = r.interner.frames_of(rec.stack).map(|f| f.label()).collect();
@@ -113,5 +113,5 @@ fn records_without_a_banner_still_count() {
     let r =
         parse("Direct leak of 5 byte(s) in 1 object(s) allocated from:\n    #0 0x1 in g g.c:1\n");
     assert_eq!(r.processes[0].pid, 0);
-    assert_eq!(r.processes[0].loss_records()[0].direct_bytes, 5);
+    assert_eq!(r.processes[0].loss_records()[0].direct_bytes(), 5);
 }

@@ -34,14 +34,14 @@ impl TextParser {
                     searches.push(new_search(self.stamp_ms));
                     st.open_search = true;
                 }
-                let records = &mut searches.last_mut().expect("open search").records;
+                let search = searches.last_mut().expect("open search");
                 let mut r = LossRecord::new(h.kind, h.direct, h.indirect, h.blocks, stack, line);
-                r.set_numbers(h.number, h.of);
+                r.set_number(h.number);
                 r.set_deltas(h.delta_bytes, h.delta_blocks);
-                records.push(r);
+                search.push(r, h.of);
                 self.last_item = Some(LastItem::Record {
                     process,
-                    index: records.len() - 1,
+                    index: search.records.len() - 1,
                 });
             }
             Block::Error(e) => {

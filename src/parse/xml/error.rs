@@ -209,8 +209,9 @@ impl PendingError {
     /// Builds the loss record. `<leakedbytes>` is direct plus indirect; the
     /// split is only in the text (`48 (16 direct, 32 indirect) bytes in …`),
     /// read with the text log's grammar. When the two disagree (a masked
-    /// text), the XML figures win and all bytes count as direct.
-    pub fn into_record(self, kind: LeakKind) -> (LossRecord, Option<PendingSupp>) {
+    /// text), the XML figures win and all bytes count as direct. Also
+    /// returns M of `N of M`, which the search keeps.
+    pub fn into_record(self, kind: LeakKind) -> (LossRecord, Option<u32>, Option<PendingSupp>) {
         let header = self.what.as_deref().and_then(record_header);
         let total = self
             .leaked_bytes
@@ -229,11 +230,11 @@ impl PendingError {
         let stack = self.stack.unwrap_or(Interner::EMPTY_STACK);
         let mut record = LossRecord::new(kind, direct, indirect, blocks, stack, self.line);
         if let Some(h) = &header {
-            record.set_numbers(h.number, h.of);
+            record.set_number(h.number);
             record.set_deltas(h.delta_bytes, h.delta_blocks);
         }
         record.set_suppression(self.supp.as_ref().and_then(PendingSupp::text));
-        (record, self.supp)
+        (record, header.and_then(|h| h.of), self.supp)
     }
 
     pub fn into_error(self) -> (MemcheckError, Option<PendingSupp>) {
@@ -269,23 +270,29 @@ mod tests {
     use super::*;
 
     fn leak(text: &str, bytes: Option<u64>) -> LossRecord {
+        leak_of(text, bytes).0
+    }
+
+    /// The record and M of its `N of M`.
+    fn leak_of(text: &str, bytes: Option<u64>) -> (LossRecord, Option<u32>) {
         let e = PendingError {
             what: Some(text.into()),
             leaked_bytes: bytes,
             leaked_blocks: Some(1),
             ..PendingError::default()
         };
-        e.into_record(LeakKind::DefinitelyLost).0
+        let (r, of, _) = e.into_record(LeakKind::DefinitelyLost);
+        (r, of)
     }
 
     #[test]
     fn direct_and_indirect_come_from_the_text() {
-        let r = leak(
+        let (r, of) = leak_of(
             "48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 2 of 3",
             Some(48),
         );
-        assert_eq!((r.direct_bytes, r.indirect_bytes()), (16, 32));
-        assert_eq!((r.number(), r.of()), (Some(2), Some(3)));
+        assert_eq!((r.direct_bytes(), r.indirect_bytes()), (16, 32));
+        assert_eq!((r.number(), of), (Some(2), Some(3)));
     }
 
     #[test]
@@ -295,11 +302,11 @@ mod tests {
             Some(396),
         );
         assert_eq!(
-            (r.direct_bytes, r.indirect_bytes(), r.number()),
+            (r.direct_bytes(), r.indirect_bytes(), r.number()),
             (396, 0, None)
         );
         let r = leak("something else entirely", Some(7));
-        assert_eq!((r.direct_bytes, r.blocks()), (7, 1));
+        assert_eq!((r.direct_bytes(), r.blocks()), (7, 1));
     }
 
     #[test]

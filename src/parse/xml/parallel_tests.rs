@@ -68,16 +68,16 @@ fn dump(r: &Report) -> String {
         }
         for (n, search) in p.leak_searches.iter().enumerate() {
             let _ = writeln!(s, "search {n} {:?}", search.summary);
-            for rec in &search.records {
+            for (i, rec) in search.records.iter().enumerate() {
                 let _ = writeln!(
                     s,
                     "record {:?} {} {} {} {:?}/{:?} {:?} {:?} line {} {:?} [{}]",
                     rec.kind,
-                    rec.direct_bytes,
+                    rec.direct_bytes(),
                     rec.indirect_bytes(),
                     rec.blocks(),
                     rec.number(),
-                    rec.of(),
+                    search.of(i),
                     rec.delta_bytes(),
                     rec.delta_blocks(),
                     rec.line(),

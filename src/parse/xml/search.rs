@@ -23,8 +23,9 @@ pub struct Searches {
 impl Searches {
     /// Adds a record, opening a new search where one begins. Returns the
     /// record's (search, index) in the process.
-    pub fn add(&mut self, p: &mut Process, record: LossRecord) -> (usize, usize) {
-        let numbers = record.number().zip(record.of());
+    /// `of`: M of the record's `N of M`.
+    pub fn add(&mut self, p: &mut Process, record: LossRecord, of: Option<u32>) -> (usize, usize) {
+        let numbers = record.number().zip(of);
         let restarts = match (self.last, numbers) {
             (Some((n0, of0)), Some((n, of))) => n <= n0 || of != of0,
             _ => false,
@@ -36,9 +37,9 @@ impl Searches {
         self.last = numbers;
         self.freed = false;
         let s = p.leak_searches.len() - 1;
-        let records = &mut p.leak_searches[s].records;
-        records.push(record);
-        (s, records.len() - 1)
+        let search = &mut p.leak_searches[s];
+        search.push(record, of);
+        (s, search.records.len() - 1)
     }
 
     /// Something other than a loss record came: the open search is complete.
@@ -83,9 +84,9 @@ mod tests {
     use super::*;
     use crate::model::{Interner, LeakKind};
 
-    fn rec(number: Option<u32>, of: Option<u32>) -> LossRecord {
+    fn rec(number: Option<u32>) -> LossRecord {
         let mut r = LossRecord::new(LeakKind::DefinitelyLost, 1, 0, 1, Interner::EMPTY_STACK, 0);
-        r.set_numbers(number, of);
+        r.set_number(number);
         r
     }
 
@@ -97,11 +98,11 @@ mod tests {
     fn numbering_that_starts_again_starts_a_search() {
         let (mut s, mut p) = (Searches::default(), Process::default());
         for (n, of) in [(1, 2), (2, 2), (2, 4), (4, 4), (1, 5), (5, 5)] {
-            s.add(&mut p, rec(Some(n), Some(of)));
+            s.add(&mut p, rec(Some(n)), Some(of));
         }
         s.interrupt();
         for n in 1..=4 {
-            s.add(&mut p, rec(Some(n), Some(4)));
+            s.add(&mut p, rec(Some(n)), Some(4));
         }
         assert_eq!(sizes(&p), [2, 2, 2, 4]);
     }
@@ -109,17 +110,17 @@ mod tests {
     #[test]
     fn masked_numbers_keep_a_run_together_until_interrupted() {
         let (mut s, mut p) = (Searches::default(), Process::default());
-        s.add(&mut p, rec(None, None));
-        s.add(&mut p, rec(None, None));
+        s.add(&mut p, rec(None), None);
+        s.add(&mut p, rec(None), None);
         s.interrupt();
-        s.add(&mut p, rec(None, None));
+        s.add(&mut p, rec(None), None);
         assert_eq!(sizes(&p), [2, 1]);
     }
 
     #[test]
     fn a_summary_closes_the_open_search_or_stands_alone() {
         let (mut s, mut p) = (Searches::default(), Process::default());
-        s.add(&mut p, rec(Some(1), Some(1)));
+        s.add(&mut p, rec(Some(1)), Some(1));
         s.summary(&mut p, LeakSummary::default());
         s.summary(&mut p, LeakSummary::default());
         s.all_freed(&mut p, 9);

@@ -92,7 +92,7 @@ fn protocol_6_summaries_fill_the_process() {
     assert_eq!(s.get(LeakKind::IndirectlyLost).blocks, 2);
     assert_eq!(s.heuristics, [("stdstring".to_string(), s.heuristics[0].1)]);
     let recs = p.loss_records();
-    assert_eq!((recs[1].direct_bytes, recs[1].indirect_bytes()), (48, 32));
+    assert_eq!((recs[1].direct_bytes(), recs[1].indirect_bytes()), (48, 32));
     assert_eq!(p.used_suppressions[0].count, 3);
     let f = r.interner.frames_of(recs[1].stack).nth(1).expect("frame");
     assert_eq!(f.source_path().as_deref(), Some("/src/a.c"));
@@ -191,7 +191,7 @@ fn entities_invalid_utf8_and_masked_numbers_do_not_stop_the_parse() {
     let r = parse_bytes("t", doc.as_bytes(), Some(Format::ValgrindXml)).expect("parses");
     let rec = &r.processes[0].loss_records()[0];
     assert_eq!(
-        (rec.kind, rec.direct_bytes, rec.blocks()),
+        (rec.kind, rec.direct_bytes(), rec.blocks()),
         (LeakKind::PossiblyLost, 0, 0)
     );
     let f = r.interner.frames_of(rec.stack).next().expect("frame");

@@ -114,8 +114,9 @@ fn merge(report: &mut Report, input: usize, part: Parsed) {
             .filter(|s| s.summary.is_none())
         {
             if let Some(first) = searches.next() {
-                open.records.extend(first.records);
-                open.summary = first.summary;
+                let summary = first.summary.clone();
+                open.append(first);
+                open.summary = summary;
             }
         }
         main.leak_searches.extend(searches);

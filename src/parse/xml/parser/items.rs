@@ -134,9 +134,9 @@ impl XmlParser {
             return;
         }
         let (stack, supp) = if let Some(kind) = e.leak_kind() {
-            let (record, supp) = e.into_record(kind);
+            let (record, of, supp) = e.into_record(kind);
             let stack = record.stack;
-            let (search, index) = self.searches.add(process, record);
+            let (search, index) = self.searches.add(process, record, of);
             self.last_item = Some(LastItem::Record { search, index });
             (stack, supp)
         } else {
