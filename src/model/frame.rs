@@ -5,7 +5,7 @@
 //! each distinct frame and each distinct stack is stored once and referred to by a
 //! small id. Memory then grows with the number of distinct frames, not with the log.
 
-use hashbrown::HashTable;
+use super::id_index::IdIndex;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::borrow::Borrow;
 use std::fmt;
@@ -250,7 +250,7 @@ pub struct Interner {
     frame_addr: Vec<u64>,
     frame_loc: Vec<u32>,
     /// (address, location) → frame, hashed from the two vectors above.
-    frame_index: HashTable<FrameId>,
+    frame_index: IdIndex,
     /// Location text (or a built frame's key) → location.
     locations: FxHashMap<Box<[u8]>, u32>,
     location_frames: Vec<Frame>,
@@ -306,7 +306,7 @@ impl Interner {
         self.frame_loc.reserve(frames);
         let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
         self.frame_index.reserve(frames, |id| {
-            frame_hash(addrs[id.0 as usize], locs[id.0 as usize])
+            frame_hash(addrs[id as usize], locs[id as usize])
         });
         self.locations.reserve(locations);
         self.location_frames.reserve(locations);
@@ -506,7 +506,7 @@ impl Interner {
     /// million distinct frames and stacks they are 21 MB, a fifth of what
     /// the report holds. Interning afterwards rebuilds them first.
     pub fn drop_indexes(&mut self) {
-        self.frame_index = HashTable::new();
+        self.frame_index = IdIndex::default();
         self.stacks.drop_index();
     }
 
@@ -517,16 +517,16 @@ impl Interner {
         }
         let hash = frame_hash(a, loc_id);
         let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        let same = |id: &FrameId| addrs[id.0 as usize] == a && locs[id.0 as usize] == loc_id;
-        if let Some(&id) = self.frame_index.find(hash, same) {
-            return id;
+        let same = |id: u32| addrs[id as usize] == a && locs[id as usize] == loc_id;
+        if let Some(id) = self.frame_index.find(hash, same) {
+            return FrameId(id);
         }
         let id = FrameId(self.frame_addr.len() as u32);
         self.frame_addr.push(a);
         self.frame_loc.push(loc_id);
         let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        self.frame_index.insert_unique(hash, id, |id| {
-            frame_hash(addrs[id.0 as usize], locs[id.0 as usize])
+        self.frame_index.insert_next(hash, id.0, |id| {
+            frame_hash(addrs[id as usize], locs[id as usize])
         });
         id
     }
@@ -535,12 +535,8 @@ impl Interner {
     #[cold]
     fn index_frames(&mut self) {
         let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        let hash = |id: FrameId| frame_hash(addrs[id.0 as usize], locs[id.0 as usize]);
-        let mut index = HashTable::with_capacity(addrs.len());
-        for i in 0..addrs.len() as u32 {
-            index.insert_unique(hash(FrameId(i)), FrameId(i), |&id| hash(id));
-        }
-        self.frame_index = index;
+        let hash = |id: u32| frame_hash(addrs[id as usize], locs[id as usize]);
+        self.frame_index = IdIndex::indexing(addrs.len(), hash);
     }
 
     /// The location key of a built frame (see [`Interner::intern_frame_keyed`]).

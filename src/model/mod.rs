@@ -4,6 +4,7 @@
 
 mod error;
 mod frame;
+mod id_index;
 mod leak;
 mod packed;
 mod process;

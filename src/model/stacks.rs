@@ -2,8 +2,8 @@
 //! ids; a long one (deep recursion) packed (see [`super::packed`]).
 
 use super::frame::{FrameId, StackId};
+use super::id_index::IdIndex;
 use super::packed::{Frames, PackBuilder, Packed};
-use hashbrown::HashTable;
 
 /// A stack this long is packed (see [`super::packed`]), both as a parser
 /// builds it ([`StackBuilder`]) and in the store: a record of a million
@@ -18,7 +18,7 @@ const LONG: usize = 1 << 16;
 pub(super) struct Stacks {
     frames: Vec<FrameId>,
     starts: Vec<u32>,
-    index: HashTable<StackId>,
+    index: IdIndex,
     /// Long stacks (see [`LONG`]), in id order.
     long: Vec<(StackId, Packed)>,
 }
@@ -28,7 +28,7 @@ impl Default for Stacks {
         Stacks {
             frames: Vec::new(),
             starts: vec![0],
-            index: HashTable::new(),
+            index: IdIndex::default(),
             long: Vec::new(),
         }
     }
@@ -97,7 +97,9 @@ impl Stacks {
     }
 
     fn find(&self, hash: u64, frames: Frames) -> Option<StackId> {
-        self.index.find(hash, |&id| self.get(id) == frames).copied()
+        self.index
+            .find(hash, |id| self.get(StackId(id)) == frames)
+            .map(StackId)
     }
 
     pub fn intern(&mut self, frames: &[FrameId]) -> StackId {
@@ -151,8 +153,9 @@ impl Stacks {
         let id = StackId(self.len() as u32);
         self.starts.push(self.frames.len() as u32);
         let (frames, starts, long) = (&self.frames, &self.starts, &self.long);
-        self.index
-            .insert_unique(hash, id, |&id| slice(frames, starts, long, id).hash());
+        self.index.insert_next(hash, id.0, |id| {
+            slice(frames, starts, long, StackId(id)).hash()
+        });
         id
     }
 
@@ -160,7 +163,7 @@ impl Stacks {
     /// its stacks without it (10 MB for a million stacks). The next
     /// [`Self::intern`] builds it again.
     pub fn drop_index(&mut self) {
-        self.index = HashTable::new();
+        self.index = IdIndex::default();
     }
 
     /// Indexes every stack, if the index was dropped (see [`Self::drop_index`]).
@@ -169,12 +172,8 @@ impl Stacks {
             return;
         }
         let (frames, starts, long) = (&self.frames, &self.starts, &self.long);
-        let hash = |id: StackId| slice(frames, starts, long, id).hash();
-        let mut index = HashTable::with_capacity(self.len());
-        for i in 0..self.len() as u32 {
-            index.insert_unique(hash(StackId(i)), StackId(i), |&id| hash(id));
-        }
-        self.index = index;
+        let hash = |id: u32| slice(frames, starts, long, StackId(id)).hash();
+        self.index = IdIndex::indexing(self.len(), hash);
     }
 
     /// Bytes held (vectors and index): what copying it would cost.

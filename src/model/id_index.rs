@@ -1,0 +1,220 @@
+//! A hash index of dense ids into vectors held elsewhere: the interner's
+//! frames by address and location, its stacks by frames.
+//!
+//! Such an index holds exactly the ids `0..len` (everything interned is
+//! indexed), so growing it needs no old table: the old one is freed first
+//! and the ids are hashed again in order, reading the vectors front to back.
+//! A general table (hashbrown) doubles and holds the old table beside the
+//! new one while it moves, which at a million ids was 10.5 MB per index
+//! (2 Mi buckets), 15.7 MB while growing; this one grows by half once
+//! large, from 7/8 full, so it holds 1.14–1.7 slots of 5 bytes per id.
+//!
+//! Layout: a control byte per slot (`EMPTY`, or 7 bits of the id's hash)
+//! and the ids; slots come in groups of 8 read as one word, probed group
+//! after group from where the hash lands. Nothing is ever removed, so a
+//! lookup stops at the first group with an empty slot.
+
+const GROUP: usize = 8;
+const EMPTY: u8 = 0x80;
+const LSB: u64 = 0x0101_0101_0101_0101;
+const MSB: u64 = 0x8080_8080_8080_8080;
+/// Below this many slots a table doubles (fewer re-hashes while small);
+/// above it it grows by half (less memory where memory matters).
+const DOUBLE_BELOW: usize = 1 << 16;
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct IdIndex {
+    ctrl: Vec<u8>,
+    ids: Vec<u32>,
+    len: usize,
+}
+
+/// The hash spread over all 64 bits (a folded multiply): the group comes
+/// from its high bits, the control byte from its low ones.
+#[inline]
+fn mix(hash: u64) -> u64 {
+    let p = u128::from(hash) * 0x9e37_79b9_7f4a_7c15;
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+impl IdIndex {
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Slots allocated (5 bytes each).
+    pub fn capacity(&self) -> usize {
+        self.ctrl.len()
+    }
+
+    #[inline]
+    fn probe(&self, hash: u64) -> (usize, u8) {
+        let h = mix(hash);
+        let groups = self.ctrl.len() / GROUP;
+        let g = ((u128::from(h) * groups as u128) >> 64) as usize;
+        (g, (h & 0x7f) as u8)
+    }
+
+    #[inline]
+    fn group(&self, g: usize) -> u64 {
+        let b: [u8; GROUP] = self.ctrl[g * GROUP..(g + 1) * GROUP]
+            .try_into()
+            .expect("a whole group");
+        u64::from_le_bytes(b)
+    }
+
+    /// The id hashed `hash` for which `eq` holds, if indexed.
+    #[inline]
+    pub fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let groups = self.ctrl.len() / GROUP;
+        let (mut g, tag) = self.probe(hash);
+        loop {
+            let word = self.group(g);
+            // Bytes equal to `tag` (a few false hits after a true one are
+            // possible, on full slots only: `eq` sorts them out).
+            let x = word ^ (LSB * u64::from(tag));
+            let mut hits = x.wrapping_sub(LSB) & !x & MSB;
+            while hits != 0 {
+                let id = self.ids[g * GROUP + hits.trailing_zeros() as usize / 8];
+                if eq(id) {
+                    return Some(id);
+                }
+                hits &= hits - 1;
+            }
+            if word & MSB != 0 {
+                return None;
+            }
+            g = if g + 1 == groups { 0 } else { g + 1 };
+        }
+    }
+
+    /// Indexes `id` (not indexed yet: the next id, `len`) under `hash`;
+    /// `rehash` gives any indexed id's hash, for growing.
+    #[inline]
+    pub fn insert_next(&mut self, hash: u64, id: u32, rehash: impl Fn(u32) -> u64) {
+        debug_assert_eq!(id as usize, self.len, "ids are indexed in order");
+        if (self.len + 1) * 8 > self.ctrl.len() * 7 {
+            self.grow_for(self.len + 1, rehash);
+        }
+        self.place(hash, id);
+    }
+
+    /// An index of ids `0..n`, hashed by `hash`.
+    pub fn indexing(n: usize, hash: impl Fn(u32) -> u64) -> Self {
+        let mut index = IdIndex {
+            len: n,
+            ..IdIndex::default()
+        };
+        index.rebuild(slots_for(n), hash);
+        index
+    }
+
+    /// Makes room for `additional` more ids without growing step by step.
+    pub fn reserve(&mut self, additional: usize, rehash: impl Fn(u32) -> u64) {
+        let want = self.len + additional;
+        if want * 8 > self.ctrl.len() * 7 {
+            self.rebuild(slots_for(want), rehash);
+        }
+    }
+
+    /// Grows to hold `want` ids.
+    #[cold]
+    fn grow_for(&mut self, want: usize, rehash: impl Fn(u32) -> u64) {
+        let now = self.ctrl.len();
+        let next = if now < DOUBLE_BELOW { now * 2 } else { now + now / 2 };
+        self.rebuild(next.max(slots_for(want)), rehash);
+    }
+
+    /// A table of `slots` slots (rounded up to whole groups) holding ids
+    /// `0..len` again. The old table is freed first: the ids are known.
+    fn rebuild(&mut self, slots: usize, rehash: impl Fn(u32) -> u64) {
+        let slots = slots.div_ceil(GROUP).max(1) * GROUP;
+        self.ctrl = Vec::new();
+        self.ids = Vec::new();
+        self.ctrl = vec![EMPTY; slots];
+        self.ids = vec![0; slots];
+        for id in 0..self.len as u32 {
+            self.place(rehash(id), id);
+        }
+    }
+
+    /// Puts `id` in the first free slot from where `hash` lands.
+    #[inline]
+    fn place(&mut self, hash: u64, id: u32) {
+        let groups = self.ctrl.len() / GROUP;
+        let (mut g, tag) = self.probe(hash);
+        loop {
+            let empty = self.group(g) & MSB;
+            if empty != 0 {
+                let i = g * GROUP + empty.trailing_zeros() as usize / 8;
+                self.ctrl[i] = tag;
+                self.ids[i] = id;
+                self.len = self.len.max(id as usize + 1);
+                return;
+            }
+            g = if g + 1 == groups { 0 } else { g + 1 };
+        }
+    }
+}
+
+/// Slots for `n` ids at most 7/8 full.
+fn slots_for(n: usize) -> usize {
+    (n * 8).div_ceil(7).max(GROUP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A poor hash on purpose (many equal low and high bits), to make
+    /// groups fill and probes run on.
+    fn hash_of(v: u64) -> u64 {
+        v % 1000
+    }
+
+    #[test]
+    fn finds_every_id_and_nothing_else_across_growth() {
+        let values: Vec<u64> = (0..200_000u64).map(|i| i * 7919 % 1_000_003).collect();
+        let mut index = IdIndex::default();
+        let rehash = |id: u32| hash_of(values[id as usize]);
+        for (id, &v) in values.iter().enumerate() {
+            let eq = |i: u32| values[i as usize] == v;
+            assert_eq!(index.find(hash_of(v), eq), None);
+            index.insert_next(hash_of(v), id as u32, rehash);
+            if id % 997 == 0 {
+                // Everything so far is still found after each growth.
+                for (j, &w) in values[..=id].iter().enumerate().step_by(101) {
+                    let eq = |i: u32| values[i as usize] == w;
+                    assert_eq!(index.find(hash_of(w), eq), Some(j as u32));
+                }
+            }
+        }
+        assert_eq!(index.len(), values.len());
+        for (id, &v) in values.iter().enumerate() {
+            assert_eq!(index.find(hash_of(v), |i| values[i as usize] == v), Some(id as u32));
+        }
+        assert_eq!(index.find(hash_of(5), |i| values[i as usize] == 5), None);
+        // Large, it grows by half, never past 1.75 slots an id.
+        assert!(index.capacity() * 4 <= values.len() * 7, "{}", index.capacity());
+    }
+
+    #[test]
+    fn a_reserved_index_does_not_grow_until_full() {
+        let mut index = IdIndex::default();
+        index.reserve(1000, |_| unreachable!("empty"));
+        let cap = index.capacity();
+        assert!(cap * 7 >= 1000 * 8);
+        let real = |id: u32| u64::from(id).wrapping_mul(0x9e37_79b9);
+        for id in 0..1000u32 {
+            index.insert_next(real(id), id, |_| unreachable!("no growth"));
+        }
+        assert_eq!(index.capacity(), cap);
+        for id in 0..1000u32 {
+            assert_eq!(index.find(real(id), |i| i == id), Some(id));
+        }
+    }
+}
