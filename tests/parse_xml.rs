@@ -305,7 +305,8 @@ fn text_and_xml_of_one_run_agree() {
                 "{xml}: records per search"
             );
             for (i, (ra, rb)) in sa.records.iter().zip(&sb.records).enumerate() {
-                let fields = |r: &leakscope::model::LossRecord, s: &leakscope::model::LeakSearch| {
+                let fields = |r: &leakscope::model::LossRecord,
+                              s: &leakscope::model::LeakSearch| {
                     (
                         r.kind,
                         r.direct_bytes(),

@@ -83,7 +83,10 @@ fn ctypes_leak_is_attributed_to_its_python_function_under_313() {
     assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
     let recs = via(&r, "leaky_handler");
     // The three requests' mallocs: 1000 + 1001 + 1002 bytes.
-    let bytes: Vec<(u64, u64)> = recs.iter().map(|x| (x.direct_bytes(), x.blocks())).collect();
+    let bytes: Vec<(u64, u64)> = recs
+        .iter()
+        .map(|x| (x.direct_bytes(), x.blocks()))
+        .collect();
     assert_eq!(bytes, [(1000, 1), (2003, 2)]);
     for rec in &recs {
         assert_eq!(

@@ -5,11 +5,11 @@
 //! each distinct frame and each distinct stack is stored once and referred to by a
 //! small id. Memory then grows with the number of distinct frames, not with the log.
 
+use super::frame_table::{frame_hash, FrameTable, NO_ADDR};
 use super::id_index::IdIndex;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use std::borrow::Borrow;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -247,9 +247,8 @@ pub struct StackId(pub u32);
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
     /// Per frame: its address (`NO_ADDR` for none) and its location.
-    frame_addr: Vec<u64>,
-    frame_loc: Vec<u32>,
-    /// (address, location) → frame, hashed from the two vectors above.
+    frames: FrameTable,
+    /// (address, location) → frame, hashed from `frames`.
     frame_index: IdIndex,
     /// Location text (or a built frame's key) → location.
     locations: FxHashMap<Box<[u8]>, u32>,
@@ -268,14 +267,6 @@ pub struct Interner {
     location_last: Vec<(u64, FrameId)>,
     /// All stacks, in one arena (see [`Stacks`]).
     stacks: Stacks,
-}
-
-/// The stored address of a frame without one (masked `0x........`, XML
-/// without `<ip>`). Valgrind never prints this address.
-const NO_ADDR: u64 = u64::MAX;
-
-fn frame_hash(addr: u64, loc: u32) -> u64 {
-    FxBuildHasher.hash_one((addr, loc))
 }
 
 impl Interner {
@@ -302,12 +293,10 @@ impl Interner {
     /// chunk worker's interner (a fresh one per chunk) does not grow and
     /// rehash its tables step by step.
     pub fn reserve(&mut self, frames: usize, locations: usize) {
-        self.frame_addr.reserve(frames);
-        self.frame_loc.reserve(frames);
-        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        self.frame_index.reserve(frames, |id| {
-            frame_hash(addrs[id as usize], locs[id as usize])
-        });
+        self.frames.reserve(frames, locations);
+        let table = &self.frames;
+        self.frame_index
+            .reserve(frames, |id| table.hash(id as usize));
         self.locations.reserve(locations);
         self.location_frames.reserve(locations);
         self.location_last.reserve(locations);
@@ -349,8 +338,8 @@ impl Interner {
         loc: &[u8],
         make: impl FnOnce() -> Frame,
     ) -> FrameId {
-        let loc_id = self.location_id(loc, make);
         let a = addr.unwrap_or(NO_ADDR);
+        let loc_id = self.location_id(loc, a, make);
         let last = self.location_last[loc_id as usize];
         if last.0 == a {
             return last.1;
@@ -380,10 +369,10 @@ impl Interner {
     /// The frame: its address and its (shared) location.
     pub fn frame(&self, id: FrameId) -> FrameRef<'_> {
         let i = id.0 as usize;
-        let a = self.frame_addr[i];
+        let a = self.frames.addr(i);
         At {
             addr: (a != NO_ADDR).then_some(a),
-            frame: &self.location_frames[self.frame_loc[i] as usize],
+            frame: &self.location_frames[self.frames.loc(i) as usize],
         }
     }
 
@@ -392,7 +381,7 @@ impl Interner {
     /// made to the frame's location, so every frame there sees it (a
     /// function's mangled name does not depend on the address).
     pub fn frame_mut(&mut self, id: FrameId) -> &mut Frame {
-        let l = self.frame_loc[id.0 as usize];
+        let l = self.frames.loc(id.0 as usize);
         if let (Some(parse), Some(text)) = (self.defer, self.unparsed.remove(&l)) {
             let learned = self.location_frames[l as usize].mangled.take();
             let frame = &mut self.location_frames[l as usize];
@@ -413,7 +402,7 @@ impl Interner {
     }
 
     pub fn frame_count(&self) -> usize {
-        self.frame_addr.len()
+        self.frames.len()
     }
 
     pub fn stack_count(&self) -> usize {
@@ -424,7 +413,7 @@ impl Interner {
     /// file, line, object) differ only by address, so anything that does not
     /// look at addresses can be computed once per location.
     pub fn location_of(&self, id: FrameId) -> usize {
-        self.frame_loc[id.0 as usize] as usize
+        self.frames.loc(id.0 as usize) as usize
     }
 
     pub fn location_count(&self) -> usize {
@@ -435,7 +424,7 @@ impl Interner {
     /// the strings of its locations): what copying it would cost.
     pub fn approx_bytes(&self) -> usize {
         use std::mem::size_of;
-        self.frame_addr.capacity() * 12
+        self.frames.approx_bytes()
             + self.frame_index.capacity() * 5
             + self.locations.capacity() * 40
             + self.location_frames.capacity() * (size_of::<Frame>() + 16)
@@ -457,18 +446,17 @@ impl Interner {
                 (Some(parse), Some(text)) => parse(text),
                 _ => template.clone(),
             };
-            let mine = self.location_id(key, make);
+            let base = other.frames.location_base(l as usize);
+            let mine = self.location_id(key, base, make);
             loc_map[l as usize] = mine;
             let frame = &mut self.location_frames[mine as usize];
             if frame.mangled.is_none() && template.mangled.is_some() {
                 frame.mangled = template.mangled.clone();
             }
         }
-        let frames: Vec<FrameId> = other
-            .frame_addr
-            .iter()
-            .zip(&other.frame_loc)
-            .map(|(&a, &l)| self.intern_at(a, loc_map[l as usize]))
+        let theirs = &other.frames;
+        let frames: Vec<FrameId> = (0..theirs.len())
+            .map(|i| self.intern_at(theirs.addr(i), loc_map[theirs.loc(i) as usize]))
             .collect();
         let mut buf = Vec::new();
         let stacks = (0..other.stacks.len())
@@ -489,13 +477,15 @@ impl Interner {
         Remap { frames, stacks }
     }
 
-    /// The id of a location, parsing it (`make`) only the first time.
-    fn location_id(&mut self, loc: &[u8], make: impl FnOnce() -> Frame) -> u32 {
+    /// The id of a location, parsing it (`make`) only the first time; a
+    /// new location's addresses are expected near `a` (see [`FrameTable`]).
+    fn location_id(&mut self, loc: &[u8], a: u64, make: impl FnOnce() -> Frame) -> u32 {
         if let Some(&l) = self.locations.get(loc) {
             return l;
         }
         let l = self.location_frames.len() as u32;
         self.location_frames.push(make());
+        self.frames.add_location(a);
         self.location_last.push((NO_ADDR - 1, FrameId(u32::MAX)));
         self.locations.insert(loc.into(), l);
         l
@@ -512,31 +502,27 @@ impl Interner {
 
     /// The frame at address `a` (`NO_ADDR`: none) in an already known location.
     fn intern_at(&mut self, a: u64, loc_id: u32) -> FrameId {
-        if self.frame_index.len() != self.frame_addr.len() {
+        if self.frame_index.len() != self.frames.len() {
             self.index_frames();
         }
         let hash = frame_hash(a, loc_id);
-        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        let same = |id: u32| addrs[id as usize] == a && locs[id as usize] == loc_id;
+        let table = &self.frames;
+        let same = |id: u32| table.is(id as usize, a, loc_id);
         if let Some(id) = self.frame_index.find(hash, same) {
             return FrameId(id);
         }
-        let id = FrameId(self.frame_addr.len() as u32);
-        self.frame_addr.push(a);
-        self.frame_loc.push(loc_id);
-        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        self.frame_index.insert_next(hash, id.0, |id| {
-            frame_hash(addrs[id as usize], locs[id as usize])
-        });
-        id
+        let id = self.frames.push(a, loc_id);
+        let table = &self.frames;
+        self.frame_index
+            .insert_next(hash, id, |id| table.hash(id as usize));
+        FrameId(id)
     }
 
     /// Indexes every frame (see [`Interner::drop_indexes`]).
     #[cold]
     fn index_frames(&mut self) {
-        let (addrs, locs) = (&self.frame_addr, &self.frame_loc);
-        let hash = |id: u32| frame_hash(addrs[id as usize], locs[id as usize]);
-        self.frame_index = IdIndex::indexing(addrs.len(), hash);
+        let table = &self.frames;
+        self.frame_index = IdIndex::indexing(table.len(), |id| table.hash(id as usize));
     }
 
     /// The location key of a built frame (see [`Interner::intern_frame_keyed`]).

@@ -125,7 +125,11 @@ impl IdIndex {
     #[cold]
     fn grow_for(&mut self, want: usize, rehash: impl Fn(u32) -> u64) {
         let now = self.ctrl.len();
-        let next = if now < DOUBLE_BELOW { now * 2 } else { now + now / 2 };
+        let next = if now < DOUBLE_BELOW {
+            now * 2
+        } else {
+            now + now / 2
+        };
         self.rebuild(next.max(slots_for(want)), rehash);
     }
 
@@ -195,11 +199,18 @@ mod tests {
         }
         assert_eq!(index.len(), values.len());
         for (id, &v) in values.iter().enumerate() {
-            assert_eq!(index.find(hash_of(v), |i| values[i as usize] == v), Some(id as u32));
+            assert_eq!(
+                index.find(hash_of(v), |i| values[i as usize] == v),
+                Some(id as u32)
+            );
         }
         assert_eq!(index.find(hash_of(5), |i| values[i as usize] == 5), None);
         // Large, it grows by half, never past 1.75 slots an id.
-        assert!(index.capacity() * 4 <= values.len() * 7, "{}", index.capacity());
+        assert!(
+            index.capacity() * 4 <= values.len() * 7,
+            "{}",
+            index.capacity()
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod error;
 mod frame;
+mod frame_table;
 mod id_index;
 mod leak;
 mod packed;

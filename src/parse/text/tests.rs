@@ -30,7 +30,10 @@ fn interleaved_pids_keep_their_own_records_and_stacks() {
     let p = &r.processes[0];
     assert_eq!((p.pid, p.command.as_deref()), (10, Some("./parent")));
     let rec = &p.loss_records()[0];
-    assert_eq!((rec.kind, rec.direct_bytes()), (LeakKind::DefinitelyLost, 16));
+    assert_eq!(
+        (rec.kind, rec.direct_bytes()),
+        (LeakKind::DefinitelyLost, 16)
+    );
     let top: Vec<String> = r.interner.frames_of(rec.stack).map(|f| f.label()).collect();
     assert_eq!(top, ["malloc (in /vg.so)", "main (p.c:3)"]);
     let c = &r.processes[1].loss_records()[0];
