@@ -19,9 +19,10 @@ pub(super) fn split_input<R: Read>(
 ) -> ReaderEnd<R> {
     // Recycled buffers keep their (zeroed once) length; a fresh one starts
     // small, so a small log never pays for a chunk-sized buffer. At most
-    // `max_buffers` exist: when all are out, wait for the merge to return one,
-    // which bounds memory however far the workers run ahead.
-    let max_buffers = workers + 2;
+    // `max_buffers` exist — one for each worker and the one being filled:
+    // when all are out, wait for a worker to return one, which bounds
+    // memory however far the reader runs ahead.
+    let max_buffers = workers + 1;
     let mut created = 0usize;
     let mut fresh = |pool: &mpsc::Receiver<Vec<u8>>| {
         let recycled = if created < max_buffers {
