@@ -113,7 +113,12 @@ mod tests {
     #[test]
     fn every_address_reads_back_whole() {
         let mut t = FrameTable::default();
-        let bases = [0x0484_17b4, 0x7fff_0000_1000, NO_ADDR, 0xffff_ffff_ff60_0000];
+        let bases = [
+            0x0484_17b4,
+            0x7fff_0000_1000,
+            NO_ADDR,
+            0xffff_ffff_ff60_0000,
+        ];
         for &b in &bases {
             t.add_location(b);
         }
