@@ -320,6 +320,36 @@ pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
     by: GroupBy,
     part: impl Fn(usize) -> P,
 ) -> Vec<(P, LeakGroup)> {
+    let (mut groups, largest) = group_span(interner, own, records, indices, by, part);
+    set_origins(interner, own, records, &mut groups, &largest);
+    groups
+}
+
+/// Each group's origin: that of its largest record (`largest`: per group,
+/// the first record of its largest size, and that size).
+pub(crate) fn set_origins<P>(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    groups: &mut [(P, LeakGroup)],
+    largest: &[(usize, u128)],
+) {
+    for ((_, group), &(i, _)) in groups.iter_mut().zip(largest) {
+        group.origin = own.origin(interner, records[i].stack);
+    }
+}
+
+/// [`group_parts`] without the origins: the groups, and each one's largest
+/// record (the first of that size) with its size.
+#[allow(clippy::type_complexity)]
+pub(crate) fn group_span<P: Copy + Eq + std::hash::Hash>(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    indices: impl IntoIterator<Item = usize>,
+    by: GroupBy,
+    part: impl Fn(usize) -> P,
+) -> (Vec<(P, LeakGroup)>, Vec<(usize, u128)>) {
     // By top frame, a label is a function of the top frame's location: build
     // each label string once per location, not once per record, and give it
     // a number, so that a record finds its group by (kind, number) without
@@ -376,10 +406,7 @@ pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
         group.totals.add(r);
         group.records.push(i as u32);
     }
-    for ((_, group), &(i, _)) in groups.iter_mut().zip(&largest) {
-        group.origin = own.origin(interner, records[i].stack);
-    }
-    groups
+    (groups, largest)
 }
 
 /// Group labels, each numbered once (see [`group_indices_with`]).
