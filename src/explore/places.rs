@@ -6,7 +6,7 @@
 //! every frame of every stack.
 
 use super::frames::{haystack, short_label};
-use crate::model::{FrameId, Interner, StackId};
+use crate::model::{Frame, FrameId, Interner, StackId};
 use rustc_hash::FxHashMap;
 
 #[derive(Debug, Default, Clone)]
@@ -18,21 +18,31 @@ pub struct FrameInfo {
     haystacks: Vec<Box<str>>,
     /// Per place: the program's own code?
     own: Vec<bool>,
-    /// Per place: `function (file:line)` as rows and frame lines show it,
-    /// shortened once here (never per keystroke).
-    labels: Vec<Box<str>>,
-    /// Per place, the stacks through it: `post[start[p]..start[p + 1]]`;
-    /// empty for a place in `common`.
+    /// Per place, the frame that stands for it (its first, in frame order),
+    /// or `NO_FRAME` with the location in `lone`: its label
+    /// (`function (file:line)` as rows and frame lines show it) is made when
+    /// a row is drawn, never kept per place.
+    first: Vec<u32>,
+    /// Places without frames (none in a parsed log): (place, location).
+    lone: Vec<(u32, u32)>,
+    /// Per place, the stacks through it, ascending, each as its distance
+    /// from the one before in LEB128 bytes (a stack id in a byte or two,
+    /// not four: this is the explorer's largest table on a big log):
+    /// `post[start[p]..start[p + 1]]`. Empty for the (at most four)
+    /// places through which a quarter or more of all (place, stack) pairs
+    /// pass, `malloc`, `main`: a filter matching one scans stacks anyway
+    /// (see `Filter::evaluate`), so their lists, a stack id for most
+    /// stacks, are never kept.
     start: Vec<u32>,
-    post: Vec<StackId>,
-    /// The (at most four) places through which a quarter or more of all
-    /// (place, stack) pairs pass, with their count: `malloc`, `main`. A
-    /// filter matching one scans stacks anyway (see `Filter::evaluate`), so
-    /// their lists, a stack id for most stacks, are never kept.
-    common: Vec<(u32, u32)>,
+    post: Vec<u8>,
+    /// Per place, how many stacks pass through it.
+    through: Vec<u32>,
     /// All (place, stack) pairs, common places included.
     pairs: usize,
 }
+
+/// `FrameInfo::first` of a place without frames.
+const NO_FRAME: u32 = u32::MAX;
 
 type PlaceKey<'a> = (
     Option<&'a str>,
@@ -68,31 +78,36 @@ impl FrameInfo {
             let id = FrameId(i as u32);
             firsts[place_of[interner.location_of(id)] as usize].get_or_insert(id);
         }
-        // A location without frames (none in a parsed log) shows as itself.
-        let places = || {
-            firsts.iter().zip(&first_loc).map(|(id, &l)| match id {
-                Some(id) => interner.frame(*id).frame,
-                None => interner.location_frame(l),
-            })
-        };
-        let haystacks = places().map(|f| haystack(f).into_boxed_str()).collect();
-        let labels = places().map(|f| short_label(f).into_boxed_str()).collect();
+        let haystacks = firsts
+            .iter()
+            .zip(&first_loc)
+            .map(|(id, &l)| haystack(place_frame(interner, *id, l)).into_boxed_str())
+            .collect();
         // One verdict per location, shared with grouping by origin.
         let own_code = crate::triage::own::OwnCode::of(interner);
         let own = firsts
             .iter()
             .map(|id| id.is_some_and(|id| own_code.is_own(interner, id)))
             .collect();
-        let (start, post, common, pairs) = postings(interner, &place_of, firsts.len());
+        let lone = firsts
+            .iter()
+            .zip(&first_loc)
+            .enumerate()
+            .filter(|(_, (id, _))| id.is_none())
+            .map(|(p, (_, &l))| (p as u32, l as u32))
+            .collect();
+        let first = firsts.iter().map(|id| id.map_or(NO_FRAME, |f| f.0)).collect();
+        let post = postings(interner, &place_of, firsts.len());
         FrameInfo {
             place_of,
             haystacks,
             own,
-            labels,
-            start,
-            post,
-            common,
-            pairs,
+            first,
+            lone,
+            start: post.start,
+            post: post.bytes,
+            through: post.through,
+            pairs: post.pairs,
         }
     }
 
@@ -107,11 +122,18 @@ impl FrameInfo {
             .unwrap_or(u32::MAX)
     }
 
-    /// A frame's short label (see [`short_label`]).
-    pub fn label(&self, interner: &Interner, id: FrameId) -> &str {
-        self.labels
-            .get(self.place(interner, id) as usize)
-            .map_or("???", |l| l)
+    /// A frame's short label (see [`short_label`]): its place's, made now
+    /// (only drawn rows ask).
+    pub fn label(&self, interner: &Interner, id: FrameId) -> String {
+        let p = self.place(interner, id);
+        match self.first.get(p as usize) {
+            Some(&NO_FRAME) => match self.lone.iter().find(|(q, _)| *q == p) {
+                Some(&(_, l)) => short_label(interner.location_frame(l as usize)),
+                None => "???".to_string(),
+            },
+            Some(&f) => short_label(interner.frame(FrameId(f)).frame),
+            None => "???".to_string(),
+        }
     }
 
     pub fn is_own(&self, interner: &Interner, id: FrameId) -> bool {
@@ -138,20 +160,19 @@ impl FrameInfo {
 
     /// How many stacks pass through a place.
     pub fn through_count(&self, place: u32) -> usize {
-        match self.common.iter().find(|(p, _)| *p == place) {
-            Some(&(_, n)) => n as usize,
-            None => self.stacks_through(place).len(),
-        }
+        self.through.get(place as usize).map_or(0, |&n| n as usize)
     }
 
-    /// The stacks that pass through a place (each once); empty for a place
-    /// most stacks pass through (see `common`), which callers scan for.
-    pub fn stacks_through(&self, place: u32) -> &[StackId] {
+    /// The stacks that pass through a place (each once, ascending); none
+    /// for a place most stacks pass through (see `post`), which callers
+    /// scan for.
+    pub fn stacks_through(&self, place: u32) -> Through<'_> {
         let p = place as usize;
-        match (self.start.get(p), self.start.get(p + 1)) {
+        let bytes = match (self.start.get(p), self.start.get(p + 1)) {
             (Some(&a), Some(&b)) => &self.post[a as usize..b as usize],
             _ => &[],
-        }
+        };
+        Through { bytes, at: 0 }
     }
 
     /// All (place, stack) pairs: the cost of scanning every stack.
@@ -160,55 +181,122 @@ impl FrameInfo {
     }
 }
 
-/// For each place, the stacks through it, as one flat array (CSR), but for
-/// the common places (see `FrameInfo::common`); and the number of pairs.
-type Postings = (Vec<u32>, Vec<StackId>, Vec<(u32, u32)>, usize);
+/// The place a frame stands for (`id`: its first frame, if any; `loc`:
+/// its location).
+fn place_frame(interner: &Interner, id: Option<FrameId>, loc: usize) -> &Frame {
+    match id {
+        Some(id) => interner.frame(id).frame,
+        None => interner.location_frame(loc),
+    }
+}
+
+/// A place's stacks, decoded from `FrameInfo::post`.
+pub struct Through<'a> {
+    bytes: &'a [u8],
+    /// The last stack id decoded.
+    at: u32,
+}
+
+impl Iterator for Through<'_> {
+    type Item = StackId;
+
+    #[inline]
+    fn next(&mut self) -> Option<StackId> {
+        let mut delta = 0u32;
+        let mut shift = 0;
+        loop {
+            let (&b, rest) = self.bytes.split_first()?;
+            self.bytes = rest;
+            delta |= u32::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                break;
+            }
+            shift += 7;
+        }
+        self.at += delta;
+        Some(StackId(self.at))
+    }
+}
+
+/// Writes `v` at `out[*at..]` in LEB128 (7 bits a byte, low first, high
+/// bit: more follow), moving `at` past it.
+fn put_varint(out: &mut [u8], at: &mut u32, mut v: u32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        out[*at as usize] = if v == 0 { b } else { b | 0x80 };
+        *at += 1;
+        if v == 0 {
+            return;
+        }
+    }
+}
+
+/// How many bytes `put_varint` writes for `v`.
+fn varint_len(v: u32) -> u32 {
+    (32 - (v | 1).leading_zeros()).div_ceil(7)
+}
+
+/// Each place's stacks (see `FrameInfo::post`), its count, and the number
+/// of pairs.
+struct Postings {
+    start: Vec<u32>,
+    bytes: Vec<u8>,
+    through: Vec<u32>,
+    pairs: usize,
+}
+
+/// Calls `f(place, distance)` once per place a stack passes through (a
+/// stack lists a place once even when it recurses through it), stacks in
+/// order; `distance` is the stack's from the place's previous one (from 0
+/// for its first).
+fn each_pair(interner: &Interner, place_of: &[u32], places: usize, mut f: impl FnMut(usize, u32)) {
+    // Per place, the last stack given for it.
+    let mut last = vec![u32::MAX; places];
+    for s in 0..interner.stack_count() as u32 {
+        for id in interner.stack(StackId(s)).listed_frames() {
+            let p = place_of[interner.location_of(*id)] as usize;
+            if last[p] != s {
+                let prev = if last[p] == u32::MAX { 0 } else { last[p] };
+                last[p] = s;
+                f(p, s - prev);
+            }
+        }
+    }
+}
 
 /// `place_of`: per location (see `FrameInfo::place_of`).
 fn postings(interner: &Interner, place_of: &[u32], places: usize) -> Postings {
-    let stacks = interner.stack_count();
-    // A stack lists a place once even when it recurses through it.
-    let mut last = vec![u32::MAX; places];
-    let mut count = vec![0u32; places + 1];
-    for s in 0..stacks {
-        for f in interner.stack(StackId(s as u32)).listed_frames() {
-            let p = place_of[interner.location_of(*f)] as usize;
-            if last[p] != s as u32 {
-                last[p] = s as u32;
-                count[p + 1] += 1;
-            }
-        }
-    }
-    let pairs: usize = count.iter().map(|&c| c as usize).sum();
-    let mut common = Vec::new();
-    for p in 0..places {
-        let n = count[p + 1];
-        if n > 0 && n as usize * 4 >= pairs {
-            common.push((p as u32, n));
-            count[p + 1] = 0;
-            last[p] = u32::MAX - 1;
+    let mut through = vec![0u32; places];
+    // Per place, its list's length in bytes, then where it starts.
+    let mut start = vec![0u32; places + 1];
+    each_pair(interner, place_of, places, |p, delta| {
+        through[p] += 1;
+        start[p + 1] += varint_len(delta);
+    });
+    let pairs: usize = through.iter().map(|&c| c as usize).sum();
+    // The common places (see `FrameInfo::post`) list nothing.
+    for (p, &n) in through.iter().enumerate() {
+        if n as usize * 4 >= pairs {
+            start[p + 1] = 0;
         }
     }
     for i in 0..places {
-        count[i + 1] += count[i];
+        start[i + 1] += start[i];
     }
-    let mut fill = count.clone();
-    let mut post = vec![StackId(0); count[places] as usize];
-    for l in last.iter_mut().filter(|l| **l != u32::MAX - 1) {
-        *l = u32::MAX;
-    }
-    for s in 0..stacks {
-        for f in interner.stack(StackId(s as u32)).listed_frames() {
-            let p = place_of[interner.location_of(*f)] as usize;
-            // `u32::MAX - 1`: a common place, never listed.
-            if last[p] != s as u32 && last[p] != u32::MAX - 1 {
-                last[p] = s as u32;
-                post[fill[p] as usize] = StackId(s as u32);
-                fill[p] += 1;
-            }
+    let mut bytes = vec![0u8; start[places] as usize];
+    let mut fill = start.clone();
+    each_pair(interner, place_of, places, |p, delta| {
+        if start[p + 1] > start[p] {
+            put_varint(&mut bytes, &mut fill[p], delta);
         }
+    });
+    Postings {
+        start,
+        bytes,
+        through,
+        pairs,
     }
-    (count, post, common, pairs)
 }
 
 #[cfg(test)]
@@ -242,7 +330,7 @@ mod tests {
         assert_eq!(info.through_count(info.place(&i, a)), 1);
         assert_eq!(info.through_count(info.place(&i, b)), 2);
         assert_eq!(info.postings(), 3);
-        assert!(info.stacks_through(info.place(&i, b)).is_empty());
+        assert_eq!(info.stacks_through(info.place(&i, b)).count(), 0);
         // Eight rare places beside them: those list their stacks.
         let mut rare = Vec::new();
         for k in 0..8 {
@@ -251,12 +339,34 @@ mod tests {
         }
         let info = FrameInfo::build(&i);
         assert_eq!(info.postings(), 3 + 16);
-        assert_eq!(info.stacks_through(info.place(&i, a)), &[s1]);
-        assert!(info.stacks_through(info.place(&i, b)).is_empty());
+        assert_eq!(info.stacks_through(info.place(&i, a)).collect::<Vec<_>>(), [s1]);
+        assert_eq!(info.stacks_through(info.place(&i, b)).count(), 0);
         assert_eq!(info.through_count(info.place(&i, b)), 10);
         for (f, s) in rare {
-            assert_eq!(info.stacks_through(info.place(&i, f)), &[s]);
+            assert_eq!(info.stacks_through(info.place(&i, f)).collect::<Vec<_>>(), [s]);
         }
         let _ = s2;
+    }
+
+    #[test]
+    fn stack_lists_read_back_whatever_their_gaps() {
+        // Ascending ids with gaps of every varint length, the largest last.
+        let ids = [0, 1, 2, 130, 131, 16_515, 16_516, 2_113_667, 300_000_000, u32::MAX - 1];
+        let mut len = 0;
+        let mut prev = 0;
+        for &s in &ids {
+            len += varint_len(s - prev);
+            prev = s;
+        }
+        assert_eq!(len, 1 + 1 + 1 + 2 + 1 + 3 + 1 + 3 + 5 + 5);
+        let mut bytes = vec![0u8; len as usize];
+        let (mut at, mut prev) = (0, 0);
+        for &s in &ids {
+            put_varint(&mut bytes, &mut at, s - prev);
+            prev = s;
+        }
+        assert_eq!(at, len);
+        let back: Vec<u32> = Through { bytes: &bytes, at: 0 }.map(|s| s.0).collect();
+        assert_eq!(back, ids);
     }
 }

@@ -82,13 +82,15 @@ pub struct LoadSpec {
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
 /// Partial snapshots are copies, so they are sent only while the report is
 /// small: past this size, or past a `SNAPSHOT_SHARE`th of the file (the
-/// early copy lives until the final report replaces it, so it counts in the
-/// peak), the loader sends progress alone and hands the finished report
-/// over without copying it. The explorer of a 2 GB log then holds one
-/// report (and at most one small early copy), as `summary` does. A live
-/// stream (no size known) keeps its snapshots: it may never end.
-const SNAPSHOT_LIMIT: usize = 32 << 20;
-const SNAPSHOT_SHARE: u64 = 32;
+/// early copy, and the model built from it, live until the final report
+/// replaces them, so they count in the peak), the loader sends progress
+/// alone and hands the finished report over without copying it. The
+/// explorer of a 2 GB log then holds one report (and at most one early copy
+/// of a few MB: the first screen of a big log, a fraction of a second into
+/// the parse), as `summary` does. A live stream (no size known) keeps its
+/// snapshots: it may never end.
+const SNAPSHOT_LIMIT: usize = 8 << 20;
+const SNAPSHOT_SHARE: u64 = 256;
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
 /// A followed log is parsed again at most once per this many times the
 /// last parse took (re-reads take at most a fifth of the time).

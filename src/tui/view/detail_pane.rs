@@ -119,7 +119,7 @@ fn render_line(app: &App, interner: &Interner, d: &Detail, li: usize, w: usize) 
             let label = app.model.frames().label(interner, *id);
             let text = match f.mark() {
                 Some(m) => format!("[{m}] {label}"),
-                None => label.to_string(),
+                None => label,
             };
             let mut spans = vec![
                 Span::styled(format!(" {n:>3} "), theme.dim()),
