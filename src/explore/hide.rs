@@ -219,17 +219,20 @@ impl Hiding {
 
     /// Decides every item of the report: the loaded rules' verdicts
     /// (`engine`, computed on the loader thread) first, then the rules made
-    /// here, decided once per (category, stack).
-    pub fn evaluate(&self, report: &Report, engine: Option<&rules::Hiding>) -> Verdicts {
-        if self.rules.is_empty() && engine.is_none() {
-            return Verdicts::default();
+    /// here, decided once per (category, stack). Without rules made here the
+    /// engine's verdicts are read in place, item by item: nothing is kept
+    /// per item (a log of millions of records would hold a copy of them).
+    pub fn evaluate(&self, report: &Report, engine: Option<&Arc<rules::Hiding>>) -> Verdicts {
+        if self.rules.is_empty() {
+            return Verdicts {
+                engine: engine.cloned(),
+                procs: Vec::new(),
+            };
         }
+        let engine = engine.map(|e| &**e);
         let interner = &report.interner;
         let mut memo: FxHashMap<(Category, StackId), Option<u16>> = FxHashMap::default();
         let mut manual = |cat: Category, stack: StackId| -> Option<RuleRef> {
-            if self.rules.is_empty() {
-                return None;
-            }
             memo.entry((cat, stack))
                 .or_insert_with_key(|(cat, stack)| {
                     self.rules
@@ -238,10 +241,6 @@ impl Hiding {
                         .map(|i| i as u16)
                 })
                 .map(RuleRef::Manual)
-        };
-        let loaded = |v: Verdict| match v {
-            Verdict::Hidden(id) => Some(RuleRef::Loaded(id)),
-            _ => None,
         };
         let procs = report
             .processes
@@ -272,7 +271,19 @@ impl Hiding {
                     .collect(),
             })
             .collect();
-        Verdicts { procs }
+        Verdicts {
+            engine: None,
+            procs,
+        }
+    }
+}
+
+/// The rule a loaded rules' verdict names, if it hides.
+#[inline]
+fn loaded(v: Verdict) -> Option<RuleRef> {
+    match v {
+        Verdict::Hidden(id) => Some(RuleRef::Loaded(id)),
+        _ => None,
     }
 }
 
@@ -285,6 +296,11 @@ pub fn describe_loaded(set: &RuleSet, id: RuleId) -> Option<(String, Option<Stri
 /// Which rule hid each item; empty when no rule is active.
 #[derive(Debug, Default, Clone)]
 pub struct Verdicts {
+    /// Without rules made with the hide key: the loaded rules' verdicts,
+    /// read in place (shared with the model, never copied per item).
+    engine: Option<Arc<rules::Hiding>>,
+    /// With rules made with the hide key: per item, the rule it is
+    /// attributed to (a loaded rule first).
     procs: Vec<ProcVerdicts>,
 }
 
@@ -320,10 +336,14 @@ impl RuleRef {
 impl Verdicts {
     /// No rule is active.
     pub fn is_empty(&self) -> bool {
-        self.procs.is_empty()
+        self.engine.is_none() && self.procs.is_empty()
     }
 
+    #[inline]
     pub fn leak(&self, process: usize, record: u32) -> Option<RuleRef> {
+        if let Some(e) = &self.engine {
+            return loaded(e.record_verdict(process, record as usize));
+        }
         self.procs
             .get(process)
             .and_then(|p| p.leaks.get(record as usize).copied())
@@ -331,12 +351,16 @@ impl Verdicts {
     }
 
     pub fn error(&self, process: usize, error: u32) -> Option<RuleRef> {
+        if let Some(e) = &self.engine {
+            return loaded(e.error_verdict(process, error as usize));
+        }
         self.procs
             .get(process)
             .and_then(|p| p.errors.get(error as usize).copied())
             .and_then(RuleRef::unpack)
     }
 
+    #[inline]
     pub fn of(&self, process: usize, category: &Category, item: u32) -> Option<RuleRef> {
         match category {
             Category::Leak(_) => self.leak(process, item),

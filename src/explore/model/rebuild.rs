@@ -2,6 +2,7 @@
 //! the ones before it.
 
 use super::{Explorer, Stage};
+use crate::explore::hide::Verdicts;
 use crate::explore::index::{Category, Index};
 use crate::explore::places::FrameInfo;
 use crate::explore::projection::{project, Visibility};
@@ -66,6 +67,9 @@ impl Explorer {
     /// with the report (only what is new is matched), toggles applied, then
     /// the hand-made rules.
     fn decide(&mut self) {
+        // The last verdicts may share the engine: let go of it first, so
+        // the updates below change it in place instead of copying it.
+        self.verdicts = Verdicts::default();
         let set = &self.inputs.rule_set;
         if set.is_empty() {
             self.engine = None;
@@ -88,7 +92,7 @@ impl Explorer {
         self.verdicts = self
             .inputs
             .manual
-            .evaluate(&self.report, self.engine.as_deref());
+            .evaluate(&self.report, self.engine.as_ref());
     }
 
     /// The rows stage: expanded categories put in order, then the rows,
