@@ -324,7 +324,7 @@ fn count_leaks(
                     shown[k] = vec![Acc::default(); cn.groups.len()];
                 }
             }
-            for (i, (r, &g)) in records.iter().zip(&pn.record_group).enumerate() {
+            pn.record_group.each(records, |i, r, g| {
                 let cat = Category::Leak(r.kind);
                 let f = facts(proc_, &cat, i as u32);
                 if vis
@@ -333,7 +333,7 @@ fn count_leaks(
                 {
                     overflow |= shown[r.kind.index()][g as usize].add(&f);
                 }
-            }
+            });
         }
         if !overflow {
             for (k, &c) in cat_of.iter().enumerate() {
@@ -360,14 +360,14 @@ fn count_leaks(
             }
         }
     }
-    for (i, (r, &g)) in records.iter().zip(&pn.record_group).enumerate() {
+    pn.record_group.each(records, |i, r, g| {
         let cat = Category::Leak(r.kind);
         let f = facts(proc_, &cat, i as u32);
         let seen = Seen::from(vis.cause_of(proc_, pn.process, &cat, i as u32, &f));
         cats[cat_of[r.kind.index()]].groups[g as usize]
             .fig
             .count(&Tot::from(&f), seen);
-    }
+    });
     for &c in &cat_of {
         if let Some(cv) = cats.get_mut(c) {
             cv.fig = Fig::default();
