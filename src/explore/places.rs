@@ -96,7 +96,10 @@ impl FrameInfo {
             .filter(|(_, (id, _))| id.is_none())
             .map(|(p, (_, &l))| (p as u32, l as u32))
             .collect();
-        let first = firsts.iter().map(|id| id.map_or(NO_FRAME, |f| f.0)).collect();
+        let first = firsts
+            .iter()
+            .map(|id| id.map_or(NO_FRAME, |f| f.0))
+            .collect();
         let post = postings(interner, &place_of, firsts.len());
         FrameInfo {
             place_of,
@@ -202,16 +205,22 @@ impl Iterator for Through<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<StackId> {
-        let mut delta = 0u32;
-        let mut shift = 0;
-        loop {
-            let (&b, rest) = self.bytes.split_first()?;
-            self.bytes = rest;
-            delta |= u32::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                break;
+        let (&b, rest) = self.bytes.split_first()?;
+        self.bytes = rest;
+        // Most distances fit in a byte.
+        let mut delta = u32::from(b);
+        if b >= 0x80 {
+            delta &= 0x7f;
+            let mut shift = 7;
+            loop {
+                let (&b, rest) = self.bytes.split_first()?;
+                self.bytes = rest;
+                delta |= u32::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    break;
+                }
+                shift += 7;
             }
-            shift += 7;
         }
         self.at += delta;
         Some(StackId(self.at))
@@ -339,11 +348,17 @@ mod tests {
         }
         let info = FrameInfo::build(&i);
         assert_eq!(info.postings(), 3 + 16);
-        assert_eq!(info.stacks_through(info.place(&i, a)).collect::<Vec<_>>(), [s1]);
+        assert_eq!(
+            info.stacks_through(info.place(&i, a)).collect::<Vec<_>>(),
+            [s1]
+        );
         assert_eq!(info.stacks_through(info.place(&i, b)).count(), 0);
         assert_eq!(info.through_count(info.place(&i, b)), 10);
         for (f, s) in rare {
-            assert_eq!(info.stacks_through(info.place(&i, f)).collect::<Vec<_>>(), [s]);
+            assert_eq!(
+                info.stacks_through(info.place(&i, f)).collect::<Vec<_>>(),
+                [s]
+            );
         }
         let _ = s2;
     }
@@ -351,7 +366,18 @@ mod tests {
     #[test]
     fn stack_lists_read_back_whatever_their_gaps() {
         // Ascending ids with gaps of every varint length, the largest last.
-        let ids = [0, 1, 2, 130, 131, 16_515, 16_516, 2_113_667, 300_000_000, u32::MAX - 1];
+        let ids = [
+            0,
+            1,
+            2,
+            130,
+            131,
+            16_515,
+            16_516,
+            2_113_667,
+            300_000_000,
+            u32::MAX - 1,
+        ];
         let mut len = 0;
         let mut prev = 0;
         for &s in &ids {
@@ -366,7 +392,12 @@ mod tests {
             prev = s;
         }
         assert_eq!(at, len);
-        let back: Vec<u32> = Through { bytes: &bytes, at: 0 }.map(|s| s.0).collect();
+        let back: Vec<u32> = Through {
+            bytes: &bytes,
+            at: 0,
+        }
+        .map(|s| s.0)
+        .collect();
         assert_eq!(back, ids);
     }
 }

@@ -241,16 +241,6 @@ fn complete_part(mut src: Source) -> Source {
     src
 }
 
-/// Whether a partial report lists anything: before its first record or
-/// error, a file's snapshot would only draw a process with nothing under it
-/// (a log whose first record is a million frames deep has none until it
-/// ends), and the model built from it would share the parse's peak.
-fn has_items(r: &Report) -> bool {
-    r.processes.iter().any(|p| {
-        !p.errors.is_empty() || p.leak_searches.iter().any(|s| !s.records.is_empty())
-    })
-}
-
 /// One parse. The first sends snapshots while parsing; a re-read keeps
 /// showing the previous report until it is complete. Returns false when the
 /// explorer has gone.
@@ -279,15 +269,11 @@ fn load(
         owed |= !p.idle;
         // A snapshot before any process appeared would only flash an empty tree.
         let due = owed && Instant::now() >= next_snapshot;
-        // A file that ends is copied only while small (see SNAPSHOT_LIMIT)
-        // and once it has something to list; a live stream, which may never
-        // end, keeps its paced snapshots.
+        // A file that ends is copied only while small (see SNAPSHOT_LIMIT);
+        // a live stream, which may never end, keeps its paced snapshots.
         let cheap = match p.total {
             None => true,
-            Some(t) => {
-                r.approx_bytes() as u64 <= (SNAPSHOT_LIMIT as u64).min(t / SNAPSHOT_SHARE)
-                    && has_items(r)
-            }
+            Some(t) => r.approx_bytes() as u64 <= (SNAPSHOT_LIMIT as u64).min(t / SNAPSHOT_SHARE),
         };
         let msg = if partial && !r.processes.is_empty() && due && cheap {
             owed = false;
