@@ -32,7 +32,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 
-const READ: usize = 256 << 10;
+/// One read of the input; a chunk buffer holds a chunk and two reads.
+const READ: usize = 128 << 10;
 
 /// Sizes that steer the cutting; tests shrink them to force many cuts.
 #[derive(Debug, Clone, Copy)]
@@ -44,17 +45,18 @@ pub struct ChunkSizes {
 }
 
 impl Default for ChunkSizes {
-    /// Chunks of 1 MiB keep the buffers in flight (one per worker and the
-    /// one being filled, 1.5 MiB each) small next to the report: at 2 MiB
-    /// they were 4 MB more of a million small records' peak, for no
-    /// measurable speed (A/B on the 1.1 GB log). An item without a clean
+    /// Chunks of 768 KiB keep the buffers in flight (one per worker and the
+    /// one being filled, 1 MiB each) small next to the report: at 2 MiB
+    /// (and reads of 256 KiB) they were 5 MB more of a million small
+    /// records' peak, for no measurable speed (A/B on the 1.1 GB log).
+    /// An item without a clean
     /// point for 2.5 MiB — a chunk and more (valgrind caps stacks at 500
     /// frames, ~100 KB) — is read in order from there on, so a malformed
     /// or synthetic giant record is never buffered whole. (At 4 MiB, that
     /// buffer was the peak of a 47 MB record's whole parse.)
     fn default() -> Self {
         ChunkSizes {
-            chunk: 1 << 20,
+            chunk: 768 << 10,
             max_pending: (2 << 20) + 2 * READ,
         }
     }
