@@ -241,7 +241,7 @@ pub struct StackId(pub u32);
 /// A frame is an address at a location (`malloc (in /usr/lib/…)`). The
 /// location text repeats across thousands of addresses, so it is parsed and
 /// its strings allocated once, as one [`Frame`]; a frame itself costs its
-/// address and its location's index (12 bytes, plus 5 in the index): a log
+/// address and its location's index (8 bytes, plus 6-7 in the index): a log
 /// of a million distinct addresses holds a million of those, not a million
 /// parsed frames.
 #[derive(Debug, Default, Clone)]
@@ -493,7 +493,7 @@ impl Interner {
 
     /// Frees the indices only interning reads (frames by address and
     /// location, stacks by frames): a loaded report is only read, and for a
-    /// million distinct frames and stacks they are 21 MB, a fifth of what
+    /// million distinct frames and stacks they are ~12 MB, a sixth of what
     /// the report holds. Interning afterwards rebuilds them first.
     pub fn drop_indexes(&mut self) {
         self.frame_index = IdIndex::default();

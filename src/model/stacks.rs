@@ -160,7 +160,7 @@ impl Stacks {
     }
 
     /// Frees the index, which only interning reads: a loaded report keeps
-    /// its stacks without it (10 MB for a million stacks). The next
+    /// its stacks without it (6-7 MB for a million stacks). The next
     /// [`Self::intern`] builds it again.
     pub fn drop_index(&mut self) {
         self.index = IdIndex::default();
