@@ -215,15 +215,15 @@ impl<'a> Events for InMemory<'a> {
         let (mut used, mut newlines) = (0, 0);
         loop {
             let (at, blank_lines) = frames::skip_blank(rest, used);
-            let Some(text) = frames::whole(&rest[at..], &self.frame_end) else {
-                break;
-            };
-            let seen = match self.seen.get(text) {
+            let seen = match self.seen.get(&rest[at..]) {
                 Some(seen) => {
                     parser.seen_frame(seen.id);
                     seen
                 }
                 None => {
+                    let Some(text) = frames::whole(&rest[at..], &self.frame_end) else {
+                        break;
+                    };
                     // The scan reads nothing past the first `</frame>`.
                     if frames::scan(text, &mut self.fields) != Some(text.len()) {
                         break;
@@ -234,7 +234,7 @@ impl<'a> Events for InMemory<'a> {
                     self.seen.insert(text, id)
                 }
             };
-            used = at + text.len();
+            used = at + seen.text_len();
             newlines += blank_lines + u64::from(seen.newlines);
         }
         if used > 0 {

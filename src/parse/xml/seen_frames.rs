@@ -5,15 +5,24 @@
 //! Numba log: ~10,000 `<frame>`s per 2 MiB run, a few hundred distinct).
 //! The whole text from `<frame>` to `</frame>` decides the frame interned
 //! (the scan reads nothing outside it), so a text seen before in the run is
-//! answered with one hash and one compare: no fields split, no key built,
-//! no interning. The newlines inside are kept with it, so lines are counted
-//! once per distinct text, not once per frame. Keys borrow the run's bytes:
-//! nothing is copied, and the table lives only as long as the run's parse.
+//! answered without splitting fields, building a key or interning. Entries
+//! are found by the frame's first [`KEY`] bytes (the `<ip>` line and most
+//! of the `<obj>` one) and confirmed by comparing their whole text with the
+//! bytes that follow: no search for `</frame>` and no hash of the whole
+//! frame. Two texts that both match would both end at the first `</frame>`,
+//! so they are one. The newlines inside are kept with each entry, so lines
+//! are counted once per distinct text, not once per frame. Entries borrow
+//! the run's bytes: nothing is copied, and the table lives only as long as
+//! the run's parse.
 
 use crate::model::FrameId;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
+
+/// How many bytes of a frame's text find its entry. A frame shorter than
+/// this (not one valgrind writes) is never stored.
+pub const KEY: usize = 64;
 
 /// The frames read so far in a run, by text.
 pub struct SeenFrames<'a> {
@@ -26,8 +35,15 @@ pub struct Seen<'a> {
     hash: u64,
     text: &'a [u8],
     pub id: FrameId,
-    /// Newlines in `text`.
+    /// Newlines in the text.
     pub newlines: u32,
+}
+
+impl Seen<'_> {
+    /// The length of the frame's text.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
 }
 
 impl Default for SeenFrames<'_> {
@@ -39,25 +55,31 @@ impl Default for SeenFrames<'_> {
     }
 }
 
+fn key_hash(text: &[u8]) -> Option<u64> {
+    Some(FxBuildHasher.hash_one(text.get(..KEY)?))
+}
+
 impl<'a> SeenFrames<'a> {
-    /// The frame `text` (a whole `<frame>…</frame>`) was read as before.
-    pub fn get(&self, text: &[u8]) -> Option<Seen<'a>> {
-        let hash = FxBuildHasher.hash_one(text);
+    /// The frame `bytes` start with, when its whole text was read before.
+    pub fn get(&self, bytes: &[u8]) -> Option<Seen<'a>> {
+        let hash = key_hash(bytes)?;
         self.index
-            .find(hash, |s| s.hash == hash && s.text == text)
+            .find(hash, |s| s.hash == hash && bytes.starts_with(s.text))
             .copied()
     }
 
-    /// Notes that `text` was read as the frame `id`; what it gives back is
-    /// what [`Self::get`] will.
+    /// Notes that `text` (a whole `<frame>…</frame>`) was read as the frame
+    /// `id`; what it gives back is what [`Self::get`] will.
     pub fn insert(&mut self, text: &'a [u8], id: FrameId) -> Seen<'a> {
         let seen = Seen {
-            hash: FxBuildHasher.hash_one(text),
+            hash: key_hash(text).unwrap_or(0),
             text,
             id,
             newlines: memchr::memchr_iter(b'\n', text).count() as u32,
         };
-        self.index.insert_unique(seen.hash, seen, |s| s.hash);
+        if text.len() >= KEY {
+            self.index.insert_unique(seen.hash, seen, |s| s.hash);
+        }
         seen
     }
 }
@@ -68,19 +90,33 @@ mod tests {
 
     #[test]
     fn a_text_is_answered_with_its_frame_and_newlines() {
-        let many: Vec<String> = (0..5000).map(|i| format!("<frame>{i}</frame>")).collect();
+        let pad = "x".repeat(KEY);
+        let text = |f: &str| format!("<frame>\n  <ip>{pad}</ip>\n  <fn>{f}</fn>\n</frame>");
+        let (a, b) = (text("f"), text("g"));
+        let many: Vec<String> = (0..5000).map(|i| text(&i.to_string())).collect();
         let mut s = SeenFrames::default();
-        let a = b"<frame>\n  <fn>f</fn>\n</frame>";
-        assert_eq!(s.get(a), None);
-        assert_eq!(s.insert(a, FrameId(3)).newlines, 2);
-        let got = s.get(&a[..]).unwrap();
-        assert_eq!((got.id, got.newlines), (FrameId(3), 2));
-        assert_eq!(s.get(b"<frame>\n  <fn>g</fn>\n</frame>"), None);
+        let after = format!("{a}\n  </stack>");
+        assert_eq!(s.get(after.as_bytes()), None);
+        assert_eq!(s.insert(a.as_bytes(), FrameId(3)).newlines, 3);
+        let got = s.get(after.as_bytes()).unwrap();
+        assert_eq!(
+            (got.id, got.newlines, got.text_len()),
+            (FrameId(3), 3, a.len())
+        );
+        // Same first bytes, another frame.
+        assert_eq!(s.get(b.as_bytes()), None);
+        s.insert(b.as_bytes(), FrameId(4));
+        assert_eq!(s.get(b.as_bytes()).unwrap().id, FrameId(4));
+        assert_eq!(s.get(a.as_bytes()).unwrap().id, FrameId(3));
         // Many texts: the index grows and still finds the first.
         for (i, t) in many.iter().enumerate() {
             s.insert(t.as_bytes(), FrameId(10 + i as u32));
         }
-        assert_eq!(s.get(a).unwrap().id, FrameId(3));
-        assert_eq!(s.get(b"<frame>4999</frame>").unwrap().id, FrameId(5009));
+        assert_eq!(s.get(a.as_bytes()).unwrap().id, FrameId(3));
+        assert_eq!(s.get(many[4999].as_bytes()).unwrap().id, FrameId(5009));
+        // A frame shorter than the key is never stored, nor found.
+        let short = "<frame><fn>h</fn></frame>";
+        s.insert(short.as_bytes(), FrameId(1));
+        assert_eq!(s.get(format!("{short}{pad}").as_bytes()), None);
     }
 }
