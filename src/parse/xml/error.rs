@@ -103,8 +103,9 @@ impl PendingFrame {
         *given = true;
     }
 
-    /// Interns the frame read and makes ready for the next one.
-    fn intern(&mut self, interner: &mut Interner) -> FrameId {
+    /// Interns the frame read and makes ready for the next one; with
+    /// `keep`, also gives back what it was interned by ([`ReadFrame`]).
+    fn intern(&mut self, interner: &mut Interner, keep: bool) -> (FrameId, Option<ReadFrame>) {
         // The key of `Interner::location_key` for the frame being built,
         // without building it: function, mangled (none in XML), dir, file,
         // object, line, named by the log.
@@ -134,13 +135,47 @@ impl PendingFrame {
             line: self.line,
             ..Frame::default()
         };
-        let id = interner.intern_frame_keyed(self.addr, &self.key, make);
+        let (id, read) = if keep {
+            let read = ReadFrame {
+                addr: self.addr,
+                key: self.key.as_slice().into(),
+                frame: make(),
+            };
+            (read.intern(interner), Some(read))
+        } else {
+            (
+                interner.intern_frame_keyed(self.addr, &self.key, make),
+                None,
+            )
+        };
         self.addr = None;
         self.line = None;
         for t in &mut self.text {
             t.1 = false;
         }
-        id
+        (id, read)
+    }
+}
+
+/// A frame as its fields were read: what it is interned by, so that the
+/// same text can be interned in another run's interner without reading
+/// its fields again.
+#[derive(Debug, Clone)]
+pub struct ReadFrame {
+    addr: Option<u64>,
+    key: Box<[u8]>,
+    frame: Frame,
+}
+
+impl ReadFrame {
+    /// Interns the frame, as [`PendingFrame`] would have from its fields.
+    pub fn intern(&self, interner: &mut Interner) -> FrameId {
+        interner.intern_frame_keyed(self.addr, &self.key, || self.frame.clone())
+    }
+
+    /// Bytes it holds, roughly.
+    pub fn size(&self) -> usize {
+        self.key.len() + std::mem::size_of::<Self>()
     }
 }
 
@@ -196,7 +231,24 @@ impl PendingError {
     }
 
     pub fn end_frame(&mut self, interner: &mut Interner) -> FrameId {
-        let id = self.frame.intern(interner);
+        self.end_frame_keeping(interner, false).0
+    }
+
+    /// [`Self::end_frame`], also giving back what the frame was interned by
+    /// when `keep`.
+    pub fn end_frame_keeping(
+        &mut self,
+        interner: &mut Interner,
+        keep: bool,
+    ) -> (FrameId, Option<ReadFrame>) {
+        let (id, read) = self.frame.intern(interner, keep);
+        self.frames.push(id);
+        (id, read)
+    }
+
+    /// A frame interned from what it was read as elsewhere.
+    pub fn push_read_frame(&mut self, interner: &mut Interner, read: &ReadFrame) -> FrameId {
+        let id = read.intern(interner);
         self.frames.push(id);
         id
     }

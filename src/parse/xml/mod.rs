@@ -31,7 +31,7 @@ use memchr::memmem;
 use parser::XmlParser;
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use seen_frames::SeenFrames;
+use seen_frames::{KnownFrames, SeenFrames};
 use std::borrow::Cow;
 use std::io::Read;
 
@@ -164,8 +164,10 @@ struct InMemory<'a> {
     /// markup (it has not taken the next `<` yet) and frames may be read.
     after_tag: bool,
     fields: Vec<frames::Field<'a>>,
-    /// The frames read so far, by text ([`seen_frames`]).
+    /// The frames read so far, by text, and those its worker read in
+    /// earlier runs ([`seen_frames`]).
     seen: SeenFrames<'a>,
+    known: Option<KnownFrames>,
     frame_end: memmem::Finder<'static>,
 }
 
@@ -182,6 +184,7 @@ impl<'a> InMemory<'a> {
             after_tag: false,
             fields: Vec::new(),
             seen: SeenFrames::default(),
+            known: None,
             frame_end: memmem::Finder::new(frames::FRAME_END),
         }
     }
@@ -224,12 +227,26 @@ impl<'a> Events for InMemory<'a> {
                     let Some(text) = frames::whole(&rest[at..], &self.frame_end) else {
                         break;
                     };
-                    // The scan reads nothing past the first `</frame>`.
-                    if frames::scan(text, &mut self.fields) != Some(text.len()) {
-                        break;
-                    }
-                    let Some(id) = parser.plain_frame(report, &self.fields) else {
-                        break;
+                    let known = self.known.as_ref().and_then(|k| k.get(text));
+                    let id = if let Some(read) = known {
+                        let Some(id) = parser.read_frame(report, read) else {
+                            break;
+                        };
+                        id
+                    } else {
+                        // The scan reads nothing past the first `</frame>`.
+                        if frames::scan(text, &mut self.fields) != Some(text.len()) {
+                            break;
+                        }
+                        let keep = self.known.is_some();
+                        let Some((id, read)) = parser.plain_frame(report, &self.fields, keep)
+                        else {
+                            break;
+                        };
+                        if let (Some(known), Some(read)) = (&mut self.known, read) {
+                            known.insert(text, read);
+                        }
+                        id
                     };
                     self.seen.insert(text, id)
                 }

@@ -11,6 +11,7 @@
 
 use super::counted::Counted;
 use super::parser::{ChunkItems, XmlParser};
+use super::seen_frames::KnownFrames;
 use super::split::{Buffer, Cut, Splitter};
 use super::{feed, InMemory};
 use crate::model::{Interner, Report};
@@ -24,8 +25,10 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 /// locations hashed again on the main thread), so fewer, larger jobs cost
 /// less; two per worker are in flight.
 pub const CHUNK_BYTES: usize = 2 << 20;
-/// Pieces the reader may run ahead of the main parser (bounds memory).
-const AHEAD: usize = 8;
+/// Pieces the reader may run ahead of the main parser, per worker (bounds
+/// memory: each holds a chunk's buffer). Two keep the workers busy: the
+/// main parser takes runs as they are parsed, in order.
+const AHEAD_PER_WORKER: usize = 2;
 
 /// A run parsed by a worker.
 pub struct Parsed {
@@ -47,13 +50,16 @@ struct Job {
 }
 
 /// Parses a run on its own: items plus the interner their stacks live in,
-/// with lines counted from the run's first, 1.
-fn parse_run(bytes: Buffer) -> Parsed {
+/// with lines counted from the run's first, 1. `known`: the worker's frames
+/// from its earlier runs.
+fn parse_run(bytes: Buffer, known: &mut KnownFrames) -> Parsed {
     let mut report = Report::new();
     let mut parser = XmlParser::for_chunk(&mut report);
     let newlines = {
         let mut run = InMemory::new(&bytes, 1);
+        run.known = Some(std::mem::take(known));
         feed(&mut run, &mut parser, &mut report, &mut |_, _, _| {});
+        *known = run.known.take().unwrap_or_default();
         run.newlines()
     };
     let chunk = parser.into_chunk();
@@ -253,20 +259,23 @@ pub fn with_pieces<R: Read + Send, T>(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
-    let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(AHEAD);
+    let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(AHEAD_PER_WORKER * workers);
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers);
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|scope| {
         let mut threads = Vec::with_capacity(workers + 1);
         for _ in 0..workers {
             let rx = &job_rx;
-            threads.push(scope.spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok(job) = job else { return };
-                let _ = job.done.send(parse_run(job.bytes));
+            threads.push(scope.spawn(move || {
+                let mut known = KnownFrames::default();
+                loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    let _ = job.done.send(parse_run(job.bytes, &mut known));
+                }
             }));
         }
         let (recycle, recycled) = mpsc::channel();

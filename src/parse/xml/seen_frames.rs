@@ -15,6 +15,7 @@
 //! the run's bytes: nothing is copied, and the table lives only as long as
 //! the run's parse.
 
+use super::error::ReadFrame;
 use crate::model::FrameId;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -81,6 +82,47 @@ impl<'a> SeenFrames<'a> {
             self.index.insert_unique(seen.hash, seen, |s| s.hash);
         }
         seen
+    }
+}
+
+/// Text bytes a worker's [`KnownFrames`] holds before it starts over: a
+/// real log's distinct frames fit many times (the Numba log's ~1,700 take
+/// 0.5 MB), while a log of endless distinct frames costs at most this (and
+/// as much again in keys and frames) per worker.
+const MAX_KNOWN: usize = 1 << 20;
+
+/// A chunk worker's frames across its runs: each distinct text (copied)
+/// with what it was read as ([`ReadFrame`]), so a frame new to a run but
+/// not to the worker is interned without scanning or unescaping its fields.
+#[derive(Default)]
+pub struct KnownFrames {
+    index: HashTable<(u64, u32)>,
+    entries: Vec<(Box<[u8]>, ReadFrame)>,
+    bytes: usize,
+}
+
+impl KnownFrames {
+    /// What the frame `text` (a whole `<frame>…</frame>`) was read as.
+    pub fn get(&self, text: &[u8]) -> Option<&ReadFrame> {
+        let hash = FxBuildHasher.hash_one(text);
+        let entries = &self.entries;
+        let (_, i) = self
+            .index
+            .find(hash, |&(h, i)| h == hash && *entries[i as usize].0 == *text)?;
+        Some(&entries[*i as usize].1)
+    }
+
+    pub fn insert(&mut self, text: &[u8], read: ReadFrame) {
+        self.bytes += 2 * text.len() + read.size();
+        if self.bytes > MAX_KNOWN {
+            *self = KnownFrames::default();
+        }
+        let Ok(i) = u32::try_from(self.entries.len()) else {
+            return;
+        };
+        let hash = FxBuildHasher.hash_one(text);
+        self.entries.push((text.into(), read));
+        self.index.insert_unique(hash, (hash, i), |&(h, _)| h);
     }
 }
 

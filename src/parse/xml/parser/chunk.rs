@@ -3,7 +3,7 @@
 
 use super::XmlParser;
 use crate::model::{FrameId, Remap, Report};
-use crate::parse::xml::error::{PendingError, PendingSupp};
+use crate::parse::xml::error::{PendingError, PendingSupp, ReadFrame};
 use crate::parse::xml::frames::{trim_ascii, Field};
 use crate::parse::xml::tag::Tag;
 
@@ -97,8 +97,14 @@ impl XmlParser {
 
     /// A whole `<frame>` of plain field elements (read by
     /// [`crate::parse::xml::frames::scan`]), handled as its events would have been:
-    /// each field closed with its text, then the frame. The frame interned.
-    pub fn plain_frame(&mut self, report: &mut Report, fields: &[Field<'_>]) -> Option<FrameId> {
+    /// each field closed with its text, then the frame. The frame interned,
+    /// and with `keep` what it was interned by.
+    pub fn plain_frame(
+        &mut self,
+        report: &mut Report,
+        fields: &[Field<'_>],
+        keep: bool,
+    ) -> Option<(FrameId, Option<ReadFrame>)> {
         let e = self.error.as_mut()?;
         for f in fields {
             if f.plain {
@@ -108,7 +114,16 @@ impl XmlParser {
                     .set(f.tag, crate::parse::xml::unescape(f.raw).trim());
             }
         }
-        let id = e.end_frame(&mut report.interner);
+        let read = e.end_frame_keeping(&mut report.interner, keep);
+        self.text.clear();
+        Some(read)
+    }
+
+    /// A `<frame>` whose very text was read as `read` in an earlier chunk:
+    /// [`Self::plain_frame`] would intern the same frame.
+    pub fn read_frame(&mut self, report: &mut Report, read: &ReadFrame) -> Option<FrameId> {
+        let e = self.error.as_mut()?;
+        let id = e.push_read_frame(&mut report.interner, read);
         self.text.clear();
         Some(id)
     }
