@@ -428,8 +428,14 @@ fn several_files_and_ctrl_z_suspends_and_fg_redraws() {
     // The alternate screen starts blank: the tree is there again only if
     // the explorer redrew it.
     s.wait_for("PID 26935 ./leak 2 fork");
+    // The selection came back with the screen (the first process's detail),
+    // and keys work again: `j` moves to its category, whose detail names
+    // the process in lower case. (Waiting for "Process 26873" after `j`
+    // passed only while the old screen was still up, and failed whenever
+    // the key was handled first.)
+    s.wait_for("Process 26873 ./leak 2 fork");
     s.send("j");
-    s.wait_for("Process 26873");
+    s.wait_for("process 26873 ./leak 2 fork");
     // SIGTSTP from outside suspends the same way.
     let tstp = std::process::Command::new("kill")
         .args(["-TSTP", &pid.to_string()])
