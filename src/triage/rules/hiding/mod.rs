@@ -19,6 +19,7 @@
 mod parts;
 mod plan;
 mod same_locations;
+mod set_ids;
 
 use super::matcher::FrameMatcher;
 use super::{Rule, RuleId, RuleSet};
@@ -28,6 +29,7 @@ use parts::in_parts;
 use plan::Plan;
 use rustc_hash::FxHashMap;
 use same_locations::same_locations;
+use set_ids::SetIds;
 use std::collections::BTreeMap;
 
 /// What the rules say about one record or error.
@@ -101,7 +103,7 @@ type SetId = u32;
 #[derive(Debug, Clone, Default)]
 struct ProcessHiding {
     /// Per leak search, per record: its match set.
-    records: Vec<Vec<SetId>>,
+    records: Vec<SetIds>,
     errors: Vec<SetId>,
     counts: BTreeMap<RuleId, RuleCounts>,
 }
@@ -130,7 +132,7 @@ pub struct Hiding {
     /// The verdict of each set under the enabled rules.
     verdicts: Vec<Verdict>,
     /// Per table key, each stack's set (`UNKNOWN`: not matched yet).
-    by_stack: FxHashMap<TableKey, Vec<SetId>>,
+    by_stack: FxHashMap<TableKey, SetIds>,
 }
 
 impl Hiding {
@@ -164,7 +166,7 @@ impl Hiding {
             let limit = num_callers(report, p);
             self.procs[pi]
                 .records
-                .resize_with(p.leak_searches.len(), Vec::new);
+                .resize_with(p.leak_searches.len(), SetIds::default);
             // Pass 1: match every (stack, kind) not matched before.
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = self.procs[pi].records[si].len().min(s.records.len());
@@ -173,12 +175,11 @@ impl Hiding {
                     if table.len() < stacks {
                         table.resize(stacks, UNKNOWN);
                     }
-                    let slot = &mut table[r.stack.0 as usize];
-                    if *slot != UNKNOWN {
+                    if table.at(r.stack.0 as usize) != UNKNOWN {
                         continue;
                     }
                     // Claimed: a later record on this stack waits for the batch.
-                    *slot = UNKNOWN - 1;
+                    table.set(r.stack.0 as usize, UNKNOWN - 1);
                     let item = Item::Record(r.stack, r.kind);
                     jobs.push(Job { lsan, limit, item });
                     if jobs.len() >= BATCH {
@@ -192,7 +193,7 @@ impl Hiding {
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = ph.records[si].len().min(s.records.len());
                 for r in &s.records[done..] {
-                    let set = self.by_stack[&(lsan, limit, r.kind)][r.stack.0 as usize];
+                    let set = self.by_stack[&(lsan, limit, r.kind)].at(r.stack.0 as usize);
                     ph.records[si].push(set);
                 }
             }
@@ -234,7 +235,7 @@ impl Hiding {
         for (job, &u) in jobs.iter().zip(&of) {
             if let Item::Record(stack, kind) = job.item {
                 if let Some(table) = self.by_stack.get_mut(&(job.lsan, job.limit, kind)) {
-                    table[stack.0 as usize] = sets[u];
+                    table.set(stack.0 as usize, sets[u]);
                 }
             }
         }
@@ -306,7 +307,7 @@ impl Hiding {
             let last = p.leak_searches.len().checked_sub(1);
             if let Some(last) = last {
                 let records = &p.leak_searches[last].records;
-                for (r, &set) in records.iter().zip(&ph.records[last]) {
+                for (r, set) in records.iter().zip(ph.records[last].iter()) {
                     for id in would_sets[set as usize].iter() {
                         would[id.index()].add_record(r);
                     }
@@ -357,7 +358,7 @@ impl Hiding {
             .get(process)
             .and_then(|p| p.records.get(search))
             .and_then(|s| s.get(index))
-            .and_then(|&set| self.verdicts.get(set as usize))
+            .and_then(|set| self.verdicts.get(set as usize))
             .copied()
             .unwrap_or(Verdict::Visible)
     }
@@ -397,7 +398,7 @@ impl Hiding {
             .get(process)
             .and_then(|p| p.records.last())
             .and_then(|s| s.get(index))
-            .and_then(|&set| self.sets.get(set as usize))
+            .and_then(|set| self.sets.get(set as usize))
             .map_or(&[], |m| &m.yes)
     }
 
