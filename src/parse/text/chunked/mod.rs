@@ -33,7 +33,7 @@ use std::io::Read;
 use std::sync::mpsc;
 
 /// One read of the input; a chunk buffer holds a chunk and two reads.
-const READ: usize = 128 << 10;
+const READ: usize = 256 << 10;
 
 /// Sizes that steer the cutting; tests shrink them to force many cuts.
 #[derive(Debug, Clone, Copy)]
@@ -45,18 +45,22 @@ pub struct ChunkSizes {
 }
 
 impl Default for ChunkSizes {
-    /// Chunks of 768 KiB keep the buffers in flight (one per worker and the
-    /// one being filled, 1 MiB each) small next to the report: at 2 MiB
-    /// (and reads of 256 KiB) they were 5 MB more of a million small
-    /// records' peak, for no measurable speed (A/B on the 1.1 GB log).
-    /// An item without a clean
-    /// point for 2.5 MiB — a chunk and more (valgrind caps stacks at 500
-    /// frames, ~100 KB) — is read in order from there on, so a malformed
+    /// Chunks of 2 MiB, read 256 KiB at a time: a chunk's worker interns
+    /// each distinct frame text once per chunk, so smaller chunks repeat
+    /// that work. Measured on the 1.1 GB log (alternating runs, load
+    /// 1.8-2.1, medians): 768 KiB chunks read 128 KiB at a time took 1.98 s
+    /// wall and 2.96 s CPU, 1 MiB chunks 1.92 / 2.93, 2 MiB 1.67 / 2.53
+    /// (2 MiB read 128 KiB at a time: 1.86 / 2.84). The price is the
+    /// buffers in flight (one per worker and the one being filled): a
+    /// million small records' peak is 84 MB at 2 MiB, 79 MB at 768 KiB.
+    /// An item without a clean point for 2.5 MiB — a chunk and more
+    /// (valgrind caps stacks at 500 frames, ~100 KB) — is read in order
+    /// from there on, so a malformed
     /// or synthetic giant record is never buffered whole. (At 4 MiB, that
     /// buffer was the peak of a 47 MB record's whole parse.)
     fn default() -> Self {
         ChunkSizes {
-            chunk: 768 << 10,
+            chunk: 2 << 20,
             max_pending: (2 << 20) + 2 * READ,
         }
     }
