@@ -1,6 +1,6 @@
 //! Memcheck errors other than leaks: invalid reads, uninitialised values, bad frees…
 
-use super::frame::StackId;
+use super::interner::StackId;
 use std::fmt;
 
 /// Error kinds, named as valgrind's XML protocol names them, so text and XML

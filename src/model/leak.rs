@@ -1,6 +1,6 @@
 //! Loss records: one per distinct allocation stack and leak kind in a leak search.
 
-use super::frame::StackId;
+use super::interner::StackId;
 use serde::Serialize;
 
 /// Memcheck's four leak kinds, in the order valgrind reports them.

@@ -6,6 +6,7 @@ mod error;
 mod frame;
 mod frame_table;
 mod id_index;
+mod interner;
 mod leak;
 mod packed;
 mod process;
@@ -15,7 +16,8 @@ mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
 pub use frame::{base_name, without_interceptor, JIT_CODE};
-pub use frame::{At, Frame, FrameId, FrameRef, Interner, NamedBy, Remap, StackId};
+pub use frame::{At, Frame, FrameRef, NamedBy};
+pub use interner::{FrameId, Interner, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use packed::{Frames, FramesIter, PackBuilder, Packed, Run};
 pub use process::{LeakSearch, OfRuns, Process, SearchOrigin, UsedSuppression};

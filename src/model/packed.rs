@@ -5,7 +5,7 @@
 //! its distinct frames, not to its depth. [`Frames`] reads a stack either
 //! way (written out or packed) with a slice's methods.
 
-use super::frame::FrameId;
+use super::interner::FrameId;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::Hasher;
 use std::ops::Range;

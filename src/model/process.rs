@@ -141,7 +141,7 @@ pub struct Process {
 impl Process {
     /// Renumbers every stack of the process after its report's interner was
     /// absorbed into another (`Interner::absorb`).
-    pub fn remap_stacks(&mut self, remap: &super::frame::Remap) {
+    pub fn remap_stacks(&mut self, remap: &super::interner::Remap) {
         for e in &mut self.errors {
             e.stack = remap.stack(e.stack);
             for a in &mut e.aux {

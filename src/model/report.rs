@@ -1,6 +1,6 @@
 //! A report: everything read from one or more inputs.
 
-use super::frame::Interner;
+use super::interner::Interner;
 use super::process::Process;
 use serde::Serialize;
 

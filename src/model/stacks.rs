@@ -1,8 +1,8 @@
 //! The interner's stacks: every distinct stack once, in one arena of frame
 //! ids; a long one (deep recursion) packed (see [`super::packed`]).
 
-use super::frame::{FrameId, StackId};
 use super::id_index::IdIndex;
+use super::interner::{FrameId, StackId};
 use super::packed::{Frames, PackBuilder, Packed};
 
 /// A stack this long is packed (see [`super::packed`]), both as a parser

@@ -1,0 +1,403 @@
+//! Frames and stacks, interned.
+//!
+//! Real logs repeat the same few thousand frames hundreds of thousands of times
+//! (every loss record under the JIT shares the same Python and ctypes frames), so
+//! each distinct frame and each distinct stack is stored once and referred to by a
+//! small id. Memory then grows with the number of distinct frames, not with the log.
+
+use super::frame::{At, Frame, FrameRef};
+use super::frame_table::{frame_hash, FrameTable, NO_ADDR};
+use super::id_index::IdIndex;
+use rustc_hash::FxHashMap;
+
+use super::packed::Frames;
+use super::stacks::{StackBuilder, Stacks};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameId(pub u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StackId(pub u32);
+
+/// Owns every distinct frame and stack of a report.
+///
+/// A frame is an address at a location (`malloc (in /usr/lib/…)`). The
+/// location text repeats across thousands of addresses, so it is parsed and
+/// its strings allocated once, as one [`Frame`]; a frame itself costs its
+/// address and its location's index (8 bytes, plus 6-7 in the index): a log
+/// of a million distinct addresses holds a million of those, not a million
+/// parsed frames.
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    /// Per frame: its address (`NO_ADDR` for none) and its location.
+    frames: FrameTable,
+    /// (address, location) → frame, hashed from `frames`.
+    frame_index: IdIndex,
+    /// Location text (or a built frame's key) → location.
+    locations: FxHashMap<Box<[u8]>, u32>,
+    location_frames: Vec<Frame>,
+    /// Set for an interner filled by a chunk worker (`Interner::deferred`):
+    /// a text location is not parsed there but kept as the whole text of
+    /// its first frame line, and parsed (with this function) only if the
+    /// interner absorbing the chunk does not know it yet. The hot locations
+    /// every chunk repeats are then parsed once per log, not once per chunk.
+    defer: Option<fn(&[u8]) -> Frame>,
+    /// Per location of a deferring interner: the frame text still to parse.
+    unparsed: FxHashMap<u32, Box<[u8]>>,
+    /// Per location, the last frame interned there. A location almost always
+    /// has one address, so this answers most lookups without touching the
+    /// (large, cache-missing) `frame_index`.
+    location_last: Vec<(u64, FrameId)>,
+    /// All stacks, in one arena (see [`Stacks`]).
+    stacks: Stacks,
+}
+
+impl Interner {
+    pub fn new() -> Self {
+        let mut i = Self::default();
+        // Stack 0 is the empty stack, so "no stack" needs no Option.
+        i.intern_stack(&[]);
+        i
+    }
+
+    /// An interner whose text frames are parsed with `parse` (a frame
+    /// line's text → its location) only when needed: by `frame_mut`, or by
+    /// the interner that absorbs this one, for locations new to it.
+    pub fn deferred(parse: fn(&[u8]) -> Frame) -> Self {
+        Interner {
+            defer: Some(parse),
+            ..Interner::new()
+        }
+    }
+
+    pub const EMPTY_STACK: StackId = StackId(0);
+
+    /// Makes room for about `frames` frames and `locations` locations, so a
+    /// chunk worker's interner (a fresh one per chunk) does not grow and
+    /// rehash its tables step by step.
+    pub fn reserve(&mut self, frames: usize, locations: usize) {
+        self.frames.reserve(frames, locations);
+        let table = &self.frames;
+        self.frame_index
+            .reserve(frames, |id| table.hash(id as usize));
+        self.locations.reserve(locations);
+        self.location_frames.reserve(locations);
+        self.location_last.reserve(locations);
+    }
+
+    /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
+    /// location with `parse` only the first time it is seen (never, in a
+    /// deferring interner: see [`Interner::deferred`]).
+    pub fn intern_frame_text(
+        &mut self,
+        text: &[u8],
+        parse: impl FnOnce(&[u8]) -> Frame,
+    ) -> FrameId {
+        let (addr, loc) = split_addr(text);
+        if self.defer.is_some() {
+            let before = self.location_frames.len();
+            let id = self.intern_frame_keyed(addr, loc, Frame::default);
+            if self.location_frames.len() > before {
+                self.unparsed.insert(before as u32, text.into());
+            }
+            return id;
+        }
+        self.intern_frame_keyed(addr, loc, || parse(text))
+    }
+
+    /// Interns a fully built frame (XML, LSan), keyed by all of its fields.
+    pub fn intern_frame(&mut self, frame: impl Into<At<Frame>>) -> FrameId {
+        let At { addr, frame } = frame.into();
+        let key = frame_key(&frame);
+        self.intern_frame_keyed(addr, &key, || frame)
+    }
+
+    /// Interns the frame at `addr` whose location has the key `loc`
+    /// (its text, or [`Interner::location_key`] of its fields), building
+    /// the location with `make` only the first time the key is seen.
+    pub fn intern_frame_keyed(
+        &mut self,
+        addr: Option<u64>,
+        loc: &[u8],
+        make: impl FnOnce() -> Frame,
+    ) -> FrameId {
+        let a = addr.unwrap_or(NO_ADDR);
+        let loc_id = self.location_id(loc, a, make);
+        let last = self.location_last[loc_id as usize];
+        if last.0 == a {
+            return last.1;
+        }
+        let id = self.intern_at(a, loc_id);
+        self.location_last[loc_id as usize] = (a, id);
+        id
+    }
+
+    pub fn intern_stack(&mut self, frames: &[FrameId]) -> StackId {
+        self.stacks.intern(frames)
+    }
+
+    /// Interns the stack a parser built in `frames`, leaving it empty: a
+    /// long stack (deep recursion) moves in rather than being copied, so a
+    /// record of a million frames is never held twice.
+    pub fn intern_stack_taken(&mut self, frames: &mut Vec<FrameId>) -> StackId {
+        self.stacks.intern_taken(frames)
+    }
+
+    /// Interns the stack a parser built frame by frame (packed as it grew,
+    /// when long), leaving the builder empty.
+    pub fn intern_stack_built(&mut self, frames: &mut StackBuilder) -> StackId {
+        self.stacks.intern_built(frames)
+    }
+
+    /// The frame: its address and its (shared) location.
+    pub fn frame(&self, id: FrameId) -> FrameRef<'_> {
+        let i = id.0 as usize;
+        let a = self.frames.addr(i);
+        At {
+            addr: (a != NO_ADDR).then_some(a),
+            frame: &self.location_frames[self.frames.loc(i) as usize],
+        }
+    }
+
+    /// Lets a parser add what it learns later (e.g. the mangled name from a
+    /// --gen-suppressions block) to a frame already interned. The change is
+    /// made to the frame's location, so every frame there sees it (a
+    /// function's mangled name does not depend on the address).
+    pub fn frame_mut(&mut self, id: FrameId) -> &mut Frame {
+        let l = self.frames.loc(id.0 as usize);
+        if let (Some(parse), Some(text)) = (self.defer, self.unparsed.remove(&l)) {
+            let learned = self.location_frames[l as usize].mangled.take();
+            let frame = &mut self.location_frames[l as usize];
+            *frame = parse(&text);
+            frame.mangled = frame.mangled.take().or(learned);
+        }
+        &mut self.location_frames[l as usize]
+    }
+
+    /// A stack's frames: written out, or packed for a long one (see
+    /// [`Frames`]).
+    pub fn stack(&self, id: StackId) -> Frames<'_> {
+        self.stacks.get(id)
+    }
+
+    pub fn frames_of(&self, id: StackId) -> impl Iterator<Item = FrameRef<'_>> + '_ {
+        self.stack(id).iter().map(|&f| self.frame(f))
+    }
+
+    pub fn frame_count(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn stack_count(&self) -> usize {
+        self.stacks.len()
+    }
+
+    /// The location of a frame: frames at one location (same function,
+    /// file, line, object) differ only by address, so anything that does not
+    /// look at addresses can be computed once per location.
+    pub fn location_of(&self, id: FrameId) -> usize {
+        self.frames.loc(id.0 as usize) as usize
+    }
+
+    pub fn location_count(&self) -> usize {
+        self.location_frames.len()
+    }
+
+    /// About how many bytes the interner holds (vectors and indices, not
+    /// the strings of its locations): what copying it would cost.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.frames.approx_bytes()
+            + self.frame_index.capacity() * 5
+            + self.locations.capacity() * 40
+            + self.location_frames.capacity() * (size_of::<Frame>() + 16)
+            + self.stacks.approx_bytes()
+    }
+
+    /// Location `l` (see [`Interner::location_of`]).
+    pub fn location_frame(&self, l: usize) -> &Frame {
+        &self.location_frames[l]
+    }
+
+    /// Takes in everything `other` interned (a chunk parsed on another
+    /// thread) and says where each of its frames and stacks now lives.
+    pub fn absorb(&mut self, other: &Interner) -> Remap {
+        let mut loc_map = vec![0u32; other.location_frames.len()];
+        for (key, &l) in &other.locations {
+            let template = &other.location_frames[l as usize];
+            let make = || match (other.defer, other.unparsed.get(&l)) {
+                (Some(parse), Some(text)) => parse(text),
+                _ => template.clone(),
+            };
+            let base = other.frames.location_base(l as usize);
+            let mine = self.location_id(key, base, make);
+            loc_map[l as usize] = mine;
+            let frame = &mut self.location_frames[mine as usize];
+            if frame.mangled.is_none() && template.mangled.is_some() {
+                frame.mangled = template.mangled.clone();
+            }
+        }
+        let theirs = &other.frames;
+        let frames: Vec<FrameId> = (0..theirs.len())
+            .map(|i| self.intern_at(theirs.addr(i), loc_map[theirs.loc(i) as usize]))
+            .collect();
+        let mut buf = Vec::new();
+        let stacks = (0..other.stacks.len())
+            .map(|i| {
+                if let Some(p) = other.stacks.packed(StackId(i as u32)) {
+                    return self.stacks.intern_packed(p.map(|f| frames[f.0 as usize]));
+                }
+                buf.clear();
+                buf.extend(
+                    other
+                        .stack(StackId(i as u32))
+                        .iter()
+                        .map(|f| frames[f.0 as usize]),
+                );
+                self.intern_stack(&buf)
+            })
+            .collect();
+        Remap { frames, stacks }
+    }
+
+    /// The id of a location, parsing it (`make`) only the first time; a
+    /// new location's addresses are expected near `a` (see [`FrameTable`]).
+    fn location_id(&mut self, loc: &[u8], a: u64, make: impl FnOnce() -> Frame) -> u32 {
+        if let Some(&l) = self.locations.get(loc) {
+            return l;
+        }
+        let l = self.location_frames.len() as u32;
+        self.location_frames.push(make());
+        self.frames.add_location(a);
+        self.location_last.push((NO_ADDR - 1, FrameId(u32::MAX)));
+        self.locations.insert(loc.into(), l);
+        l
+    }
+
+    /// Frees the indices only interning reads (frames by address and
+    /// location, stacks by frames): a loaded report is only read, and for a
+    /// million distinct frames and stacks they are ~12 MB, a sixth of what
+    /// the report holds. Interning afterwards rebuilds them first.
+    pub fn drop_indexes(&mut self) {
+        self.frame_index = IdIndex::default();
+        self.stacks.drop_index();
+    }
+
+    /// The frame at address `a` (`NO_ADDR`: none) in an already known location.
+    fn intern_at(&mut self, a: u64, loc_id: u32) -> FrameId {
+        if self.frame_index.len() != self.frames.len() {
+            self.index_frames();
+        }
+        let hash = frame_hash(a, loc_id);
+        let table = &self.frames;
+        let same = |id: u32| table.is(id as usize, a, loc_id);
+        if let Some(id) = self.frame_index.find(hash, same) {
+            return FrameId(id);
+        }
+        let id = self.frames.push(a, loc_id);
+        let table = &self.frames;
+        self.frame_index
+            .insert_next(hash, id, |id| table.hash(id as usize));
+        FrameId(id)
+    }
+
+    /// Indexes every frame (see [`Interner::drop_indexes`]).
+    #[cold]
+    fn index_frames(&mut self) {
+        let table = &self.frames;
+        self.frame_index = IdIndex::indexing(table.len(), |id| table.hash(id as usize));
+    }
+
+    /// The location key of a built frame (see [`Interner::intern_frame_keyed`]).
+    pub fn location_key(frame: &Frame) -> Vec<u8> {
+        frame_key(frame)
+    }
+}
+
+/// Where an absorbed interner's ids went.
+pub struct Remap {
+    pub frames: Vec<FrameId>,
+    pub stacks: Vec<StackId>,
+}
+
+impl Remap {
+    pub fn stack(&self, s: StackId) -> StackId {
+        self.stacks[s.0 as usize]
+    }
+}
+
+/// `0x4841F2F: malloc (in …)` → (Some(0x4841F2F), `malloc (in …)`). Masked
+/// (`0x........`) or odd addresses give `None` and keep the whole text as the
+/// location, so they never collide with a real address.
+fn split_addr(text: &[u8]) -> (Option<u64>, &[u8]) {
+    let Some(colon) = memchr::memchr(b':', text) else {
+        return (None, text);
+    };
+    let hex = text.get(2..colon).unwrap_or(&[]);
+    if hex.is_empty() || hex.len() > 16 {
+        return (None, text);
+    }
+    let mut v: u64 = 0;
+    for &c in hex {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return (None, text),
+        };
+        v = (v << 4) | d as u64;
+    }
+    let rest = &text[colon + 1..];
+    (Some(v), rest.strip_prefix(b" ").unwrap_or(rest))
+}
+
+/// The location key of a built frame: every field but the address. Starts with
+/// 0xff, which no text-log location does, so the two kinds of key never meet.
+fn frame_key(f: &Frame) -> Vec<u8> {
+    let mut k = Vec::with_capacity(96);
+    k.push(0xff);
+    for part in [&f.function, &f.mangled, &f.dir, &f.file, &f.object] {
+        if let Some(p) = part {
+            k.extend_from_slice(p.as_bytes());
+        }
+        k.push(0);
+    }
+    k.extend_from_slice(&f.line.unwrap_or(u32::MAX).to_le_bytes());
+    k.push(f.named_by as u8);
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_shares_equal_frames_and_stacks() {
+        let mut i = Interner::new();
+        let a = i.intern_frame_text(b"0x1: f (a.c:1)", |_| Frame::default());
+        let b = i.intern_frame_text(b"0x1: f (a.c:1)", |_| unreachable!());
+        let c = i.intern_frame_text(b"0x2: f (a.c:1)", |_| unreachable!());
+        assert_ne!(a, c);
+        assert_eq!(i.frame(c).addr, Some(2));
+        assert_eq!(a, b);
+        let s1 = i.intern_stack(&[a, b]);
+        let s2 = i.intern_stack(&[a, b]);
+        assert_eq!(s1, s2);
+        assert_eq!(i.stack(s1).len(), 2);
+        assert!(i.stack(Interner::EMPTY_STACK).is_empty());
+        // A loaded report drops its indices; interning more still finds
+        // what it holds.
+        i.drop_indexes();
+        assert_eq!(
+            i.intern_frame_text(b"0x1: f (a.c:1)", |_| unreachable!()),
+            a
+        );
+        assert_eq!(
+            i.intern_frame_text(b"0x2: f (a.c:1)", |_| unreachable!()),
+            c
+        );
+        i.drop_indexes();
+        assert_eq!(i.intern_stack(&[a, b]), s1);
+        assert_eq!(i.frame_count(), 2);
+    }
+}
