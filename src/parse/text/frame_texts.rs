@@ -44,13 +44,20 @@ impl FrameTexts {
     pub fn get_or(&mut self, text: &[u8], intern: impl FnOnce() -> FrameId) -> FrameId {
         let hash = text_hash(text);
         let bytes = &self.bytes;
+        let mut alike = 0;
         let same = |e: &Entry| {
-            e.hash == hash && bytes[e.start as usize..(e.start + e.len) as usize] == *text
+            e.hash == hash && {
+                alike += 1;
+                bytes[e.start as usize..(e.start + e.len) as usize] == *text
+            }
         };
         if let Some(e) = self.index.find(hash, same) {
             return e.id;
         }
         let id = intern();
+        if alike >= MAX_ALIKE {
+            return id;
+        }
         let Ok(start) = u32::try_from(self.bytes.len()) else {
             return id;
         };
@@ -68,6 +75,14 @@ impl FrameTexts {
         id
     }
 }
+
+/// Texts kept under one hash. Honest texts that share a hash are rare (two
+/// frames at one address in one chunk), but a crafted log can give every
+/// frame line the same hashed words: each look-up would then compare with
+/// every text before it, quadratic in a chunk's frames (a 48 MB log took
+/// minutes). Texts beyond this many are not kept; the interner answers
+/// them, as it answers any text seen first.
+const MAX_ALIKE: usize = 8;
 
 /// A hash of a frame line's text from three of its words: its first 16
 /// bytes (`0x` and the address: what tells frames apart) and its last 8
@@ -113,6 +128,32 @@ mod tests {
         assert_eq!(get(&mut t, b"0x2: f (a.c:1)", 0), FrameId(8));
         assert_eq!(get(&mut t, b"0x1f: g", 0), FrameId(131));
         assert_eq!(calls.get(), 3 + 5000);
+    }
+
+    /// A crafted log whose frame lines all share the hashed words costs a
+    /// bounded number of compares per look-up, and every text still gets
+    /// its own frame.
+    #[test]
+    fn texts_alike_in_the_hashed_words_are_kept_only_a_few() {
+        let mut t = FrameTexts::default();
+        let text = |i: u32| format!("0x400000: fn_{i:09}_zz (a.c:1)");
+        assert!((1..2000).all(|i| text_hash(text(i).as_bytes()) == text_hash(text(0).as_bytes())));
+        let mut next = 0;
+        for i in 0..2000 {
+            let got = t.get_or(text(i).as_bytes(), || {
+                next += 1;
+                FrameId(next)
+            });
+            assert_eq!(got, FrameId(next), "a new text gets its own frame");
+        }
+        assert_eq!(t.index.len(), MAX_ALIKE);
+        // The kept ones are still answered from the table; the rest by the
+        // interner again.
+        assert_eq!(t.get_or(text(0).as_bytes(), || FrameId(0)), FrameId(1));
+        assert_eq!(
+            t.get_or(text(1999).as_bytes(), || FrameId(7777)),
+            FrameId(7777)
+        );
     }
 
     /// The hash reads only some words of a text: texts that differ

@@ -25,6 +25,13 @@ use std::hash::BuildHasher;
 /// this (not one valgrind writes) is never stored.
 pub const KEY: usize = 64;
 
+/// Texts kept under one key. Honest frames that share their first [`KEY`]
+/// bytes share their address and object, so they are one frame; a crafted
+/// log can give thousands of frames those bytes, and each look-up would
+/// compare with them all, quadratic in a run's frames (a 72 MB log took
+/// 40 s). Texts beyond this many are read in full each time instead.
+const MAX_ALIKE: usize = 8;
+
 /// The frames read so far in a run, by text.
 pub struct SeenFrames<'a> {
     index: HashTable<Seen<'a>>,
@@ -78,10 +85,20 @@ impl<'a> SeenFrames<'a> {
             id,
             newlines: memchr::memchr_iter(b'\n', text).count() as u32,
         };
-        if text.len() >= KEY {
+        if text.len() >= KEY && self.alike(seen.hash) < MAX_ALIKE {
             self.index.insert_unique(seen.hash, seen, |s| s.hash);
         }
         seen
+    }
+
+    /// How many texts are kept under `hash`: a look-up compares with each.
+    fn alike(&self, hash: u64) -> usize {
+        let mut n = 0;
+        self.index.find(hash, |s| {
+            n += usize::from(s.hash == hash);
+            false
+        });
+        n
     }
 }
 
@@ -135,7 +152,10 @@ mod tests {
         let pad = "x".repeat(KEY);
         let text = |f: &str| format!("<frame>\n  <ip>{pad}</ip>\n  <fn>{f}</fn>\n</frame>");
         let (a, b) = (text("f"), text("g"));
-        let many: Vec<String> = (0..5000).map(|i| text(&i.to_string())).collect();
+        let alike: Vec<String> = (0..5000).map(|i| text(&i.to_string())).collect();
+        let many: Vec<String> = (0..5000)
+            .map(|i| format!("<frame>\n  <ip>{i:x<64}</ip>\n</frame>"))
+            .collect();
         let mut s = SeenFrames::default();
         let after = format!("{a}\n  </stack>");
         assert_eq!(s.get(after.as_bytes()), None);
@@ -150,12 +170,21 @@ mod tests {
         s.insert(b.as_bytes(), FrameId(4));
         assert_eq!(s.get(b.as_bytes()).unwrap().id, FrameId(4));
         assert_eq!(s.get(a.as_bytes()).unwrap().id, FrameId(3));
-        // Many texts: the index grows and still finds the first.
+        // Many texts that differ in their first bytes: the index grows and
+        // still finds the first.
         for (i, t) in many.iter().enumerate() {
             s.insert(t.as_bytes(), FrameId(10 + i as u32));
         }
         assert_eq!(s.get(a.as_bytes()).unwrap().id, FrameId(3));
         assert_eq!(s.get(many[4999].as_bytes()).unwrap().id, FrameId(5009));
+        // Many alike in their first bytes (a crafted log): only a few are
+        // kept, so a look-up compares with a few; the rest are read in full.
+        for (i, t) in alike.iter().enumerate() {
+            s.insert(t.as_bytes(), FrameId(20_000 + i as u32));
+        }
+        assert_eq!(s.alike(key_hash(a.as_bytes()).unwrap()), MAX_ALIKE);
+        assert_eq!(s.get(a.as_bytes()).unwrap().id, FrameId(3));
+        assert_eq!(s.get(alike[4999].as_bytes()), None);
         // A frame shorter than the key is never stored, nor found.
         let short = "<frame><fn>h</fn></frame>";
         s.insert(short.as_bytes(), FrameId(1));
