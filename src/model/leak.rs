@@ -2,6 +2,7 @@
 
 use super::interner::StackId;
 use serde::Serialize;
+use std::mem::ManuallyDrop;
 
 /// Memcheck's four leak kinds, in the order valgrind reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -79,37 +80,50 @@ impl LeakKind {
 }
 
 /// One loss record, fixed-size: a log of millions of records holds millions
-/// of these, so only what every record has lives inline, in 32 bytes: kind,
-/// record number, interned stack, and the figures that almost always fit 32
-/// bits (direct and indirect bytes, line) or 24 (blocks) stored that narrow.
+/// of these, so only what every record has lives inline, in 24 bytes: kind,
+/// record number, line, interned stack, and the figures that almost always
+/// fit 32 bits (direct and indirect bytes) or 24 (blocks) stored that narrow.
 /// A figure past its width, the `(+N)` deltas of an incremental search and a
-/// generated suppression sit in one boxed side entry, absent (8 bytes of
-/// `None`) for the rest. The `M` of `N of M` is the same for a whole search,
-/// so the search keeps it ([`super::LeakSearch::of`]), not each record.
-/// Read the narrowed and moved fields through their accessors:
-/// `direct_bytes()`, `indirect_bytes()`, `blocks()`, `line()`, `number()`,
-/// `delta_bytes()`, `delta_blocks()`, `suppression()`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// generated suppression sit in one boxed side entry; a record with one has
+/// it where its number and line would be (they move into the entry), and
+/// says so with its blocks field (`RARE24`; its blocks move too), so the
+/// entry costs a record without one nothing. The `M` of `N of M` is the same
+/// for a whole search, so the search keeps it ([`super::LeakSearch::of`]),
+/// not each record. Read the narrowed and moved fields through their
+/// accessors: `direct_bytes()`, `indirect_bytes()`, `blocks()`, `line()`,
+/// `number()`, `delta_bytes()`, `delta_blocks()`, `suppression()`.
 pub struct LossRecord {
-    rare: Option<Box<RecordRare>>,
+    tail: Tail,
     /// What valgrind's LEAK SUMMARY counts for this kind; `WIDE32`: the
-    /// figure is in `rare`.
+    /// figure is in the side entry.
     direct: u32,
     pub stack: StackId,
-    /// `in loss record N of M`; 0 when masked (`... of ...`): see `number()`.
-    number: u32,
-    /// `WIDE32`: the line is in `rare`.
-    line: u32,
-    /// `WIDE32`: the figure is in `rare`.
+    /// `WIDE32`: the figure is in the side entry.
     indirect: u32,
-    /// Little-endian; `WIDE24`: the figure is in `rare`.
+    /// Little-endian; `RARE24`: the record has a side entry (`tail.rare`),
+    /// which holds the blocks.
     blocks: [u8; 3],
     pub kind: LeakKind,
 }
 
-/// A narrowed field holding this says "the value is in the side entry".
+/// A record's number and line, or (blocks `RARE24`) its side entry, which
+/// then holds them.
+union Tail {
+    plain: Plain,
+    rare: ManuallyDrop<Box<RecordRare>>,
+}
+
+#[derive(Clone, Copy)]
+struct Plain {
+    /// `in loss record N of M`; 0 when masked (`... of ...`): see `number()`.
+    number: u32,
+    line: u32,
+}
+
+/// An inline figure holding this says "the value is in the side entry".
 const WIDE32: u32 = u32::MAX;
-const WIDE24: u32 = 0xff_ffff;
+/// Blocks holding this say "the record has a side entry".
+const RARE24: [u8; 3] = [0xff; 3];
 
 /// The fields few records have, kept out of line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,8 +134,10 @@ struct RecordRare {
     /// Figures too wide for their inline field (see `LossRecord`).
     direct_bytes: u64,
     indirect_bytes: u64,
+    /// Moved here from the record with the entry.
     blocks: u64,
     line: u64,
+    number: u32,
 }
 
 impl LossRecord {
@@ -134,11 +150,11 @@ impl LossRecord {
         line: u64,
     ) -> Self {
         let mut r = LossRecord {
-            rare: None,
+            tail: Tail {
+                plain: Plain { number: 0, line: 0 },
+            },
             direct: 0,
             stack,
-            number: 0,
-            line: 0,
             indirect: 0,
             blocks: [0; 3],
             kind,
@@ -153,69 +169,122 @@ impl LossRecord {
     /// What valgrind's LEAK SUMMARY counts for this kind: the bytes of this
     /// record's blocks.
     pub fn direct_bytes(&self) -> u64 {
-        self.widen(self.direct, WIDE32, |r| r.direct_bytes)
+        self.widen(self.direct, |r| r.direct_bytes)
     }
 
     pub fn set_direct_bytes(&mut self, v: u64) {
-        self.direct = self.narrow(v, WIDE32, |r| &mut r.direct_bytes);
+        self.direct = self.narrow(v, |r| &mut r.direct_bytes);
     }
 
     /// Bytes of blocks reachable only through this record's blocks.
     pub fn indirect_bytes(&self) -> u64 {
-        self.widen(self.indirect, WIDE32, |r| r.indirect_bytes)
+        self.widen(self.indirect, |r| r.indirect_bytes)
     }
 
     pub fn set_indirect_bytes(&mut self, v: u64) {
-        self.indirect = self.narrow(v, WIDE32, |r| &mut r.indirect_bytes);
+        self.indirect = self.narrow(v, |r| &mut r.indirect_bytes);
     }
 
     pub fn blocks(&self) -> u64 {
-        let [a, b, c] = self.blocks;
-        self.widen(u32::from_le_bytes([a, b, c, 0]), WIDE24, |r| r.blocks)
+        match self.rare() {
+            Some(r) => r.blocks,
+            None => {
+                let [a, b, c] = self.blocks;
+                u64::from(u32::from_le_bytes([a, b, c, 0]))
+            }
+        }
     }
 
     pub fn set_blocks(&mut self, v: u64) {
-        let n = self.narrow(v, WIDE24, |r| &mut r.blocks);
-        let [a, b, c, _] = n.to_le_bytes();
-        self.blocks = [a, b, c];
+        match u32::try_from(v) {
+            Ok(n) if n < 1 << 24 && self.rare().is_none() && n.to_le_bytes()[..3] != RARE24 => {
+                let [a, b, c, _] = n.to_le_bytes();
+                self.blocks = [a, b, c];
+            }
+            _ => self.rare_mut().blocks = v,
+        }
     }
 
     /// 1-based line (text) or line of the `<error>` (XML) where the record starts.
     pub fn line(&self) -> u64 {
-        self.widen(self.line, WIDE32, |r| r.line)
+        match self.rare() {
+            Some(r) => r.line,
+            None => u64::from(self.plain().line),
+        }
     }
 
     pub fn set_line(&mut self, v: u64) {
-        self.line = self.narrow(v, WIDE32, |r| &mut r.line);
+        match (u32::try_from(v), self.plain_mut()) {
+            (Ok(n), Some(p)) => p.line = n,
+            _ => self.rare_mut().line = v,
+        }
     }
 
-    /// `v` as stored inline: itself when below `wide`, else `wide`, with
-    /// `v` put in the side entry's `field`.
-    fn narrow(&mut self, v: u64, wide: u32, field: fn(&mut RecordRare) -> &mut u64) -> u32 {
+    /// `v` as stored inline: itself when below `WIDE32`, else `WIDE32`,
+    /// with `v` put in the side entry's `field`.
+    fn narrow(&mut self, v: u64, field: fn(&mut RecordRare) -> &mut u64) -> u32 {
         match u32::try_from(v) {
-            Ok(n) if n < wide => n,
+            Ok(n) if n < WIDE32 => n,
             _ => {
-                *field(self.rare.get_or_insert_with(Box::default)) = v;
-                wide
+                *field(self.rare_mut()) = v;
+                WIDE32
             }
         }
     }
 
     /// The inverse of [`Self::narrow`]: the inline `n`, or the side entry's
-    /// `field` when `n` is `wide`.
-    fn widen(&self, n: u32, wide: u32, field: fn(&RecordRare) -> u64) -> u64 {
-        if n == wide {
-            field(self.rare())
+    /// `field` when `n` is `WIDE32`.
+    fn widen(&self, n: u32, field: fn(&RecordRare) -> u64) -> u64 {
+        if n == WIDE32 {
+            field(self.rare().expect("a wide field has its side entry"))
         } else {
             u64::from(n)
         }
     }
 
-    /// The side entry; only read where a field says its value is there.
-    fn rare(&self) -> &RecordRare {
-        self.rare
-            .as_deref()
-            .expect("a wide field has its side entry")
+    /// Number and line, when the record has no side entry.
+    fn plain(&self) -> Plain {
+        debug_assert!(self.blocks != RARE24);
+        // SAFETY: without a side entry (blocks not `RARE24`), `plain` is
+        // the field last written.
+        unsafe { self.tail.plain }
+    }
+
+    fn plain_mut(&mut self) -> Option<&mut Plain> {
+        if self.blocks == RARE24 {
+            return None;
+        }
+        // SAFETY: as in `plain`.
+        Some(unsafe { &mut self.tail.plain })
+    }
+
+    /// The side entry, if the record has one.
+    fn rare(&self) -> Option<&RecordRare> {
+        if self.blocks != RARE24 {
+            return None;
+        }
+        // SAFETY: blocks `RARE24` says `rare` is the field last written.
+        Some(unsafe { &**self.tail.rare })
+    }
+
+    /// The side entry, made (taking in the number, line and blocks) if
+    /// the record has none yet.
+    fn rare_mut(&mut self) -> &mut RecordRare {
+        if self.blocks != RARE24 {
+            let plain = self.plain();
+            let rare = RecordRare {
+                blocks: self.blocks(),
+                line: u64::from(plain.line),
+                number: plain.number,
+                ..RecordRare::default()
+            };
+            self.tail = Tail {
+                rare: ManuallyDrop::new(Box::new(rare)),
+            };
+            self.blocks = RARE24;
+        }
+        // SAFETY: blocks `RARE24`: `rare` is the field last written.
+        unsafe { &mut self.tail.rare }
     }
 
     /// Direct plus indirect bytes, as XML's `<leakedbytes>` counts them
@@ -227,27 +296,35 @@ impl LossRecord {
     /// `in loss record N of M`: N, or `None` when masked (valgrind numbers
     /// records from 1, so 0 stands for "not stated").
     pub fn number(&self) -> Option<u32> {
-        (self.number != 0).then_some(self.number)
+        let n = match self.rare() {
+            Some(r) => r.number,
+            None => self.plain().number,
+        };
+        (n != 0).then_some(n)
     }
 
     /// Sets N of `in loss record N of M` (M goes to the search: see
     /// [`super::LeakSearch::push`]).
     pub fn set_number(&mut self, number: Option<u32>) {
-        self.number = number.unwrap_or(0);
+        let n = number.unwrap_or(0);
+        match self.plain_mut() {
+            Some(p) => p.number = n,
+            None => self.rare_mut().number = n,
+        }
     }
 
     /// Changes since the previous leak search (`(+N)`), when valgrind printed them.
     pub fn delta_bytes(&self) -> Option<i64> {
-        self.rare.as_ref().and_then(|r| r.delta_bytes)
+        self.rare().and_then(|r| r.delta_bytes)
     }
 
     pub fn delta_blocks(&self) -> Option<i64> {
-        self.rare.as_ref().and_then(|r| r.delta_blocks)
+        self.rare().and_then(|r| r.delta_blocks)
     }
 
     pub fn set_deltas(&mut self, bytes: Option<i64>, blocks: Option<i64>) {
-        if bytes.is_some() || blocks.is_some() || self.rare.is_some() {
-            let r = self.rare.get_or_insert_with(Box::default);
+        if bytes.is_some() || blocks.is_some() || self.rare().is_some() {
+            let r = self.rare_mut();
             r.delta_bytes = bytes;
             r.delta_blocks = blocks;
         }
@@ -255,13 +332,98 @@ impl LossRecord {
 
     /// The suppression valgrind generated for this record (--gen-suppressions).
     pub fn suppression(&self) -> Option<&str> {
-        self.rare.as_ref().and_then(|r| r.suppression.as_deref())
+        self.rare().and_then(|r| r.suppression.as_deref())
     }
 
     pub fn set_suppression(&mut self, text: Option<Box<str>>) {
-        if text.is_some() || self.rare.is_some() {
-            self.rare.get_or_insert_with(Box::default).suppression = text;
+        if text.is_some() || self.rare().is_some() {
+            self.rare_mut().suppression = text;
         }
+    }
+}
+
+impl Drop for LossRecord {
+    fn drop(&mut self) {
+        if self.blocks == RARE24 {
+            // SAFETY: blocks `RARE24`: `rare` is the live field, dropped once
+            // here.
+            unsafe { ManuallyDrop::drop(&mut self.tail.rare) }
+        }
+    }
+}
+
+impl Clone for LossRecord {
+    fn clone(&self) -> Self {
+        let tail = match self.rare() {
+            Some(r) => Tail {
+                rare: ManuallyDrop::new(Box::new(r.clone())),
+            },
+            None => Tail {
+                plain: self.plain(),
+            },
+        };
+        LossRecord {
+            tail,
+            direct: self.direct,
+            stack: self.stack,
+            indirect: self.indirect,
+            blocks: self.blocks,
+            kind: self.kind,
+        }
+    }
+}
+
+impl LossRecord {
+    /// Every value the record states, however it is stored.
+    #[allow(clippy::type_complexity)]
+    fn values(
+        &self,
+    ) -> (
+        LeakKind,
+        StackId,
+        [u64; 4],
+        Option<u32>,
+        (Option<i64>, Option<i64>),
+        Option<&str>,
+    ) {
+        (
+            self.kind,
+            self.stack,
+            [
+                self.direct_bytes(),
+                self.indirect_bytes(),
+                self.blocks(),
+                self.line(),
+            ],
+            self.number(),
+            (self.delta_bytes(), self.delta_blocks()),
+            self.suppression(),
+        )
+    }
+}
+
+impl PartialEq for LossRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.values() == other.values()
+    }
+}
+
+impl Eq for LossRecord {}
+
+impl std::fmt::Debug for LossRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LossRecord")
+            .field("kind", &self.kind)
+            .field("stack", &self.stack)
+            .field("direct_bytes", &self.direct_bytes())
+            .field("indirect_bytes", &self.indirect_bytes())
+            .field("blocks", &self.blocks())
+            .field("line", &self.line())
+            .field("number", &self.number())
+            .field("delta_bytes", &self.delta_bytes())
+            .field("delta_blocks", &self.delta_blocks())
+            .field("suppression", &self.suppression())
+            .finish()
     }
 }
 
@@ -271,9 +433,9 @@ mod tests {
 
     #[test]
     fn a_record_stays_small() {
-        // A million records are 32 MB: the 1 M small records shape's budget.
-        const _: () = assert!(std::mem::size_of::<LossRecord>() == 32);
-        assert_eq!(std::mem::size_of::<LossRecord>(), 32);
+        // A million records are 24 MB: the 1 M small records shape's budget.
+        const _: () = assert!(std::mem::size_of::<LossRecord>() == 24);
+        assert_eq!(std::mem::size_of::<LossRecord>(), 24);
     }
 
     #[test]
@@ -320,5 +482,91 @@ mod tests {
         assert_eq!(r.number(), Some(2));
         assert_eq!((r.delta_bytes(), r.delta_blocks()), (Some(-8), Some(0)));
         assert_eq!(r.suppression(), Some("{\n}"));
+    }
+
+    /// What a record states, kept plainly: the model `LossRecord` must match.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Model {
+        figures: [u64; 4],
+        number: Option<u32>,
+        deltas: (Option<i64>, Option<i64>),
+        suppression: Option<Box<str>>,
+    }
+
+    fn read(r: &LossRecord) -> Model {
+        Model {
+            figures: [r.direct_bytes(), r.indirect_bytes(), r.blocks(), r.line()],
+            number: r.number(),
+            deltas: (r.delta_bytes(), r.delta_blocks()),
+            suppression: r.suppression().map(Into::into),
+        }
+    }
+
+    #[test]
+    fn every_value_survives_its_side_entry_coming_and_cloning() {
+        // Values at and around each inline width and sentinel.
+        let values = [
+            0,
+            1,
+            0xff_fffe,
+            0xff_ffff,
+            1 << 24,
+            u32::MAX as u64 - 1,
+            u32::MAX as u64,
+            1 << 32,
+            u64::MAX,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..200 {
+            let mut r = LossRecord::new(LeakKind::StillReachable, 5, 6, 7, StackId(9), 11);
+            let mut want = Model {
+                figures: [5, 6, 7, 11],
+                number: None,
+                deltas: (None, None),
+                suppression: None,
+            };
+            let mut copies = Vec::new();
+            for _ in 0..12 {
+                let v = values[next(values.len())];
+                match next(7) {
+                    k @ 0..=3 => {
+                        want.figures[k] = v;
+                        [
+                            LossRecord::set_direct_bytes,
+                            LossRecord::set_indirect_bytes,
+                            LossRecord::set_blocks,
+                            LossRecord::set_line,
+                        ][k](&mut r, v)
+                    }
+                    4 => {
+                        want.number = Some(v as u32).filter(|&n| n != 0);
+                        r.set_number(want.number);
+                    }
+                    5 => {
+                        want.deltas = (Some(v as i64), None);
+                        r.set_deltas(want.deltas.0, None);
+                    }
+                    _ => {
+                        want.suppression = Some(format!("{{{v}}}").into());
+                        r.set_suppression(want.suppression.clone());
+                    }
+                }
+                assert_eq!(read(&r), want);
+                let copy = r.clone();
+                assert_eq!(copy, r);
+                copies.push((copy, want.clone()));
+            }
+            // Each copy kept its values while the record changed on.
+            for (copy, was) in &copies {
+                assert_eq!(&read(copy), was);
+            }
+            assert_eq!((r.kind, r.stack), (LeakKind::StillReachable, StackId(9)));
+        }
     }
 }
