@@ -107,6 +107,14 @@ pub fn stack_verdict(
     }
 }
 
+/// Locations whose names the matcher keeps before it starts over. A
+/// location's names serve the `fun:` patterns tested on it, nearly all in a
+/// row (`anchors_present` tests every anchor on one location before the
+/// next), after which its verdicts answer. Real reports have a few thousand
+/// locations; a log of a million distinct functions kept every one's names
+/// (some 240 bytes each: 600 MB for a 48 MB log).
+const NAMES_KEPT: usize = 1 << 14;
+
 /// Tests frame patterns on frames, remembering each location's names and
 /// each (pattern, location) verdict: real reports repeat the same frames in
 /// thousands of stacks, and a frame's address never changes a verdict.
@@ -118,6 +126,7 @@ pub struct FrameMatcher<'r> {
     /// Mangled names learned for a function text elsewhere in the report;
     /// `None` where two different mangled names share one text.
     learned: FxHashMap<&'r str, Option<&'r str>>,
+    /// Recent locations' names (see [`NAMES_KEPT`]).
     names: FxHashMap<usize, FrameNames>,
     /// Per pattern id, 32 verdicts a word: 0 not yet tested, else `Tri` + 1.
     verdicts: Vec<Vec<u64>>,
@@ -263,6 +272,9 @@ impl<'r> FrameMatcher<'r> {
                     .get(frame.function.as_deref().unwrap_or(""))
                     .copied()
                     .flatten();
+                if self.names.len() >= NAMES_KEPT && !self.names.contains_key(&loc) {
+                    self.names.clear();
+                }
                 let names = self
                     .names
                     .entry(loc)
@@ -317,6 +329,31 @@ mod tests {
             FramePattern::Fun(f) => f.pattern.matches(stack[j]),
             _ => false,
         })
+    }
+
+    /// A log of more distinct functions than the matcher keeps names for
+    /// gets the same verdicts, with a bounded table of names.
+    #[test]
+    fn names_are_kept_for_a_bounded_number_of_locations() {
+        let mut interner = Interner::new();
+        let n = NAMES_KEPT + 1000;
+        let ids: Vec<FrameId> = (0..n)
+            .map(|i| {
+                interner.intern_frame(Frame {
+                    function: Some(format!("f{i}").into()),
+                    ..Frame::default()
+                })
+            })
+            .collect();
+        let pat = FramePattern::parse("fun:f1*").unwrap();
+        let mut m = FrameMatcher::new(&interner);
+        for round in 0..2 {
+            for (i, &id) in ids.iter().enumerate() {
+                let want = i.to_string().starts_with('1');
+                assert_eq!(m.matches(round, &pat, id), want.into(), "f{i}");
+                assert!(m.names.len() <= NAMES_KEPT);
+            }
+        }
     }
 
     #[test]
