@@ -241,8 +241,17 @@ impl Interner {
         let frames: Vec<FrameId> = (0..theirs.len())
             .map(|i| self.intern_at(theirs.addr(i), loc_map[theirs.loc(i) as usize]))
             .collect();
+        let stacks = self.absorb_stacks(other, &frames);
+        Remap { frames, stacks }
+    }
+
+    /// Takes in `other`'s stacks, whose frame ids `frames` renumbers into
+    /// this interner's (all of `other`'s frames, or frames `other` never
+    /// held: a text chunk's stacks number its frame line texts), and says
+    /// where each stack now lives.
+    pub fn absorb_stacks(&mut self, other: &Interner, frames: &[FrameId]) -> Vec<StackId> {
         let mut buf = Vec::new();
-        let stacks = (0..other.stacks.len())
+        (0..other.stacks.len())
             .map(|i| {
                 if let Some(p) = other.stacks.packed(StackId(i as u32)) {
                     return self.stacks.intern_packed(p.map(|f| frames[f.0 as usize]));
@@ -256,8 +265,7 @@ impl Interner {
                 );
                 self.intern_stack(&buf)
             })
-            .collect();
-        Remap { frames, stacks }
+            .collect()
     }
 
     /// The id of a location, parsing it (`make`) only the first time; a

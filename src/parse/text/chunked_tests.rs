@@ -63,6 +63,8 @@ fn chunked_parse_equals_sequential_parse() {
         ("delta.txt", &[300, 4096][..]),
         ("truncated.txt", &[300, 4096][..]),
         ("leaky-stderr.txt", &[300, 4096][..]),
+        ("mangled-gensupp.txt", &[300, 4096][..]),
+        ("leaky-gensupp.txt", &[300, 4096][..]),
     ] {
         let data = fixture(name);
         let want = serde_json::to_string(&summarize(&sequential(&data))).unwrap();
@@ -82,6 +84,7 @@ fn chunked_parse_equals_sequential_parse() {
             );
             // Suppression texts and record lines survive the merge too.
             let seq = sequential(&data);
+            same_frames_and_stacks(&seq, &got, &format!("{name} with {chunk}-byte chunks"));
             for (a, b) in seq.processes.iter().zip(&got.processes) {
                 let sa: Vec<_> = a
                     .loss_records()
@@ -96,6 +99,29 @@ fn chunked_parse_equals_sequential_parse() {
                 assert_eq!(sa, sb, "{name}: record lines and suppressions");
             }
         }
+    }
+}
+
+/// The chunked reader numbers frames and stacks as one parser does (a
+/// chunk's frames are interned in the order it first shows them), and every
+/// frame has the same location, mangled names learned from `{ … }` blocks
+/// included.
+fn same_frames_and_stacks(want: &Report, got: &Report, what: &str) {
+    let (a, b) = (&want.interner, &got.interner);
+    assert_eq!(a.frame_count(), b.frame_count(), "{what}: frames");
+    for i in 0..a.frame_count() as u32 {
+        let id = crate::model::FrameId(i);
+        let (fa, fb) = (a.frame(id), b.frame(id));
+        assert_eq!(
+            (fa.addr, fa.frame),
+            (fb.addr, fb.frame),
+            "{what}: frame {i}"
+        );
+    }
+    assert_eq!(a.stack_count(), b.stack_count(), "{what}: stacks");
+    for i in 0..a.stack_count() as u32 {
+        let id = crate::model::StackId(i);
+        assert!(a.stack(id) == b.stack(id), "{what}: stack {i}");
     }
 }
 
@@ -328,7 +354,7 @@ proptest::proptest! {
     /// Whatever the chunk size (so wherever the cuts fall), the chunked
     /// reader gives the sequential parser's report and line count.
     #[test]
-    fn any_chunk_size_gives_the_sequential_report(which in 0usize..6, chunk in 1usize..6000) {
+    fn any_chunk_size_gives_the_sequential_report(which in 0usize..7, chunk in 1usize..6000) {
         let name = [
             "multi-pid.txt",
             "leaky-v.txt",
@@ -336,6 +362,7 @@ proptest::proptest! {
             "delta.txt",
             "truncated.txt",
             "leaky-stderr.txt",
+            "mangled-gensupp.txt",
         ][which];
         let data = fixture(name);
         let want = serde_json::to_string(&summarize(&sequential(&data))).unwrap();
@@ -346,6 +373,7 @@ proptest::proptest! {
         let (got, lines) = chunked(&data, sizes);
         let got_json = serde_json::to_string(&summarize(&got)).unwrap();
         proptest::prop_assert!(got_json == want, "{} with {}-byte chunks differs", name, chunk);
+        same_frames_and_stacks(&sequential(&data), &got, &format!("{name} with {chunk}-byte chunks"));
         let want_lines = data.split(|&b| b == b'\n').count() - data.ends_with(b"\n") as usize;
         proptest::prop_assert_eq!(lines as usize, want_lines);
     }

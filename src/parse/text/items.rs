@@ -169,18 +169,30 @@ impl TextParser {
             }
             None => return,
         };
+        if self.frame_texts.is_some() {
+            // A chunk's stacks are numbered by its frame texts, not yet by
+            // the report's frames: the merge teaches these.
+            let funs = funs.iter().map(|f| f.map(Into::into)).collect();
+            self.learned.push((stack, funs));
+            return;
+        }
         learn_mangled(&mut report.interner, stack, &funs);
     }
 }
 
-pub(crate) fn learn_mangled(interner: &mut Interner, stack: StackId, funs: &[Option<&str>]) {
+pub(crate) fn learn_mangled<S: AsRef<str>>(
+    interner: &mut Interner,
+    stack: StackId,
+    funs: &[Option<S>],
+) {
     for (i, fun) in funs.iter().enumerate() {
         let (Some(fun), Some(&id)) = (fun, interner.stack(stack).get(i)) else {
             continue;
         };
+        let fun = fun.as_ref();
         let frame = interner.frame_mut(id);
         if frame.mangled.is_none() && frame.function.as_deref() != Some(fun) {
-            frame.mangled = Some((*fun).into());
+            frame.mangled = Some(fun.into());
         }
     }
 }

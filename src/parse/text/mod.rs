@@ -97,9 +97,24 @@ pub struct TextParser {
     stamp_ms: Option<u64>,
     /// gdbserver messages noted already (each is said once).
     gdbserver_said: Vec<String>,
-    /// A chunk's frame line texts (see `frame_texts`); none for a whole
-    /// log read in order, whose texts would add to its memory.
+    /// A chunk's frames, as its frame line texts (see `frame_texts`): its
+    /// stacks hold their numbers, not the report interner's frame ids.
+    /// None for a whole log read in order, which interns each frame line.
     frame_texts: Option<frame_texts::FrameTexts>,
+    /// A chunk's `{ … }` blocks' `fun:` names, for the stacks they follow
+    /// (see `learn_mangled`): taught to the frames by the merge, once they
+    /// are the report's.
+    learned: Vec<Learned>,
+}
+
+/// The `fun:` lines of a suppression block and the (chunk's) stack it follows.
+type Learned = (crate::model::StackId, Vec<Option<Box<str>>>);
+
+/// What a chunk's parser leaves for the merge beside its report.
+struct ChunkFrames {
+    /// The chunk's frame texts, numbered as its stacks number them.
+    texts: frame_texts::FrameTexts,
+    learned: Vec<Learned>,
 }
 
 /// Warns about each process of `input` whose last leak search never got its
@@ -136,6 +151,7 @@ impl TextParser {
             stamp_ms: None,
             gdbserver_said: Vec::new(),
             frame_texts: None,
+            learned: Vec::new(),
         }
     }
 
@@ -209,6 +225,15 @@ impl TextParser {
         }
     }
 
+    /// A chunk parser's frame texts and learned names (see [`ChunkFrames`]),
+    /// after [`Self::finish`].
+    fn take_chunk_frames(&mut self) -> ChunkFrames {
+        ChunkFrames {
+            texts: self.frame_texts.take().unwrap_or_default(),
+            learned: std::mem::take(&mut self.learned),
+        }
+    }
+
     /// Ends the input (or chunk): closes whatever is open, as at a blank line.
     pub fn finish(&mut self, report: &mut Report) {
         if self.supp.is_some() {
@@ -263,10 +288,9 @@ impl TextParser {
                 _ => return,
             }
             let text = text.trim_ascii_end();
-            let interner = &mut report.interner;
             let id = match &mut self.frame_texts {
-                Some(t) => t.get_or(text, || interner.intern_frame_text(text, frame_location)),
-                None => interner.intern_frame_text(text, frame_location),
+                Some(t) => t.id(text),
+                None => report.interner.intern_frame_text(text, frame_location),
             };
             match &mut st.block {
                 Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().expect("aux").1.push(id),
@@ -449,8 +473,7 @@ impl TextParser {
 }
 
 /// The location of a frame line's text (`0xADDR: location`), for the
-/// interner (which parses a location once, or defers it: see
-/// `Interner::deferred`).
+/// interner (which parses a location once, when first seen).
 pub(crate) fn frame_location(text: &[u8]) -> crate::model::Frame {
     grammar::parse_frame(&String::from_utf8_lossy(text)).frame
 }

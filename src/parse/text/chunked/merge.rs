@@ -1,7 +1,8 @@
 //! Merging parsed chunks into the report, in input order.
 
+use super::super::{frame_location, learn_mangled};
 use super::Parsed;
-use crate::model::{MemcheckError, Remap, Report};
+use crate::model::{FrameId, MemcheckError, Remap, Report};
 use crate::parse::Progress;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -77,7 +78,17 @@ impl Merger {
 /// Moves a chunk's processes into the report, renumbering its frames and
 /// stacks, and joining a leak search that the cut split in two.
 fn merge(report: &mut Report, input: usize, part: Parsed) {
-    let remap: Remap = report.interner.absorb(&part.report.interner);
+    // Each distinct frame text of the chunk, interned in the order the
+    // chunk first showed it: frame ids come out as one parser numbers them.
+    let interner = &mut report.interner;
+    let frames: Vec<FrameId> = (part.frames.texts.texts())
+        .map(|text| interner.intern_frame_text(text, frame_location))
+        .collect();
+    let stacks = interner.absorb_stacks(&part.report.interner, &frames);
+    let remap = Remap { frames, stacks };
+    for (stack, funs) in &part.frames.learned {
+        learn_mangled(interner, remap.stack(*stack), funs);
+    }
     report.inputs[input].warnings.extend(part.warnings);
     let mut by_pid: FxHashMap<u32, usize> = FxHashMap::default();
     for (i, p) in report.processes.iter().enumerate() {

@@ -22,7 +22,7 @@ mod cutter;
 mod merge;
 
 use super::newlines::NewLines;
-use super::TextParser;
+use super::{ChunkFrames, TextParser};
 use crate::model::{MemcheckError, Report, Warning};
 use crate::parse::source::LineReader;
 use crate::parse::Progress;
@@ -90,6 +90,8 @@ struct Parsed {
     /// The chunk's bytes, returned for reuse.
     data: Vec<u8>,
     report: Report,
+    /// Its frames, as texts: its report's stacks number them.
+    frames: ChunkFrames,
     warnings: Vec<Warning>,
     listed: Vec<(u32, MemcheckError)>,
 }
@@ -299,14 +301,10 @@ impl<R: Read> Read for ThenRest<R> {
 }
 
 fn parse_chunk(input: usize, job: Chunk) -> Parsed {
+    // Its interner holds only stacks, of the chunk's frame texts' numbers
+    // (see `frame_texts`): frames are interned by the merge, each distinct
+    // text once, and a location is parsed only when new to the log.
     let mut report = Report::new();
-    // Locations are parsed once, by the merge, for those new to the log.
-    report.interner = crate::model::Interner::deferred(super::frame_location);
-    // A 2 MiB chunk of a real log has some 650 distinct frames at 400
-    // locations; a log of small distinct records a few thousand. Tables
-    // sized for every line were mostly empty, and zeroing them cost more
-    // than growing these.
-    report.interner.reserve(job.len / 1024, job.len / 2048);
     let mut parser = TextParser::for_chunk(input);
     // Lines straight from the chunk, no copy; the splitter already noted any
     // over-long line, which is cut to the same length LineReader keeps.
@@ -332,6 +330,7 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
         provisional: job.provisional,
         data: job.data,
         report,
+        frames: parser.take_chunk_frames(),
         warnings: std::mem::take(&mut parser.warnings),
         listed: std::mem::take(&mut parser.unmatched_listed),
     }
