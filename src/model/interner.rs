@@ -36,14 +36,6 @@ pub struct Interner {
     /// Location text (or a built frame's key) → location.
     locations: FxHashMap<Box<[u8]>, u32>,
     location_frames: Vec<Frame>,
-    /// Set for an interner filled by a chunk worker (`Interner::deferred`):
-    /// a text location is not parsed there but kept as the whole text of
-    /// its first frame line, and parsed (with this function) only if the
-    /// interner absorbing the chunk does not know it yet. The hot locations
-    /// every chunk repeats are then parsed once per log, not once per chunk.
-    defer: Option<fn(&[u8]) -> Frame>,
-    /// Per location of a deferring interner: the frame text still to parse.
-    unparsed: FxHashMap<u32, Box<[u8]>>,
     /// Per location, the last frame interned there. A location almost always
     /// has one address, so this answers most lookups without touching the
     /// (large, cache-missing) `frame_index`.
@@ -58,16 +50,6 @@ impl Interner {
         // Stack 0 is the empty stack, so "no stack" needs no Option.
         i.intern_stack(&[]);
         i
-    }
-
-    /// An interner whose text frames are parsed with `parse` (a frame
-    /// line's text → its location) only when needed: by `frame_mut`, or by
-    /// the interner that absorbs this one, for locations new to it.
-    pub fn deferred(parse: fn(&[u8]) -> Frame) -> Self {
-        Interner {
-            defer: Some(parse),
-            ..Interner::new()
-        }
     }
 
     pub const EMPTY_STACK: StackId = StackId(0);
@@ -86,22 +68,13 @@ impl Interner {
     }
 
     /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
-    /// location with `parse` only the first time it is seen (never, in a
-    /// deferring interner: see [`Interner::deferred`]).
+    /// location with `parse` only the first time it is seen.
     pub fn intern_frame_text(
         &mut self,
         text: &[u8],
         parse: impl FnOnce(&[u8]) -> Frame,
     ) -> FrameId {
         let (addr, loc) = split_addr(text);
-        if self.defer.is_some() {
-            let before = self.location_frames.len();
-            let id = self.intern_frame_keyed(addr, loc, Frame::default);
-            if self.location_frames.len() > before {
-                self.unparsed.insert(before as u32, text.into());
-            }
-            return id;
-        }
         self.intern_frame_keyed(addr, loc, || parse(text))
     }
 
@@ -165,12 +138,6 @@ impl Interner {
     /// function's mangled name does not depend on the address).
     pub fn frame_mut(&mut self, id: FrameId) -> &mut Frame {
         let l = self.frames.loc(id.0 as usize);
-        if let (Some(parse), Some(text)) = (self.defer, self.unparsed.remove(&l)) {
-            let learned = self.location_frames[l as usize].mangled.take();
-            let frame = &mut self.location_frames[l as usize];
-            *frame = parse(&text);
-            frame.mangled = frame.mangled.take().or(learned);
-        }
         &mut self.location_frames[l as usize]
     }
 
@@ -225,12 +192,8 @@ impl Interner {
         let mut loc_map = vec![0u32; other.location_frames.len()];
         for (key, &l) in &other.locations {
             let template = &other.location_frames[l as usize];
-            let make = || match (other.defer, other.unparsed.get(&l)) {
-                (Some(parse), Some(text)) => parse(text),
-                _ => template.clone(),
-            };
             let base = other.frames.location_base(l as usize);
-            let mine = self.location_id(key, base, make);
+            let mine = self.location_id(key, base, || template.clone());
             loc_map[l as usize] = mine;
             let frame = &mut self.location_frames[mine as usize];
             if frame.mangled.is_none() && template.mangled.is_some() {
