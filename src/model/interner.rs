@@ -67,6 +67,12 @@ impl Interner {
         self.location_last.reserve(locations);
     }
 
+    /// Makes room for `stacks` more stacks of `frames` frames in all (see
+    /// [`Stacks::reserve`]).
+    pub fn reserve_stacks(&mut self, stacks: usize, frames: usize) {
+        self.stacks.reserve(stacks, frames);
+    }
+
     /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
     /// location with `parse` only the first time it is seen.
     pub fn intern_frame_text(

@@ -159,6 +159,18 @@ impl Stacks {
         id
     }
 
+    /// Makes room for `stacks` more stacks of `frames` frames in all, so a
+    /// text chunk worker's interner (a fresh one per chunk) does not grow
+    /// its index step by step, hashing every stack again each time.
+    pub fn reserve(&mut self, stacks: usize, frames: usize) {
+        self.index_all();
+        self.frames.reserve(frames);
+        self.starts.reserve(stacks);
+        let (f, starts, long) = (&self.frames, &self.starts, &self.long);
+        self.index
+            .reserve(stacks, |id| slice(f, starts, long, StackId(id)).hash());
+    }
+
     /// Frees the index, which only interning reads: a loaded report keeps
     /// its stacks without it (6-7 MB for a million stacks). The next
     /// [`Self::intern`] builds it again.
