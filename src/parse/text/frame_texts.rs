@@ -12,35 +12,41 @@
 //! report's memory.
 
 use crate::model::FrameId;
-use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHasher};
-use std::hash::{BuildHasher, Hasher};
+use rustc_hash::FxBuildHasher;
+use std::hash::BuildHasher;
 
 /// The distinct frame line texts of a chunk, numbered in first-seen order.
 #[derive(Debug)]
 pub(super) struct FrameTexts {
-    index: HashTable<Entry>,
+    /// An open-addressing table (linear probing, at most half full) of the
+    /// kept texts: one probe answers nearly every line, where a general
+    /// hash table's group probing cost as much as the hash and compare.
+    slots: Vec<Slot>,
+    kept: usize,
     /// Every text, end to end (no allocation per text).
     bytes: Vec<u8>,
     /// Where text `i` ends in `bytes` (it starts where text `i - 1` ends).
     ends: Vec<usize>,
 }
 
+/// A kept text: its hash's upper half, and its number plus one (0: empty).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    id1: u32,
+}
+
 impl Default for FrameTexts {
-    /// Sized for a chunk of a real log, so it rarely grows.
+    /// Sized for a chunk of a real log (~750 distinct texts), so it rarely
+    /// grows.
     fn default() -> Self {
         FrameTexts {
-            index: HashTable::with_capacity(1024),
+            slots: vec![Slot::default(); 2048],
+            kept: 0,
             bytes: Vec::with_capacity(64 << 10),
             ends: Vec::with_capacity(1024),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    hash: u64,
-    id: u32,
 }
 
 impl FrameTexts {
@@ -48,27 +54,53 @@ impl FrameTexts {
     /// when first seen, else the next. (A text beyond [`MAX_ALIKE`] under
     /// one hash gets a new number each time: the merge interns each number's
     /// text, so its repeats still come out as one frame.)
+    #[inline]
     pub fn id(&mut self, text: &[u8]) -> FrameId {
         let hash = text_hash(text);
-        let (bytes, ends) = (&self.bytes, &self.ends);
+        let tag = (hash >> 32) as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
         let mut alike = 0;
-        let same = |e: &Entry| {
-            e.hash == hash && {
-                alike += 1;
-                text_at(bytes, ends, e.id as usize) == text
+        loop {
+            let slot = self.slots[i];
+            if slot.id1 == 0 {
+                break;
             }
-        };
-        if let Some(e) = self.index.find(hash, same) {
-            return FrameId(e.id);
+            if slot.tag == tag {
+                if text_at(&self.bytes, &self.ends, slot.id1 as usize - 1) == text {
+                    return FrameId(slot.id1 - 1);
+                }
+                alike += 1;
+            }
+            i = (i + 1) & mask;
         }
         let id = self.ends.len() as u32;
         self.bytes.extend_from_slice(text);
         self.ends.push(self.bytes.len());
         if alike < MAX_ALIKE {
-            self.index
-                .insert_unique(hash, Entry { hash, id }, |e| e.hash);
+            self.slots[i] = Slot { tag, id1: id + 1 };
+            self.kept += 1;
+            if self.kept * 2 > self.slots.len() {
+                self.grow();
+            }
         }
         FrameId(id)
+    }
+
+    /// Doubles the table, placing the kept texts again.
+    #[cold]
+    fn grow(&mut self) {
+        let doubled = vec![Slot::default(); self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.id1 != 0) {
+            let hash = text_hash(text_at(&self.bytes, &self.ends, slot.id1 as usize - 1));
+            let mut i = hash as usize & mask;
+            while self.slots[i].id1 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
     }
 
     /// Every distinct text, in the order of their numbers.
@@ -93,21 +125,19 @@ fn text_at<'a>(bytes: &'a [u8], ends: &[usize], i: usize) -> &'a [u8] {
 
 /// A hash of a frame line's text from three of its words: its first 16
 /// bytes (`0x` and the address: what tells frames apart) and its last 8
-/// (the end of its location), with its length. Hashing every byte of a
-/// 100-byte line cost more than the compare that confirms a hit; texts
-/// that share those words only share a bucket.
+/// (the end of its location), with its length, folded by one multiply.
+/// Hashing every byte of a 100-byte line cost more than the compare that
+/// confirms a hit; texts that share those words only share a slot.
+#[inline]
 fn text_hash(text: &[u8]) -> u64 {
     let n = text.len();
     if n < 16 {
         return FxBuildHasher.hash_one(text);
     }
     let word = |at: usize| u64::from_le_bytes(text[at..at + 8].try_into().expect("8 bytes"));
-    let mut h = FxHasher::default();
-    h.write_u64(word(0));
-    h.write_u64(word(8));
-    h.write_u64(word(n - 8));
-    h.write_usize(n);
-    h.finish()
+    let x = word(0) ^ word(8).rotate_left(21) ^ word(n - 8).rotate_left(42) ^ n as u64;
+    let p = u128::from(x) * 0x9e37_79b9_7f4a_7c15;
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 #[cfg(test)]
@@ -157,7 +187,7 @@ mod tests {
                 "a new text gets its own number"
             );
         }
-        assert_eq!(t.index.len(), MAX_ALIKE);
+        assert_eq!(t.kept, MAX_ALIKE);
         // The kept ones are still answered from the table; the rest get a
         // new number, under their own text.
         assert_eq!(t.id(text(0).as_bytes()), FrameId(0));
