@@ -117,6 +117,8 @@ const UNKNOWN: SetId = SetId::MAX;
 /// Matches computed in one go at most: bounds the memory of a first load
 /// of a million distinct stacks.
 const BATCH: usize = 1 << 16;
+/// Jobs matched in one go within a batch (see `run_batch`).
+const MATCH_PART: usize = 1 << 14;
 
 /// The rules' verdicts on a report: see the module documentation.
 #[derive(Debug, Clone, Default)]
@@ -154,7 +156,9 @@ impl Hiding {
         let plan = Plan::new(rules);
         // What is new is gathered in batches and matched on every core: this
         // is the expensive part of a run (every rule over every stack).
-        let mut jobs: Vec<Job> = Vec::new();
+        // A batch is one process's: its kind of log and --num-callers are
+        // the same for every stack in it, kept once.
+        let mut batch: Vec<(StackId, LeakKind)> = Vec::new();
         // One matcher per thread, kept across batches (verdicts per location).
         let mut fms: Vec<FrameMatcher> = Vec::new();
         let stacks = report.interner.stack_count();
@@ -180,14 +184,13 @@ impl Hiding {
                     }
                     // Claimed: a later record on this stack waits for the batch.
                     table.set(r.stack.0 as usize, UNKNOWN - 1);
-                    let item = Item::Record(r.stack, r.kind);
-                    jobs.push(Job { lsan, limit, item });
-                    if jobs.len() >= BATCH {
-                        self.run_batch(&plan, report, &mut fms, &mut jobs);
+                    batch.push((r.stack, r.kind));
+                    if batch.len() >= BATCH {
+                        self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch);
                     }
                 }
             }
-            self.run_batch(&plan, report, &mut fms, &mut jobs);
+            self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch);
             // Pass 2: every new record takes its stack's set.
             let ph = &mut self.procs[pi];
             for (si, s) in p.leak_searches.iter().enumerate() {
@@ -215,31 +218,43 @@ impl Hiding {
         self.refresh(report);
     }
 
-    /// Matches a batch of record jobs and records each stack's set. Stacks
-    /// that differ only by addresses (the same code reached again, or
-    /// moved) are matched once: a verdict depends only on the frames'
-    /// locations, the leak kind and the job's kind of log and --num-callers.
+    /// Matches a batch of one process's (stack, leak kind)s and records
+    /// each stack's set. Stacks that differ only by addresses (the same code
+    /// reached again, or moved) are matched once: a verdict depends only on
+    /// the frames' locations, the leak kind and the process's kind of log
+    /// and --num-callers.
     fn run_batch<'r>(
         &mut self,
         plan: &Plan,
         report: &'r Report,
         fms: &mut Vec<FrameMatcher<'r>>,
-        jobs: &mut Vec<Job<'r>>,
+        (lsan, limit): (bool, usize),
+        batch: &mut Vec<(StackId, LeakKind)>,
     ) {
-        if jobs.is_empty() {
+        if batch.is_empty() {
             return;
         }
-        let (reps, of) = same_locations(&report.interner, jobs);
-        let unique: Vec<Job> = reps.iter().map(|&i| jobs[i]).collect();
-        let sets = self.match_jobs(plan, report, fms, &unique);
-        for (job, &u) in jobs.iter().zip(&of) {
-            if let Item::Record(stack, kind) = job.item {
-                if let Some(table) = self.by_stack.get_mut(&(job.lsan, job.limit, kind)) {
-                    table.set(stack.0 as usize, sets[u]);
-                }
+        let (reps, of) = same_locations(&report.interner, batch);
+        // Jobs are made and matched a part at a time: a job is 32 bytes and
+        // its matches a pair of boxed lists until interned as a set id, so
+        // a whole batch's would be several MB more at the explorer's peak.
+        let mut sets: Vec<SetId> = Vec::with_capacity(reps.len());
+        let mut jobs: Vec<Job> = Vec::with_capacity(MATCH_PART.min(reps.len()));
+        for part in reps.chunks(MATCH_PART) {
+            jobs.clear();
+            jobs.extend(part.iter().map(|&i| {
+                let (stack, kind) = batch[i as usize];
+                let item = Item::Record(stack, kind);
+                Job { lsan, limit, item }
+            }));
+            sets.extend(self.match_jobs(plan, report, fms, &jobs));
+        }
+        for (&(stack, kind), &u) in batch.iter().zip(&of) {
+            if let Some(table) = self.by_stack.get_mut(&(lsan, limit, kind)) {
+                table.set(stack.0 as usize, sets[u as usize]);
             }
         }
-        jobs.clear();
+        batch.clear();
     }
 
     /// Matches jobs on every core; returns the id of each one's match set.
