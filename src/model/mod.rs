@@ -11,6 +11,7 @@ mod leak;
 mod packed;
 mod process;
 mod report;
+mod spans;
 mod stacks;
 mod summary;
 

@@ -4,34 +4,25 @@
 use super::id_index::IdIndex;
 use super::interner::{FrameId, StackId};
 use super::packed::{Frames, PackBuilder, Packed};
+use super::spans::Spans;
 
 /// A stack this long is packed (see [`super::packed`]), both as a parser
 /// builds it ([`StackBuilder`]) and in the store: a record of a million
 /// frames then costs its distinct frames, never its depth.
 const LONG: usize = 1 << 16;
 
-/// All distinct stacks. Stack `i` is `frames[starts[i]..starts[i + 1]]`
-/// (4 bytes per stack beside its frame ids); the index holds stack ids only
+/// All distinct stacks. Stack `i` is the span `spans.get(i)` of `frames`
+/// (1.25 bytes per stack beside its frame ids: see [`Spans`]); the index
+/// holds stack ids only
 /// and compares against the arena, so no id is stored twice. A long stack
 /// has an empty span in the arena and sits in `long`, packed, instead.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Stacks {
     frames: Vec<FrameId>,
-    starts: Vec<u32>,
+    spans: Spans,
     index: IdIndex,
     /// Long stacks (see [`LONG`]), in id order.
     long: Vec<(StackId, Packed)>,
-}
-
-impl Default for Stacks {
-    fn default() -> Self {
-        Stacks {
-            frames: Vec::new(),
-            starts: vec![0],
-            index: IdIndex::default(),
-            long: Vec::new(),
-        }
-    }
 }
 
 /// A stack as a parser builds it, frame by frame: written out while short,
@@ -83,11 +74,11 @@ impl StackBuilder {
 
 impl Stacks {
     pub fn len(&self) -> usize {
-        self.starts.len() - 1
+        self.spans.len()
     }
 
     pub fn get(&self, id: StackId) -> Frames<'_> {
-        slice(&self.frames, &self.starts, &self.long, id)
+        slice(&self.frames, &self.spans, &self.long, id)
     }
 
     /// The packed form of stack `id`, if it is long.
@@ -112,7 +103,7 @@ impl Stacks {
             return id;
         }
         self.frames.extend_from_slice(frames);
-        self.push(hash)
+        self.push(hash, frames.len())
     }
 
     /// Interns the stack built in `frames` and leaves `frames` empty.
@@ -145,16 +136,18 @@ impl Stacks {
         }
         let id = StackId(self.len() as u32);
         self.long.push((id, p));
-        self.push(hash)
+        self.push(hash, 0)
     }
 
-    /// Adds the stack whose frames were just appended (none, for a long one).
-    fn push(&mut self, hash: u64) -> StackId {
+    /// Adds the stack whose `len` frames were just appended (none, for a
+    /// long one).
+    fn push(&mut self, hash: u64, len: usize) -> StackId {
         let id = StackId(self.len() as u32);
-        self.starts.push(self.frames.len() as u32);
-        let (frames, starts, long) = (&self.frames, &self.starts, &self.long);
+        let end = self.frames.len();
+        self.spans.push((end - len) as u32, len as u32);
+        let (frames, spans, long) = (&self.frames, &self.spans, &self.long);
         self.index.insert_next(hash, id.0, |id| {
-            slice(frames, starts, long, StackId(id)).hash()
+            slice(frames, spans, long, StackId(id)).hash()
         });
         id
     }
@@ -183,15 +176,15 @@ impl Stacks {
         if self.index.len() == self.len() {
             return;
         }
-        let (frames, starts, long) = (&self.frames, &self.starts, &self.long);
-        let hash = |id: u32| slice(frames, starts, long, StackId(id)).hash();
+        let (frames, spans, long) = (&self.frames, &self.spans, &self.long);
+        let hash = |id: u32| slice(frames, spans, long, StackId(id)).hash();
         self.index = IdIndex::indexing(self.len(), hash);
     }
 
     /// Bytes held (vectors and index): what copying it would cost.
     pub fn approx_bytes(&self) -> usize {
         self.frames.capacity() * 4
-            + self.starts.capacity() * 4
+            + self.spans.approx_bytes()
             + self.index.capacity() * 5
             + self
                 .long
@@ -202,14 +195,14 @@ impl Stacks {
 }
 
 /// Stack `id`'s frames (see [`Stacks`]); empty for an unknown id.
+#[inline]
 fn slice<'a>(
     frames: &'a [FrameId],
-    starts: &[u32],
+    spans: &Spans,
     long: &'a [(StackId, Packed)],
     id: StackId,
 ) -> Frames<'a> {
-    let i = id.0 as usize;
-    let (Some(&s), Some(&e)) = (starts.get(i), starts.get(i + 1)) else {
+    let Some((s, e)) = spans.get(id.0 as usize) else {
         return Frames::from(&[][..]);
     };
     if s == e && !long.is_empty() {
@@ -217,7 +210,7 @@ fn slice<'a>(
             return Frames::from(&long[k].1);
         }
     }
-    Frames::from(&frames[s as usize..e as usize])
+    Frames::from(&frames[s..e])
 }
 
 fn pack(frames: &[FrameId]) -> Packed {
