@@ -46,6 +46,12 @@ impl Spans {
         }
     }
 
+    /// Makes room for `stacks` more stacks.
+    pub fn reserve(&mut self, stacks: usize) {
+        self.lens.reserve(stacks);
+        self.marks.reserve(stacks.div_ceil(MARK));
+    }
+
     /// Stack `i`'s length.
     #[inline]
     fn length(&self, i: usize) -> u32 {

@@ -158,10 +158,10 @@ impl Stacks {
     pub fn reserve(&mut self, stacks: usize, frames: usize) {
         self.index_all();
         self.frames.reserve(frames);
-        self.starts.reserve(stacks);
-        let (f, starts, long) = (&self.frames, &self.starts, &self.long);
+        self.spans.reserve(stacks);
+        let (f, spans, long) = (&self.frames, &self.spans, &self.long);
         self.index
-            .reserve(stacks, |id| slice(f, starts, long, StackId(id)).hash());
+            .reserve(stacks, |id| slice(f, spans, long, StackId(id)).hash());
     }
 
     /// Frees the index, which only interning reads: a loaded report keeps
