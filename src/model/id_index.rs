@@ -14,7 +14,9 @@
 //! Layout: a control byte per slot (`EMPTY`, or 7 bits of the id's hash)
 //! and the ids; slots come in groups of 8 read as one word, probed group
 //! after group from where the hash lands. Nothing is ever removed, so a
-//! lookup stops at the first group with an empty slot.
+//! lookup stops at the first group with an empty slot. An id takes 3 bytes
+//! while the table has at most 2^24 slots (its ids are below its slots), 4
+//! after: a slot is 4 bytes, not 5, for the millions of ids of a large log.
 
 const GROUP: usize = 8;
 const EMPTY: u8 = 0x80;
@@ -27,7 +29,11 @@ const DOUBLE_BELOW: usize = 1 << 16;
 #[derive(Debug, Clone, Default)]
 pub(super) struct IdIndex {
     ctrl: Vec<u8>,
-    ids: Vec<u32>,
+    /// Per slot, its id in `width` bytes, little-endian; one byte more at
+    /// the end, so any slot's id reads as one `u32` (masked by `mask`).
+    ids: Vec<u8>,
+    width: usize,
+    mask: u32,
     len: usize,
 }
 
@@ -45,9 +51,23 @@ impl IdIndex {
         self.len
     }
 
-    /// Slots allocated (5 bytes each).
+    /// Slots allocated.
+    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.ctrl.len()
+    }
+
+    /// Bytes held.
+    pub fn approx_bytes(&self) -> usize {
+        self.ctrl.len() + self.ids.len()
+    }
+
+    /// The id in slot `i`.
+    #[inline]
+    fn id_at(&self, i: usize) -> u32 {
+        let at = i * self.width;
+        let word: [u8; 4] = self.ids[at..at + 4].try_into().expect("4 bytes");
+        u32::from_le_bytes(word) & self.mask
     }
 
     #[inline]
@@ -81,7 +101,7 @@ impl IdIndex {
             let x = word ^ (LSB * u64::from(tag));
             let mut hits = x.wrapping_sub(LSB) & !x & MSB;
             while hits != 0 {
-                let id = self.ids[g * GROUP + hits.trailing_zeros() as usize / 8];
+                let id = self.id_at(g * GROUP + hits.trailing_zeros() as usize / 8);
                 if eq(id) {
                     return Some(id);
                 }
@@ -139,10 +159,12 @@ impl IdIndex {
     /// `0..len` again. The old table is freed first: the ids are known.
     fn rebuild(&mut self, slots: usize, rehash: impl Fn(u32) -> u64) {
         let slots = slots.div_ceil(GROUP).max(1) * GROUP;
+        self.width = id_width(slots);
+        self.mask = u32::MAX >> (8 * (4 - self.width));
         self.ctrl = Vec::new();
         self.ids = Vec::new();
         self.ctrl = vec![EMPTY; slots];
-        self.ids = vec![0; slots];
+        self.ids = vec![0; slots * self.width + 1];
         for id in 0..self.len as u32 {
             self.place(rehash(id), id);
         }
@@ -158,12 +180,23 @@ impl IdIndex {
             if empty != 0 {
                 let i = g * GROUP + empty.trailing_zeros() as usize / 8;
                 self.ctrl[i] = tag;
-                self.ids[i] = id;
+                let at = i * self.width;
+                self.ids[at..at + self.width].copy_from_slice(&id.to_le_bytes()[..self.width]);
                 self.len = self.len.max(id as usize + 1);
                 return;
             }
             g = if g + 1 == groups { 0 } else { g + 1 };
         }
+    }
+}
+
+/// Bytes an id takes in a table of `slots` slots: every id is below the
+/// slot count (at most 7/8 of them are used).
+fn id_width(slots: usize) -> usize {
+    if slots <= 1 << 24 {
+        3
+    } else {
+        4
     }
 }
 
@@ -207,12 +240,43 @@ mod tests {
             );
         }
         assert_eq!(index.find(hash_of(5), |i| values[i as usize] == 5), None);
-        // Large, it grows by a quarter, never past 1.43 slots an id.
+        // Large, it grows by a quarter, never past 1.43 slots an id, of 4
+        // bytes each (a control byte and a 3-byte id).
         assert!(
             index.capacity() * 7 <= values.len() * 10,
             "{}",
             index.capacity()
         );
+        assert_eq!(index.approx_bytes(), index.capacity() * 4 + 1);
+    }
+
+    #[test]
+    fn ids_take_three_bytes_below_two_to_the_24_slots_and_four_after() {
+        assert_eq!((id_width(8), id_width(1 << 24)), (3, 3));
+        assert_eq!(id_width((1 << 24) + GROUP), 4);
+        // A table of 4-byte ids (past 2^24 slots; built small here) reads
+        // back ids that need all four bytes.
+        let ids = [0, 0xff_ffff, 0x100_0000, u32::MAX - 1];
+        let mut index = IdIndex {
+            ctrl: vec![EMPTY; 16],
+            ids: vec![0; 16 * 4 + 1],
+            width: 4,
+            mask: u32::MAX,
+            len: 0,
+        };
+        for &id in &ids {
+            index.place(u64::from(id), id);
+        }
+        for &id in &ids {
+            assert_eq!(index.find(u64::from(id), |i| i == id), Some(id));
+        }
+        // And in 3 bytes, the largest id a table of 2^24 slots can hold.
+        let mut index = IdIndex::default();
+        index.rebuild(16, |_| unreachable!("empty"));
+        index.place(7, 0xff_ffff);
+        index.place(9, 0xfe_0001);
+        assert_eq!(index.find(7, |i| i == 0xff_ffff), Some(0xff_ffff));
+        assert_eq!(index.find(9, |i| i == 0xfe_0001), Some(0xfe_0001));
     }
 
     #[test]

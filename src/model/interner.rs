@@ -181,7 +181,7 @@ impl Interner {
     pub fn approx_bytes(&self) -> usize {
         use std::mem::size_of;
         self.frames.approx_bytes()
-            + self.frame_index.capacity() * 5
+            + self.frame_index.approx_bytes()
             + self.locations.capacity() * 40
             + self.location_frames.capacity() * (size_of::<Frame>() + 16)
             + self.stacks.approx_bytes()

@@ -185,7 +185,7 @@ impl Stacks {
     pub fn approx_bytes(&self) -> usize {
         self.frames.capacity() * 4
             + self.spans.approx_bytes()
-            + self.index.capacity() * 5
+            + self.index.approx_bytes()
             + self
                 .long
                 .iter()
