@@ -45,26 +45,28 @@ pub struct ChunkSizes {
 }
 
 impl Default for ChunkSizes {
-    /// Chunks of 2 MiB, read 256 KiB at a time: a chunk's worker interns
-    /// each distinct frame text once per chunk, so smaller chunks repeat
-    /// that work. Measured on the 1.1 GB log (alternating runs, load
-    /// 1.8-2.1, medians): 768 KiB chunks read 128 KiB at a time took 1.98 s
-    /// wall and 2.96 s CPU, 1 MiB chunks 1.92 / 2.93, 2 MiB 1.67 / 2.53
-    /// (2 MiB read 128 KiB at a time: 1.86 / 2.84). The price is the
-    /// buffers in flight (one per worker and the one being filled): a
-    /// million small records' peak is 84 MB at 2 MiB, 79 MB at 768 KiB.
-    /// An item without a clean point for 2.5 MiB — a chunk and more
-    /// (valgrind caps stacks at 500 frames, ~100 KB) — is read in order
-    /// from there on, so a malformed
-    /// or synthetic giant record is never buffered whole. (At 4 MiB, that
-    /// buffer was the peak of a 47 MB record's whole parse.)
+    /// Chunks of 768 KiB (the one constant to tune: [`CHUNK`]), read
+    /// 256 KiB at a time.
     fn default() -> Self {
         ChunkSizes {
-            chunk: 2 << 20,
-            max_pending: (2 << 20) + 2 * READ,
+            chunk: CHUNK,
+            max_pending: CHUNK + 2 * READ,
         }
     }
 }
+
+/// A chunk is cut at the first clean point past this many bytes. Smaller
+/// chunks cost no CPU now that a chunk's worker interns no frames (it
+/// numbers its frame texts; the merge interns each once). On the 1.1 GB
+/// log, 6 alternating runs at load 5-6, medians of CPU: 2 MiB 2.04 s,
+/// 1 MiB 2.02 s, 768 KiB 1.98 s (it was 2.53 s at 2 MiB against 2.96 s at
+/// 768 KiB before). The buffers in flight (one per worker and the one
+/// being filled) are a 1 M small records log's parse peak: 74.5 MB at
+/// 2 MiB, 70.5 at 1 MiB, 68.9 at 768 KiB, 68.2 at 512 KiB. An item
+/// without a clean point for a chunk and two reads (valgrind caps stacks
+/// at 500 frames, ~100 KB) is read in order from there on, so a malformed
+/// or synthetic giant record is never buffered whole.
+pub const CHUNK: usize = 768 << 10;
 
 struct Chunk {
     seq: u64,
@@ -305,9 +307,9 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
     // (see `frame_texts`): frames are interned by the merge, each distinct
     // text once, and a location is parsed only when new to the log.
     let mut report = Report::new();
-    // A 2 MiB chunk of the 1.1 GB log holds ~450 stacks of ~55 frames, one
-    // of 1 M small records ~6,500 of 3: room for either without growing
-    // (its index grew by doubling, hashing every stack again each time).
+    // A MiB of the 1.1 GB log holds ~220 stacks of ~55 frames, one of 1 M
+    // small records ~3,200 of 3: room for either without growing (its
+    // index grew by doubling, hashing every stack again each time).
     report.interner.reserve_stacks(job.len / 256, job.len / 64);
     let mut parser = TextParser::for_chunk(input);
     // Lines straight from the chunk, no copy; the splitter already noted any
