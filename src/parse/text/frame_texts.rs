@@ -61,10 +61,11 @@ impl FrameTexts {
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         let mut alike = 0;
-        loop {
+        let mut probes = 0;
+        let free = loop {
             let slot = self.slots[i];
             if slot.id1 == 0 {
-                break;
+                break true;
             }
             if slot.tag == tag {
                 if text_at(&self.bytes, &self.ends, slot.id1 as usize - 1) == text {
@@ -72,12 +73,16 @@ impl FrameTexts {
                 }
                 alike += 1;
             }
+            probes += 1;
+            if probes > MAX_PROBES {
+                break false;
+            }
             i = (i + 1) & mask;
-        }
+        };
         let id = self.ends.len() as u32;
         self.bytes.extend_from_slice(text);
         self.ends.push(self.bytes.len());
-        if alike < MAX_ALIKE {
+        if free && alike < MAX_ALIKE {
             self.slots[i] = Slot { tag, id1: id + 1 };
             self.kept += 1;
             if self.kept * 2 > self.slots.len() {
@@ -95,11 +100,12 @@ impl FrameTexts {
         let mask = self.slots.len() - 1;
         for slot in old.into_iter().filter(|s| s.id1 != 0) {
             let hash = text_hash(text_at(&self.bytes, &self.ends, slot.id1 as usize - 1));
-            let mut i = hash as usize & mask;
-            while self.slots[i].id1 != 0 {
-                i = (i + 1) & mask;
+            let home = hash as usize & mask;
+            let far = (0..=MAX_PROBES).find(|d| self.slots[(home + d) & mask].id1 == 0);
+            match far {
+                Some(d) => self.slots[(home + d) & mask] = slot,
+                None => self.kept -= 1,
             }
-            self.slots[i] = slot;
         }
     }
 
@@ -116,6 +122,14 @@ impl FrameTexts {
 /// minutes). Texts beyond this many are not kept; the merge's interner
 /// answers them, as it answers any text the chunk shows.
 const MAX_ALIKE: usize = 8;
+
+/// Slots a look-up reads past its own before it gives up. Texts are kept
+/// only this near their own slot, so a text further on cannot be its; a
+/// crafted log whose hashes crowd one stretch of the table (different
+/// texts, tags and hashes, same low bits) would otherwise make every
+/// look-up there walk the whole stretch. A text not kept is numbered anew,
+/// as under [`MAX_ALIKE`].
+const MAX_PROBES: usize = 64;
 
 #[inline]
 fn text_at<'a>(bytes: &'a [u8], ends: &[usize], i: usize) -> &'a [u8] {
@@ -197,6 +211,31 @@ mod tests {
             (texts[1999], texts[2000]),
             (text(1999).as_bytes(), text(1999).as_bytes())
         );
+    }
+
+    /// Texts whose hashes crowd one slot (their low bits alike, their tags
+    /// not) are kept only within reach of it, so a look-up reads a bounded
+    /// stretch; every text still gets a number and the kept are found.
+    #[test]
+    fn texts_crowding_one_slot_are_kept_only_within_reach() {
+        let mut t = FrameTexts::default();
+        let mask = t.slots.len() as u64 - 1;
+        let home = text_hash(b"0x0000000000: f (a.c:1)") & mask;
+        let crowd: Vec<String> = (0u64..)
+            .map(|i| format!("0x{i:010x}: f (a.c:1)"))
+            .filter(|s| text_hash(s.as_bytes()) & mask == home)
+            .take(300)
+            .collect();
+        for (n, s) in crowd.iter().enumerate() {
+            assert_eq!(t.id(s.as_bytes()), FrameId(n as u32));
+        }
+        assert_eq!(t.kept, MAX_PROBES + 1);
+        assert_eq!(t.id(crowd[0].as_bytes()), FrameId(0));
+        assert_eq!(
+            t.id(crowd[MAX_PROBES].as_bytes()),
+            FrameId(MAX_PROBES as u32)
+        );
+        assert_eq!(t.id(crowd[299].as_bytes()), FrameId(300), "numbered anew");
     }
 
     /// The hash reads only some words of a text: texts that differ
