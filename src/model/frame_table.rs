@@ -1,6 +1,7 @@
-//! The interner's frames as stored: each an address and a location, in 8
-//! bytes (a million distinct addresses, as a log of small distinct records
-//! has, are 8 MB, not 12).
+//! The interner's frames as stored: each an address and a location, in 6
+//! bytes while the log has fewer than 65,536 locations, 8 after (a million
+//! distinct addresses, as a log of small distinct records has, are 6 MB,
+//! not 12).
 //!
 //! The code at one location (a function in one object) sits in one place in
 //! memory, so its addresses share their upper 32 bits: the location keeps
@@ -24,7 +25,7 @@ pub(super) struct FrameTable {
     /// Per frame: the address's lower 32 bits, or `WIDE`.
     low: Vec<u32>,
     /// Per frame: its location.
-    loc: Vec<u32>,
+    loc: Locs,
     /// Per location: the upper 32 bits of its addresses.
     high: Vec<u32>,
     /// Frames whose address does not fit `low` (see the module's doc).
@@ -48,25 +49,25 @@ impl FrameTable {
         if low == WIDE {
             return self.wide[&(i as u32)];
         }
-        (u64::from(self.high[self.loc[i] as usize]) << 32) | u64::from(low)
+        (u64::from(self.high[self.loc.get(i) as usize]) << 32) | u64::from(low)
     }
 
     /// Frame `i`'s location.
     #[inline]
     pub fn loc(&self, i: usize) -> u32 {
-        self.loc[i]
+        self.loc.get(i)
     }
 
     /// Frame `i`'s hash (see [`frame_hash`]).
     #[inline]
     pub fn hash(&self, i: usize) -> u64 {
-        frame_hash(self.addr(i), self.loc[i])
+        frame_hash(self.addr(i), self.loc.get(i))
     }
 
     /// Whether frame `i` is address `a` at location `loc`.
     #[inline]
     pub fn is(&self, i: usize, a: u64, loc: u32) -> bool {
-        self.loc[i] == loc && self.addr(i) == a
+        self.loc.get(i) == loc && self.addr(i) == a
     }
 
     /// Adds a frame; returns its index.
@@ -96,13 +97,81 @@ impl FrameTable {
 
     pub fn reserve(&mut self, frames: usize, locations: usize) {
         self.low.reserve(frames);
-        self.loc.reserve(frames);
+        self.loc.reserve(frames, self.high.len() + locations);
         self.high.reserve(locations);
     }
 
     /// About how many bytes it holds.
     pub fn approx_bytes(&self) -> usize {
-        self.low.capacity() * 8 + self.high.capacity() * 4 + self.wide.capacity() * 16
+        self.low.capacity() * 4
+            + self.loc.approx_bytes()
+            + self.high.capacity() * 4
+            + self.wide.capacity() * 16
+    }
+}
+
+/// Each frame's location: in 2 bytes while every location number fits,
+/// widened to 4 (once, copying) when the 65,537th location gets a frame.
+#[derive(Debug, Clone)]
+enum Locs {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for Locs {
+    fn default() -> Self {
+        Locs::Narrow(Vec::new())
+    }
+}
+
+impl Locs {
+    #[inline]
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            Locs::Narrow(v) => u32::from(v[i]),
+            Locs::Wide(v) => v[i],
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, l: u32) {
+        match self {
+            Locs::Narrow(v) => match u16::try_from(l) {
+                Ok(n) => v.push(n),
+                Err(_) => {
+                    self.widen();
+                    self.push(l);
+                }
+            },
+            Locs::Wide(v) => v.push(l),
+        }
+    }
+
+    #[cold]
+    fn widen(&mut self) {
+        if let Locs::Narrow(v) = self {
+            let mut wide = Vec::with_capacity(v.capacity());
+            wide.extend(v.iter().map(|&n| u32::from(n)));
+            *self = Locs::Wide(wide);
+        }
+    }
+
+    /// Room for `frames` more frames, at `locations` locations in all.
+    fn reserve(&mut self, frames: usize, locations: usize) {
+        if locations > 1 << 16 {
+            self.widen();
+        }
+        match self {
+            Locs::Narrow(v) => v.reserve(frames),
+            Locs::Wide(v) => v.reserve(frames),
+        }
+    }
+
+    fn approx_bytes(&self) -> usize {
+        match self {
+            Locs::Narrow(v) => v.capacity() * 2,
+            Locs::Wide(v) => v.capacity() * 4,
+        }
     }
 }
 
@@ -155,5 +224,23 @@ mod tests {
         }
         assert_eq!(t.wide.len(), wide);
         assert_eq!(t.location_base(1), 0x7fff_0000_0000);
+    }
+
+    #[test]
+    fn locations_take_two_bytes_until_there_are_more_than_65536() {
+        let mut t = FrameTable::default();
+        let n = (1u32 << 16) + 10;
+        for l in 0..n {
+            t.add_location(0x0400_0000);
+            assert_eq!(t.push(0x0400_0000 + u64::from(l), l), l);
+            if l == 0xffff {
+                assert!(matches!(t.loc, Locs::Narrow(_)));
+            }
+        }
+        assert!(matches!(t.loc, Locs::Wide(_)));
+        for l in 0..n {
+            let i = l as usize;
+            assert_eq!((t.loc(i), t.addr(i)), (l, 0x0400_0000 + u64::from(l)));
+        }
     }
 }
