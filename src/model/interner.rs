@@ -226,12 +226,14 @@ impl Interner {
                     return self.stacks.intern_packed(p.map(|f| frames[f.0 as usize]));
                 }
                 buf.clear();
-                buf.extend(
-                    other
-                        .stack(StackId(i as u32))
-                        .iter()
-                        .map(|f| frames[f.0 as usize]),
-                );
+                let theirs = other.stack(StackId(i as u32));
+                let renumber = |f: &FrameId| frames[f.0 as usize];
+                // A written-out stack as a slice: an exact-size copy, not
+                // a push per frame.
+                match theirs.as_slice() {
+                    Some(s) => buf.extend(s.iter().map(renumber)),
+                    None => buf.extend(theirs.iter().map(renumber)),
+                }
                 self.intern_stack(&buf)
             })
             .collect()
