@@ -182,6 +182,19 @@ fn send_cut(
     jobs.send(chunk).is_ok()
 }
 
+/// Whether `line` goes on with the item open under the prefix remembered:
+/// it carries exactly that prefix, is not blank, does not end in
+/// whitespace, does not start with `E` (an `ERROR SUMMARY`), and is not
+/// over-long. Anything else takes [`Splitter::scan`]'s general path.
+#[inline]
+fn continues_item(prefix: &super::super::PrefixCache, line: &[u8]) -> bool {
+    line.len() <= crate::parse::source::MAX_LINE
+        && prefix.same(line).is_some_and(|content| {
+            content.last().is_some_and(|c| !c.is_ascii_whitespace())
+                && content.first() != Some(&b'E')
+        })
+}
+
 /// Finds clean cut points while the input streams past.
 #[derive(Default)]
 pub(super) struct Splitter {
@@ -215,7 +228,27 @@ pub(super) struct Splitter {
 impl Splitter {
     /// Scans newly arrived lines; returns a cut offset when one is due.
     fn scan(&mut self, data: &[u8]) -> Option<usize> {
-        for end in NewLines::new(data, self.scanned) {
+        let mut ends = NewLines::new(data, self.scanned);
+        while let Some(mut end) = ends.next() {
+            // Most lines: the next line of an item already open (a stack),
+            // which changes nothing here but the count. They are passed
+            // over in a loop of their own, with nothing but locals.
+            if !self.in_supp && self.busy_pid.is_some() && self.busy_pid == self.prefix.pid() {
+                let (mut start, mut count) = (self.scanned, 0);
+                while continues_item(&self.prefix, &data[start..end]) {
+                    self.ends.push(end as u32);
+                    (start, count) = (end + 1, count + 1);
+                    match ends.next() {
+                        Some(e) => end = e,
+                        None => break,
+                    }
+                }
+                self.scanned = start;
+                self.lines_scanned += count;
+                if start > end {
+                    break;
+                }
+            }
             let start = self.scanned;
             let line = &data[start..end];
             let clean_before = self.busy_count == 0 && !self.in_supp && !self.summary_seen;

@@ -110,6 +110,29 @@ pub struct PrefixCache {
 }
 
 impl PrefixCache {
+    /// The PID of the prefix remembered, if any.
+    #[inline]
+    pub fn pid(&self) -> Option<u32> {
+        self.prefix.map(|p| p.pid)
+    }
+
+    /// The content of `line` when it carries exactly the prefix remembered
+    /// (what [`Self::split`] answers without parsing); `None` otherwise,
+    /// when `split` may still read a prefix.
+    #[inline]
+    pub fn same<'a>(&self, line: &'a [u8]) -> Option<&'a [u8]> {
+        self.prefix?;
+        if !starts_with(line, &self.bytes[..self.len]) {
+            return None;
+        }
+        let content = &line[self.len..];
+        match content.first() {
+            Some(c) if c.is_ascii_digit() => None,
+            Some(b' ') => Some(&content[1..]),
+            _ => Some(content),
+        }
+    }
+
     #[inline]
     pub fn split<'a>(&mut self, line: &'a [u8]) -> Option<(Prefix, &'a [u8])> {
         if let Some(p) = self.prefix {
