@@ -35,13 +35,40 @@ pub(super) struct IdIndex {
     width: usize,
     mask: u32,
     len: usize,
+    seed: Seed,
 }
 
-/// The hash spread over all 64 bits (a folded multiply): the group comes
-/// from its high bits, the control byte from its low ones.
+/// The process's own random key to [`mix`]: which slot a hash lands in is
+/// unknown to whoever wrote the log. The hashes indexed are plain functions
+/// of the log's text (a frame's by its address and location), so without a
+/// key a crafted log could choose addresses that all land in one group,
+/// and every look-up would walk all of them: quadratic, a hang for a
+/// million lines. Lookups and output do not depend on it.
+#[derive(Debug, Clone, Copy)]
+struct Seed(u64, u64);
+
+impl Default for Seed {
+    fn default() -> Self {
+        static SEED: std::sync::OnceLock<Seed> = std::sync::OnceLock::new();
+        *SEED.get_or_init(|| {
+            use std::hash::{BuildHasher, Hasher};
+            let state = std::collections::hash_map::RandomState::new();
+            let word = |i: u64| {
+                let mut h = state.build_hasher();
+                h.write_u64(i);
+                h.finish()
+            };
+            Seed(word(0), word(1) | 1)
+        })
+    }
+}
+
+/// The hash spread over all 64 bits under the process's key (a folded
+/// multiply): the group comes from its high bits, the control byte from
+/// its low ones.
 #[inline]
-fn mix(hash: u64) -> u64 {
-    let p = u128::from(hash) * 0x9e37_79b9_7f4a_7c15;
+fn mix(hash: u64, seed: Seed) -> u64 {
+    let p = u128::from(hash ^ seed.0) * u128::from(seed.1);
     (p as u64) ^ ((p >> 64) as u64)
 }
 
@@ -72,7 +99,7 @@ impl IdIndex {
 
     #[inline]
     fn probe(&self, hash: u64) -> (usize, u8) {
-        let h = mix(hash);
+        let h = mix(hash, self.seed);
         let groups = self.ctrl.len() / GROUP;
         let g = ((u128::from(h) * groups as u128) >> 64) as usize;
         (g, (h & 0x7f) as u8)
@@ -263,6 +290,7 @@ mod tests {
             width: 4,
             mask: u32::MAX,
             len: 0,
+            ..IdIndex::default()
         };
         for &id in &ids {
             index.place(u64::from(id), id);
@@ -277,6 +305,38 @@ mod tests {
         index.place(9, 0xfe_0001);
         assert_eq!(index.find(7, |i| i == 0xff_ffff), Some(0xff_ffff));
         assert_eq!(index.find(9, |i| i == 0xfe_0001), Some(0xfe_0001));
+    }
+
+    /// Hashes chosen to land in one group under a known (unkeyed) mix
+    /// spread out under the process's key: each look-up reads a few groups,
+    /// not all of them.
+    #[test]
+    fn hashes_crafted_for_one_group_spread_under_the_key() {
+        let n = 2_000u32;
+        let known = Seed(0, 0x9e37_79b9_7f4a_7c15);
+        let mut index = IdIndex::default();
+        index.reserve(n as usize, |_| unreachable!("empty"));
+        let groups = (index.capacity() / GROUP) as u128;
+        let group_of = |h: u64| (u128::from(mix(h, known)) * groups) >> 64;
+        let crafted: Vec<u64> = (0u64..)
+            .filter(|&h| group_of(h) == 0)
+            .take(n as usize)
+            .collect();
+        for (id, &h) in crafted.iter().enumerate() {
+            index.insert_next(h, id as u32, |_| unreachable!("reserved"));
+        }
+        let mut compared = 0;
+        for (id, &h) in crafted.iter().enumerate() {
+            let found = index.find(h, |i| {
+                compared += 1;
+                i == id as u32
+            });
+            assert_eq!(found, Some(id as u32));
+        }
+        assert!(
+            compared < 4 * n as usize,
+            "{compared} compares for {n} look-ups"
+        );
     }
 
     #[test]
