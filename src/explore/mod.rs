@@ -14,6 +14,7 @@ pub mod detail;
 pub mod filter;
 pub mod frames;
 pub mod growth;
+pub mod heap;
 pub mod hide;
 pub mod index;
 mod model;

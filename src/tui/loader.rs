@@ -319,6 +319,9 @@ fn load(
             attach(&mut report, &spec.perf_maps);
             // Complete: the explorer only reads it (a re-read starts afresh).
             report.interner.drop_indexes();
+            // What the merge freed in this thread's arena is not reused by
+            // the model's build on another thread.
+            crate::explore::heap::give_back_freed();
             let diff = base.map(|b| {
                 let hider = rules::RuleHider::new(&spec.rules, &[b, &report]);
                 Arc::new(diff::diff(b, &report, &DiffOptions::default(), &hider))
