@@ -24,7 +24,7 @@ pub struct StackId(pub u32);
 /// A frame is an address at a location (`malloc (in /usr/lib/…)`). The
 /// location text repeats across thousands of addresses, so it is parsed and
 /// its strings allocated once, as one [`Frame`]; a frame itself costs its
-/// address and its location's index (8 bytes, plus 6-7 in the index): a log
+/// address and its location's index (6-8 bytes, plus 5-6 in the index): a log
 /// of a million distinct addresses holds a million of those, not a million
 /// parsed frames.
 #[derive(Debug, Default, Clone)]
