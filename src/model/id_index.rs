@@ -8,8 +8,8 @@
 //! new one while it moves, which at a million ids was 10.5 MB per index
 //! (2 Mi buckets), 15.7 MB while growing; this one grows by a quarter
 //! once large, from 7/8 full, so it holds 1.14–1.43 slots of 4 bytes (5
-//! past 2^24 slots) per id (hashing the ids again in order reads the vectors front to back, so
-//! growing more often costs little).
+//! past 2^24 slots) per id (hashing the ids again in order reads the
+//! vectors front to back, so growing more often costs little).
 //!
 //! Layout: a control byte per slot (`EMPTY`, or 7 bits of the id's hash)
 //! and the ids; slots come in groups of 8 read as one word, probed group
