@@ -8,7 +8,9 @@
 #
 # - `leakscope summary` vs `wc -l` on the 1.1 GB generated text log, built-in
 #   rules on and off; the same with perf-map discovery off (no map is found
-#   either way: the ratio must not move) and with a 5 MB map given;
+#   either way: the ratio must not move) and with a 5 MB map given; then
+#   RUNS interleaved rounds of `wc -l`, `summary` (and the older build), whose
+#   median ratio decides the 5x target (drift cannot favour either side);
 # - resolving the real Numba service log with its perf map padded to 5 MB:
 #   what the map adds to a run;
 # - `summary` on a ~125 MB XML log (the real Numba XML log's errors repeated
@@ -152,6 +154,26 @@ if [ -n "${LEAKSCOPE_BEFORE:-}" ]; then
   old_off=$(med "$LEAKSCOPE_BEFORE" summary --no-builtin-rules "$dir/big.log")
   old_xml=$(med "$LEAKSCOPE_BEFORE" summary "$dir/big.xml")
 fi
+# The headline ratio again, in interleaved rounds (`wc -l`, `summary`, the
+# build before): a shared machine's speed drifts within a minute, and
+# blocks of runs of one command then of the other measure the drift too.
+# Within a round both see the same machine; the median of the rounds'
+# ratios is the figure the target is judged on.
+rounds=$(for _ in $(seq "$runs"); do
+  w=$(one wc -l "$dir/big.log" | cut -d' ' -f1)
+  s=$(one "$bin" summary "$dir/big.log" | cut -d' ' -f1)
+  b=0
+  if [ -n "${LEAKSCOPE_BEFORE:-}" ]; then b=$(one "$LEAKSCOPE_BEFORE" summary "$dir/big.log" | cut -d' ' -f1); fi
+  echo "$w $s $b"
+done)
+ratio_med=$(awk '{print $2/$1}' <<<"$rounds" | median)
+ratio_min=$(awk '{print $2/$1}' <<<"$rounds" | sort -n | head -1)
+ratio_max=$(awk '{print $2/$1}' <<<"$rounds" | sort -n | tail -1)
+before_med="" vs_before=""
+if [ -n "${LEAKSCOPE_BEFORE:-}" ]; then
+  before_med=$(awk '{print $3/$1}' <<<"$rounds" | median)
+  vs_before=$(awk '{print $2/$3}' <<<"$rounds" | median)
+fi
 vgci=${VALGRIND_CI:-$(command -v valgrind-ci || true)}
 vg_w="" vg_c="" vg_l=""
 if [ -n "$vgci" ] && [ -x "$vgci" ]; then
@@ -164,6 +186,7 @@ awk -v b="$(size "$dir/big.log")" -v x="$(size "$dir/big.xml")" -v n="$runs" \
     -v nos="$nos_w $nos_c $nos_l" -v map="$map_w $map_c $map_l" \
     -v svc0="$svc0_w $svc0_c $svc0_l" -v svc5="$svc5_w $svc5_c $svc5_l" \
     -v wx="$wx_w $wx_c $wx_l" -v xl="$xml_w $xml_c $xml_l" -v vg="$vg_w $vg_c $vg_l" \
+    -v rmed="$ratio_med" -v rmin="$ratio_min" -v rmax="$ratio_max" -v bmed="$before_med" -v vsb="$vs_before" \
     -v oon="$old_on" -v ooff="$old_off" -v oxml="$old_xml" 'BEGIN {
   printf "| measure | file | wall s (median of %d) | CPU s (user+sys) | ratio (wall) | ratio (CPU) | load |\n", n
   print "|---|---|---|---|---|---|---|"
@@ -187,8 +210,8 @@ awk -v b="$(size "$dir/big.log")" -v x="$(size "$dir/big.xml")" -v n="$runs" \
   if (G[1] != "") printf "| ValgrindCI `--summary` (1 run) | XML log | %.2f | %.2f | leakscope %.0f× faster | %.0f× | %s |\n", G[1], G[2], G[1]/X[1], G[2]/X[2], G[3]
   else print "| ValgrindCI | XML log | not installed: skipped | | | | |"
   print ""
-  t = O[1]/W[1]
-  printf "- text with rules on <= 5x `wc -l`: %s (%.1fx wall, %.1fx CPU)\n", (t <= 5 ? "met" : "NOT met"), t, O[2]/W[2]
+  printf "- text with rules on <= 5x `wc -l`: %s (interleaved rounds: median %.1fx, range %.1f-%.1fx; the blocks above: %.1fx wall, %.1fx CPU)\n", (rmed <= 5 ? "met" : "NOT met"), rmed, rmin, rmax, O[1]/W[1], O[2]/W[2]
+  if (bmed != "") printf "- before, same rounds: median %.1fx `wc -l`; now / before %.2f\n", bmed, vsb
   if (G[1] != "") printf "- XML >= 50x faster than ValgrindCI: %s (%.0fx wall, %.0fx CPU)\n", (G[1]/X[1] >= 50 ? "met" : "NOT met"), G[1]/X[1], G[2]/X[2]
   printf "- no perf map: ratio %.1fx with discovery, %.1fx without\n", O[1]/W[1], S[1]/W[1]
   printf "- a 5 MB perf map adds %.3f s (CPU %.3f s) to the service log: %s\n", V5[1]-V0[1], V5[2]-V0[2], (V5[1]-V0[1] < 0.1 ? "under 0.1 s" : "NOT under 0.1 s")
