@@ -95,12 +95,6 @@ impl FrameTable {
         u64::from(self.high[l]) << 32
     }
 
-    pub fn reserve(&mut self, frames: usize, locations: usize) {
-        self.low.reserve(frames);
-        self.loc.reserve(frames, self.high.len() + locations);
-        self.high.reserve(locations);
-    }
-
     /// About how many bytes it holds.
     pub fn approx_bytes(&self) -> usize {
         self.low.capacity() * 4
@@ -153,17 +147,6 @@ impl Locs {
             let mut wide = Vec::with_capacity(v.capacity());
             wide.extend(v.iter().map(|&n| u32::from(n)));
             *self = Locs::Wide(wide);
-        }
-    }
-
-    /// Room for `frames` more frames, at `locations` locations in all.
-    fn reserve(&mut self, frames: usize, locations: usize) {
-        if locations > 1 << 16 {
-            self.widen();
-        }
-        match self {
-            Locs::Narrow(v) => v.reserve(frames),
-            Locs::Wide(v) => v.reserve(frames),
         }
     }
 

@@ -54,19 +54,6 @@ impl Interner {
 
     pub const EMPTY_STACK: StackId = StackId(0);
 
-    /// Makes room for about `frames` frames and `locations` locations, so a
-    /// chunk worker's interner (a fresh one per chunk) does not grow and
-    /// rehash its tables step by step.
-    pub fn reserve(&mut self, frames: usize, locations: usize) {
-        self.frames.reserve(frames, locations);
-        let table = &self.frames;
-        self.frame_index
-            .reserve(frames, |id| table.hash(id as usize));
-        self.locations.reserve(locations);
-        self.location_frames.reserve(locations);
-        self.location_last.reserve(locations);
-    }
-
     /// Makes room for `stacks` more stacks of `frames` frames in all (see
     /// [`Stacks::reserve`]).
     pub fn reserve_stacks(&mut self, stacks: usize, frames: usize) {
