@@ -47,10 +47,11 @@ pub fn is_lsan(report: &Report, p: &Process) -> bool {
     format_of(report, p) == Some(Format::Lsan)
 }
 
-/// A valgrind process whose log ends before valgrind's final ERROR SUMMARY:
-/// the run was killed, or the log cut off (or is still being written).
+/// A valgrind process whose log ends before valgrind's final ERROR SUMMARY
+/// (or, in XML, before its closing `<suppcounts>`): the run was killed, or
+/// the log cut off (or is still being written).
 pub fn cut_off(report: &Report, p: &Process) -> bool {
-    !is_lsan(report, p) && p.error_summary.is_none()
+    !is_lsan(report, p) && p.error_summary.is_none() && !p.finished
 }
 
 /// Whether the log gives each error context's occurrences (XML error counts,
@@ -109,6 +110,19 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert!(w[0].place.ends_with("truncated.txt:84"), "{w:?}");
         assert!(w[0].text.contains("LEAK SUMMARY"), "{w:?}");
+    }
+
+    /// Valgrind 3.19's XML (protocol 4) has no ERROR SUMMARY: a log that
+    /// reaches its last element is whole; one cut before that is not.
+    #[test]
+    fn a_finished_xml_run_has_no_banner_and_a_cut_one_does() {
+        let r = load("leaky.xml");
+        assert!(r.processes[0].finished);
+        assert_eq!(banner(&r, false), None);
+        let cut = load("truncated.xml");
+        assert!(!cut.processes[0].finished);
+        let b = banner(&cut, false).expect("banner");
+        assert!(b.contains("log cut off"), "{b}");
     }
 
     #[test]

@@ -126,6 +126,11 @@ pub struct Process {
     pub used_suppressions: Vec<UsedSuppression>,
     /// `Process terminating with default action of signal 11 (SIGSEGV)`.
     pub fatal_signal: Option<String>,
+    /// The log is whole: XML's `<suppcounts>` closed, the last element
+    /// valgrind writes (after the leak search; `<status>` FINISHED comes
+    /// before it). XML protocol 4 (valgrind 3.19) writes no ERROR SUMMARY,
+    /// so this is how such a log says it is whole.
+    pub finished: bool,
     /// XML `<protocolversion>`: 4 (valgrind ≤ 3.25), 5 (with --track-fds), 6.
     /// Decides whether leak searches end with a `<leak_summary>` of their own.
     pub protocol_version: Option<u32>,

@@ -67,6 +67,10 @@ pub(super) fn process_header(cx: &Ctx, d: &mut Detail, p: usize) {
             count(e.suppressed),
             count(e.suppressed_contexts)
         ));
+    } else if proc_.finished {
+        d.push(Line::Hidden(
+            "the log is whole (its XML protocol has no ERROR SUMMARY)".into(),
+        ));
     } else if !lsan {
         d.push(Line::Hidden(
             "no ERROR SUMMARY: the run was killed or the log cut off (W lists warnings)".into(),

@@ -69,6 +69,7 @@ impl XmlParser {
                     });
                 }
             }
+            [SuppCounts] => self.proc(report).finished = true,
             [FatalSignal, Signo] => self.signal.0 = Some(text.to_string()),
             [FatalSignal, Signame] => self.signal.1 = Some(text.to_string()),
             [FatalSignal] => {
