@@ -8,7 +8,7 @@
 use super::frame::{At, Frame, FrameRef};
 use super::frame_table::{frame_hash, FrameTable, NO_ADDR};
 use super::id_index::IdIndex;
-use rustc_hash::FxHashMap;
+use std::collections::HashMap;
 
 use super::packed::Frames;
 use super::stacks::{StackBuilder, Stacks};
@@ -33,8 +33,11 @@ pub struct Interner {
     frames: FrameTable,
     /// (address, location) → frame, hashed from `frames`.
     frame_index: IdIndex,
-    /// Location text (or a built frame's key) → location.
-    locations: FxHashMap<Box<[u8]>, u32>,
+    /// Location text (or a built frame's key) → location. The text comes
+    /// from the log, so it is hashed under a per-process random key: FxHash's
+    /// byte hashing takes no key, and texts an author built to collide under
+    /// it would make every look-up walk one long probe sequence.
+    locations: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
     location_frames: Vec<Frame>,
     /// Per location, the last frame interned there. A location almost always
     /// has one address, so this answers most lookups without touching the
@@ -183,7 +186,11 @@ impl Interner {
     /// thread) and says where each of its frames and stacks now lives.
     pub fn absorb(&mut self, other: &Interner) -> Remap {
         let mut loc_map = vec![0u32; other.location_frames.len()];
-        for (key, &l) in &other.locations {
+        // In `other`'s order, not its map's (which its random key reorders
+        // from run to run): new locations are numbered the same every time.
+        let mut keys: Vec<(u32, &[u8])> = other.locations.iter().map(|(k, &l)| (l, &**k)).collect();
+        keys.sort_unstable_by_key(|&(l, _)| l);
+        for (l, key) in keys {
             let template = &other.location_frames[l as usize];
             let base = other.frames.location_base(l as usize);
             let mine = self.location_id(key, base, || template.clone());
@@ -365,5 +372,83 @@ mod tests {
         i.drop_indexes();
         assert_eq!(i.intern_stack(&[a, b]), s1);
         assert_eq!(i.frame_count(), 2);
+    }
+
+    /// 32-byte location texts that FxHash's byte hashing (rustc-hash 2.1)
+    /// maps to one value: its first 16 bytes go through one 64×64-bit
+    /// product, so any two factors of one number collide, and the last 16
+    /// are the same in all. A log's author can write thousands of them.
+    fn fx_colliding_texts(n: usize) -> Vec<Vec<u8>> {
+        const SEED1: u64 = 0x243f6a8885a308d3;
+        const NO_ZERO: u64 = 0xa4093822299f31d0;
+        const PRIMES: [u128; 25] = [
+            2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83,
+            89, 97,
+        ];
+        let product: u128 = PRIMES.iter().product();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut mask = 1u32;
+        while seen.len() < n {
+            mask = mask.wrapping_mul(1_103_515_245).wrapping_add(12_345) & ((1 << 25) - 1);
+            let d: u128 = (0..25)
+                .filter(|b| mask >> b & 1 == 1)
+                .map(|b| PRIMES[b])
+                .product();
+            let e = product / d;
+            if d <= u64::MAX as u128 && e <= u64::MAX as u128 {
+                seen.insert(d as u64);
+            }
+        }
+        seen.into_iter()
+            .map(|d| {
+                let e = (product / d as u128) as u64;
+                let mut t = (d ^ SEED1).to_le_bytes().to_vec();
+                t.extend((e ^ NO_ZERO).to_le_bytes());
+                t.extend(b" (crafted.c:1)..");
+                t
+            })
+            .collect()
+    }
+
+    #[test]
+    fn location_texts_built_to_collide_under_fxhash_do_not_collide_here() {
+        use std::hash::BuildHasher;
+        let texts = fx_colliding_texts(2_000);
+        let fx: std::collections::BTreeSet<u64> = texts
+            .iter()
+            .map(|t| rustc_hash::FxBuildHasher.hash_one(&**t))
+            .collect();
+        assert_eq!(fx.len(), 1, "the crafted texts share one FxHash");
+        let mut i = Interner::new();
+        for t in &texts {
+            i.location_id(t, 0, Frame::default);
+        }
+        let keyed: std::collections::BTreeSet<u64> = texts
+            .iter()
+            .map(|t| i.locations.hasher().hash_one(&**t))
+            .collect();
+        assert_eq!(keyed.len(), texts.len());
+        assert_eq!(i.location_count(), texts.len());
+    }
+
+    #[test]
+    fn absorbing_numbers_new_locations_in_the_order_they_were_met() {
+        let mut chunk = Interner::new();
+        let texts: Vec<String> = (0..64)
+            .map(|n| format!("0x{n:x}: f{n} (a.c:{n})"))
+            .collect();
+        for t in &texts {
+            chunk.intern_frame_text(t.as_bytes(), |_| Frame {
+                function: Some(t.as_str().into()),
+                ..Frame::default()
+            });
+        }
+        let mut whole = Interner::new();
+        whole.absorb(&chunk);
+        let names: Vec<_> = (0..whole.location_count())
+            .map(|l| whole.location_frame(l).function.clone())
+            .collect();
+        let want: Vec<_> = texts.iter().map(|t| Some(t.as_str().into())).collect();
+        assert_eq!(names, want);
     }
 }
