@@ -6,8 +6,8 @@
 //! every frame of every stack.
 
 use super::frames::{haystack, short_label};
-use crate::model::{Frame, FrameId, Interner, StackId};
-use rustc_hash::FxHashMap;
+use crate::model::{Frame, FrameId, Interner, StackId, TextKeyed};
+use std::collections::HashMap;
 
 #[derive(Debug, Default, Clone)]
 pub struct FrameInfo {
@@ -53,7 +53,7 @@ type PlaceKey<'a> = (
 
 impl FrameInfo {
     pub fn build(interner: &Interner) -> Self {
-        let mut ids: FxHashMap<PlaceKey, u32> = FxHashMap::default();
+        let mut ids: HashMap<PlaceKey, u32, TextKeyed> = HashMap::default();
         let mut first_loc: Vec<usize> = Vec::new();
         let place_of: Vec<u32> = (0..interner.location_count())
             .map(|l| {

@@ -33,11 +33,9 @@ pub struct Interner {
     frames: FrameTable,
     /// (address, location) → frame, hashed from `frames`.
     frame_index: IdIndex,
-    /// Location text (or a built frame's key) → location. The text comes
-    /// from the log, so it is hashed under a per-process random key: FxHash's
-    /// byte hashing takes no key, and texts an author built to collide under
-    /// it would make every look-up walk one long probe sequence.
-    locations: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
+    /// Location text (or a built frame's key) → location, keyed (see
+    /// [`super::TextKeyed`]).
+    locations: HashMap<Box<[u8]>, u32, super::TextKeyed>,
     location_frames: Vec<Frame>,
     /// Per location, the last frame interned there. A location almost always
     /// has one address, so this answers most lookups without touching the

@@ -25,3 +25,11 @@ pub use process::{LeakSearch, OfRuns, Process, SearchOrigin, UsedSuppression};
 pub use report::{Format, Input, Report, Warning};
 pub use stacks::StackBuilder;
 pub use summary::{ErrorSummary, Figure, HeapSummary, LeakSummary};
+
+/// The hasher for maps keyed by text from the log (locations, names,
+/// unique ids): keyed with a per-process random seed, because FxHash's
+/// byte hashing takes no key and texts built to share one FxHash would make
+/// every look-up walk one probe sequence (see the interner's test). Only for
+/// maps that are looked up, never iterated for output: their order changes
+/// from run to run.
+pub type TextKeyed = foldhash::fast::RandomState;

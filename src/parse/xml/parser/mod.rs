@@ -14,9 +14,9 @@ use super::error::{PendingError, PendingSupp};
 use super::search::Searches;
 use super::summary::LeakSummaryBuilder;
 use super::tag::Tag;
-use crate::model::{ErrorSummary, HeapSummary, Process, Report, Warning};
+use crate::model::{ErrorSummary, HeapSummary, Process, Report, TextKeyed, Warning};
 use items::LastItem;
-use rustc_hash::FxHashMap;
+use std::collections::HashMap;
 
 /// Longest text kept for one element; the rest is dropped.
 const MAX_TEXT: usize = 1 << 20;
@@ -37,7 +37,7 @@ pub struct XmlParser {
     supp: Option<PendingSupp>,
     searches: Searches,
     /// `<unique>` of each non-leak error → its index, for `<errorcounts>`.
-    uniques: FxHashMap<String, usize>,
+    uniques: HashMap<String, usize, TextKeyed>,
     last_item: Option<LastItem>,
     argv: Vec<String>,
     preamble_command: Option<String>,
@@ -67,7 +67,7 @@ impl XmlParser {
             error: None,
             supp: None,
             searches: Searches::default(),
-            uniques: FxHashMap::default(),
+            uniques: HashMap::default(),
             last_item: None,
             argv: Vec::new(),
             preamble_command: None,
