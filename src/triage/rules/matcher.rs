@@ -138,6 +138,10 @@ pub struct FrameMatcher<'r> {
     /// The locations of the stack being matched, reused from stack to
     /// stack (see `Plan::valgrind_matches`).
     pub(super) scratch: Vec<u32>,
+    /// The rules left and the anchors present, reused from stack to stack
+    /// by `Plan::may_match`.
+    pub(super) survivors: Vec<usize>,
+    pub(super) present: Vec<u64>,
 }
 
 fn tri_code(t: Tri) -> u64 {
@@ -172,6 +176,8 @@ impl<'r> FrameMatcher<'r> {
             anchor_masks: Vec::new(),
             anchor_known: Vec::new(),
             scratch: Vec::new(),
+            survivors: Vec::new(),
+            present: Vec::new(),
         }
     }
 

@@ -182,6 +182,13 @@ impl Hiding {
                     if table.at(r.stack.0 as usize) != UNKNOWN {
                         continue;
                     }
+                    if !plan.any_for(lsan, r.kind) {
+                        // No rule takes this kind: nothing to match.
+                        let empty = self.set_id(Matches::default());
+                        let table = self.by_stack.entry((lsan, limit, r.kind)).or_default();
+                        table.set(r.stack.0 as usize, empty);
+                        continue;
+                    }
                     // Claimed: a later record on this stack waits for the batch.
                     table.set(r.stack.0 as usize, UNKNOWN - 1);
                     batch.push((r.stack, r.kind));
@@ -234,6 +241,35 @@ impl Hiding {
         if batch.is_empty() {
             return;
         }
+        // Most stacks are ruled out by a few cheap tests (their top frames,
+        // the lines rules need somewhere): they match nothing, and only the
+        // rest are compared by locations and matched in full.
+        let may = in_parts(
+            batch,
+            1024,
+            fms,
+            || FrameMatcher::new(&report.interner),
+            |fm, &(stack, kind)| {
+                plan.may_match(fm, report.interner.stack(stack), (lsan, limit), kind)
+            },
+        );
+        let mut kept = 0;
+        for (i, may) in may.into_iter().enumerate() {
+            let (stack, kind) = batch[i];
+            if may {
+                batch[kept] = (stack, kind);
+                kept += 1;
+                continue;
+            }
+            let empty = self.set_id(Matches::default());
+            if let Some(table) = self.by_stack.get_mut(&(lsan, limit, kind)) {
+                table.set(stack.0 as usize, empty);
+            }
+        }
+        batch.truncate(kept);
+        if batch.is_empty() {
+            return;
+        }
         let (reps, of) = same_locations(&report.interner, batch);
         // Jobs are made and matched a part at a time: a job is 32 bytes and
         // its matches a pair of boxed lists until interned as a set id, so
@@ -272,18 +308,18 @@ impl Hiding {
             || FrameMatcher::new(&report.interner),
             |fm, j| plan.job_matches(fm, report, j),
         );
-        results
-            .into_iter()
-            .map(|m| {
-                if let Some(&id) = self.set_ids.get(&m) {
-                    return id;
-                }
-                let id = self.sets.len() as SetId;
-                self.sets.push(m.clone());
-                self.set_ids.insert(m, id);
-                id
-            })
-            .collect()
+        results.into_iter().map(|m| self.set_id(m)).collect()
+    }
+
+    /// The id of match set `m`, kept once per distinct content.
+    fn set_id(&mut self, m: Matches) -> SetId {
+        if let Some(&id) = self.set_ids.get(&m) {
+            return id;
+        }
+        let id = self.sets.len() as SetId;
+        self.sets.push(m.clone());
+        self.set_ids.insert(m, id);
+        id
     }
 
     /// Recomputes verdicts and totals from the match lists and the enabled

@@ -2,7 +2,7 @@
 //! record's stack and leak kind, or an error) against them.
 
 use super::{Item, Job, Matches};
-use crate::model::{FrameId, Frames, Report};
+use crate::model::{FrameId, Frames, LeakKind, Report};
 use crate::triage::rules::lsan_supp::{self, LsanSuppression};
 use crate::triage::rules::matcher::{stack_verdict, FrameMatcher, Tri};
 use crate::triage::rules::supp_file::{FramePattern, Suppression};
@@ -24,6 +24,12 @@ pub(super) struct Plan<'a> {
     /// `fun:call_init` or `fun:PyImport_ImportModuleLevelObject`, each
     /// tested once per location.
     anchors: Vec<(u32, &'a FramePattern)>,
+    /// Per leak kind (`LeakKind::index()`), the valgrind rules (indices
+    /// into `valgrind`) whose `match-leak-kinds` take it: most rules take
+    /// one or two kinds, so most stacks of the others meet none.
+    by_kind: [Vec<usize>; 4],
+    /// Per valgrind rule, its `needs` as (anchor, position in the rule).
+    needs_of: Vec<Vec<(usize, usize)>>,
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
@@ -67,6 +73,8 @@ impl<'a> Plan<'a> {
             valgrind: Vec::new(),
             needs: Vec::new(),
             anchors: Vec::new(),
+            by_kind: Default::default(),
+            needs_of: Vec::new(),
             lsan: Vec::new(),
         };
         for (id, r) in rules.ids().zip(rules.rules()) {
@@ -108,7 +116,74 @@ impl<'a> Plan<'a> {
                 Matcher::Lsan(l) => plan.lsan.push((id, l)),
             }
         }
+        plan.needs_of = vec![Vec::new(); plan.valgrind.len()];
+        for &(rule, anchor, at) in &plan.needs {
+            plan.needs_of[rule].push((anchor, at));
+        }
+        for kind in LeakKind::ALL {
+            plan.by_kind[kind.index()] = (plan.valgrind.iter().enumerate())
+                .filter(|(_, (_, s, _))| s.kind.matches_leak(kind))
+                .map(|(ri, _)| ri)
+                .collect();
+        }
         plan
+    }
+
+    /// Whether any rule could match a record of `kind` at all, whatever its
+    /// stack: when none can, its match set is empty without a look at it.
+    pub(super) fn any_for(&self, lsan: bool, kind: LeakKind) -> bool {
+        (lsan && !self.lsan.is_empty()) || !self.by_kind[kind.index()].is_empty()
+    }
+
+    /// Whether a rule might match a record of `kind` on `stack`, by the
+    /// cheap tests that rule most stacks out: a rule's lines before its
+    /// first `...` on the stack's top frames, and its lines after it
+    /// somewhere in the stack (see `needs`). `false` says its match set is
+    /// empty; `true` only that the full match must decide. Run on every new
+    /// stack before stacks are compared (by their locations) and matched.
+    pub(super) fn may_match(
+        &self,
+        fm: &mut FrameMatcher,
+        stack: Frames,
+        (lsan, limit): (bool, usize),
+        kind: LeakKind,
+    ) -> bool {
+        if lsan && !self.lsan.is_empty() {
+            return true;
+        }
+        let interner = fm.interner();
+        let loc = |i: usize| interner.location_of(stack[i]) as u32;
+        let mut survivors = std::mem::take(&mut fm.survivors);
+        survivors.clear();
+        for &ri in &self.by_kind[kind.index()] {
+            let (_, s, base) = self.valgrind[ri];
+            let pats = &s.frames[..s.frames.len().min(limit.max(1))];
+            // The lines before the first `...` each test one frame from the
+            // top: one that says no rules the rule out.
+            let top = pats.iter().take_while(|p| **p != FramePattern::Ellipsis);
+            let ruled_out = top.enumerate().any(|(p, pat)| {
+                p >= stack.len() || fm.matches_at(base + p as u32, pat, loc(p)) == Tri::No
+            });
+            if !ruled_out {
+                survivors.push(ri);
+            }
+        }
+        let mut may = !survivors.is_empty();
+        if may && survivors.iter().all(|&ri| !self.needs_of[ri].is_empty()) {
+            let mut present = std::mem::take(&mut fm.present);
+            let listed = stack
+                .listed_frames()
+                .map(|&f| interner.location_of(f) as u32);
+            fm.anchors_present(&self.anchors, listed, &mut present);
+            may = survivors.iter().any(|&ri| {
+                self.needs_of[ri]
+                    .iter()
+                    .all(|&(a, at)| at >= limit.max(1) || present[a / 64] & (1 << (a % 64)) != 0)
+            });
+            fm.present = present;
+        }
+        fm.survivors = survivors;
+        may
     }
 
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
@@ -207,14 +282,20 @@ mod tests {
     /// A log of one process with `--num-callers=N` listed and one definitely
     /// lost record per stack (each stack a list of function names).
     fn log(num_callers: usize, stacks: &[&[&str]]) -> Vec<u8> {
+        let records: Vec<_> = stacks.iter().map(|&s| ("definitely lost", s)).collect();
+        log_kinds(num_callers, &records)
+    }
+
+    /// As [`log`], each record of the given kind (`still reachable`…).
+    fn log_kinds(num_callers: usize, stacks: &[(&str, &[&str])]) -> Vec<u8> {
         let mut s = String::from(
             "==1== Memcheck, a memory error detector\n==1== Command: ./x\n==1== \n\
              ==1== Valgrind options:\n==1==    --leak-check=full\n",
         );
         s += &format!("==1==    --num-callers={num_callers}\n==1== \n");
-        for (i, stack) in stacks.iter().enumerate() {
+        for (i, (kind, stack)) in stacks.iter().enumerate() {
             s += &format!(
-                "==1== 8 bytes in 1 blocks are definitely lost in loss record {} of {}\n",
+                "==1== 8 bytes in 1 blocks are {kind} in loss record {} of {}\n",
                 i + 1,
                 stacks.len()
             );
@@ -233,15 +314,44 @@ mod tests {
 
     /// Which records the rule `frames` hides, by record index.
     fn hidden(frames: &str, num_callers: usize, stacks: &[&[&str]]) -> Vec<bool> {
-        let report = parse_bytes("t", &log(num_callers, stacks), None).unwrap();
+        hidden_in(frames, &log(num_callers, stacks), stacks.len())
+    }
+
+    /// Which of the `n` records of `log` the rule `frames` hides.
+    fn hidden_in(frames: &str, log: &[u8], n: usize) -> Vec<bool> {
+        let report = parse_bytes("t", log, None).unwrap();
         let mut rules = RuleSet::new();
         let supp = format!("{{\n   r\n   Memcheck:Leak\n{frames}}}\n");
         rules.add_text("t.supp", &supp, Source::CommandLine);
         assert!(rules.problems().is_empty(), "{:?}", rules.problems());
         let hiding = rules.apply(&report);
-        (0..stacks.len())
-            .map(|i| hiding.record(0, i).is_some())
-            .collect()
+        (0..n).map(|i| hiding.record(0, i).is_some()).collect()
+    }
+
+    /// Stacks are ruled out before any full match by the rule's kinds, its
+    /// lines before the first `...` on the top frames, and its lines after
+    /// it anywhere: only a stack passing all three is hidden, and a stack
+    /// seen under two kinds gets each kind's verdict.
+    #[test]
+    fn kinds_top_lines_and_anchors_rule_stacks_out() {
+        let records: &[(&str, &[&str])] = &[
+            ("still reachable", &["malloc", "alpha", "beta", "main"]),
+            ("definitely lost", &["malloc", "alpha", "beta", "main"]),
+            ("indirectly lost", &["malloc", "alpha", "beta", "main"]),
+            ("still reachable", &["calloc", "alpha", "beta", "main"]),
+            ("still reachable", &["malloc", "gamma", "beta", "main"]),
+            ("still reachable", &["malloc", "alpha", "gamma", "main"]),
+            ("still reachable", &["malloc", "alpha"]),
+        ];
+        let rule =
+            "   match-leak-kinds: reachable\n   fun:malloc\n   fun:alpha\n   ...\n   fun:beta\n";
+        let log = log_kinds(12, records);
+        let want = [true, false, false, false, false, false, false];
+        assert_eq!(hidden_in(rule, &log, records.len()), want);
+        // A rule taking every kind hides the stack under each of them.
+        let rule = "   fun:malloc\n   fun:alpha\n   ...\n   fun:beta\n";
+        let want = [true, true, true, false, false, false, false];
+        assert_eq!(hidden_in(rule, &log, records.len()), want);
     }
 
     /// The prefilter rules a rule out only when one of its frame lines after
