@@ -183,13 +183,16 @@ fn send_cut(
 }
 
 /// Whether `line` goes on with the item open under the prefix remembered:
-/// it carries exactly that prefix, is not blank, does not end in
-/// whitespace, does not start with `E` (an `ERROR SUMMARY`), and is not
-/// over-long. Anything else takes [`Splitter::scan`]'s general path.
-#[inline]
-fn continues_item(prefix: &super::super::PrefixCache, line: &[u8]) -> bool {
+/// it carries exactly that prefix (`content`: what [`PrefixCache::same`]
+/// gives), is not blank, does not end in whitespace, does not start with
+/// `E` (an `ERROR SUMMARY`), and is not over-long. Anything else takes
+/// [`Splitter::scan`]'s general path.
+///
+/// [`PrefixCache::same`]: super::super::PrefixCache::same
+#[inline(always)]
+fn continues_item(content: Option<&[u8]>, line: &[u8]) -> bool {
     line.len() <= crate::parse::source::MAX_LINE
-        && prefix.same(line).is_some_and(|content| {
+        && content.is_some_and(|content| {
             content.last().is_some_and(|c| !c.is_ascii_whitespace())
                 && content.first() != Some(&b'E')
         })
@@ -234,19 +237,31 @@ impl Splitter {
             // which changes nothing here but the count. They are passed
             // over in a loop of their own, with nothing but locals.
             if !self.in_supp && self.busy_pid.is_some() && self.busy_pid == self.prefix.pid() {
-                let (mut start, mut count) = (self.scanned, 0);
-                while continues_item(&self.prefix, &data[start..end]) {
-                    self.ends.push(end as u32);
-                    (start, count) = (end + 1, count + 1);
-                    match ends.next() {
-                        Some(e) => end = e,
-                        None => break,
+                let (mut start, mut count) = (self.scanned, 0u64);
+                // The prefix's words in registers, and the line ends in a
+                // vector of their own: nothing is read back from `self`.
+                let words = self.prefix.words();
+                let prefix = &self.prefix;
+                let out = &mut self.ends;
+                let pass = |end: usize| {
+                    let line = &data[start..end];
+                    let content = match (&words, line.first_chunk::<16>()) {
+                        (Some(w), Some(head)) => w.same(head, line),
+                        _ => prefix.same(line),
+                    };
+                    if !continues_item(content, line) {
+                        return false;
                     }
-                }
+                    out.push(end as u32);
+                    (start, count) = (end + 1, count + 1);
+                    true
+                };
+                let stop = ends.pass_while(end, pass);
                 self.scanned = start;
                 self.lines_scanned += count;
-                if start > end {
-                    break;
+                match stop {
+                    Some(e) => end = e,
+                    None => break,
                 }
             }
             let start = self.scanned;
