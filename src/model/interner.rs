@@ -8,7 +8,9 @@
 use super::frame::{At, Frame, FrameRef};
 use super::frame_table::{frame_hash, FrameTable, NO_ADDR};
 use super::id_index::IdIndex;
-use std::collections::HashMap;
+use super::location_keys::LocationKeys;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::packed::Frames;
 use super::stacks::{StackBuilder, Stacks};
@@ -33,10 +35,13 @@ pub struct Interner {
     frames: FrameTable,
     /// (address, location) → frame, hashed from `frames`.
     frame_index: IdIndex,
-    /// Location text (or a built frame's key) → location, keyed (see
-    /// [`super::TextKeyed`]).
-    locations: HashMap<Box<[u8]>, u32, super::TextKeyed>,
+    /// Location text (or a built frame's key) → location.
+    locations: LocationKeys,
     location_frames: Vec<Frame>,
+    /// Each distinct file, directory and object name of the locations,
+    /// once: a library's thousands of functions share its path, and a
+    /// source file's lines its name.
+    names: HashSet<Arc<str>, super::TextKeyed>,
     /// Per location, the last frame interned there. A location almost always
     /// has one address, so this answers most lookups without touching the
     /// (large, cache-missing) `frame_index`.
@@ -170,7 +175,8 @@ impl Interner {
         use std::mem::size_of;
         self.frames.approx_bytes()
             + self.frame_index.approx_bytes()
-            + self.locations.capacity() * 40
+            + self.locations.approx_bytes()
+            + self.names.capacity() * 17
             + self.location_frames.capacity() * (size_of::<Frame>() + 16)
             + self.stacks.approx_bytes()
     }
@@ -184,11 +190,9 @@ impl Interner {
     /// thread) and says where each of its frames and stacks now lives.
     pub fn absorb(&mut self, other: &Interner) -> Remap {
         let mut loc_map = vec![0u32; other.location_frames.len()];
-        // In `other`'s order, not its map's (which its random key reorders
-        // from run to run): new locations are numbered the same every time.
-        let mut keys: Vec<(u32, &[u8])> = other.locations.iter().map(|(k, &l)| (l, &**k)).collect();
-        keys.sort_unstable_by_key(|&(l, _)| l);
-        for (l, key) in keys {
+        // In `other`'s order: new locations are numbered as it met them.
+        for l in 0..other.locations.len() as u32 {
+            let key = other.locations.key(l);
             let template = &other.location_frames[l as usize];
             let base = other.frames.location_base(l as usize);
             let mine = self.location_id(key, base, || template.clone());
@@ -234,15 +238,28 @@ impl Interner {
     /// The id of a location, parsing it (`make`) only the first time; a
     /// new location's addresses are expected near `a` (see [`FrameTable`]).
     fn location_id(&mut self, loc: &[u8], a: u64, make: impl FnOnce() -> Frame) -> u32 {
-        if let Some(&l) = self.locations.get(loc) {
+        if let Some(l) = self.locations.get(loc) {
             return l;
         }
-        let l = self.location_frames.len() as u32;
-        self.location_frames.push(make());
+        let mut frame = make();
+        for name in [&mut frame.file, &mut frame.dir, &mut frame.object] {
+            self.share(name);
+        }
+        self.location_frames.push(frame);
         self.frames.add_location(a);
         self.location_last.push((NO_ADDR - 1, FrameId(u32::MAX)));
-        self.locations.insert(loc.into(), l);
-        l
+        self.locations.push(loc)
+    }
+
+    /// Makes `name` the copy of its text the interner already holds, if any.
+    fn share(&mut self, name: &mut Option<Arc<str>>) {
+        let Some(n) = name else { return };
+        match self.names.get(&**n) {
+            Some(held) => *n = held.clone(),
+            None => {
+                self.names.insert(n.clone());
+            }
+        }
     }
 
     /// Frees the indices only interning reads (frames by address and
@@ -421,10 +438,8 @@ mod tests {
         for t in &texts {
             i.location_id(t, 0, Frame::default);
         }
-        let keyed: std::collections::BTreeSet<u64> = texts
-            .iter()
-            .map(|t| i.locations.hasher().hash_one(&**t))
-            .collect();
+        let keyed: std::collections::BTreeSet<u64> =
+            texts.iter().map(|t| i.locations.hash_of(t)).collect();
         assert_eq!(keyed.len(), texts.len());
         assert_eq!(i.location_count(), texts.len());
     }
@@ -448,5 +463,23 @@ mod tests {
             .collect();
         let want: Vec<_> = texts.iter().map(|t| Some(t.as_str().into())).collect();
         assert_eq!(names, want);
+    }
+
+    #[test]
+    fn locations_share_one_copy_of_each_file_and_object_name() {
+        let mut i = Interner::new();
+        let obj = |f: &str| Frame {
+            function: Some(f.into()),
+            object: Some("/usr/lib/libllvmlite.so".into()),
+            ..Frame::default()
+        };
+        let a = i.intern_frame_text(b"0x1: f (in /usr/lib/libllvmlite.so)", |_| obj("f"));
+        let b = i.intern_frame_text(b"0x2: g (in /usr/lib/libllvmlite.so)", |_| obj("g"));
+        let (fa, fb) = (i.frame(a), i.frame(b));
+        assert_ne!(fa.function, fb.function);
+        assert!(Arc::ptr_eq(
+            fa.object.as_ref().unwrap(),
+            fb.object.as_ref().unwrap()
+        ));
     }
 }

@@ -8,6 +8,7 @@ mod frame_table;
 mod id_index;
 mod interner;
 mod leak;
+mod location_keys;
 mod packed;
 mod process;
 mod report;
