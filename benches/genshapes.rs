@@ -11,6 +11,10 @@
 //! - `same`: 6,800,000 identical records (one leaking call site, printed
 //!   once per record, e.g. with --show-leak-kinds=all on a service that
 //!   never frees a cache entry).
+//! - `names`: 1,000,000 distinct function names, 100 a record (a JIT that
+//!   names every compiled function anew). Not one of issue 13's shapes: it
+//!   measures what a distinct location costs, the one cost that grows
+//!   with a log's distinct names rather than with its size.
 //!
 //! Every log ends with a LEAK SUMMARY that agrees with its records, so a
 //! parser can be checked on it.
@@ -24,7 +28,7 @@ const MALLOC: &str =
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 3 {
-        eprintln!("usage: genshapes small|deep|same OUT");
+        eprintln!("usage: genshapes small|deep|same|names OUT");
         std::process::exit(2);
     }
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&args[2])?);
@@ -40,6 +44,7 @@ fn main() -> std::io::Result<()> {
         "small" => small(&mut w)?,
         "deep" => deep(&mut w)?,
         "same" => same(&mut w)?,
+        "names" => names(&mut w)?,
         other => {
             eprintln!("unknown shape {other}");
             std::process::exit(2);
@@ -121,4 +126,23 @@ fn same(w: &mut impl Write) -> std::io::Result<(u64, u64)> {
         writeln!(w, "{PRE}")?;
     }
     Ok((32 * N, N))
+}
+
+fn names(w: &mut impl Write) -> std::io::Result<(u64, u64)> {
+    const N: u64 = 10_000;
+    const FRAMES: u64 = 100;
+    for n in 1..=N {
+        header(w, 48, 1, n, N)?;
+        writeln!(w, "{PRE}   {MALLOC}")?;
+        for f in 0..FRAMES {
+            let id = (n - 1) * FRAMES + f;
+            writeln!(
+                w,
+                "{PRE}   by 0x{:X}: jit_fn_{id:07} (in /tmp/perf-31337.jit)",
+                0x7F0000000000u64 + id * 0x40
+            )?;
+        }
+        writeln!(w, "{PRE}")?;
+    }
+    Ok((48 * N, N))
 }

@@ -20,7 +20,9 @@
 # - peak RSS as a fraction of the file for four shapes — the 1.1 GB log, 1 M
 #   small distinct records, one record of 1 M frames, 6.8 M identical records
 #   (benches/genshapes.rs) — in `summary` and in the explorer (run in tmux
-#   until the whole log is read and it is idle; skipped without tmux).
+#   until the whole log is read and it is idle; skipped without tmux); and,
+#   not a target, `summary` on a log of 1 M distinct function names: what a
+#   distinct location costs.
 #
 # LEAKSCOPE_BEFORE=OLD_BINARY adds rows for an older build (rules on and
 # off, XML), measured in the same run, so a change is shown before and after.
@@ -41,7 +43,7 @@ else
   bin=target/release/leakscope
 fi
 [ -s "$dir/big.log" ] || target/release/examples/genlog tests/fixtures/real/numba-seed.txt.gz "$dir/big.log" 1100
-for s in small deep same; do
+for s in small deep same names; do
   [ -s "$dir/$s.log" ] || target/release/examples/genshapes "$s" "$dir/$s.log"
 done
 if [ ! -s "$dir/big.xml" ]; then
@@ -232,3 +234,10 @@ for s in big:"1.1 GB generated log" small:"1 M small distinct records" deep:"one
     printf "| %s | %.0f MB | %.0f MB | %.2f %s| %s | %s |\n", name, b/1e6, k/1024, k*1024/b, ex, (met ? "met" : "NOT met"), l
   }'
 done
+# Not one of the issue's shapes: what a distinct location costs (memory
+# that grows with a log's distinct function names, not with its size).
+f="$dir/names.log"
+kb=$(peak "$bin" summary "$f")
+awk -v k="$kb" -v b="$(size "$f")" 'BEGIN {
+  printf "\nNot a target: a log of 1 M distinct function names (%.0f MB) needs %.0f MB in `summary`, %.2f of the file: about %.0f bytes a distinct location.\n", b/1e6, k/1024, k*1024/b, k*1024/1e6
+}'
