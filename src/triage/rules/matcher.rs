@@ -201,26 +201,45 @@ impl<'r> FrameMatcher<'r> {
         let words = anchors.len().div_ceil(64).max(1);
         present.clear();
         present.resize(words, 0);
-        let count = self.interner.location_count();
-        if self.anchor_known.len() < count {
-            self.anchor_known.resize(count, false);
-            self.anchor_masks.resize(count * words, 0);
-        }
         for loc in locs {
-            let l = loc as usize;
-            if !self.anchor_known[l] {
-                for (i, &(pid, pat)) in anchors.iter().enumerate() {
-                    if self.matches_at(pid, pat, loc) != Tri::No {
-                        self.anchor_masks[l * words + i / 64] |= 1 << (i % 64);
-                    }
-                }
-                self.anchor_known[l] = true;
-            }
-            let mask = &self.anchor_masks[l * words..(l + 1) * words];
+            let mask = self.anchor_row(anchors, loc);
             for (p, m) in present.iter_mut().zip(mask) {
                 *p |= m;
             }
         }
+    }
+
+    /// Which of at most 64 `anchors` might match at location `loc` (bit
+    /// `i` for `anchors[i]`): one row of [`Self::anchors_present`]'s table,
+    /// for a caller that stops at the first frame it needs.
+    #[inline]
+    pub fn anchors_at(&mut self, anchors: &[(u32, &FramePattern)], loc: u32) -> u64 {
+        debug_assert!(anchors.len() <= 64);
+        let l = loc as usize;
+        match self.anchor_known.get(l) {
+            Some(true) => self.anchor_masks[l],
+            _ => self.anchor_row(anchors, loc)[0],
+        }
+    }
+
+    /// Location `loc`'s row of anchor bits, tested the first time.
+    fn anchor_row(&mut self, anchors: &[(u32, &FramePattern)], loc: u32) -> &[u64] {
+        let words = anchors.len().div_ceil(64).max(1);
+        let l = loc as usize;
+        if self.anchor_known.len() <= l {
+            let count = self.interner.location_count().max(l + 1);
+            self.anchor_known.resize(count, false);
+            self.anchor_masks.resize(count * words, 0);
+        }
+        if !self.anchor_known[l] {
+            for (i, &(pid, pat)) in anchors.iter().enumerate() {
+                if self.matches_at(pid, pat, loc) != Tri::No {
+                    self.anchor_masks[l * words + i / 64] |= 1 << (i % 64);
+                }
+            }
+            self.anchor_known[l] = true;
+        }
+        &self.anchor_masks[l * words..(l + 1) * words]
     }
 
     /// Whether `pattern` (known by the caller as `pattern_id`) matches frame `id`.

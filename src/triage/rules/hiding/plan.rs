@@ -169,7 +169,9 @@ impl<'a> Plan<'a> {
             }
         }
         let mut may = !survivors.is_empty();
-        if may && survivors.iter().all(|&ri| !self.needs_of[ri].is_empty()) {
+        if may && self.anchors.len() <= 64 {
+            may = self.needs_met(fm, stack, limit, &survivors);
+        } else if may && survivors.iter().all(|&ri| !self.needs_of[ri].is_empty()) {
             let mut present = std::mem::take(&mut fm.present);
             let listed = stack
                 .listed_frames()
@@ -184,6 +186,45 @@ impl<'a> Plan<'a> {
         }
         fm.survivors = survivors;
         may
+    }
+
+    /// Whether one of rules `survivors` finds every line it needs after its
+    /// first `...` somewhere in `stack`, for at most 64 anchors (a word of
+    /// bits): the stack is read from the top until one does, or to its end.
+    fn needs_met(
+        &self,
+        fm: &mut FrameMatcher,
+        stack: Frames,
+        limit: usize,
+        survivors: &[usize],
+    ) -> bool {
+        // Per rule, the anchors it needs (lines past --num-callers are cut
+        // off the rule, so not needed).
+        let mut goals = std::mem::take(&mut fm.present);
+        goals.clear();
+        goals.extend(survivors.iter().map(|&ri| {
+            (self.needs_of[ri].iter())
+                .filter(|&&(_, at)| at < limit.max(1))
+                .fold(0u64, |g, &(a, _)| g | 1 << a)
+        }));
+        let interner = fm.interner();
+        let met = goals.contains(&0) || {
+            let mut present = 0u64;
+            let mut see = |fm: &mut FrameMatcher, f: FrameId| {
+                let m = fm.anchors_at(&self.anchors, interner.location_of(f) as u32);
+                // A new anchor found: has a rule now all it needs?
+                m & !present != 0 && {
+                    present |= m;
+                    goals.iter().any(|&g| g & !present == 0)
+                }
+            };
+            match stack.as_slice() {
+                Some(frames) => frames.iter().any(|&f| see(fm, f)),
+                None => stack.listed_frames().any(|&f| see(fm, f)),
+            }
+        };
+        fm.present = goals;
+        met
     }
 
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match

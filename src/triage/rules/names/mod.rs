@@ -17,6 +17,7 @@ pub use mangle::{components, pseudo_mangle, wildcard_for, Parts};
 
 use super::pattern::Wildcard;
 use crate::model::Frame;
+use std::cell::OnceCell;
 
 /// A `fun:` pattern, with what is needed to test it on demangled names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,11 +62,18 @@ impl FunPattern {
         if names.mangled.is_some() {
             return false;
         }
-        if let (Some(d), Some(n)) = (&self.demangled, &names.normalized) {
-            return d == n;
+        if let Some(d) = &self.demangled {
+            // Normalising only removes or adds whitespace: a name whose other
+            // characters differ (nearly every one) cannot be equal, and is
+            // not normalised.
+            return names
+                .demangled
+                .as_deref()
+                .is_some_and(|n| bare(n).eq(bare(d)))
+                && names.normalized() == Some(&**d);
         }
         if self.mangled_wildcard {
-            if let Some(p) = &names.pseudo {
+            if let Some(p) = names.pseudo() {
                 return self.pattern.matches(p);
             }
         }
@@ -73,15 +81,18 @@ impl FunPattern {
     }
 }
 
-/// The names of one frame that `fun:` patterns are tested on.
+/// The names of one frame that `fun:` patterns are tested on. The
+/// normalised and pseudo-mangled names are made when a pattern first needs
+/// them: only a mangled pattern does, and on a few frames (a frame's names
+/// are made for every location a rule is tested on).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FrameNames {
     /// The real mangled name, when the log (or another record) says it.
     pub mangled: Option<Box<str>>,
     /// The name as a person reads it; `None` for `???`.
     pub demangled: Option<Box<str>>,
-    normalized: Option<Box<str>>,
-    pseudo: Option<Box<str>>,
+    normalized: OnceCell<Option<Box<str>>>,
+    pseudo: OnceCell<Option<Box<str>>>,
 }
 
 impl FrameNames {
@@ -104,18 +115,33 @@ impl FrameNames {
         } else {
             (learned.map(Into::into), function.into())
         };
-        let pseudo = if mangled.is_none() {
-            pseudo_mangle(&demangled).map(Into::into)
-        } else {
-            None
-        };
         FrameNames {
-            normalized: Some(normalize(&demangled).into()),
             mangled,
             demangled: Some(demangled),
-            pseudo,
+            ..FrameNames::default()
         }
     }
+
+    /// The demangled name without the spacing demanglers differ in.
+    fn normalized(&self) -> Option<&str> {
+        let made = || self.demangled.as_deref().map(|d| normalize(d).into());
+        self.normalized.get_or_init(made).as_deref()
+    }
+
+    /// The name rebuilt in mangled form, for a frame whose real mangled
+    /// name is not known (see the module documentation).
+    fn pseudo(&self) -> Option<&str> {
+        let made = || match (&self.mangled, &self.demangled) {
+            (None, Some(d)) => pseudo_mangle(d).map(Into::into),
+            _ => None,
+        };
+        self.pseudo.get_or_init(made).as_deref()
+    }
+}
+
+/// `s` without its whitespace: what [`normalize`] keeps of it.
+fn bare(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().filter(|c| !c.is_whitespace())
 }
 
 /// Whether a name is an Itanium C++ mangled name.
@@ -200,6 +226,21 @@ mod tests {
         assert!(FunPattern::new("malloc").matches(&FrameNames::of(&frame("malloc", None), None)));
         assert!(FunPattern::new("*").matches(&FrameNames::default()));
         assert!(FunPattern::new("???").matches(&FrameNames::default()));
+    }
+
+    /// Demanglers that space template brackets differently still name the
+    /// same function; other characters decide.
+    #[test]
+    fn exact_mangled_pattern_ignores_spacing_only() {
+        let p = FunPattern::new("_ZNSt6vectorIiSaIiEE9push_backERKi");
+        let shown = "std::vector<int, std::allocator<int> >::push_back(int const&)";
+        assert!(p.matches(&FrameNames::of(&frame(shown, None), None)));
+        let tight = "std::vector<int,std::allocator<int>>::push_back(int const&)";
+        assert!(p.matches(&FrameNames::of(&frame(tight, None), None)));
+        let other = "std::vector<int,std::allocator<int>>::push_back(int&&)";
+        assert!(!p.matches(&FrameNames::of(&frame(other, None), None)));
+        let joined = "std::vector<int,std::allocator<int>>::push_back(intconst&)";
+        assert!(!p.matches(&FrameNames::of(&frame(joined, None), None)));
     }
 
     #[test]
