@@ -2,7 +2,7 @@
 //! between two items) while it streams past, and sends chunks to the workers.
 
 use super::super::newlines::NewLines;
-use super::{Chunk, ChunkSizes, Done, ReaderEnd, READ};
+use super::{Ahead, Chunk, ChunkSizes, Done, ReaderEnd, READ};
 use crate::parse::live;
 use rustc_hash::FxHashMap;
 use std::io::Read;
@@ -16,6 +16,7 @@ pub(super) fn split_input<R: Read>(
     jobs: mpsc::SyncSender<Chunk>,
     pool: mpsc::Receiver<Vec<u8>>,
     idle: mpsc::Sender<Done>,
+    mut ahead: Ahead,
 ) -> ReaderEnd<R> {
     // Recycled buffers keep their (zeroed once) length; a fresh one starts
     // small, so a small log never pays for a chunk-sized buffer. At most
@@ -92,7 +93,8 @@ pub(super) fn split_input<R: Read>(
                     let next = rest_after(fresh(&pool), &pending[cut..filled]);
                     let data = std::mem::replace(&mut pending, next);
                     filled -= cut;
-                    if !send_cut(&mut splitter, &jobs, &mut seq, data, cut, lines) {
+                    if !ahead.admit() || !send_cut(&mut splitter, &jobs, &mut seq, data, cut, lines)
+                    {
                         break;
                     }
                 }
@@ -128,7 +130,7 @@ pub(super) fn split_input<R: Read>(
             let data = std::mem::replace(&mut pending, next);
             filled -= cut;
             let lines = splitter.lines_scanned;
-            if !send_cut(&mut splitter, &jobs, &mut seq, data, cut, lines) {
+            if !ahead.admit() || !send_cut(&mut splitter, &jobs, &mut seq, data, cut, lines) {
                 break;
             }
         }

@@ -21,14 +21,16 @@ pub(super) struct Merger {
 }
 
 impl Merger {
+    /// Takes a parsed chunk; merges every chunk now in order. Returns how
+    /// many were merged (provisional tails are not counted).
     pub(super) fn take(
         &mut self,
         report: &mut Report,
         p: Parsed,
         progress: &mut dyn FnMut(&Report) -> Progress,
         on_progress: &mut dyn FnMut(&Report, Progress),
-    ) -> Vec<Vec<u8>> {
-        let mut spent = Vec::new();
+    ) -> usize {
+        let mut merged = 0;
         if let Some(g) = p.provisional {
             let newer = !matches!(&self.provisional, Some(q) if q.provisional >= Some(g));
             if newer && g > self.shown {
@@ -37,9 +39,9 @@ impl Merger {
         } else {
             self.waiting.insert(p.seq, p);
         }
-        while let Some(mut p) = self.waiting.remove(&self.next) {
+        while let Some(p) = self.waiting.remove(&self.next) {
             self.next += 1;
-            spent.push(std::mem::take(&mut p.data));
+            merged += 1;
             merge(report, self.input, p);
             self.view = None;
             let pr = progress(report);
@@ -59,7 +61,7 @@ impl Merger {
             Some(q) if q.seq > self.next => self.provisional = Some(q),
             _ => {}
         }
-        spent
+        merged
     }
 
     /// A live stream is still paused: the last view again, marked idle.

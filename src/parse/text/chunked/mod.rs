@@ -89,8 +89,6 @@ struct Chunk {
 struct Parsed {
     seq: u64,
     provisional: Option<u64>,
-    /// The chunk's bytes, returned for reuse.
-    data: Vec<u8>,
     report: Report,
     /// Its frames, as texts: its report's stacks number them.
     frames: ChunkFrames,
@@ -146,9 +144,20 @@ pub fn read_chunked<R: Read + Send>(
     let (job_tx, job_rx) = mpsc::sync_channel::<Chunk>(workers);
     let job_rx = std::sync::Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<Done>();
-    // Chunk buffers go back to the reader once merged: no page faults and no
-    // zeroing for fresh memory on every chunk.
+    // Chunk buffers go back to the reader once parsed: no page faults and
+    // no zeroing for fresh memory on every chunk. A parsed chunk no longer
+    // needs its bytes, so the reader reads on while the main thread merges
+    // (returned only once merged, the buffers in flight were all held by
+    // chunks waiting for the merge, and a worker or the reader stalled).
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+    // How far the reader may run ahead of the merge, in chunks: parsed
+    // chunks waiting for it hold their reports (a fraction of their bytes).
+    let (merged_tx, merged_rx) = mpsc::channel::<()>();
+    let ahead = Ahead {
+        merged: merged_rx,
+        unmerged: 0,
+        most: workers + 2,
+    };
     let mut merger = Merger {
         input,
         next: 0,
@@ -163,31 +172,34 @@ pub fn read_chunked<R: Read + Send>(
         for _ in 0..workers {
             let rx = &job_rx;
             let tx = done_tx.clone();
+            let pool = pool_tx.clone();
             worker_threads.push(scope.spawn(move || loop {
                 let job = match rx.lock() {
                     Ok(guard) => guard.recv(),
                     Err(_) => return,
                 };
                 let Ok(job) = job else { return };
-                if tx
-                    .send(Done::Parsed(Box::new(parse_chunk(input, job))))
-                    .is_err()
-                {
+                let (parsed, data) = parse_chunk(input, job);
+                if let Some(data) = data {
+                    let _ = pool.send(data);
+                }
+                if tx.send(Done::Parsed(Box::new(parsed))).is_err() {
                     return;
                 }
             }));
         }
         let idle_tx = done_tx;
-        let reader_thread =
-            scope.spawn(move || split_input(reader, workers, sizes, job_tx, pool_rx, idle_tx));
+        drop(pool_tx);
+        let reader_thread = scope
+            .spawn(move || split_input(reader, workers, sizes, job_tx, pool_rx, idle_tx, ahead));
         // This thread merges, in input order, as chunks come back.
         for done in done_rx.iter() {
             let Done::Parsed(parsed) = done else {
                 merger.idle(report, progress, on_progress);
                 continue;
             };
-            for data in merger.take(report, *parsed, progress, on_progress) {
-                let _ = pool_tx.send(data);
+            for _ in 0..merger.take(report, *parsed, progress, on_progress) {
+                let _ = merged_tx.send(());
             }
         }
         // Joined one by one, not left to the end of the scope: a scope only
@@ -257,7 +269,7 @@ pub fn read_chunked<R: Read + Send>(
     }
     let total_lines = splitter.lines_scanned + splitter.partial_line as u64;
     if !pending.is_empty() {
-        let tail = parse_chunk(
+        let (tail, _) = parse_chunk(
             input,
             Chunk {
                 seq: merger.next,
@@ -302,7 +314,9 @@ impl<R: Read> Read for ThenRest<R> {
     }
 }
 
-fn parse_chunk(input: usize, job: Chunk) -> Parsed {
+/// Parses a chunk; hands back its buffer for reuse (a provisional tail's
+/// is a copy, not one of the reader's).
+fn parse_chunk(input: usize, job: Chunk) -> (Parsed, Option<Vec<u8>>) {
     // Its interner holds only stacks, of the chunk's frame texts' numbers
     // (see `frame_texts`): frames are interned by the merge, each distinct
     // text once, and a location is parsed only when new to the log.
@@ -331,13 +345,39 @@ fn parse_chunk(input: usize, job: Chunk) -> Parsed {
         line(end);
     }
     parser.finish(&mut report);
-    Parsed {
+    let parsed = Parsed {
         seq: job.seq,
         provisional: job.provisional,
-        data: job.data,
         report,
         frames: parser.take_chunk_frames(),
         warnings: std::mem::take(&mut parser.warnings),
         listed: std::mem::take(&mut parser.unmatched_listed),
+    };
+    (parsed, job.provisional.is_none().then_some(job.data))
+}
+
+/// The reader's bound on chunks sent but not yet merged.
+struct Ahead {
+    /// A unit for each chunk merged.
+    merged: mpsc::Receiver<()>,
+    unmerged: usize,
+    most: usize,
+}
+
+impl Ahead {
+    /// Waits until one more chunk may be sent, and counts it. False when
+    /// the merging thread is gone.
+    fn admit(&mut self) -> bool {
+        while self.merged.try_recv().is_ok() {
+            self.unmerged -= 1;
+        }
+        while self.unmerged >= self.most {
+            if self.merged.recv().is_err() {
+                return false;
+            }
+            self.unmerged -= 1;
+        }
+        self.unmerged += 1;
+        true
     }
 }
