@@ -16,6 +16,7 @@
 //! log, --num-callers, leak kind): a million distinct stacks cost 4 bytes
 //! each, not a hash-map entry and a set each.
 
+mod batch;
 mod parts;
 mod plan;
 mod same_locations;
@@ -25,10 +26,10 @@ use super::matcher::FrameMatcher;
 use super::{Rule, RuleId, RuleSet};
 use crate::model::{Format, LeakKind, LossRecord, MemcheckError, Process, Report, StackId};
 use crate::triage::Totals;
+use batch::Batch;
 use parts::in_parts;
 use plan::Plan;
 use rustc_hash::FxHashMap;
-use same_locations::same_locations;
 use set_ids::SetIds;
 use std::collections::BTreeMap;
 
@@ -152,13 +153,21 @@ impl Hiding {
     /// processes, errors, leak searches and records), for a report that is
     /// still loading. `rules` must be the set this was computed with.
     pub fn update(&mut self, rules: &RuleSet, report: &Report) {
+        self.update_in_batches(rules, report, BATCH);
+    }
+
+    /// [`Self::update`], with stacks matched `size` at most at a time.
+    fn update_in_batches(&mut self, rules: &RuleSet, report: &Report, size: usize) {
         self.enabled.resize(rules.len(), true);
         let plan = Plan::new(rules);
         // What is new is gathered in batches and matched on every core: this
         // is the expensive part of a run (every rule over every stack).
         // A batch is one process's: its kind of log and --num-callers are
         // the same for every stack in it, kept once.
-        let mut batch: Vec<(StackId, LeakKind)> = Vec::new();
+        let mut batch = Batch {
+            size,
+            ..Batch::default()
+        };
         // One matcher per thread, kept across batches (verdicts per location).
         let mut fms: Vec<FrameMatcher> = Vec::new();
         let stacks = report.interner.stack_count();
@@ -175,6 +184,11 @@ impl Hiding {
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = self.procs[pi].records[si].len().min(s.records.len());
                 for r in &s.records[done..] {
+                    if !plan.any_for(lsan, r.kind) {
+                        // No rule takes this kind: nothing to match (pass 2
+                        // gives the record the empty set).
+                        continue;
+                    }
                     let table = self.by_stack.entry((lsan, limit, r.kind)).or_default();
                     if table.len() < stacks {
                         table.resize(stacks, UNKNOWN);
@@ -182,28 +196,25 @@ impl Hiding {
                     if table.at(r.stack.0 as usize) != UNKNOWN {
                         continue;
                     }
-                    if !plan.any_for(lsan, r.kind) {
-                        // No rule takes this kind: nothing to match.
-                        let empty = self.set_id(Matches::default());
-                        let table = self.by_stack.entry((lsan, limit, r.kind)).or_default();
-                        table.set(r.stack.0 as usize, empty);
-                        continue;
-                    }
                     // Claimed: a later record on this stack waits for the batch.
                     table.set(r.stack.0 as usize, UNKNOWN - 1);
-                    batch.push((r.stack, r.kind));
-                    if batch.len() >= BATCH {
-                        self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch);
+                    batch.entries.push((r.stack, r.kind));
+                    if batch.entries.len() >= batch.size {
+                        self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch, false);
                     }
                 }
             }
-            self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch);
+            self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch, true);
             // Pass 2: every new record takes its stack's set.
+            let empty = self.set_id(Matches::default());
             let ph = &mut self.procs[pi];
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = ph.records[si].len().min(s.records.len());
                 for r in &s.records[done..] {
-                    let set = self.by_stack[&(lsan, limit, r.kind)].at(r.stack.0 as usize);
+                    let set = match self.by_stack.get(&(lsan, limit, r.kind)) {
+                        Some(table) if plan.any_for(lsan, r.kind) => table.at(r.stack.0 as usize),
+                        _ => empty,
+                    };
                     ph.records[si].push(set);
                 }
             }
@@ -223,74 +234,6 @@ impl Hiding {
             }
         }
         self.refresh(report);
-    }
-
-    /// Matches a batch of one process's (stack, leak kind)s and records
-    /// each stack's set. Stacks that differ only by addresses (the same code
-    /// reached again, or moved) are matched once: a verdict depends only on
-    /// the frames' locations, the leak kind and the process's kind of log
-    /// and --num-callers.
-    fn run_batch<'r>(
-        &mut self,
-        plan: &Plan,
-        report: &'r Report,
-        fms: &mut Vec<FrameMatcher<'r>>,
-        (lsan, limit): (bool, usize),
-        batch: &mut Vec<(StackId, LeakKind)>,
-    ) {
-        if batch.is_empty() {
-            return;
-        }
-        // Most stacks are ruled out by a few cheap tests (their top frames,
-        // the lines rules need somewhere): they match nothing, and only the
-        // rest are compared by locations and matched in full.
-        let may = in_parts(
-            batch,
-            1024,
-            fms,
-            || FrameMatcher::new(&report.interner),
-            |fm, &(stack, kind)| {
-                plan.may_match(fm, report.interner.stack(stack), (lsan, limit), kind)
-            },
-        );
-        let mut kept = 0;
-        for (i, may) in may.into_iter().enumerate() {
-            let (stack, kind) = batch[i];
-            if may {
-                batch[kept] = (stack, kind);
-                kept += 1;
-                continue;
-            }
-            let empty = self.set_id(Matches::default());
-            if let Some(table) = self.by_stack.get_mut(&(lsan, limit, kind)) {
-                table.set(stack.0 as usize, empty);
-            }
-        }
-        batch.truncate(kept);
-        if batch.is_empty() {
-            return;
-        }
-        let (reps, of) = same_locations(&report.interner, batch);
-        // Jobs are made and matched a part at a time: a job is 32 bytes and
-        // its matches a pair of boxed lists until interned as a set id, so
-        // a whole batch's would be several MB more at the explorer's peak.
-        let mut sets: Vec<SetId> = Vec::with_capacity(reps.len());
-        let mut jobs: Vec<Job> = Vec::with_capacity(MATCH_PART.min(reps.len()));
-        for part in reps.chunks(MATCH_PART) {
-            jobs.clear();
-            jobs.extend(part.iter().map(|&i| {
-                let (stack, kind) = batch[i as usize];
-                let item = Item::Record(stack, kind);
-                Job { lsan, limit, item }
-            }));
-            sets.extend(self.match_jobs(plan, report, fms, &jobs));
-        }
-        for (&(stack, kind), &u) in batch.iter().zip(&of) {
-            if let Some(table) = self.by_stack.get_mut(&(lsan, limit, kind)) {
-                table.set(stack.0 as usize, sets[u as usize]);
-            }
-        }
-        batch.clear();
     }
 
     /// Matches jobs on every core; returns the id of each one's match set.
