@@ -41,7 +41,10 @@ pub(super) fn summary(args: SummaryArgs) -> Result<i32> {
     };
     std::mem::forget(report);
     write_stdout(&out)?;
-    Ok(if fails(&summary, &args.fail_on) { 1 } else { 0 })
+    let code = if fails(&summary, &args.fail_on) { 1 } else { 0 };
+    // As the report: a summary of many groups is freed by the exit.
+    std::mem::forget((summary, out));
+    Ok(code)
 }
 
 pub(super) fn supp(args: SuppArgs) -> Result<i32> {

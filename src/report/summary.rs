@@ -3,10 +3,10 @@
 
 use super::timeline::{timeline_summary, TimelineSummary};
 use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, StackId, Warning};
-use crate::triage::rules::{
-    error_groups_by_rule, group_by_rule, Hiding, RuleId, RuleSet, Severity, Source,
-};
-use crate::triage::{leak_totals, GroupBy, Totals};
+use crate::triage::own::OwnCode;
+use crate::triage::rules::{error_groups_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
+use crate::triage::tally::{tally, Tally};
+use crate::triage::{GroupBy, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -262,12 +262,15 @@ pub fn summarize_grouped(
                 warnings: i.warnings.clone(),
             })
             .collect(),
-        processes: report
-            .processes
-            .iter()
-            .enumerate()
-            .map(|(i, p)| summarize_process(report, i, p, rules, hiding, by))
-            .collect(),
+        processes: {
+            let own = OwnCode::of(&report.interner);
+            report
+                .processes
+                .iter()
+                .enumerate()
+                .map(|(i, p)| summarize_process(report, i, p, rules, hiding, by, &own))
+                .collect()
+        },
         rules: rules_info(rules),
     }
 }
@@ -319,6 +322,45 @@ fn error_counts<'a>(errors: impl IntoIterator<Item = &'a crate::model::MemcheckE
     }
 }
 
+/// The loss records of process `index`'s last leak search grouped by kind,
+/// label and the rule hiding them (`None`: visible); largest total bytes
+/// first.
+fn groups_by_rule(
+    report: &Report,
+    index: usize,
+    hiding: &Hiding,
+    by: GroupBy,
+    own: &OwnCode,
+) -> Vec<(Option<RuleId>, Tally)> {
+    let Some(p) = report.processes.get(index) else {
+        return Vec::new();
+    };
+    let rule = |i| hiding.record(index, i);
+    let mut out = tally(&report.interner, own, p.loss_records(), by, rule);
+    out.sort_by(|(ra, a), (rb, b)| {
+        b.totals
+            .total_bytes
+            .cmp(&a.totals.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+            .then_with(|| ra.cmp(rb))
+    });
+    out
+}
+
+/// Per kind, the totals of all `groups` and of the visible ones: every
+/// record is in one group.
+fn kind_totals(groups: &[(Option<RuleId>, Tally)]) -> ([Totals; 4], [Totals; 4]) {
+    let (mut all, mut visible) = ([Totals::default(); 4], [Totals::default(); 4]);
+    for (rule, g) in groups {
+        all[g.kind.index()].merge(&g.totals);
+        if rule.is_none() {
+            visible[g.kind.index()].merge(&g.totals);
+        }
+    }
+    (all, visible)
+}
+
 fn summarize_process(
     report: &Report,
     index: usize,
@@ -326,19 +368,14 @@ fn summarize_process(
     rules: &RuleSet,
     hiding: &Hiding,
     by: GroupBy,
+    own: &OwnCode,
 ) -> ProcessSummary {
     let records = p.loss_records();
-    let totals = leak_totals(records);
-    let visible_totals = leak_totals(
-        records
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| hiding.record(index, *i).is_none())
-            .map(|(_, r)| r),
-    );
+    let groups = groups_by_rule(report, index, hiding, by, own);
+    let (totals, visible_totals) = kind_totals(&groups);
     let rule_name = |id: RuleId| rules.get(id).map(|r| r.name.clone());
     let interner = &report.interner;
-    let groups = group_by_rule(report, index, hiding, by)
+    let groups = groups
         .into_iter()
         .map(|(rule, g)| GroupSummary {
             kind: g.kind,
@@ -361,7 +398,7 @@ fn summarize_process(
             blocks: g.totals.blocks,
             records: g.totals.records,
             hidden_by: rule.and_then(rule_name),
-            stack: largest_stack(records, g.records.iter().map(|&i| i as usize)),
+            stack: records[g.largest].stack,
         })
         .collect();
     let error_groups = error_groups_by_rule(report, index, hiding, GroupBy::TopFrame)

@@ -134,18 +134,18 @@ fn top_frame_by(
 /// byte per location): telling an allocator means taking the function's
 /// base name and comparing it with every allocator's, and grouping asks
 /// for every record.
-struct TopFrames {
+pub(crate) struct TopFrames {
     roles: Vec<Option<Role>>,
 }
 
 impl TopFrames {
-    fn new(interner: &Interner) -> TopFrames {
+    pub(crate) fn new(interner: &Interner) -> TopFrames {
         TopFrames {
             roles: vec![None; interner.location_count()],
         }
     }
 
-    fn of(&mut self, interner: &Interner, stack: StackId) -> Option<FrameId> {
+    pub(crate) fn of(&mut self, interner: &Interner, stack: StackId) -> Option<FrameId> {
         let roles = &mut self.roles;
         top_frame_by(interner, stack, |id| {
             *roles[interner.location_of(id)]
@@ -411,13 +411,13 @@ pub(crate) fn group_span<P: Copy + Eq + std::hash::Hash>(
 
 /// Group labels, each numbered once (see [`group_indices_with`]).
 #[derive(Default)]
-struct Labels {
+pub(crate) struct Labels {
     ids: FxHashMap<std::rc::Rc<str>, u32>,
-    of: Vec<std::rc::Rc<str>>,
+    pub(crate) of: Vec<std::rc::Rc<str>>,
 }
 
 impl Labels {
-    fn number(&mut self, label: String) -> u32 {
+    pub(crate) fn number(&mut self, label: String) -> u32 {
         if let Some(&id) = self.ids.get(label.as_str()) {
             return id;
         }

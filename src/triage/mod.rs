@@ -11,6 +11,7 @@ pub mod pairing;
 pub mod rules;
 pub mod settled;
 pub mod signature;
+pub mod tally;
 pub mod timeline;
 pub mod totals;
 pub mod trend;

@@ -170,46 +170,89 @@ pub fn is_own_python(path: &str) -> bool {
 /// to be CPython, every frame in marshal.c is CPython too.
 #[derive(Debug, Clone, Default)]
 pub struct OwnCode {
-    /// Per interner location.
-    own: Vec<bool>,
+    /// Per interner location: [`OWN`], [`PYTHON`], [`PLACED`]. What
+    /// [`OwnCode::origin`] asks of a frame is then one byte found by its
+    /// location, never the frame's address or strings (grouping asks it of
+    /// every group's stack).
+    flags: Vec<u8>,
 }
+
+/// The location is the user's own code.
+const OWN: u8 = 1;
+/// A Python function (named from a perf map).
+const PYTHON: u8 = 2;
+/// The log says where it lives: a source directory or an object.
+const PLACED: u8 = 4;
 
 impl OwnCode {
     pub fn of(interner: &Interner) -> Self {
-        let mut firsts: Vec<Option<FrameId>> = vec![None; interner.location_count()];
+        let n = interner.location_count();
+        let locations = || (0..n).map(|l| interner.location_frame(l));
+        let cpython: Vec<bool> = locations().map(is_cpython).collect();
+        // Each location's first frame (its address is the one judged
+        // against the interpreter's text), and that text's extent.
+        let mut firsts: Vec<Option<FrameId>> = vec![None; n];
+        let (mut lo, mut hi) = (u64::MAX, 0);
         for i in 0..interner.frame_count() {
             let id = FrameId(i as u32);
-            firsts[interner.location_of(id)].get_or_insert(id);
+            let l = interner.location_of(id);
+            firsts[l].get_or_insert(id);
+            if cpython[l] {
+                if let Some(a) = interner.frame(id).addr {
+                    lo = lo.min(a);
+                    hi = hi.max(a);
+                }
+            }
         }
-        let frames = || firsts.iter().flatten().map(|&id| interner.frame(id).frame);
-        let runtime_files: FxHashSet<&str> = frames()
-            .filter(|f| !f.is_python() && !is_own(f))
-            .filter_map(|f| f.file.as_deref().map(file_name))
+        let interpreter = lo..=hi;
+        // Whether each location, on its own, looks like the user's.
+        let alone: Vec<bool> = locations()
+            .zip(&firsts)
+            .map(|(f, first)| first.is_some() && is_own(f))
             .collect();
-        let interpreter = interpreter_text(interner);
-        let own = firsts
+        let runtime_files: FxHashSet<&str> = locations()
+            .zip(&firsts)
+            .zip(&alone)
+            .filter(|((f, first), &own)| first.is_some() && !f.is_python() && !own)
+            .filter_map(|((f, _), _)| f.file.as_deref().map(file_name))
+            .collect();
+        let flags = firsts
             .iter()
-            .map(|id| {
-                id.is_some_and(|id| {
-                    let f = interner.frame(id);
-                    is_own(f.frame)
-                        && (f.is_python()
-                            || !f.addr.is_some_and(|a| interpreter.contains(&a))
+            .zip(&alone)
+            .enumerate()
+            .map(|(l, (first, &own))| {
+                let f = interner.location_frame(l);
+                let own = own
+                    && first.is_some_and(|id| {
+                        f.is_python()
+                            || !interner
+                                .frame(id)
+                                .addr
+                                .is_some_and(|a| interpreter.contains(&a))
                                 && !f
                                     .file
                                     .as_deref()
-                                    .is_some_and(|file| runtime_files.contains(file_name(file))))
-                })
+                                    .is_some_and(|file| runtime_files.contains(file_name(file)))
+                    });
+                let placed = f.dir.is_some() || f.object.is_some();
+                [(own, OWN), (f.is_python(), PYTHON), (placed, PLACED)]
+                    .iter()
+                    .filter(|(set, _)| *set)
+                    .fold(0, |flags, (_, flag)| flags | flag)
             })
             .collect();
-        OwnCode { own }
+        OwnCode { flags }
+    }
+
+    fn flags(&self, interner: &Interner, id: FrameId) -> u8 {
+        self.flags
+            .get(interner.location_of(id))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn is_own(&self, interner: &Interner, id: FrameId) -> bool {
-        self.own
-            .get(interner.location_of(id))
-            .copied()
-            .unwrap_or(false)
+        self.flags(interner, id) & OWN != 0
     }
 
     /// The origin of a stack: its innermost frame of the user's own code,
@@ -223,11 +266,12 @@ impl OwnCode {
     /// otherwise the user's Python function is the origin.
     pub fn origin(&self, interner: &Interner, stack: StackId) -> Option<FrameId> {
         let frames = interner.stack(stack);
-        let python = frames.iter().any(|&id| interner.frame(id).is_python());
+        let python = frames
+            .iter()
+            .any(|&id| self.flags(interner, id) & PYTHON != 0);
         frames.iter().copied().find(|&id| {
-            let f = interner.frame(id);
-            self.is_own(interner, id)
-                && (!python || f.is_python() || f.dir.is_some() || f.object.is_some())
+            let f = self.flags(interner, id);
+            f & OWN != 0 && (!python || f & (PYTHON | PLACED) != 0)
         })
     }
 }
@@ -269,25 +313,17 @@ pub fn cut_short_at(interner: &Interner, stack: StackId) -> Option<FrameId> {
         .find(|&id| interner.frame(id).is_python())
 }
 
-/// The address range of CPython's own code: from the lowest to the highest
-/// address of frames named `Py…`/`_Py…`. Text logs name CPython's internal
-/// functions (`py_trampoline_evaluator (perf_trampoline.c:405)`,
-/// `r_object (marshal.c:1185)`) with a bare file name and no object, but their
-/// code lies inside libpython's text, between its public functions.
-fn interpreter_text(interner: &Interner) -> std::ops::RangeInclusive<u64> {
-    let (mut lo, mut hi) = (u64::MAX, 0);
-    for i in 0..interner.frame_count() {
-        let f = interner.frame(FrameId(i as u32));
-        let cpython = f.named_by == crate::model::NamedBy::Log
-            && f.function
-                .as_deref()
-                .is_some_and(|n| n.starts_with("Py") || n.starts_with("_Py"));
-        if let (true, Some(a)) = (cpython, f.addr) {
-            lo = lo.min(a);
-            hi = hi.max(a);
-        }
-    }
-    lo..=hi
+/// Whether frames at this location bound the address range of CPython's
+/// own code (see [`OwnCode::of`]): functions named `Py…`/`_Py…` by the log.
+/// Text logs name CPython's internal functions (`py_trampoline_evaluator
+/// (perf_trampoline.c:405)`, `r_object (marshal.c:1185)`) with a bare file
+/// name and no object, but their code lies inside libpython's text, between
+/// its public functions, so their addresses tell them.
+fn is_cpython(f: &Frame) -> bool {
+    f.named_by == crate::model::NamedBy::Log
+        && f.function
+            .as_deref()
+            .is_some_and(|n| n.starts_with("Py") || n.starts_with("_Py"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,432 @@
+//! Groups tallied, not listed: what `summary` shows of each group of a
+//! process's loss records (its totals, the top frame of its first record,
+//! the origin and stack of its largest) without the list of its records,
+//! on both cores.
+//!
+//! The groups are exactly [`group_parts`]'s. The work is laid out for a log
+//! of many distinct stacks: valgrind sorts loss records by size, so record
+//! after record names a stack anywhere in the interner, and finding each
+//! one's label walks the stack's frames and their locations at random (most
+//! of grouping's time on the 1.1 GB log). Here:
+//! 1. each stack's [`Key`] (what its label depends on: the location of its
+//!    top frame, or of its origin) is found walking the stacks in the order
+//!    they are stored, half of them on each core;
+//! 2. each half of the records is tallied by (part, kind, key) on a core,
+//!    reading its stack's key from that table, and the halves are joined;
+//! 3. each key's label is written once, and keys with one label joined;
+//! 4. each group's top frame and origin are found, half on each core.
+//!
+//! [`group_parts`]: super::group::group_parts
+
+use super::group::{group_label, origin_label, GroupBy, Labels, TopFrames, CUT_SHORT};
+use super::own::{cut_short_at, OwnCode};
+use super::totals::Totals;
+use crate::model::{FrameId, Interner, LeakKind, LossRecord, StackId};
+use rustc_hash::FxHashMap;
+use std::hash::Hash;
+use std::ops::Range;
+
+/// What [`super::group::group_parts`] makes of a group, less its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub kind: LeakKind,
+    pub label: String,
+    /// The top frame of the group's first record.
+    pub top: Option<FrameId>,
+    /// The origin of its largest record.
+    pub origin: Option<FrameId>,
+    pub totals: Totals,
+    /// Its largest record (direct + indirect bytes; the first on a tie).
+    pub largest: usize,
+}
+
+/// What a stack's label is a function of: under [`Keys::Location`] the
+/// location of its top frame; under [`Keys::Origin`] the location of its
+/// origin, of where it was cut short, or of its top frame, told apart by
+/// the top two bits; under [`Keys::Stack`] the stack itself.
+type Key = u32;
+
+/// The key of an empty stack.
+const NO_STACK: Key = u32::MAX;
+/// Origin keys: the location is where the stack was cut short…
+const CUT: Key = 1 << 30;
+/// …or its top frame (no origin, not cut short).
+const TOP: Key = 2 << 30;
+/// Locations below this fit an origin key's lower 30 bits.
+const ORIGIN_LOCATIONS: usize = 1 << 30;
+
+/// How a grouping's labels are keyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    Location,
+    Origin,
+    Stack(GroupBy),
+}
+
+impl Keys {
+    fn of(interner: &Interner, by: GroupBy) -> Keys {
+        match by {
+            GroupBy::TopFrame => Keys::Location,
+            GroupBy::Origin if interner.location_count() < ORIGIN_LOCATIONS => Keys::Origin,
+            _ => Keys::Stack(by),
+        }
+    }
+}
+
+/// Below this many records, one core does it all: a thread costs more.
+const SPLIT_AT: usize = 1 << 15;
+
+/// Groups `records` by (`part(index)`, kind, label) as
+/// [`super::group::group_parts`] does over all of them, in no particular
+/// order.
+pub fn tally<P: Copy + Eq + Hash + Send + Sync>(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    by: GroupBy,
+    part: impl Fn(usize) -> P + Sync,
+) -> Vec<(P, Tally)> {
+    tally_split(interner, own, records, by, part, SPLIT_AT)
+}
+
+fn tally_split<P: Copy + Eq + Hash + Send + Sync>(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    by: GroupBy,
+    part: impl Fn(usize) -> P + Sync,
+    split_at: usize,
+) -> Vec<(P, Tally)> {
+    let keys = Keys::of(interner, by);
+    let table = match keys {
+        Keys::Stack(_) => Vec::new(),
+        _ => stack_keys(interner, own, keys, split_at),
+    };
+    let key = |s: StackId| match keys {
+        Keys::Stack(_) => s.0,
+        _ => table[s.0 as usize],
+    };
+    let halves = on_halves(records.len(), split_at, |span| {
+        tally_span(records, span, &key, &part)
+    });
+    drop(table);
+    let mut halves = halves.into_iter();
+    let mut parts = halves.next().unwrap_or_default();
+    for later in halves {
+        parts.join(later);
+    }
+    let mut groups = by_label(interner, own, keys, parts.parts);
+    finish(interner, own, records, &mut groups, split_at);
+    groups.into_iter().map(|(p, g, _)| (p, g)).collect()
+}
+
+/// `f` over `0..n`, in two halves on two cores when `n` is `split_at` or
+/// more (and there are two): the halves' results in order.
+fn on_halves<T: Send>(n: usize, split_at: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    if n < split_at.max(2) || cores < 2 {
+        return vec![f(0..n)];
+    }
+    let half = n / 2;
+    let f = &f;
+    std::thread::scope(|scope| {
+        let second = scope.spawn(move || f(half..n));
+        let first = f(0..half);
+        let second = second
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        vec![first, second]
+    })
+}
+
+/// Every stack's key, in stack order (see the module's doc).
+fn stack_keys(interner: &Interner, own: &OwnCode, keys: Keys, split_at: usize) -> Vec<Key> {
+    let n = interner.stack_count();
+    let halves = on_halves(n, split_at, |span| {
+        let mut tops = TopFrames::new(interner);
+        span.map(|s| stack_key(interner, own, &mut tops, keys, StackId(s as u32)))
+            .collect::<Vec<Key>>()
+    });
+    let mut halves = halves.into_iter();
+    let mut all = halves.next().unwrap_or_default();
+    for h in halves {
+        all.extend_from_slice(&h);
+    }
+    all
+}
+
+fn stack_key(
+    interner: &Interner,
+    own: &OwnCode,
+    tops: &mut TopFrames,
+    keys: Keys,
+    stack: StackId,
+) -> Key {
+    let at = |id: FrameId| interner.location_of(id) as Key;
+    let top = |tops: &mut TopFrames| tops.of(interner, stack).map_or(NO_STACK, at);
+    match keys {
+        Keys::Location => top(tops),
+        Keys::Origin => match own.origin(interner, stack) {
+            Some(id) => at(id),
+            None => match cut_short_at(interner, stack) {
+                Some(id) => CUT | at(id),
+                None => match top(tops) {
+                    NO_STACK => NO_STACK,
+                    l => TOP | l,
+                },
+            },
+        },
+        Keys::Stack(_) => stack.0,
+    }
+}
+
+/// The label of a key (as [`group_label`] or [`origin_label`] gives it).
+fn label_of(interner: &Interner, own: &OwnCode, keys: Keys, key: Key) -> String {
+    let location = |l: Key| interner.location_frame(l as usize).label();
+    match (keys, key) {
+        (Keys::Stack(GroupBy::Origin), s) => origin_label(interner, own, StackId(s)),
+        (Keys::Stack(by), s) => group_label(interner, StackId(s), by),
+        (_, NO_STACK) => "(no stack)".to_string(),
+        (Keys::Location, l) => location(l),
+        (Keys::Origin, k) if k & TOP == TOP => location(k & !TOP),
+        (Keys::Origin, k) if k & CUT == CUT => format!("{CUT_SHORT}{})", location(k & !CUT)),
+        (Keys::Origin, l) => location(l),
+    }
+}
+
+/// A group in the making: where it stands after some of its records.
+#[derive(Debug, Clone, Copy)]
+struct Count {
+    totals: Totals,
+    /// Its first record.
+    first: usize,
+    /// Its largest record (the first of that size) and its size.
+    largest: usize,
+    largest_bytes: u128,
+}
+
+impl Count {
+    fn new(i: usize, bytes: u128) -> Count {
+        Count {
+            totals: Totals::default(),
+            first: i,
+            largest: i,
+            largest_bytes: bytes,
+        }
+    }
+
+    /// Adds what another count of the same group holds: sums add, the
+    /// earlier first record stays first, and the larger largest record
+    /// wins (the earlier one on a tie).
+    fn join(&mut self, o: &Count) {
+        self.totals.merge(&o.totals);
+        self.first = self.first.min(o.first);
+        if (o.largest_bytes, std::cmp::Reverse(o.largest))
+            > (self.largest_bytes, std::cmp::Reverse(self.largest))
+        {
+            self.largest = o.largest;
+            self.largest_bytes = o.largest_bytes;
+        }
+    }
+}
+
+/// Counts by (part, kind, key).
+struct Parts<P> {
+    at: FxHashMap<(P, LeakKind, Key), usize>,
+    parts: Vec<((P, LeakKind, Key), Count)>,
+}
+
+impl<P> Default for Parts<P> {
+    fn default() -> Self {
+        Parts {
+            at: FxHashMap::default(),
+            parts: Vec::new(),
+        }
+    }
+}
+
+impl<P: Copy + Eq + Hash> Parts<P> {
+    fn join(&mut self, later: Parts<P>) {
+        for (k, c) in later.parts {
+            match self.at.get(&k) {
+                Some(&g) => self.parts[g].1.join(&c),
+                None => {
+                    self.at.insert(k, self.parts.len());
+                    self.parts.push((k, c));
+                }
+            }
+        }
+    }
+}
+
+/// The records of `span` counted by (part, kind, key), in record order.
+fn tally_span<P: Copy + Eq + Hash>(
+    records: &[LossRecord],
+    span: Range<usize>,
+    key: &impl Fn(StackId) -> Key,
+    part: &impl Fn(usize) -> P,
+) -> Parts<P> {
+    let mut out = Parts::default();
+    for (i, r) in records[span.clone()].iter().enumerate() {
+        let i = span.start + i;
+        let bytes = r.total_bytes();
+        let k = (part(i), r.kind, key(r.stack));
+        let g = *out.at.entry(k).or_insert_with(|| {
+            out.parts.push((k, Count::new(i, bytes)));
+            out.parts.len() - 1
+        });
+        let c = &mut out.parts[g].1;
+        c.totals.add(r);
+        if bytes > c.largest_bytes {
+            c.largest = i;
+            c.largest_bytes = bytes;
+        }
+    }
+    out
+}
+
+/// Counts with one label joined: the groups, their top frame and origin
+/// still to find.
+fn by_label<P: Copy + Eq + Hash>(
+    interner: &Interner,
+    own: &OwnCode,
+    keys: Keys,
+    parts: Vec<((P, LeakKind, Key), Count)>,
+) -> Vec<(P, Tally, Count)> {
+    let mut labels = Labels::default();
+    let mut label_of_key: FxHashMap<Key, u32> = FxHashMap::default();
+    let mut at: FxHashMap<(P, LeakKind, u32), usize> = FxHashMap::default();
+    let mut groups: Vec<(P, Tally, Count)> = Vec::new();
+    for ((p, kind, key), c) in parts {
+        let label = *label_of_key
+            .entry(key)
+            .or_insert_with(|| labels.number(label_of(interner, own, keys, key)));
+        match at.get(&(p, kind, label)) {
+            Some(&g) => groups[g].2.join(&c),
+            None => {
+                at.insert((p, kind, label), groups.len());
+                let tally = Tally {
+                    kind,
+                    label: labels.of[label as usize].to_string(),
+                    top: None,
+                    origin: None,
+                    totals: Totals::default(),
+                    largest: 0,
+                };
+                groups.push((p, tally, c));
+            }
+        }
+    }
+    groups
+}
+
+/// Each group's totals, largest record, top frame (of its first record)
+/// and origin (of its largest), half of the groups on each core.
+fn finish<P: Send>(
+    interner: &Interner,
+    own: &OwnCode,
+    records: &[LossRecord],
+    groups: &mut [(P, Tally, Count)],
+    split_at: usize,
+) {
+    let fill = |groups: &mut [(P, Tally, Count)]| {
+        let mut tops = TopFrames::new(interner);
+        for (_, t, c) in groups {
+            t.totals = c.totals;
+            t.largest = c.largest;
+            t.top = tops.of(interner, records[c.first].stack);
+            t.origin = own.origin(interner, records[c.largest].stack);
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    // Each group costs two stack walks: split well below `split_at` groups.
+    if groups.len() < (split_at / 8).max(2) || cores < 2 {
+        return fill(groups);
+    }
+    let (first, second) = groups.split_at_mut(groups.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| fill(second));
+        fill(first);
+        later
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::group::group_parts;
+    use crate::triage::rules::{RuleId, RuleOptions, RuleSet};
+
+    /// Tallied on one core or on two, the groups are exactly one pass's
+    /// (`group_parts`): labels, totals, the top frame of a group's first
+    /// record, the origin of its first largest one; and that record is the
+    /// first largest of the group's records.
+    fn same_as_one_pass(fixture: &str) {
+        use crate::parse::perfmap::find::{attach, MapOptions};
+        let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+        let mut report = crate::parse::load_paths(&[path], None).expect("fixture");
+        // A perf map beside the log names its Python frames.
+        attach(&mut report, &MapOptions::default());
+        let rules = RuleSet::load(&RuleOptions::standard(Vec::new(), true)).unwrap();
+        let hiding = rules.apply(&report);
+        let i = &report.interner;
+        let own = OwnCode::of(i);
+        for (pi, p) in report.processes.iter().enumerate() {
+            let records = p.loss_records();
+            let rule = |r| hiding.record(pi, r);
+            let by_key = |g: &(Option<RuleId>, Tally)| (g.0, g.1.kind, g.1.label.clone());
+            for by in [
+                GroupBy::TopFrame,
+                GroupBy::Origin,
+                GroupBy::Object,
+                GroupBy::Stack,
+            ] {
+                let mut want: Vec<(Option<RuleId>, Tally)> =
+                    group_parts(i, &own, records, 0..records.len(), by, rule)
+                        .into_iter()
+                        .map(|(r, g)| {
+                            let largest = first_largest(records, &g.records);
+                            let t = Tally {
+                                kind: g.kind,
+                                label: g.label,
+                                top: g.top,
+                                origin: g.origin,
+                                totals: g.totals,
+                                largest,
+                            };
+                            (r, t)
+                        })
+                        .collect();
+                want.sort_by_key(by_key);
+                for split_at in [0, 7, usize::MAX] {
+                    let mut got = tally_split(i, &own, records, by, rule, split_at);
+                    got.sort_by_key(by_key);
+                    assert_eq!(got, want, "{fixture} {by:?} split at {split_at}");
+                }
+            }
+        }
+    }
+
+    fn first_largest(records: &[LossRecord], group: &[u32]) -> usize {
+        let mut best = group[0] as usize;
+        for &r in group {
+            if records[r as usize].total_bytes() > records[best].total_bytes() {
+                best = r as usize;
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn a_real_numba_log_tallies_as_one_pass_groups() {
+        same_as_one_pass("numba/scale-40.txt.gz");
+    }
+
+    #[test]
+    fn a_python_log_named_by_its_perf_map_tallies_as_one_pass_groups() {
+        same_as_one_pass("perfmap/numba313.d/numba313.log.gz");
+        same_as_one_pass("real/numba-seed.txt.gz");
+    }
+}
