@@ -311,7 +311,8 @@ pub fn group_indices_with(
 /// grouping each part apart would give, in no particular order. Grouping by
 /// hiding rule passes the rule, so every rule's records share one
 /// allocator-role table and one label per location (a table per rule cost
-/// a byte per location each).
+/// a byte per location each). `summary` groups so through `tally`, whose
+/// groups are these less their record lists.
 pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
     interner: &Interner,
     own: &OwnCode,
@@ -327,7 +328,7 @@ pub fn group_parts<P: Copy + Eq + std::hash::Hash>(
 
 /// Each group's origin: that of its largest record (`largest`: per group,
 /// the first record of its largest size, and that size).
-pub(crate) fn set_origins<P>(
+fn set_origins<P>(
     interner: &Interner,
     own: &OwnCode,
     records: &[LossRecord],
@@ -342,7 +343,7 @@ pub(crate) fn set_origins<P>(
 /// [`group_parts`] without the origins: the groups, and each one's largest
 /// record (the first of that size) with its size.
 #[allow(clippy::type_complexity)]
-pub(crate) fn group_span<P: Copy + Eq + std::hash::Hash>(
+fn group_span<P: Copy + Eq + std::hash::Hash>(
     interner: &Interner,
     own: &OwnCode,
     records: &[LossRecord],

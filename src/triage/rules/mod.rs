@@ -23,7 +23,7 @@ pub mod supp_file;
 pub mod write;
 
 pub use builtin::{builtin_sets, BUILTIN_PREFIX};
-pub use grouping::{error_groups_by_rule, group_by_rule, RuleHider};
+pub use grouping::{error_groups_by_rule, RuleHider};
 pub use hiding::{Hiding, RuleCounts, Verdict};
 
 use lsan_supp::LsanSuppression;
