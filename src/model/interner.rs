@@ -10,7 +10,6 @@ use super::frame_table::{frame_hash, FrameTable, NO_ADDR};
 use super::id_index::IdIndex;
 use super::location_keys::LocationKeys;
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use super::packed::Frames;
 use super::stacks::{StackBuilder, Stacks};
@@ -41,7 +40,7 @@ pub struct Interner {
     /// Each distinct file, directory and object name of the locations,
     /// once: a library's thousands of functions share its path, and a
     /// source file's lines its name.
-    names: HashSet<Arc<str>, super::TextKeyed>,
+    names: HashSet<super::frame::Name, super::TextKeyed>,
     /// Per location, the last frame interned there. A location almost always
     /// has one address, so this answers most lookups without touching the
     /// (large, cache-missing) `frame_index`.
@@ -252,7 +251,7 @@ impl Interner {
     }
 
     /// Makes `name` the copy of its text the interner already holds, if any.
-    fn share(&mut self, name: &mut Option<Arc<str>>) {
+    fn share(&mut self, name: &mut Option<super::frame::Name>) {
         let Some(n) = name else { return };
         match self.names.get(&**n) {
             Some(held) => *n = held.clone(),
@@ -477,7 +476,7 @@ mod tests {
         let b = i.intern_frame_text(b"0x2: g (in /usr/lib/libllvmlite.so)", |_| obj("g"));
         let (fa, fb) = (i.frame(a), i.frame(b));
         assert_ne!(fa.function, fb.function);
-        assert!(Arc::ptr_eq(
+        assert!(arcstr::ArcStr::ptr_eq(
             fa.object.as_ref().unwrap(),
             fb.object.as_ref().unwrap()
         ));

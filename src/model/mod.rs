@@ -18,7 +18,7 @@ mod summary;
 
 pub use error::{AuxStack, ErrorKind, MemcheckError};
 pub use frame::{base_name, without_interceptor, JIT_CODE};
-pub use frame::{At, Frame, FrameRef, NamedBy};
+pub use frame::{At, Frame, FrameRef, Name, NamedBy};
 pub use interner::{FrameId, Interner, Remap, StackId};
 pub use leak::{LeakKind, LossRecord};
 pub use packed::{Frames, FramesIter, PackBuilder, Packed, Run};

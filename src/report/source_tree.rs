@@ -254,13 +254,13 @@ fn build_index(root: &Path) -> HashMap<String, Vec<Vec<String>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::model::Name;
 
     fn frame(dir: Option<&str>, file: &str) -> Frame {
         Frame {
-            function: Some(Arc::from("f")),
-            dir: dir.map(Arc::from),
-            file: Some(Arc::from(file)),
+            function: Some(Name::from("f")),
+            dir: dir.map(Name::from),
+            file: Some(Name::from(file)),
             line: Some(3),
             ..Frame::default()
         }

@@ -9,9 +9,8 @@
 
 use super::group::top_frame;
 use super::own::OwnCode;
-use crate::model::{Frame, Interner, StackId};
+use crate::model::{Frame, Interner, Name, StackId};
 use std::fmt;
-use std::sync::Arc;
 
 /// How much of a stack identifies a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +39,8 @@ impl Default for SignatureOptions {
 /// Where a frame's code lives, as far as the log says.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Place {
-    Source { file: Arc<str>, line: Option<u32> },
-    Object(Arc<str>),
+    Source { file: Name, line: Option<u32> },
+    Object(Name),
     Unknown,
 }
 
@@ -49,7 +48,7 @@ pub enum Place {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Atom {
     /// `None` for `???`.
-    pub function: Option<Arc<str>>,
+    pub function: Option<Name>,
     pub place: Place,
 }
 
