@@ -30,6 +30,13 @@ pub(super) struct Plan<'a> {
     by_kind: [Vec<usize>; 4],
     /// Per valgrind rule, its `needs` as (anchor, position in the rule).
     needs_of: Vec<Vec<(usize, usize)>>,
+    /// For at most 64 valgrind rules (else empty): per position from the
+    /// top, each distinct line rules have there before their first `...`
+    /// (a pattern id, the pattern, the rules as bits): `fun:malloc` opens
+    /// six built-in rules and is tested once per stack, not six times.
+    tops: Vec<Vec<(u32, &'a FramePattern, u64)>>,
+    /// The rules of each leak kind as bits (with `tops`).
+    kind_bits: [u64; 4],
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
@@ -75,6 +82,8 @@ impl<'a> Plan<'a> {
             anchors: Vec::new(),
             by_kind: Default::default(),
             needs_of: Vec::new(),
+            tops: Vec::new(),
+            kind_bits: [0; 4],
             lsan: Vec::new(),
         };
         for (id, r) in rules.ids().zip(rules.rules()) {
@@ -126,7 +135,58 @@ impl<'a> Plan<'a> {
                 .map(|(ri, _)| ri)
                 .collect();
         }
+        if plan.valgrind.len() <= 64 {
+            plan.sort_tops();
+        }
         plan
+    }
+
+    /// Fills `tops` and `kind_bits` (at most 64 valgrind rules).
+    fn sort_tops(&mut self) {
+        for (ri, &(_, s, base)) in self.valgrind.iter().enumerate() {
+            let top = s
+                .frames
+                .iter()
+                .take_while(|p| **p != FramePattern::Ellipsis);
+            for (p, pat) in top.enumerate() {
+                if self.tops.len() <= p {
+                    self.tops.push(Vec::new());
+                }
+                let lines = &mut self.tops[p];
+                match lines.iter_mut().find(|(_, q, _)| *q == pat) {
+                    Some((_, _, rules)) => *rules |= 1 << ri,
+                    None => lines.push((base + p as u32, pat, 1 << ri)),
+                }
+            }
+        }
+        for (k, ris) in self.kind_bits.iter_mut().zip(&self.by_kind) {
+            *k = ris.iter().fold(0, |k, &ri| k | 1 << ri);
+        }
+    }
+
+    /// The rules of `kind` (as bits, with `tops`) whose lines before their
+    /// first `...` do not rule `stack` out: each line tests one frame from
+    /// the top, and one that says no rules its rules out.
+    fn top_survivors(&self, fm: &mut FrameMatcher, stack: Frames, limit: usize) -> u64 {
+        let interner = fm.interner();
+        let mut alive = u64::MAX;
+        // Lines past --num-callers are cut off the rule: not tested.
+        for (p, lines) in self.tops.iter().enumerate().take(limit.max(1)) {
+            let loc = stack.get(p).map(|&f| interner.location_of(f) as u32);
+            for &(pid, pat, rules) in lines {
+                if rules & alive == 0 {
+                    continue;
+                }
+                let no = match loc {
+                    Some(l) => fm.matches_at(pid, pat, l) == Tri::No,
+                    None => true,
+                };
+                if no {
+                    alive &= !rules;
+                }
+            }
+        }
+        alive
     }
 
     /// Whether any rule could match a record of `kind` at all, whatever its
@@ -155,7 +215,20 @@ impl<'a> Plan<'a> {
         let loc = |i: usize| interner.location_of(stack[i]) as u32;
         let mut survivors = std::mem::take(&mut fm.survivors);
         survivors.clear();
-        for &ri in &self.by_kind[kind.index()] {
+        let kind_bits = self.kind_bits[kind.index()];
+        if kind_bits != 0 && !self.tops.is_empty() {
+            let mut alive = kind_bits & self.top_survivors(fm, stack, limit);
+            while alive != 0 {
+                survivors.push(alive.trailing_zeros() as usize);
+                alive &= alive - 1;
+            }
+        }
+        let by_rule = if self.tops.is_empty() {
+            &self.by_kind[kind.index()][..]
+        } else {
+            &[]
+        };
+        for &ri in by_rule {
             let (_, s, base) = self.valgrind[ri];
             let pats = &s.frames[..s.frames.len().min(limit.max(1))];
             // The lines before the first `...` each test one frame from the
@@ -367,6 +440,37 @@ mod tests {
         assert!(rules.problems().is_empty(), "{:?}", rules.problems());
         let hiding = rules.apply(&report);
         (0..n).map(|i| hiding.record(0, i).is_some()).collect()
+    }
+
+    /// A rule's top lines past --num-callers are cut off too, and
+    /// rules sharing a top line are each ruled out or kept by it, with
+    /// more rules than a word of bits (tested rule by rule) as with few.
+    #[test]
+    fn top_lines_past_num_callers_and_shared_top_lines() {
+        let stacks: &[&[&str]] = &[&["malloc", "alpha", "gamma"], &["malloc", "beta", "gamma"]];
+        let rule = "   fun:malloc\n   fun:alpha\n   fun:beta\n";
+        assert_eq!(hidden(rule, 2, stacks), [true, false]);
+        assert_eq!(hidden(rule, 12, stacks), [false, false]);
+        let log = log(12, stacks);
+        for others in [3, 70] {
+            let mut supp = String::new();
+            for i in 0..others {
+                supp += &format!(
+                    "{{\n   r{i}\n   Memcheck:Leak\n   fun:malloc\n   fun:nowhere{i}\n}}\n"
+                );
+            }
+            supp += "{\n   last\n   Memcheck:Leak\n   fun:malloc\n   fun:beta\n}\n";
+            let report = parse_bytes("t", &log, None).unwrap();
+            let mut rules = RuleSet::new();
+            rules.add_text("t.supp", &supp, Source::CommandLine);
+            let hiding = rules.apply(&report);
+            let by: Vec<_> = (0..2).map(|i| hiding.record(0, i)).collect();
+            assert_eq!(
+                by,
+                [None, Some(crate::triage::rules::RuleId(others))],
+                "{others} others"
+            );
+        }
     }
 
     /// Stacks are ruled out before any full match by the rule's kinds, its
