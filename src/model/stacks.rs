@@ -35,7 +35,7 @@ pub struct StackBuilder {
 }
 
 impl StackBuilder {
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, id: FrameId) {
         match &mut self.packing {
             None => {

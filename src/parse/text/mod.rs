@@ -190,7 +190,17 @@ impl TextParser {
     }
 
     /// Feeds line `no` (1-based), without its newline.
+    #[inline]
     pub fn feed(&mut self, report: &mut Report, no: u64, line: &[u8]) {
+        if !self.stack_line(report, line) {
+            self.feed_any(report, no, line);
+        }
+    }
+
+    /// [`Self::feed`] for any line: the general path, a call of its own
+    /// so that the hot path's caller saves no registers for it.
+    #[inline(never)]
+    fn feed_any(&mut self, report: &mut Report, no: u64, line: &[u8]) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some((prefix, content)) = self.prefix.split(line) {
             self.seen_prefix = true;
@@ -213,7 +223,7 @@ impl TextParser {
                     line.len() - rest.len()
                 ),
             );
-            self.feed(report, no, rest);
+            self.feed_any(report, no, rest);
             return;
         }
         if self.supp.is_some() || line.first() == Some(&b'{') && line.trim_ascii() == b"{" {
@@ -223,6 +233,48 @@ impl TextParser {
         if !self.seen_prefix {
             self.content(report, 0, line, no);
         }
+    }
+
+    /// The hot path: a frame line (`==PID==    at 0x…: …`) under the prefix
+    /// remembered, of the stack being read (a record's or an error's).
+    /// Does exactly what [`Self::feed`] does with such a line, without the
+    /// general path's steps (the prefix split, the suppression block, the
+    /// content's trims, the block's cases); false, having done nothing,
+    /// for any other line.
+    #[inline(always)]
+    fn stack_line(&mut self, report: &mut Report, line: &[u8]) -> bool {
+        if self.supp.is_some() {
+            return false;
+        }
+        let (Some(prefix), Some(content)) = (self.prefix.prefix(), self.prefix.same(line)) else {
+            return false;
+        };
+        // `   at 0x` / `   by 0x`: a main stack's frame; other indents
+        // (an auxiliary stack's) take the general path.
+        if !matches!(content.first_chunk::<8>(), Some(b"   at 0x" | b"   by 0x")) {
+            return false;
+        }
+        let spaces = 3;
+        let Some(st) = self.pids.get_mut(&prefix.pid) else {
+            return false;
+        };
+        let aux = match &mut st.block {
+            Block::Record(..) => None,
+            Block::Error(e) => e.aux.last_mut(),
+            _ => return false,
+        };
+        self.seen_prefix = true;
+        self.stamp_ms = prefix.stamp_ms;
+        let text = content[spaces + 3..].trim_ascii_end();
+        let id = match &mut self.frame_texts {
+            Some(t) => t.id(text),
+            None => report.interner.intern_frame_text(text, frame_location),
+        };
+        match aux {
+            Some(a) => a.1.push(id),
+            None => st.frames.push(id),
+        }
+        true
     }
 
     /// A chunk parser's frame texts and learned names (see [`ChunkFrames`]),

@@ -110,6 +110,12 @@ pub struct PrefixCache {
 }
 
 impl PrefixCache {
+    /// The prefix remembered, if any.
+    #[inline]
+    pub fn prefix(&self) -> Option<Prefix> {
+        self.prefix
+    }
+
     /// The PID of the prefix remembered, if any.
     #[inline]
     pub fn pid(&self) -> Option<u32> {
