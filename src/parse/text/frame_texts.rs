@@ -175,11 +175,13 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
     let word = |w: &[u8; 16]| u128::from_le_bytes(*w);
     match (a.last_chunk::<16>(), b.last_chunk::<16>()) {
         (Some(ta), Some(tb)) => {
-            let (ca, cb) = (a.as_chunks::<16>().0, b.as_chunks::<16>().0);
-            let cb = &cb[..ca.len()];
             let mut differ = word(ta) ^ word(tb);
-            for i in 0..ca.len() {
-                differ |= word(&ca[i]) ^ word(&cb[i]);
+            let (mut x, mut y) = (a, b);
+            while let (Some((hx, rx)), Some((hy, ry))) =
+                (x.split_first_chunk::<16>(), y.split_first_chunk::<16>())
+            {
+                differ |= word(hx) ^ word(hy);
+                (x, y) = (rx, ry);
             }
             differ == 0
         }
