@@ -3,6 +3,7 @@
 
 use super::timeline::{timeline_summary, TimelineSummary};
 use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, StackId, Warning};
+use crate::triage::halves::{map_halves, sort_halves};
 use crate::triage::own::OwnCode;
 use crate::triage::rules::{error_groups_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
 use crate::triage::tally::{tally, Tally};
@@ -336,17 +337,21 @@ fn groups_by_rule(
         return Vec::new();
     };
     let rule = |i| hiding.record(index, i);
-    let mut out = tally(&report.interner, own, p.loss_records(), by, rule);
-    out.sort_by(|(ra, a), (rb, b)| {
+    let groups = tally(&report.interner, own, p.loss_records(), by, rule);
+    // No two groups have the same (kind, label, rule): a total order.
+    sort_halves(groups, SPLIT_AT, |(ra, a), (rb, b)| {
         b.totals
             .total_bytes
             .cmp(&a.totals.total_bytes)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.label.cmp(&b.label))
             .then_with(|| ra.cmp(rb))
-    });
-    out
+    })
 }
+
+/// From this many groups, sorting them and writing their summaries runs
+/// on both cores (a thread costs more than a few thousand).
+const SPLIT_AT: usize = 1 << 12;
 
 /// Per kind, the totals of all `groups` and of the visible ones: every
 /// record is in one group.
@@ -375,32 +380,29 @@ fn summarize_process(
     let (totals, visible_totals) = kind_totals(&groups);
     let rule_name = |id: RuleId| rules.get(id).map(|r| r.name.clone());
     let interner = &report.interner;
-    let groups = groups
-        .into_iter()
-        .map(|(rule, g)| GroupSummary {
-            kind: g.kind,
-            top_frame: match by {
-                GroupBy::Origin => match g.top {
-                    Some(t) => interner.frame(t).label(),
-                    None => "(no stack)".to_string(),
-                },
-                _ => g.label.clone(),
+    let groups = map_halves(groups, SPLIT_AT, |(rule, g)| GroupSummary {
+        kind: g.kind,
+        top_frame: match by {
+            GroupBy::Origin => match g.top {
+                Some(t) => interner.frame(t).label(),
+                None => "(no stack)".to_string(),
             },
-            mark: match (by, g.origin, g.top) {
-                (GroupBy::Origin, Some(o), _) | (_, _, Some(o)) => interner.frame(o).mark(),
-                _ => None,
-            },
-            origin: g.origin.map(|o| interner.frame(o).label()),
-            origin_python: g.origin.is_some_and(|o| interner.frame(o).is_python()),
-            label: g.label,
-            bytes: g.totals.bytes,
-            total_bytes: g.totals.total_bytes,
-            blocks: g.totals.blocks,
-            records: g.totals.records,
-            hidden_by: rule.and_then(rule_name),
-            stack: records[g.largest].stack,
-        })
-        .collect();
+            _ => g.label.clone(),
+        },
+        mark: match (by, g.origin, g.top) {
+            (GroupBy::Origin, Some(o), _) | (_, _, Some(o)) => interner.frame(o).mark(),
+            _ => None,
+        },
+        origin: g.origin.map(|o| interner.frame(o).label()),
+        origin_python: g.origin.is_some_and(|o| interner.frame(o).is_python()),
+        label: g.label,
+        bytes: g.totals.bytes,
+        total_bytes: g.totals.total_bytes,
+        blocks: g.totals.blocks,
+        records: g.totals.records,
+        hidden_by: rule.and_then(rule_name),
+        stack: records[g.largest].stack,
+    });
     let error_groups = error_groups_by_rule(report, index, hiding, GroupBy::TopFrame)
         .into_iter()
         .map(|(rule, g)| {

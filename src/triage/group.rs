@@ -412,13 +412,13 @@ fn group_span<P: Copy + Eq + std::hash::Hash>(
 
 /// Group labels, each numbered once (see [`group_indices_with`]).
 #[derive(Default)]
-pub(crate) struct Labels {
+struct Labels {
     ids: FxHashMap<std::rc::Rc<str>, u32>,
-    pub(crate) of: Vec<std::rc::Rc<str>>,
+    of: Vec<std::rc::Rc<str>>,
 }
 
 impl Labels {
-    pub(crate) fn number(&mut self, label: String) -> u32 {
+    fn number(&mut self, label: String) -> u32 {
         if let Some(&id) = self.ids.get(label.as_str()) {
             return id;
         }

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod diff;
 pub mod group;
+pub mod halves;
 pub mod hidden_growth;
 pub mod hide;
 pub mod own;

@@ -13,16 +13,19 @@
 //!    they are stored, half of them on each core;
 //! 2. each half of the records is tallied by (part, kind, key) on a core,
 //!    reading its stack's key from that table, and the halves are joined;
-//! 3. each key's label is written once, and keys with one label joined;
+//! 3. each key's label is written once, half of them on each core, and
+//!    keys with one label joined;
 //! 4. each group's top frame and origin are found, half on each core.
 //!
 //! [`group_parts`]: super::group::group_parts
 
-use super::group::{group_label, origin_label, GroupBy, Labels, TopFrames, CUT_SHORT};
+use super::group::{group_label, origin_label, GroupBy, TopFrames, CUT_SHORT};
+use super::halves::on_halves;
 use super::own::{cut_short_at, OwnCode};
 use super::totals::Totals;
 use crate::model::{FrameId, Interner, LeakKind, LossRecord, StackId};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -115,28 +118,8 @@ fn tally_split<P: Copy + Eq + Hash + Send + Sync>(
     for later in halves {
         parts.join(later);
     }
-    let mut groups = by_label(interner, own, keys, parts.parts);
-    finish(interner, own, records, &mut groups, split_at);
-    groups.into_iter().map(|(p, g, _)| (p, g)).collect()
-}
-
-/// `f` over `0..n`, in two halves on two cores when `n` is `split_at` or
-/// more (and there are two): the halves' results in order.
-fn on_halves<T: Send>(n: usize, split_at: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    if n < split_at.max(2) || cores < 2 {
-        return vec![f(0..n)];
-    }
-    let half = n / 2;
-    let f = &f;
-    std::thread::scope(|scope| {
-        let second = scope.spawn(move || f(half..n));
-        let first = f(0..half);
-        let second = second
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        vec![first, second]
-    })
+    let (texts, groups) = by_label(interner, own, keys, parts.parts, split_at);
+    finish(interner, own, records, &texts, &groups, split_at)
 }
 
 /// Every stack's key, in stack order (see the module's doc).
@@ -285,72 +268,91 @@ fn tally_span<P: Copy + Eq + Hash>(
     out
 }
 
-/// Counts with one label joined: the groups, their top frame and origin
-/// still to find.
+/// A group as [`by_label`] leaves it: (part, kind, label), its count.
+type Labelled<P> = (P, LeakKind, u32, Count);
+
+/// The labels, each written once (half of them on each core), and the
+/// counts of keys with one label joined: the groups, their top frame and
+/// origin still to find.
 fn by_label<P: Copy + Eq + Hash>(
     interner: &Interner,
     own: &OwnCode,
     keys: Keys,
     parts: Vec<((P, LeakKind, Key), Count)>,
-) -> Vec<(P, Tally, Count)> {
-    let mut labels = Labels::default();
-    let mut label_of_key: FxHashMap<Key, u32> = FxHashMap::default();
+    split_at: usize,
+) -> (Vec<String>, Vec<Labelled<P>>) {
+    let mut slot: FxHashMap<Key, u32> = FxHashMap::default();
+    let mut distinct: Vec<Key> = Vec::new();
+    for ((_, _, key), _) in &parts {
+        slot.entry(*key).or_insert_with(|| {
+            distinct.push(*key);
+            distinct.len() as u32 - 1
+        });
+    }
+    let texts: Vec<String> = on_halves(distinct.len(), split_at / 8, |span| {
+        distinct[span]
+            .iter()
+            .map(|&key| label_of(interner, own, keys, key))
+            .collect::<Vec<String>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    // Keys with one label (locations that differ only where a label does
+    // not look) share the first one's.
+    let mut first: FxHashMap<&str, u32> = FxHashMap::default();
+    let label: Vec<u32> = (0..texts.len() as u32)
+        .map(|i| *first.entry(texts[i as usize].as_str()).or_insert(i))
+        .collect();
+    drop(first);
     let mut at: FxHashMap<(P, LeakKind, u32), usize> = FxHashMap::default();
-    let mut groups: Vec<(P, Tally, Count)> = Vec::new();
+    at.reserve(parts.len());
+    let mut groups: Vec<Labelled<P>> = Vec::with_capacity(parts.len());
     for ((p, kind, key), c) in parts {
-        let label = *label_of_key
-            .entry(key)
-            .or_insert_with(|| labels.number(label_of(interner, own, keys, key)));
-        match at.get(&(p, kind, label)) {
-            Some(&g) => groups[g].2.join(&c),
-            None => {
-                at.insert((p, kind, label), groups.len());
-                let tally = Tally {
-                    kind,
-                    label: labels.of[label as usize].to_string(),
-                    top: None,
-                    origin: None,
-                    totals: Totals::default(),
-                    largest: 0,
-                };
-                groups.push((p, tally, c));
+        let l = label[slot[&key] as usize];
+        match at.entry((p, kind, l)) {
+            Entry::Occupied(g) => groups[*g.get()].3.join(&c),
+            Entry::Vacant(v) => {
+                v.insert(groups.len());
+                groups.push((p, kind, l, c));
             }
         }
     }
-    groups
+    (texts, groups)
 }
 
-/// Each group's totals, largest record, top frame (of its first record)
-/// and origin (of its largest), half of the groups on each core.
-fn finish<P: Send>(
+/// Each group's tally: its label, totals, largest record, top frame (of
+/// its first record) and origin (of its largest), half of the groups on
+/// each core.
+fn finish<P: Copy + Send + Sync>(
     interner: &Interner,
     own: &OwnCode,
     records: &[LossRecord],
-    groups: &mut [(P, Tally, Count)],
+    texts: &[String],
+    groups: &[Labelled<P>],
     split_at: usize,
-) {
-    let fill = |groups: &mut [(P, Tally, Count)]| {
-        let mut tops = TopFrames::new(interner);
-        for (_, t, c) in groups {
-            t.totals = c.totals;
-            t.largest = c.largest;
-            t.top = tops.of(interner, records[c.first].stack);
-            t.origin = own.origin(interner, records[c.largest].stack);
-        }
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+) -> Vec<(P, Tally)> {
     // Each group costs two stack walks: split well below `split_at` groups.
-    if groups.len() < (split_at / 8).max(2) || cores < 2 {
-        return fill(groups);
-    }
-    let (first, second) = groups.split_at_mut(groups.len() / 2);
-    std::thread::scope(|scope| {
-        let later = scope.spawn(|| fill(second));
-        fill(first);
-        later
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-    });
+    on_halves(groups.len(), split_at / 8, |span| {
+        let mut tops = TopFrames::new(interner);
+        groups[span]
+            .iter()
+            .map(|&(p, kind, label, c)| {
+                let tally = Tally {
+                    kind,
+                    label: texts[label as usize].clone(),
+                    top: tops.of(interner, records[c.first].stack),
+                    origin: own.origin(interner, records[c.largest].stack),
+                    totals: c.totals,
+                    largest: c.largest,
+                };
+                (p, tally)
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]
