@@ -11,6 +11,7 @@ mod frame_texts;
 mod grammar;
 mod items;
 mod newlines;
+mod pids;
 mod summaries;
 
 pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
@@ -25,7 +26,6 @@ use crate::model::{
     ErrorKind, FrameId, HeapSummary, LeakSummary, MemcheckError, Report, StackBuilder, Warning,
 };
 use grammar::{context_count, error_summary, frame_text, used_suppression};
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use summaries::{heap_summary_line, leak_summary_line, tool_banner};
 
@@ -78,7 +78,7 @@ enum LastItem {
 
 pub struct TextParser {
     input: usize,
-    pids: FxHashMap<u32, PidState>,
+    pids: pids::Pids<PidState>,
     /// Whether any line carried a `==PID==` prefix. Until one does, unprefixed
     /// lines are read as a prefix-less log (valgrind's filtered expectations);
     /// after, they are the program's own output.
@@ -139,7 +139,7 @@ impl TextParser {
     pub fn new(input: usize) -> Self {
         TextParser {
             input,
-            pids: FxHashMap::default(),
+            pids: pids::Pids::default(),
             seen_prefix: false,
             supp: None,
             last_item: None,
@@ -307,7 +307,7 @@ impl TextParser {
 
     fn state(&mut self, report: &mut Report, pid: u32) -> &mut PidState {
         let input = self.input;
-        self.pids.entry(pid).or_insert_with(|| PidState {
+        self.pids.get_or_insert_with(pid, || PidState {
             process: report.add_process(pid, input),
             ..PidState::default()
         })
