@@ -292,18 +292,16 @@ impl<'r> FrameMatcher<'r> {
         let frame = &*logged;
         let v = match pattern {
             FramePattern::Fun(p) => {
-                let learned = self
-                    .learned
-                    .get(frame.function.as_deref().unwrap_or(""))
-                    .copied()
-                    .flatten();
                 if self.names.len() >= NAMES_KEPT && !self.names.contains_key(&loc) {
                     self.names.clear();
                 }
-                let names = self
-                    .names
-                    .entry(loc)
-                    .or_insert_with(|| FrameNames::of(frame, learned));
+                // The function's text is hashed once per location, when
+                // its names are made, not for every pattern tested there.
+                let learned = &self.learned;
+                let names = self.names.entry(loc).or_insert_with(|| {
+                    let function = frame.function.as_deref().unwrap_or("");
+                    FrameNames::of(frame, learned.get(function).copied().flatten())
+                });
                 p.matches(names).into()
             }
             FramePattern::Obj(w) => match object_name(frame) {

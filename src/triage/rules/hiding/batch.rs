@@ -5,17 +5,23 @@
 use super::parts::in_parts;
 use super::plan::Plan;
 use super::same_locations::same_locations;
+use super::set_ids::SetIds;
 use super::{Hiding, Item, Job, Matches, SetId, MATCH_PART};
 use crate::model::{LeakKind, Report, StackId};
 use crate::triage::rules::matcher::FrameMatcher;
 
 /// Stacks claimed for matching (see `Hiding::run_batch`): at most
-/// `size` (`BATCH`), the first `screened` of them left by the screening.
+/// `size` (`BATCH`), the first `screened` of them left by the screening;
+/// with the process's kind of log and --num-callers, and its stacks' sets
+/// per leak kind (taken out of `Hiding::by_stack` while the process is
+/// matched: a record's table is then an index, not a hash lookup).
 #[derive(Default)]
 pub(super) struct Batch {
     pub(super) entries: Vec<(StackId, LeakKind)>,
     pub(super) screened: usize,
     pub(super) size: usize,
+    pub(super) key: (bool, usize),
+    pub(super) tables: [SetIds; 4],
 }
 
 impl Hiding {
@@ -30,11 +36,10 @@ impl Hiding {
         plan: &Plan,
         report: &'r Report,
         fms: &mut Vec<FrameMatcher<'r>>,
-        (lsan, limit): (bool, usize),
         batch: &mut Batch,
         last: bool,
     ) {
-        self.screen(plan, report, fms, (lsan, limit), batch);
+        self.screen(plan, report, fms, batch);
         // Few stacks survive the screening: those of several batches are
         // matched together, so that a stack's locations met in two of them
         // are matched once.
@@ -43,6 +48,8 @@ impl Hiding {
         }
         // Matched below, all of them: the batch starts over.
         batch.screened = 0;
+        let (lsan, limit) = batch.key;
+        let tables = &mut batch.tables;
         let batch = &mut batch.entries;
         let (reps, of) = same_locations(&report.interner, batch);
         // Jobs are made and matched a part at a time: a job is 32 bytes and
@@ -60,9 +67,7 @@ impl Hiding {
             sets.extend(self.match_jobs(plan, report, fms, &jobs));
         }
         for (&(stack, kind), &u) in batch.iter().zip(&of) {
-            if let Some(table) = self.by_stack.get_mut(&(lsan, limit, kind)) {
-                table.set(stack.0 as usize, sets[u as usize]);
-            }
+            tables[kind.index()].set(stack.0 as usize, sets[u as usize]);
         }
         batch.clear();
     }
@@ -76,18 +81,16 @@ impl Hiding {
         plan: &Plan,
         report: &'r Report,
         fms: &mut Vec<FrameMatcher<'r>>,
-        (lsan, limit): (bool, usize),
         batch: &mut Batch,
     ) {
         let from = batch.screened;
+        let key = batch.key;
         let may = in_parts(
             &batch.entries[from..],
             1024,
             fms,
             || FrameMatcher::new(&report.interner),
-            |fm, &(stack, kind)| {
-                plan.may_match(fm, report.interner.stack(stack), (lsan, limit), kind)
-            },
+            |fm, &(stack, kind)| plan.may_match(fm, report.interner.stack(stack), key, kind),
         );
         let mut kept = from;
         let empty = self.set_id(Matches::default());
@@ -96,8 +99,8 @@ impl Hiding {
             if may {
                 batch.entries[kept] = (stack, kind);
                 kept += 1;
-            } else if let Some(table) = self.by_stack.get_mut(&(lsan, limit, kind)) {
-                table.set(stack.0 as usize, empty);
+            } else {
+                batch.tables[kind.index()].set(stack.0 as usize, empty);
             }
         }
         batch.entries.truncate(kept);

@@ -109,9 +109,9 @@ struct ProcessHiding {
     counts: BTreeMap<RuleId, RuleCounts>,
 }
 
-/// What a record's matches depend on besides its stack: log kind (LSan),
-/// --num-callers, leak kind.
-type TableKey = (bool, usize, LeakKind);
+/// What a record's matches depend on besides its stack and leak kind: log
+/// kind (LSan), --num-callers.
+type TableKey = (bool, usize);
 
 /// A stack whose set is not known yet (in `by_stack`).
 const UNKNOWN: SetId = SetId::MAX;
@@ -134,8 +134,9 @@ pub struct Hiding {
     set_ids: FxHashMap<Matches, SetId>,
     /// The verdict of each set under the enabled rules.
     verdicts: Vec<Verdict>,
-    /// Per table key, each stack's set (`UNKNOWN`: not matched yet).
-    by_stack: FxHashMap<TableKey, SetIds>,
+    /// Per table key and leak kind, each stack's set (`UNKNOWN`: not
+    /// matched yet).
+    by_stack: FxHashMap<TableKey, [SetIds; 4]>,
 }
 
 impl Hiding {
@@ -180,6 +181,8 @@ impl Hiding {
             self.procs[pi]
                 .records
                 .resize_with(p.leak_searches.len(), SetIds::default);
+            batch.key = (lsan, limit);
+            batch.tables = self.by_stack.remove(&batch.key).unwrap_or_default();
             // Pass 1: match every (stack, kind) not matched before.
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = self.procs[pi].records[si].len().min(s.records.len());
@@ -189,7 +192,7 @@ impl Hiding {
                         // gives the record the empty set).
                         continue;
                     }
-                    let table = self.by_stack.entry((lsan, limit, r.kind)).or_default();
+                    let table = &mut batch.tables[r.kind.index()];
                     if table.len() < stacks {
                         table.resize(stacks, UNKNOWN);
                     }
@@ -200,24 +203,27 @@ impl Hiding {
                     table.set(r.stack.0 as usize, UNKNOWN - 1);
                     batch.entries.push((r.stack, r.kind));
                     if batch.entries.len() >= batch.size {
-                        self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch, false);
+                        self.run_batch(&plan, report, &mut fms, &mut batch, false);
                     }
                 }
             }
-            self.run_batch(&plan, report, &mut fms, (lsan, limit), &mut batch, true);
+            self.run_batch(&plan, report, &mut fms, &mut batch, true);
             // Pass 2: every new record takes its stack's set.
             let empty = self.set_id(Matches::default());
             let ph = &mut self.procs[pi];
             for (si, s) in p.leak_searches.iter().enumerate() {
                 let done = ph.records[si].len().min(s.records.len());
                 for r in &s.records[done..] {
-                    let set = match self.by_stack.get(&(lsan, limit, r.kind)) {
-                        Some(table) if plan.any_for(lsan, r.kind) => table.at(r.stack.0 as usize),
-                        _ => empty,
+                    let set = if plan.any_for(lsan, r.kind) {
+                        batch.tables[r.kind.index()].at(r.stack.0 as usize)
+                    } else {
+                        empty
                     };
                     ph.records[si].push(set);
                 }
             }
+            let tables = std::mem::take(&mut batch.tables);
+            self.by_stack.insert(batch.key, tables);
             // Errors: one match each (their kind and text count too).
             let done = self.procs[pi].errors.len().min(p.errors.len());
             for chunk in p.errors[done..].chunks(BATCH) {

@@ -167,11 +167,20 @@ impl<'a> Plan<'a> {
     /// The rules of `kind` (as bits, with `tops`) whose lines before their
     /// first `...` do not rule `stack` out: each line tests one frame from
     /// the top, and one that says no rules its rules out.
-    fn top_survivors(&self, fm: &mut FrameMatcher, stack: Frames, limit: usize) -> u64 {
+    fn top_survivors(
+        &self,
+        fm: &mut FrameMatcher,
+        stack: Frames,
+        limit: usize,
+        kind: LeakKind,
+    ) -> u64 {
         let interner = fm.interner();
-        let mut alive = u64::MAX;
+        let mut alive = self.kind_bits[kind.index()];
         // Lines past --num-callers are cut off the rule: not tested.
         for (p, lines) in self.tops.iter().enumerate().take(limit.max(1)) {
+            if alive == 0 {
+                break;
+            }
             let loc = stack.get(p).map(|&f| interner.location_of(f) as u32);
             for &(pid, pat, rules) in lines {
                 if rules & alive == 0 {
@@ -217,7 +226,7 @@ impl<'a> Plan<'a> {
         survivors.clear();
         let kind_bits = self.kind_bits[kind.index()];
         if kind_bits != 0 && !self.tops.is_empty() {
-            let mut alive = kind_bits & self.top_survivors(fm, stack, limit);
+            let mut alive = self.top_survivors(fm, stack, limit, kind);
             while alive != 0 {
                 survivors.push(alive.trailing_zeros() as usize);
                 alive &= alive - 1;
