@@ -6,7 +6,7 @@
 //! only narrow (fuzzy, or a plain literal), only places and stacks that
 //! matched before are tested again.
 
-use super::places::FrameInfo;
+use super::places::{FrameInfo, Haystacks};
 use crate::model::{Interner, StackId};
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
@@ -365,7 +365,7 @@ fn evaluate(m: &Matcher, info: &FrameInfo, interner: &Interner, r: &mut Results)
 }
 
 /// Re-tests the places still marked, on every core.
-fn test_places(m: &Matcher, hay: &[Box<str>], flags: &mut Bits) {
+fn test_places(m: &Matcher, hay: &Haystacks, flags: &mut Bits) {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

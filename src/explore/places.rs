@@ -16,7 +16,7 @@ pub struct FrameInfo {
     /// addresses has a million frames but few locations), its place.
     place_of: Vec<u32>,
     /// Per place: the text a filter is matched against (sanitized).
-    haystacks: Vec<Box<str>>,
+    haystacks: Haystacks,
     /// Per place: the program's own code?
     own: Vec<bool>,
     /// Per place, the frame that stands for it (its first, in frame order),
@@ -40,6 +40,37 @@ pub struct FrameInfo {
     through: Vec<u32>,
     /// All (place, stack) pairs, common places included.
     pairs: usize,
+}
+
+/// Every place's haystack, one after the other in one string: a place costs
+/// its text and an end, not an allocation and a 16-byte pointer (a log of a
+/// million distinct functions has a million places).
+#[derive(Debug, Default, Clone)]
+pub struct Haystacks {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Haystacks {
+    fn push(&mut self, hay: &str) {
+        self.text.push_str(hay);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Place `p`'s haystack.
+    pub fn get(&self, p: usize) -> Option<&str> {
+        let end = *self.ends.get(p)?;
+        let start = if p == 0 { 0 } else { self.ends[p - 1] };
+        Some(&self.text[start..end])
+    }
 }
 
 /// `FrameInfo::first` of a place without frames.
@@ -96,11 +127,10 @@ impl FrameInfo {
             let id = FrameId(i as u32);
             firsts[place_of[interner.location_of(id)] as usize].get_or_insert(id);
         }
-        let haystacks = firsts
-            .iter()
-            .zip(&first_loc)
-            .map(|(id, &l)| haystack(place_frame(interner, *id, l)).into_boxed_str())
-            .collect();
+        let mut haystacks = Haystacks::default();
+        for (id, &l) in firsts.iter().zip(&first_loc) {
+            haystacks.push(&haystack(place_frame(interner, *id, l)));
+        }
         // One verdict per location, shared with grouping by origin.
         let own_code = crate::triage::own::OwnCode::of(interner);
         let own = firsts
@@ -169,13 +199,10 @@ impl FrameInfo {
     }
 
     pub fn haystack(&self, place: u32) -> &str {
-        self.haystacks
-            .get(place as usize)
-            .map(|s| &s[..])
-            .unwrap_or("")
+        self.haystacks.get(place as usize).unwrap_or("")
     }
 
-    pub fn haystacks(&self) -> &[Box<str>] {
+    pub fn haystacks(&self) -> &Haystacks {
         &self.haystacks
     }
 
