@@ -81,7 +81,7 @@ pub(super) fn split_input<R: Read>(
             pending.reserve_exact(want - pending.len());
             pending.resize(want, 0);
         }
-        let n = match reader.read(&mut pending[filled..filled + READ]) {
+        let n = match reader.read(&mut pending[filled..filled + next_read(filled, sizes.chunk)]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -143,6 +143,20 @@ pub(super) fn split_input<R: Read>(
         bytes,
         error,
         sequential,
+    }
+}
+
+/// How much to read next into a buffer holding `filled` bytes: up to a
+/// little past the chunk size, then a little at a time. The bytes read past
+/// a cut are copied into the next buffer; reading a whole `READ` past the
+/// chunk size copied a quarter of the log a second time (a valgrind item
+/// is a few KB, so a clean point is found within the first little read).
+fn next_read(filled: usize, chunk: usize) -> usize {
+    const PAST: usize = READ / 8;
+    if filled + PAST < chunk {
+        (chunk + PAST - filled).min(READ)
+    } else {
+        PAST
     }
 }
 
