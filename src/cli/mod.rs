@@ -8,7 +8,7 @@ mod run;
 
 use crate::model::Format;
 use crate::parse::load_paths;
-use crate::report::summary::{fails, summarize_grouped, FailOn};
+use crate::report::summary::{fails, summarize_prepared, FailOn, Prepared};
 use crate::report::text;
 use crate::triage::rules::{RuleOptions, RuleSet};
 use anyhow::{Context, Result};

@@ -6,7 +6,7 @@ use crate::model::{Figure, LeakKind, LeakSummary, Process, Report, StackId, Warn
 use crate::triage::halves::{map_halves, sort_halves};
 use crate::triage::own::OwnCode;
 use crate::triage::rules::{error_groups_by_rule, Hiding, RuleId, RuleSet, Severity, Source};
-use crate::triage::tally::{tally, Tally};
+use crate::triage::tally::{tally, StackKeys, Tally};
 use crate::triage::{GroupBy, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -251,6 +251,36 @@ pub fn summarize_grouped(
     hiding: &Hiding,
     by: GroupBy,
 ) -> Summary {
+    summarize_prepared(report, rules, hiding, &Prepared::new(report, by, true))
+}
+
+/// What a summary grouped `by` needs of a report and not of its rules: the
+/// own-code verdicts and each stack's key. `summary` makes it while the
+/// rules are applied, beside them.
+pub struct Prepared {
+    by: GroupBy,
+    own: OwnCode,
+    stacks: StackKeys,
+}
+
+impl Prepared {
+    /// On both cores (when `both_cores` and the report is large) or one.
+    pub fn new(report: &Report, by: GroupBy, both_cores: bool) -> Prepared {
+        let own = OwnCode::of(&report.interner);
+        let stacks = StackKeys::of(&report.interner, &own, by, both_cores);
+        Prepared { by, own, stacks }
+    }
+}
+
+/// As [`summarize_grouped`], with what `prepared` holds (made from this
+/// report).
+pub fn summarize_prepared(
+    report: &Report,
+    rules: &RuleSet,
+    hiding: &Hiding,
+    prepared: &Prepared,
+) -> Summary {
+    let by = prepared.by;
     Summary {
         schema: SCHEMA,
         group_by: by.name(),
@@ -263,15 +293,12 @@ pub fn summarize_grouped(
                 warnings: i.warnings.clone(),
             })
             .collect(),
-        processes: {
-            let own = OwnCode::of(&report.interner);
-            report
-                .processes
-                .iter()
-                .enumerate()
-                .map(|(i, p)| summarize_process(report, i, p, rules, hiding, by, &own))
-                .collect()
-        },
+        processes: report
+            .processes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| summarize_process(report, i, p, rules, hiding, prepared))
+            .collect(),
         rules: rules_info(rules),
     }
 }
@@ -330,14 +357,14 @@ fn groups_by_rule(
     report: &Report,
     index: usize,
     hiding: &Hiding,
-    by: GroupBy,
-    own: &OwnCode,
+    prepared: &Prepared,
 ) -> Vec<(Option<RuleId>, Tally)> {
     let Some(p) = report.processes.get(index) else {
         return Vec::new();
     };
     let rule = |i| hiding.record(index, i);
-    let groups = tally(&report.interner, own, p.loss_records(), by, rule);
+    let (own, stacks) = (&prepared.own, &prepared.stacks);
+    let groups = tally(&report.interner, own, stacks, p.loss_records(), rule);
     // No two groups have the same (kind, label, rule): a total order.
     sort_halves(groups, SPLIT_AT, |(ra, a), (rb, b)| {
         b.totals
@@ -372,11 +399,11 @@ fn summarize_process(
     p: &Process,
     rules: &RuleSet,
     hiding: &Hiding,
-    by: GroupBy,
-    own: &OwnCode,
+    prepared: &Prepared,
 ) -> ProcessSummary {
+    let by = prepared.by;
     let records = p.loss_records();
-    let groups = groups_by_rule(report, index, hiding, by, own);
+    let groups = groups_by_rule(report, index, hiding, prepared);
     let (totals, visible_totals) = kind_totals(&groups);
     let rule_name = |id: RuleId| rules.get(id).map(|r| r.name.clone());
     let interner = &report.interner;

@@ -55,23 +55,6 @@ pub fn map_halves<T: Send, U: Send>(
     })
 }
 
-/// `each` on every item of `items`, half of them on each core from
-/// `split_at` items.
-pub fn for_halves<T: Send>(items: &mut [T], split_at: usize, each: impl Fn(&mut [T]) + Sync) {
-    if items.len() < split_at.max(2) || !two_cores() {
-        return each(items);
-    }
-    let (first, second) = items.split_at_mut(items.len() / 2);
-    let each = &each;
-    std::thread::scope(|scope| {
-        let later = scope.spawn(move || each(second));
-        each(first);
-        later
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-    });
-}
-
 /// `items` sorted by `cmp`, each half sorted on a core and the halves
 /// merged; `cmp` must be a total order without ties (equal items would come
 /// out in an order of their own).
@@ -120,9 +103,6 @@ mod tests {
             assert_eq!(sums.len(), if split_at == usize::MAX { 1 } else { 2 });
             let doubled = map_halves(items.clone(), split_at, |x| x * 2);
             assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
-            let mut plus = items.clone();
-            for_halves(&mut plus, split_at, |s| s.iter_mut().for_each(|x| *x += 1));
-            assert_eq!(plus, items.iter().map(|x| x + 1).collect::<Vec<_>>());
             let mut want = items.clone();
             want.sort();
             let keyed: Vec<(u64, usize)> = items.iter().copied().zip(0..).collect();

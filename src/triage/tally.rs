@@ -79,46 +79,72 @@ impl Keys {
 /// Below this many records, one core does it all: a thread costs more.
 const SPLIT_AT: usize = 1 << 15;
 
+/// Each stack's key under a grouping (see the module's doc): what [`tally`]
+/// reads for every record. Made apart from the tally because it depends on
+/// the report alone, not on the rules: `summary` makes it while they run.
+#[derive(Debug, Clone)]
+pub struct StackKeys {
+    keys: Keys,
+    /// Per stack; empty under [`Keys::Stack`] (the key is the stack).
+    table: Vec<Key>,
+}
+
+impl StackKeys {
+    /// The keys of every stack of `interner` grouped `by`, the stacks
+    /// walked half on each core when there are many and `both_cores`.
+    pub fn of(interner: &Interner, own: &OwnCode, by: GroupBy, both_cores: bool) -> StackKeys {
+        let split_at = if both_cores { SPLIT_AT } else { usize::MAX };
+        StackKeys::split(interner, own, by, split_at)
+    }
+
+    fn split(interner: &Interner, own: &OwnCode, by: GroupBy, split_at: usize) -> StackKeys {
+        let keys = Keys::of(interner, by);
+        let table = match keys {
+            Keys::Stack(_) => Vec::new(),
+            _ => stack_keys(interner, own, keys, split_at),
+        };
+        StackKeys { keys, table }
+    }
+
+    fn get(&self, s: StackId) -> Key {
+        match self.keys {
+            Keys::Stack(_) => s.0,
+            _ => self.table[s.0 as usize],
+        }
+    }
+}
+
 /// Groups `records` by (`part(index)`, kind, label) as
-/// [`super::group::group_parts`] does over all of them, in no particular
-/// order.
+/// [`super::group::group_parts`] does over all of them, grouped as `stacks`
+/// were keyed; in no particular order.
 pub fn tally<P: Copy + Eq + Hash + Send + Sync>(
     interner: &Interner,
     own: &OwnCode,
+    stacks: &StackKeys,
     records: &[LossRecord],
-    by: GroupBy,
     part: impl Fn(usize) -> P + Sync,
 ) -> Vec<(P, Tally)> {
-    tally_split(interner, own, records, by, part, SPLIT_AT)
+    tally_split(interner, own, stacks, records, part, SPLIT_AT)
 }
 
 fn tally_split<P: Copy + Eq + Hash + Send + Sync>(
     interner: &Interner,
     own: &OwnCode,
+    stacks: &StackKeys,
     records: &[LossRecord],
-    by: GroupBy,
     part: impl Fn(usize) -> P + Sync,
     split_at: usize,
 ) -> Vec<(P, Tally)> {
-    let keys = Keys::of(interner, by);
-    let table = match keys {
-        Keys::Stack(_) => Vec::new(),
-        _ => stack_keys(interner, own, keys, split_at),
-    };
-    let key = |s: StackId| match keys {
-        Keys::Stack(_) => s.0,
-        _ => table[s.0 as usize],
-    };
+    let key = |s: StackId| stacks.get(s);
     let halves = on_halves(records.len(), split_at, |span| {
         tally_span(records, span, &key, &part)
     });
-    drop(table);
     let mut halves = halves.into_iter();
     let mut parts = halves.next().unwrap_or_default();
     for later in halves {
         parts.join(later);
     }
-    let (texts, groups) = by_label(interner, own, keys, parts.parts, split_at);
+    let (texts, groups) = by_label(interner, own, stacks.keys, parts.parts, split_at);
     finish(interner, own, records, &texts, &groups, split_at)
 }
 
@@ -403,7 +429,8 @@ mod tests {
                         .collect();
                 want.sort_by_key(by_key);
                 for split_at in [0, 7, usize::MAX] {
-                    let mut got = tally_split(i, &own, records, by, rule, split_at);
+                    let stacks = StackKeys::split(i, &own, by, split_at);
+                    let mut got = tally_split(i, &own, &stacks, records, rule, split_at);
                     got.sort_by_key(by_key);
                     assert_eq!(got, want, "{fixture} {by:?} split at {split_at}");
                 }
