@@ -175,6 +175,9 @@ pub struct OwnCode {
     /// location, never the frame's address or strings (grouping asks it of
     /// every group's stack).
     flags: Vec<u8>,
+    /// Whether any location is a Python function: without one, no stack
+    /// needs looking through for one before its origin is sought.
+    python: bool,
 }
 
 /// The location is the user's own code.
@@ -240,8 +243,9 @@ impl OwnCode {
                     .filter(|(set, _)| *set)
                     .fold(0, |flags, (_, flag)| flags | flag)
             })
-            .collect();
-        OwnCode { flags }
+            .collect::<Vec<u8>>();
+        let python = flags.iter().any(|f| f & PYTHON != 0);
+        OwnCode { flags, python }
     }
 
     fn flags(&self, interner: &Interner, id: FrameId) -> u8 {
@@ -266,9 +270,10 @@ impl OwnCode {
     /// otherwise the user's Python function is the origin.
     pub fn origin(&self, interner: &Interner, stack: StackId) -> Option<FrameId> {
         let frames = interner.stack(stack);
-        let python = frames
-            .iter()
-            .any(|&id| self.flags(interner, id) & PYTHON != 0);
+        let python = self.python
+            && frames
+                .iter()
+                .any(|&id| self.flags(interner, id) & PYTHON != 0);
         frames.iter().copied().find(|&id| {
             let f = self.flags(interner, id);
             f & OWN != 0 && (!python || f & (PYTHON | PLACED) != 0)
