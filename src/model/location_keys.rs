@@ -31,9 +31,7 @@ impl LocationKeys {
 
     /// Location `l`'s key.
     pub fn key(&self, l: u32) -> &[u8] {
-        let l = l as usize;
-        let start = if l == 0 { 0 } else { self.ends[l - 1] as usize };
-        &self.text[start..self.ends[l] as usize]
+        key_in(&self.text, &self.ends, l)
     }
 
     /// The location whose key is `key`, if any.
@@ -48,18 +46,14 @@ impl LocationKeys {
         self.text.extend_from_slice(key);
         self.ends.push(self.text.len() as u64);
         let hash = self.hasher.hash_one(key);
+        // The table borrowed apart from the keys it rehashes when it grows.
         let Self {
             text,
             ends,
             table,
             hasher,
         } = self;
-        let key_of = |l: u32| {
-            let l = l as usize;
-            let start = if l == 0 { 0 } else { ends[l - 1] as usize };
-            &text[start..ends[l] as usize]
-        };
-        table.insert_unique(hash, l, |&m| hasher.hash_one(key_of(m)));
+        table.insert_unique(hash, l, |&m| hasher.hash_one(key_in(text, ends, m)));
         l
     }
 
@@ -72,6 +66,13 @@ impl LocationKeys {
     pub fn hash_of(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
     }
+}
+
+/// Location `l`'s key in `text`, whose keys end at `ends`.
+fn key_in<'a>(text: &'a [u8], ends: &[u64], l: u32) -> &'a [u8] {
+    let l = l as usize;
+    let start = if l == 0 { 0 } else { ends[l - 1] as usize };
+    &text[start..ends[l] as usize]
 }
 
 #[cfg(test)]
