@@ -53,7 +53,9 @@ impl GrowthSource {
     pub fn measure(&self, m: &Measure) -> Option<Growth> {
         match self {
             GrowthSource::None => None,
-            GrowthSource::Baseline(diff) => Some(Growth::from_diff(m.index, diff, m.rules)),
+            GrowthSource::Baseline(diff) => {
+                Some(Growth::from_diff(m.report, m.index, diff, m.rules))
+            }
             GrowthSource::Timeline => super::timeline::measure(m),
         }
     }
@@ -165,33 +167,30 @@ pub struct Growth {
 }
 
 impl Growth {
-    pub fn from_diff(index: &Index, diff: &Diff, rules: &RuleSet) -> Growth {
+    pub fn from_diff(report: &Report, index: &Index, diff: &Diff, rules: &RuleSet) -> Growth {
         let hidden = hidden_growth::of_diff(diff, &|name| rules.locate(name));
         let flagged: FxHashSet<&str> = hidden.iter().map(|h| h.rule.as_str()).collect();
         let mut out = Growth {
             gone: diff.count(Status::Gone),
             ..Growth::default()
         };
-        for pn in &index.procs {
+        for (p, pn) in index.procs.iter().enumerate() {
+            let item = |cat: &Category, i: u32| match cat {
+                Category::Leak(_) => Item::Record(i as usize),
+                Category::Error(_) => Item::Error(i as usize),
+            };
+            let sets = index.group_sets(report, p, |cat, i| {
+                diff.group_index_of(Which::New, pn.process, item(cat, i))
+            });
             let mut cats = Vec::new();
             let mut groups = Vec::new();
-            for cn in &pn.cats {
+            for (cn, sets) in pn.cats.iter().zip(&sets) {
                 let leak = cn.category.is_leak();
-                let item = |i: u32| match cn.category {
-                    Category::Leak(_) => Item::Record(i as usize),
-                    Category::Error(_) => Item::Error(i as usize),
-                };
                 let mut cat_seen = FxHashSet::default();
                 let mut gs = Vec::with_capacity(cn.groups.len());
-                for gn in &cn.groups {
-                    let mut seen = FxHashSet::default();
-                    for &i in &gn.items {
-                        if let Some(g) = diff.group_index_of(Which::New, pn.process, item(i)) {
-                            seen.insert(g);
-                            cat_seen.insert(g);
-                        }
-                    }
-                    gs.push(combine(diff, &seen, leak, &flagged));
+                for seen in sets {
+                    cat_seen.extend(seen.iter().copied());
+                    gs.push(combine(diff, seen, leak, &flagged));
                 }
                 cats.push(combine(diff, &cat_seen, leak, &flagged));
                 groups.push(gs);

@@ -5,10 +5,14 @@
 use super::frames::{
     compact_function, file_name, marked_label, same_place, short_label, shorten_middle, NAME_CAP,
 };
-use crate::model::{ErrorKind, Interner, LeakKind, Process, Report, StackId};
+use super::members::{self, LabelGroups, StackLabels};
+use crate::model::{ErrorKind, FrameId, Interner, LeakKind, LossRecord, Process, Report, StackId};
 use crate::sanitize::sanitize;
-use crate::triage::{group_errors, group_records, top_frame, GroupBy};
+use crate::triage::own::OwnCode;
+use crate::triage::tally::{tally, StackKeys, Tally};
+use crate::triage::{group_errors, top_frame, GroupBy};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
 
 /// The second level of the tree: a leak kind, or a memcheck error kind.
 /// Ordered as shown: the four leak kinds first, then errors by kind.
@@ -85,6 +89,9 @@ pub struct Index {
     pub by: GroupBy,
     pub sort: SortKey,
     pub procs: Vec<ProcNode>,
+    /// Each stack's label under `by`: with a process's `LabelGroups`, a
+    /// loss record's group (nothing is kept per record).
+    labels: StackLabels,
 }
 
 #[derive(Debug, Clone)]
@@ -94,11 +101,10 @@ pub struct ProcNode {
     pub key: ProcKey,
     pub title: String,
     pub cats: Vec<CatNode>,
-    /// Per loss record (in record order), its group's position in the
-    /// category of its leak kind: the projection counts records in the
-    /// order they lie in memory instead of walking groups, which list them
-    /// scattered.
-    pub record_group: RecordGroups,
+    /// Per label, its group in each leak kind's category: with the index's
+    /// stack labels, a loss record's group, so the projection counts
+    /// records in the order they lie in memory (see `Index::each_record`).
+    groups: LabelGroups,
     pub expanded: bool,
 }
 
@@ -116,11 +122,24 @@ pub struct GroupNode {
     /// What a tree row shows (compact, sanitized).
     pub display: String,
     /// Indices into the process's loss records (leak categories) or errors,
-    /// in the current sort order.
-    pub items: Vec<u32>,
+    /// in the current sort order, when kept: always for an error group (a
+    /// process's contexts are few), for a leak group only while it is
+    /// expanded (`Index::list`); otherwise [`Index::items`] lists them from
+    /// the report when asked (a list of every record would cost 4 bytes a
+    /// record: 27 MB on 6.8 M records).
+    items: Option<Vec<u32>>,
+    /// How many items it has.
+    pub len: u64,
     /// How many leading frames every item's stack shares.
     pub common: u32,
     pub expanded: bool,
+}
+
+impl GroupNode {
+    /// Its items in sort order, when kept (see `items`).
+    pub fn kept_items(&self) -> Option<&[u32]> {
+        self.items.as_deref()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,85 +159,28 @@ impl Index {
             by,
             sort,
             procs: Vec::new(),
+            labels: StackLabels::default(),
         }
     }
 
+    /// The tree of `report` grouped `by`: loss records tallied as `summary`
+    /// tallies them (`triage::tally`), their lists left to be made when
+    /// shown; errors listed.
     pub fn build(report: &Report, by: GroupBy, sort: SortKey) -> Index {
         let interner = &report.interner;
+        let own = OwnCode::of(interner);
+        let keys = StackKeys::of(interner, &own, by, true);
+        let all = report.processes.iter().map(|p| p.loss_records());
+        let (labels, numbers) = StackLabels::of(interner, &own, &keys, all);
         let mut procs = Vec::new();
         for (pi, p) in report.processes.iter().enumerate() {
             // Every process gets a node, even one with nothing to list (no
             // leak search ran, a clean run): it is part of what the log says.
             let records = p.loss_records();
-            let mut cats: Vec<CatNode> = LeakKind::ALL
-                .iter()
-                .map(|&k| CatNode {
-                    category: Category::Leak(k),
-                    groups: Vec::new(),
-                    expanded: false,
-                })
-                .collect();
-            let groups = group_records(interner, records, by);
-            let mut per_kind = [0usize; 4];
-            for g in &groups {
-                per_kind[g.kind.index()] += 1;
-            }
-            let widest = per_kind.into_iter().max().unwrap_or(0);
-            let mut record_group = RecordGroups::new(records.len(), widest);
-            for g in groups {
-                let position = cats[g.kind.index()].groups.len() as u32;
-                for &r in &g.records {
-                    record_group.set(r as usize, position);
-                }
-                let stacks = g.records.iter().map(|&i| records[i as usize].stack);
-                let common = common_prefix(interner, stacks);
-                let display = match (by, g.origin) {
-                    (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o).frame),
-                    (GroupBy::Origin, None) => {
-                        let stack = records[g.records[0] as usize].stack;
-                        match crate::triage::own::cut_short_at(interner, stack) {
-                            Some(c) => format!(
-                                "{}{})",
-                                crate::triage::group::CUT_SHORT,
-                                marked_label(interner.frame(c).frame)
-                            ),
-                            None => display_label(interner, stack, GroupBy::TopFrame),
-                        }
-                    }
-                    _ => display_label(interner, records[g.records[0] as usize].stack, by),
-                };
-                cats[g.kind.index()].groups.push(GroupNode {
-                    label: g.label,
-                    display,
-                    items: g.records,
-                    common,
-                    expanded: false,
-                });
-            }
+            let (mut cats, groups) =
+                leak_cats(interner, &own, &keys, &labels, &numbers, records, by);
             cats.retain(|c| !c.groups.is_empty());
-            let mut errs: FxHashMap<ErrorKind, Vec<GroupNode>> = FxHashMap::default();
-            for g in group_errors(interner, &p.errors, by) {
-                let stacks = g.errors.iter().map(|&i| p.errors[i].stack);
-                let common = common_prefix(interner, stacks);
-                let display = match by {
-                    GroupBy::Origin => sanitize(&g.label).into_owned(),
-                    _ => display_label(interner, p.errors[g.errors[0]].stack, by),
-                };
-                errs.entry(g.kind).or_default().push(GroupNode {
-                    label: g.label,
-                    display,
-                    items: g.errors.iter().map(|&i| i as u32).collect(),
-                    common,
-                    expanded: false,
-                });
-            }
-            let mut errs: Vec<_> = errs.into_iter().collect();
-            errs.sort_by(|a, b| a.0.cmp(&b.0));
-            cats.extend(errs.into_iter().map(|(k, groups)| CatNode {
-                category: Category::Error(k),
-                groups,
-                expanded: false,
-            }));
+            cats.extend(error_cats(interner, p, by));
             procs.push(ProcNode {
                 process: pi,
                 key: ProcKey {
@@ -227,24 +189,216 @@ impl Index {
                 },
                 title: sanitize(&p.title()).into_owned(),
                 cats,
-                record_group,
+                groups,
                 expanded: true,
             });
         }
-        let mut index = Index { by, sort, procs };
+        let mut index = Index {
+            by,
+            sort,
+            procs,
+            labels,
+        };
         index.sort_items(report, sort);
         index
     }
 
-    /// Puts every group's items in `sort` order. The projection keeps this
-    /// order, so a filter keystroke never sorts records.
+    /// Puts every kept item list (see `GroupNode::items`) in `sort` order.
+    /// The projection keeps this order, so a filter keystroke never sorts
+    /// records.
     pub fn sort_items(&mut self, report: &Report, sort: SortKey) {
         self.sort = sort;
         for pn in &mut self.procs {
             let p = &report.processes[pn.process];
             for c in &mut pn.cats {
                 for g in &mut c.groups {
-                    sort_group_items(p, &c.category, &mut g.items, sort);
+                    if let Some(items) = &mut g.items {
+                        sort_group_items(p, &c.category, items, sort);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `f(i, &record i, its group's position in its kind's category)`
+    /// for every loss record of process `p` (an index position), in record
+    /// order.
+    #[inline]
+    pub fn each_record(&self, report: &Report, p: usize, f: impl FnMut(usize, &LossRecord, u32)) {
+        let pn = &self.procs[p];
+        let records = report.processes[pn.process].loss_records();
+        members::each_record(&self.labels, &pn.groups, records, f);
+    }
+
+    /// The items of group `g` of category `c` of process `p`, unsorted: a
+    /// leak group's in record order, read from the report.
+    pub fn each_item(
+        &self,
+        report: &Report,
+        (p, c, g): (usize, usize, u32),
+        mut f: impl FnMut(u32),
+    ) {
+        let cn = &self.procs[p].cats[c];
+        match (&cn.category, &cn.groups[g as usize].items) {
+            (Category::Error(_), Some(items)) => items.iter().copied().for_each(f),
+            (Category::Error(_), None) => {}
+            (Category::Leak(k), _) => {
+                let kind = *k;
+                self.each_record(report, p, |i, r, at| {
+                    if at == g && r.kind == kind {
+                        f(i as u32)
+                    }
+                })
+            }
+        }
+    }
+
+    /// Group `g`'s items in sort order: the kept list, or one listed now.
+    pub fn items(&self, report: &Report, (p, c, g): (usize, usize, u32)) -> Cow<'_, [u32]> {
+        if let Some(items) = &self.procs[p].cats[c].groups[g as usize].items {
+            return Cow::Borrowed(items);
+        }
+        let mut items = Vec::new();
+        self.each_item(report, (p, c, g), |i| items.push(i));
+        let pn = &self.procs[p];
+        let proc_ = &report.processes[pn.process];
+        sort_group_items(proc_, &pn.cats[c].category, &mut items, self.sort);
+        Cow::Owned(items)
+    }
+
+    /// The first of group `g`'s items in sort order that `keep` keeps,
+    /// found without listing them.
+    pub fn first_item(
+        &self,
+        report: &Report,
+        (p, c, g): (usize, usize, u32),
+        keep: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        let pn = &self.procs[p];
+        let cn = &pn.cats[c];
+        if let Some(items) = &cn.groups[g as usize].items {
+            return items.iter().copied().find(|&i| keep(i));
+        }
+        let recs = report.processes[pn.process].loss_records();
+        let mut best: Option<(LeakOrder, u32)> = None;
+        self.each_item(report, (p, c, g), |i| {
+            if keep(i) {
+                let k = leak_order(&recs[i as usize], self.sort);
+                if best.map_or(true, |(b, _)| k < b) {
+                    best = Some((k, i));
+                }
+            }
+        });
+        best.map(|(_, i)| i)
+    }
+
+    /// Per category and group of process `p` (`[c][g]`), the values `of`
+    /// gives its items (`None`: none), in one pass over the records.
+    pub fn group_sets<T: std::hash::Hash + Eq>(
+        &self,
+        report: &Report,
+        p: usize,
+        of: impl Fn(&Category, u32) -> Option<T>,
+    ) -> Vec<Vec<FxHashSet<T>>> {
+        let pn = &self.procs[p];
+        let mut sets: Vec<Vec<FxHashSet<T>>> = pn
+            .cats
+            .iter()
+            .map(|c| c.groups.iter().map(|_| FxHashSet::default()).collect())
+            .collect();
+        let mut cat_of = [usize::MAX; 4];
+        for (c, cn) in pn.cats.iter().enumerate() {
+            match &cn.category {
+                Category::Leak(k) => cat_of[k.index()] = c,
+                Category::Error(_) => {
+                    for (g, gn) in cn.groups.iter().enumerate() {
+                        for &i in gn.items.as_deref().unwrap_or_default() {
+                            sets[c][g].extend(of(&cn.category, i));
+                        }
+                    }
+                }
+            }
+        }
+        self.each_record(report, p, |i, r, g| {
+            let c = cat_of[r.kind.index()];
+            if let Some(v) = of(&pn.cats[c].category, i as u32) {
+                sets[c][g as usize].insert(v);
+            }
+        });
+        sets
+    }
+
+    /// Every group's items of category `c` of process `p`, in sort order
+    /// (`[g]`), listed in one pass over the records: for what walks a whole
+    /// category (the jumps between filter matches), not kept.
+    pub fn category_items(&self, report: &Report, p: usize, c: usize) -> Vec<Vec<u32>> {
+        let pn = &self.procs[p];
+        let cn = &pn.cats[c];
+        let Category::Leak(kind) = cn.category else {
+            return cn
+                .groups
+                .iter()
+                .map(|g| g.items.clone().unwrap_or_default())
+                .collect();
+        };
+        let mut lists = vec![Vec::new(); cn.groups.len()];
+        self.each_record(report, p, |i, r, g| {
+            if r.kind == kind {
+                lists[g as usize].push(i as u32);
+            }
+        });
+        let proc_ = &report.processes[pn.process];
+        for l in &mut lists {
+            sort_group_items(proc_, &cn.category, l, self.sort);
+        }
+        lists
+    }
+
+    /// Keeps the item lists of groups `wanted` (of process `p`) in sort
+    /// order, found in one pass over the process's records: the rows stage
+    /// lists expanded groups so.
+    pub fn keep_lists(&mut self, report: &Report, p: usize, wanted: &[(usize, u32)]) {
+        let cats = &self.procs[p].cats;
+        // Per (leak kind, group position), where its list goes.
+        let mut slot: FxHashMap<(LeakKind, u32), usize> = FxHashMap::default();
+        for &(c, g) in wanted {
+            let cn = &cats[c];
+            if let (Category::Leak(k), None) = (&cn.category, &cn.groups[g as usize].items) {
+                slot.insert((*k, g), slot.len());
+            }
+        }
+        if slot.is_empty() {
+            return;
+        }
+        let mut lists = vec![Vec::new(); slot.len()];
+        self.each_record(report, p, |i, r, g| {
+            if let Some(&s) = slot.get(&(r.kind, g)) {
+                lists[s].push(i as u32);
+            }
+        });
+        let pn = &mut self.procs[p];
+        let proc_ = &report.processes[pn.process];
+        let mut lists = lists.into_iter();
+        for &(c, g) in wanted {
+            let cn = &mut pn.cats[c];
+            if let (Category::Leak(k), None) = (&cn.category, &cn.groups[g as usize].items) {
+                if slot.contains_key(&(*k, g)) {
+                    let mut items = lists.next().unwrap_or_default();
+                    sort_group_items(proc_, &cn.category, &mut items, self.sort);
+                    cn.groups[g as usize].items = Some(items);
+                }
+            }
+        }
+    }
+
+    /// Lets go of the item lists of leak groups not expanded.
+    pub fn drop_lists(&mut self) {
+        for pn in &mut self.procs {
+            for cn in pn.cats.iter_mut().filter(|c| c.category.is_leak()) {
+                for g in cn.groups.iter_mut() {
+                    if !(g.expanded && cn.expanded && pn.expanded) {
+                        g.items = None;
+                    }
                 }
             }
         }
@@ -317,63 +471,157 @@ impl Index {
             Category::Error(_) => proc_.errors[item as usize].stack,
         }
     }
+
+    /// The group of category `c` holding item `item` (a record or error
+    /// index of process `p`), if any.
+    pub fn group_holding(&self, report: &Report, p: usize, c: usize, item: u32) -> Option<u32> {
+        let pn = &self.procs[p];
+        let proc_ = &report.processes[pn.process];
+        match pn.cats[c].category {
+            Category::Leak(k) => {
+                let r = proc_.loss_records().get(item as usize)?;
+                let g = members::group_of(&self.labels, &pn.groups, r);
+                (r.kind == k && g != members::NONE).then_some(g)
+            }
+            Category::Error(_) => pn.cats[c]
+                .groups
+                .iter()
+                .position(|g| g.items.as_ref().is_some_and(|i| i.contains(&item)))
+                .map(|g| g as u32),
+        }
+    }
 }
 
-/// Per loss record, its group's position in its category (see
-/// `ProcNode::record_group`), in as few bytes as the largest category needs:
-/// one for up to 256 groups, two for up to 65,536. 6.8 M records of one
-/// stack take 6.8 MB, not 27.
-#[derive(Debug, Clone)]
-pub enum RecordGroups {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+/// A process's leak categories (all four, empty ones too) from the tally,
+/// groups in the order `group_records` gives (total bytes, kind, label),
+/// and each label's group per kind.
+fn leak_cats(
+    interner: &Interner,
+    own: &OwnCode,
+    keys: &StackKeys,
+    labels: &StackLabels,
+    numbers: &FxHashMap<String, u32>,
+    records: &[LossRecord],
+    by: GroupBy,
+) -> (Vec<CatNode>, LabelGroups) {
+    let mut cats: Vec<CatNode> = LeakKind::ALL
+        .iter()
+        .map(|&k| CatNode {
+            category: Category::Leak(k),
+            groups: Vec::new(),
+            expanded: false,
+        })
+        .collect();
+    let mut tallies: Vec<Tally> = tally(interner, own, keys, records, |_| ())
+        .into_iter()
+        .map(|((), t)| t)
+        .collect();
+    tallies.sort_by(|a, b| {
+        b.totals
+            .total_bytes
+            .cmp(&a.totals.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    let mut groups = LabelGroups::new(labels, records.len());
+    // Per category, each group's origin.
+    let mut origins: [Vec<Option<FrameId>>; 4] = Default::default();
+    for t in tallies {
+        let cat = &mut cats[t.kind.index()];
+        groups.set(numbers[&t.label], t.kind.index(), cat.groups.len() as u32);
+        origins[t.kind.index()].push(t.origin);
+        cat.groups.push(GroupNode {
+            label: t.label,
+            display: String::new(),
+            items: None,
+            len: t.totals.records,
+            common: 0,
+            expanded: false,
+        });
+    }
+    // Each group's first record (its display) and the frames its records'
+    // stacks share, in one pass over the records.
+    let mut seen: Vec<Vec<(u32, StackId)>> = cats
+        .iter()
+        .map(|c| vec![(u32::MAX, StackId(0)); c.groups.len()])
+        .collect();
+    members::each_record(labels, &groups, records, |i, r, g| {
+        let k = r.kind.index();
+        let (first, last) = &mut seen[k][g as usize];
+        let node = &mut cats[k].groups[g as usize];
+        if *first == u32::MAX {
+            *first = i as u32;
+            node.common = interner.stack(r.stack).len() as u32;
+        } else if *last != r.stack && node.common > 0 {
+            let base = records[*first as usize].stack;
+            node.common = common_prefix(interner, base, r.stack, node.common);
+        }
+        *last = r.stack;
+    });
+    for ((cat, seen), origins) in cats.iter_mut().zip(&seen).zip(&origins) {
+        for ((node, &(first, _)), &origin) in cat.groups.iter_mut().zip(seen).zip(origins) {
+            let stack = records[first as usize].stack;
+            node.display = group_display(interner, by, origin, stack);
+        }
+    }
+    (cats, groups)
 }
 
-impl RecordGroups {
-    /// `records` records, all in group 0, for categories of at most
-    /// `groups` groups.
-    fn new(records: usize, groups: usize) -> RecordGroups {
-        if groups <= 1 << 8 {
-            RecordGroups::U8(vec![0; records])
-        } else if groups <= 1 << 16 {
-            RecordGroups::U16(vec![0; records])
-        } else {
-            RecordGroups::U32(vec![0; records])
-        }
+/// A leak group's row text: its origin's, or its first record's stack's.
+fn group_display(
+    interner: &Interner,
+    by: GroupBy,
+    origin: Option<FrameId>,
+    stack: StackId,
+) -> String {
+    match (by, origin) {
+        (GroupBy::Origin, Some(o)) => marked_label(interner.frame(o).frame),
+        (GroupBy::Origin, None) => match crate::triage::own::cut_short_at(interner, stack) {
+            Some(c) => format!(
+                "{}{})",
+                crate::triage::group::CUT_SHORT,
+                marked_label(interner.frame(c).frame)
+            ),
+            None => display_label(interner, stack, GroupBy::TopFrame),
+        },
+        _ => display_label(interner, stack, by),
     }
+}
 
-    /// Puts record `i` in group `g` (which fits: see `new`).
-    fn set(&mut self, i: usize, g: u32) {
-        match self {
-            RecordGroups::U8(v) => v[i] = g as u8,
-            RecordGroups::U16(v) => v[i] = g as u16,
-            RecordGroups::U32(v) => v[i] = g,
+/// A process's error categories, by kind, each group's contexts listed.
+fn error_cats(interner: &Interner, p: &Process, by: GroupBy) -> Vec<CatNode> {
+    let mut errs: FxHashMap<ErrorKind, Vec<GroupNode>> = FxHashMap::default();
+    for g in group_errors(interner, &p.errors, by) {
+        let mut common = interner.stack(p.errors[g.errors[0]].stack).len() as u32;
+        let base = p.errors[g.errors[0]].stack;
+        for &i in &g.errors[1..] {
+            if common == 0 {
+                break;
+            }
+            common = common_prefix(interner, base, p.errors[i].stack, common);
         }
+        let display = match by {
+            GroupBy::Origin => sanitize(&g.label).into_owned(),
+            _ => display_label(interner, p.errors[g.errors[0]].stack, by),
+        };
+        errs.entry(g.kind).or_default().push(GroupNode {
+            label: g.label,
+            display,
+            len: g.errors.len() as u64,
+            items: Some(g.errors.iter().map(|&i| i as u32).collect()),
+            common,
+            expanded: false,
+        });
     }
-
-    /// Calls `f(i, &records[i], group of i)` for every record in order; the
-    /// width is decided once, and the loop is compiled for each.
-    #[inline]
-    pub fn each<T>(&self, records: &[T], mut f: impl FnMut(usize, &T, u32)) {
-        match self {
-            RecordGroups::U8(v) => {
-                for (i, (r, &g)) in records.iter().zip(v).enumerate() {
-                    f(i, r, g.into());
-                }
-            }
-            RecordGroups::U16(v) => {
-                for (i, (r, &g)) in records.iter().zip(v).enumerate() {
-                    f(i, r, g.into());
-                }
-            }
-            RecordGroups::U32(v) => {
-                for (i, (r, &g)) in records.iter().zip(v).enumerate() {
-                    f(i, r, g);
-                }
-            }
-        }
-    }
+    let mut errs: Vec<_> = errs.into_iter().collect();
+    errs.sort_by(|a, b| a.0.cmp(&b.0));
+    errs.into_iter()
+        .map(|(k, groups)| CatNode {
+            category: Category::Error(k),
+            groups,
+            expanded: false,
+        })
+        .collect()
 }
 
 /// What was expanded, keyed by identity rather than position.
@@ -410,24 +658,27 @@ pub fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
     }
 }
 
+/// A loss record's place in sort order (ascending).
+type LeakOrder = (std::cmp::Reverse<u64>, u32, u64);
+
+fn leak_order(r: &LossRecord, sort: SortKey) -> LeakOrder {
+    let primary = match sort {
+        SortKey::Bytes | SortKey::Count => r.direct_bytes(),
+        SortKey::Blocks => r.blocks(),
+        SortKey::Name => 0,
+    };
+    (
+        std::cmp::Reverse(primary),
+        r.number().unwrap_or(u32::MAX),
+        r.line(),
+    )
+}
+
 fn sort_group_items(p: &Process, cat: &Category, items: &mut [u32], sort: SortKey) {
     match cat {
         Category::Leak(_) => {
             let recs = p.loss_records();
-            let key = |i: &u32| {
-                let r = &recs[*i as usize];
-                let primary = match sort {
-                    SortKey::Bytes | SortKey::Count => r.direct_bytes(),
-                    SortKey::Blocks => r.blocks(),
-                    SortKey::Name => 0,
-                };
-                (
-                    std::cmp::Reverse(primary),
-                    r.number().unwrap_or(u32::MAX),
-                    r.line(),
-                )
-            };
-            items.sort_by_key(key);
+            items.sort_by_key(|i| leak_order(&recs[*i as usize], sort));
         }
         Category::Error(_) => {
             let errs = &p.errors;
@@ -440,26 +691,15 @@ fn sort_group_items(p: &Process, cat: &Category, items: &mut [u32], sort: SortKe
     }
 }
 
-/// The number of leading frames all stacks share, comparing places (function,
-/// source, object) rather than addresses.
-fn common_prefix(interner: &Interner, mut stacks: impl Iterator<Item = StackId>) -> u32 {
-    let Some(first) = stacks.next() else {
-        return 0;
-    };
-    let base = interner.stack(first);
-    let mut n = base.len();
-    for s in stacks {
-        if n == 0 {
-            break;
-        }
-        let other = interner.stack(s);
-        n = n.min(other.len());
-        for i in 0..n {
-            let (a, b) = (base[i], other[i]);
-            if a != b && !same_place(interner.frame(a).frame, interner.frame(b).frame) {
-                n = i;
-                break;
-            }
+/// How many of the first `n` frames of stacks `a` and `b` are at the same
+/// places (function, source, object) rather than addresses.
+fn common_prefix(interner: &Interner, a: StackId, b: StackId, n: u32) -> u32 {
+    let (base, other) = (interner.stack(a), interner.stack(b));
+    let n = (n as usize).min(other.len());
+    for i in 0..n {
+        let (x, y) = (base[i], other[i]);
+        if x != y && !same_place(interner.frame(x).frame, interner.frame(y).frame) {
+            return i as u32;
         }
     }
     n as u32
@@ -498,30 +738,6 @@ pub fn display_label(interner: &Interner, stack: StackId, by: GroupBy) -> String
             } else {
                 names.join(" ← ")
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn record_groups_take_the_narrowest_width_and_read_back() {
-        for (groups, wide) in [(1, 1), (256, 1), (257, 2), (65_536, 2), (65_537, 4)] {
-            let mut rg = RecordGroups::new(3, groups);
-            let width = match &rg {
-                RecordGroups::U8(_) => 1,
-                RecordGroups::U16(_) => 2,
-                RecordGroups::U32(_) => 4,
-            };
-            assert_eq!(width, wide, "{groups} groups");
-            let last = groups as u32 - 1;
-            rg.set(0, last);
-            rg.set(2, last / 2);
-            let mut seen = Vec::new();
-            rg.each(&['a', 'b', 'c'], |i, &r, g| seen.push((i, r, g)));
-            assert_eq!(seen, [(0, 'a', last), (1, 'b', 0), (2, 'c', last / 2)]);
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod growth;
 pub mod heap;
 pub mod hide;
 pub mod index;
+mod members;
 mod model;
 pub mod notices;
 pub mod places;

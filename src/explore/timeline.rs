@@ -42,24 +42,20 @@ pub fn measure(m: &Measure) -> Option<Growth> {
     let hidden = hidden_growth(&timelines, &|name| m.rules.locate(name));
     let flagged: FxHashSet<&str> = hidden.iter().map(|h| h.rule.as_str()).collect();
     let mut out = Growth::default();
-    for (pn, t) in m.index.procs.iter().zip(&timelines) {
+    for (p, t) in timelines.iter().enumerate() {
         let (mut cats, mut groups, mut cat_series, mut group_series) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for cn in &pn.cats {
+        let sets = m.index.group_sets(m.report, p, |cat, i| match (cat, t) {
+            (Category::Leak(_), Some(t)) => t.of_record.get(i as usize).copied().flatten(),
+            _ => None,
+        });
+        for sets in &sets {
             let mut cat_seen = FxHashSet::default();
             let (mut ds, mut ss) = (Vec::new(), Vec::new());
-            for gn in &cn.groups {
-                let mut seen = FxHashSet::default();
-                if let (Category::Leak(_), Some(t)) = (&cn.category, t) {
-                    for &i in &gn.items {
-                        if let Some(&Some(g)) = t.of_record.get(i as usize) {
-                            seen.insert(g);
-                            cat_seen.insert(g);
-                        }
-                    }
-                }
-                let series = sum_series(t.as_ref(), &seen);
-                ds.push(series_delta(&series, t.as_ref(), &seen, &flagged));
+            for seen in sets {
+                cat_seen.extend(seen.iter().copied());
+                let series = sum_series(t.as_ref(), seen);
+                ds.push(series_delta(&series, t.as_ref(), seen, &flagged));
                 ss.push(series);
             }
             let series = sum_series(t.as_ref(), &cat_seen);

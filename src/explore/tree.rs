@@ -22,12 +22,14 @@ pub enum NodeRef {
         c: u32,
         g: u32,
     },
-    /// `i`: position in the group's item list.
+    /// `item`: the record's or error's index in its process (what the
+    /// group's item list holds, not a position in it: a leak group's list
+    /// is made only when shown).
     Item {
         p: u32,
         c: u32,
         g: u32,
-        i: u32,
+        item: u32,
     },
 }
 
@@ -141,12 +143,12 @@ pub fn build_rows(index: &Index, proj: &mut Projection, list: &mut Lister) -> Ve
                 }
                 list(proj, p, c, g);
                 let cv = &proj.procs[p].cats[c];
-                rows.extend(cv.shown_items(g).iter().map(|&i| Row {
+                rows.extend(cv.shown_items(g).iter().map(|&item| Row {
                     node: NodeRef::Item {
                         p: p32,
                         c: c32,
                         g,
-                        i,
+                        item,
                     },
                     depth: base + 2,
                 }));
@@ -169,14 +171,14 @@ pub fn key_of(index: &Index, report: &Report, node: NodeRef) -> NodeKey {
                 cn.groups[g as usize].label.clone(),
             )
         }
-        NodeRef::Item { c, g, i, .. } => {
+        NodeRef::Item { c, g, item, .. } => {
             let cn = &pn.cats[c as usize];
             let gn = &cn.groups[g as usize];
             NodeKey::Item(
                 pn.key,
                 cn.category.clone(),
                 gn.label.clone(),
-                item_key(report, pn.process, &cn.category, gn.items[i as usize]),
+                item_key(report, pn.process, &cn.category, item),
             )
         }
     }
@@ -219,16 +221,26 @@ pub fn resolve(index: &Index, report: &Report, key: &NodeKey) -> Option<NodeRef>
     let Some(ik) = item else {
         return Some(NodeRef::Group { p, c, g: g32 });
     };
-    let i = cn.groups[g]
-        .items
-        .iter()
-        .position(|&it| item_key(report, pn.process, cat, it) == *ik)?;
-    Some(NodeRef::Item {
-        p,
-        c,
-        g: g32,
-        i: i as u32,
-    })
+    let item = item_at(report, pn.process, cat, ik)?;
+    let held = index.group_holding(report, p as usize, c as usize, item);
+    (held == Some(g32)).then_some(NodeRef::Item { p, c, g: g32, item })
+}
+
+/// The record or error of process `process` in category `cat` that starts
+/// on line `key.line`.
+fn item_at(report: &Report, process: usize, cat: &Category, key: &ItemKey) -> Option<u32> {
+    let p = &report.processes[process];
+    let at = match cat {
+        Category::Leak(k) => p
+            .loss_records()
+            .iter()
+            .position(|r| r.kind == *k && r.line() == key.line),
+        Category::Error(k) => p
+            .errors
+            .iter()
+            .position(|e| e.kind == *k && e.line == key.line),
+    };
+    at.map(|i| i as u32)
 }
 
 /// Finds an item in whichever group holds it now (after a grouping change).
@@ -239,19 +251,12 @@ pub fn find_item(index: &Index, report: &Report, key: &NodeKey) -> Option<NodeRe
     let p = index.procs.iter().position(|pn| pn.key == *pk)?;
     let pn = &index.procs[p];
     let c = pn.cats.iter().position(|cn| cn.category == *cat)?;
-    for (g, gn) in pn.cats[c].groups.iter().enumerate() {
-        if let Some(i) = gn
-            .items
-            .iter()
-            .position(|&it| item_key(report, pn.process, cat, it) == *ik)
-        {
-            return Some(NodeRef::Item {
-                p: p as u32,
-                c: c as u32,
-                g: g as u32,
-                i: i as u32,
-            });
-        }
-    }
-    None
+    let item = item_at(report, pn.process, cat, ik)?;
+    let g = index.group_holding(report, p, c, item)?;
+    Some(NodeRef::Item {
+        p: p as u32,
+        c: c as u32,
+        g,
+        item,
+    })
 }

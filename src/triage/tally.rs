@@ -47,7 +47,7 @@ pub struct Tally {
 /// location of its top frame; under [`Keys::Origin`] the location of its
 /// origin, of where it was cut short, or of its top frame, told apart by
 /// the top two bits; under [`Keys::Stack`] the stack itself.
-type Key = u32;
+pub type Key = u32;
 
 /// The key of an empty stack.
 const NO_STACK: Key = u32::MAX;
@@ -106,11 +106,19 @@ impl StackKeys {
         StackKeys { keys, table }
     }
 
-    fn get(&self, s: StackId) -> Key {
+    /// Stack `s`'s key: stacks with one key have one label.
+    pub fn get(&self, s: StackId) -> Key {
         match self.keys {
             Keys::Stack(_) => s.0,
             _ => self.table[s.0 as usize],
         }
+    }
+
+    /// The label of `key` (one [`StackKeys::get`] gave), as [`tally`]
+    /// labels groups: for callers that number stacks by label (the
+    /// explorer finds a record's group from its stack's).
+    pub fn label(&self, interner: &Interner, own: &OwnCode, key: Key) -> String {
+        label_of(interner, own, self.keys, key)
     }
 }
 

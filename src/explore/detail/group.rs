@@ -119,13 +119,10 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
         cn.category.name(),
         cx.index.by.name()
     ));
-    // The shown items (not those a row lists with hidden items shown).
-    let items: Vec<u32> = gn
-        .items
-        .iter()
-        .copied()
-        .filter(|&it| cx.vis.cause(cx.report, cx.index, p, c, it).is_none())
-        .collect();
+    // The shown items (not those a row lists with hidden items shown),
+    // read from the report rather than listed.
+    let shown = |it: u32| cx.vis.cause(cx.report, cx.index, p, c, it).is_none();
+    let at = (p, c, g as u32);
     let t = d.headline(gv.fig.shown_or_hidden());
     if cn.category.is_leak() {
         d.text(format!(
@@ -140,12 +137,15 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
                 bytes(gv.fig.vis.indirect)
             ));
         }
-        let mut sizes: Vec<u64> = items
-            .iter()
-            .map(|&it| proc_.loss_records()[it as usize].direct_bytes())
-            .collect();
-        if sizes.len() > 1 {
-            let (min, med, max) = spread(&mut sizes);
+        let mut sizes = Spread::default();
+        let records = proc_.loss_records();
+        cx.index.each_item(cx.report, at, |it| {
+            if shown(it) {
+                sizes.add(records[it as usize].direct_bytes());
+            }
+        });
+        if sizes.count() > 1 {
+            let (min, med, max) = sizes.of();
             d.text(format!(
                 "sizes per record: min {} · median {} · max {}",
                 bytes(min),
@@ -200,13 +200,15 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             bytes(gv.fig.out.bytes)
         ));
     }
-    let first = items.first().copied().unwrap_or(gn.items[0]);
+    let first = cx.index.first_item(cx.report, at, shown);
+    let first = first.or_else(|| cx.index.first_item(cx.report, at, |_| true));
+    let first = first.unwrap_or(0);
     let stack = cx.index.item_stack(cx.report, p, c, first);
     let frames = cx.report.interner.stack(stack);
     let common = (gn.common as usize).min(frames.len());
     d.push(Line::Blank);
     let whole = frames.len();
-    if gn.items.len() == 1 || common == whole {
+    if gn.len == 1 || common == whole {
         d.push(Line::Heading(format!("Stack ({whole} frames)")));
     } else {
         d.push(Line::Heading(format!(

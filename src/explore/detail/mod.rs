@@ -291,10 +291,7 @@ fn build_lines(cx: &Ctx, node: NodeRef) -> Detail {
         NodeRef::Proc { p } => process(cx, &mut d, p as usize),
         NodeRef::Cat { p, c } => category(cx, &mut d, p as usize, c as usize),
         NodeRef::Group { p, c, g } => group(cx, &mut d, p as usize, c as usize, g as usize),
-        NodeRef::Item { p, c, g, i } => {
-            let gn = &cx.index.procs[p as usize].cats[c as usize].groups[g as usize];
-            item(cx, &mut d, p as usize, c as usize, gn.items[i as usize])
-        }
+        NodeRef::Item { p, c, item: it, .. } => item(cx, &mut d, p as usize, c as usize, it),
     }
     d
 }
@@ -347,14 +344,48 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 
 /// Min, median and max (sorts partially in place).
 pub fn spread(v: &mut [u64]) -> (u64, u64, u64) {
-    let n = v.len();
-    let min = *v.iter().min().unwrap_or(&0);
-    let max = *v.iter().max().unwrap_or(&0);
-    if n == 0 {
-        return (0, 0, 0);
+    let mut s = Spread::default();
+    v.iter().for_each(|&x| s.add(x));
+    s.of()
+}
+
+/// Sizes counted one by one for their spread (see `spread`), each distinct
+/// size kept once: a group of 6.8 M records of one size costs one entry,
+/// not 6.8 M.
+#[derive(Debug, Default)]
+pub struct Spread {
+    counts: rustc_hash::FxHashMap<u64, u64>,
+    n: u64,
+}
+
+impl Spread {
+    pub fn add(&mut self, size: u64) {
+        *self.counts.entry(size).or_insert(0) += 1;
+        self.n += 1;
     }
-    let (_, med, _) = v.select_nth_unstable(n / 2);
-    (min, *med, max)
+
+    /// How many sizes were added.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// (min, median, max): the median is the size at position n / 2 in
+    /// ascending order.
+    pub fn of(&self) -> (u64, u64, u64) {
+        let mut sizes: Vec<(u64, u64)> = self.counts.iter().map(|(&s, &k)| (s, k)).collect();
+        sizes.sort_unstable();
+        let (Some(&(min, _)), Some(&(max, _))) = (sizes.first(), sizes.last()) else {
+            return (0, 0, 0);
+        };
+        let mut before = 0;
+        for (s, k) in sizes {
+            before += k;
+            if before > self.n / 2 {
+                return (min, s, max);
+            }
+        }
+        (min, max, max)
+    }
 }
 
 /// Under a Python stack that ends short of `main` or a thread's start.
@@ -541,5 +572,23 @@ mod tests {
         assert_eq!(spread(&mut [5, 1, 9]), (1, 5, 9));
         assert_eq!(spread(&mut [4, 2]), (2, 4, 4));
         assert_eq!(spread(&mut []), (0, 0, 0));
+        assert_eq!(spread(&mut [7, 7, 7, 1]), (1, 7, 7));
+        assert_eq!(spread(&mut [3, 1, 2, 2, 9, 9]), (1, 3, 9));
+        // The median is the size at n / 2 once sorted, as selecting it is.
+        let mut x: u64 = 7;
+        for n in 1..200 {
+            let v: Vec<u64> = (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (x >> 60) * 8
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let want = (sorted[0], sorted[n / 2], sorted[n - 1]);
+            assert_eq!(spread(&mut v.clone()), want, "{v:?}");
+        }
     }
 }

@@ -189,10 +189,9 @@ impl Explorer {
             NodeRef::Group { c, g, .. } => {
                 pv.cats[c as usize].groups[g as usize].fig.shown_or_hidden()
             }
-            NodeRef::Item { p, c, g, i } => {
+            NodeRef::Item { p, c, item, .. } => {
                 let pn = &self.index.procs[p as usize];
                 let cn = &pn.cats[c as usize];
-                let item = cn.groups[g as usize].items[i as usize];
                 let proc_ = &self.report.processes[pn.process];
                 let hidden = self
                     .visibility()
@@ -203,11 +202,22 @@ impl Explorer {
         }
     }
 
-    /// The items group `g`'s row lists (positions in its item list): the
+    /// The items group `g`'s row lists (record or error indices): the
     /// shown ones, or all when hidden items are shown.
     pub fn listed_items(&self, p: usize, c: usize, g: u32) -> Vec<u32> {
         let vis = self.visibility();
-        listed_items(&self.report, &self.index, &self.proj, &vis, (p, c, g)).collect()
+        listed_items(&self.report, &self.index, &self.proj, &vis, (p, c, g))
+    }
+
+    /// The first item group `g`'s row lists (see `listed_items`), found
+    /// without listing them.
+    pub fn first_listed(&self, p: usize, c: usize, g: u32) -> Option<u32> {
+        let vis = self.visibility();
+        let (report, index) = (&*self.report, &self.index);
+        let show_hidden = self.proj.show_hidden;
+        index.first_item(report, (p, c, g), |item| {
+            show_hidden || vis.cause(report, index, p, c, item).is_none()
+        })
     }
 
     /// The detail pane's content for `node`, prose wrapped to `width`.

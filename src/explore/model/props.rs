@@ -110,12 +110,25 @@ fn check(m: &Explorer) -> Result<(), TestCaseError> {
         let pv = &proj.procs[p];
         let proc_ = &report.processes[pn.process];
         let (mut leaks, mut errors) = (Fig::default(), Fig::default());
+        // Each leak group's records, as grouping them apart lists them.
+        let apart: std::collections::HashMap<_, _> =
+            crate::triage::group_records(&report.interner, proc_.loss_records(), index.by)
+                .into_iter()
+                .map(|g| ((g.kind, g.label), g.records))
+                .collect();
         for (c, cn) in pn.cats.iter().enumerate() {
             let cv = &pv.cats[c];
             let mut cat = Fig::default();
             for (g, gn) in cn.groups.iter().enumerate() {
+                let items = index.items(report, (p, c, g as u32));
+                prop_assert_eq!(items.len() as u64, gn.len);
+                if let crate::explore::index::Category::Leak(k) = cn.category {
+                    let mut sorted = items.to_vec();
+                    sorted.sort_unstable();
+                    prop_assert_eq!(Some(&sorted), apart.get(&(k, gn.label.clone())));
+                }
                 let mut group = Fig::default();
-                for &item in &gn.items {
+                for &item in items.iter() {
                     let t = crate::explore::projection::item_tot(proc_, &cn.category, item);
                     let mut f = Fig::default();
                     match vis.cause(report, index, p, c, item) {
@@ -145,24 +158,24 @@ fn check(m: &Explorer) -> Result<(), TestCaseError> {
             NodeRef::Group { p, c, g } if m.expanded(row.node) == Some(true) => {
                 listed.push(((p, c, g), Vec::new()))
             }
-            NodeRef::Item { p, c, g, i } => match listed.last_mut() {
-                Some((at, items)) if *at == (p, c, g) => items.push(i),
+            NodeRef::Item { p, c, g, item } => match listed.last_mut() {
+                Some((at, items)) if *at == (p, c, g) => items.push(item),
                 _ => prop_assert!(false, "item row {:?} outside its group", row.node),
             },
             _ => {}
         }
     }
     for ((p, c, g), rows) in listed {
-        let gn = &index.procs[p as usize].cats[c as usize].groups[g as usize];
-        let want: Vec<u32> = (0u32..)
-            .zip(&gn.items)
-            .filter(|&(_, &item)| {
+        let items = index.items(report, (p as usize, c as usize, g));
+        let want: Vec<u32> = items
+            .iter()
+            .copied()
+            .filter(|&item| {
                 let shown = vis
                     .cause(report, index, p as usize, c as usize, item)
                     .is_none();
                 m.inputs().show_hidden || shown
             })
-            .map(|(i, _)| i)
             .collect();
         prop_assert_eq!(&rows, &want, "items of group {}/{}/{}", p, c, g);
         prop_assert_eq!(m.listed_items(p as usize, c as usize, g), want);

@@ -113,12 +113,20 @@ impl Explorer {
     /// listing expanded groups' items as it meets them (only what the tree
     /// shows).
     fn build_rows(&mut self) {
-        for (p, pn) in self.index.procs.iter().enumerate() {
+        // Expanded groups' item lists are kept (listed in one pass over a
+        // process's records when first expanded), others' let go.
+        self.index.drop_lists();
+        for p in 0..self.index.procs.len() {
+            let pn = &self.index.procs[p];
+            let mut open = Vec::new();
             for (c, cn) in pn.cats.iter().enumerate() {
                 if pn.expanded && cn.expanded {
                     self.proj.sort(&self.index, p, c);
+                    let expanded = cn.groups.iter().enumerate().filter(|(_, g)| g.expanded);
+                    open.extend(expanded.map(|(g, _)| (c, g as u32)));
                 }
             }
+            self.index.keep_lists(&self.report, p, &open);
         }
         let vis = Visibility {
             filter: &self.filter,

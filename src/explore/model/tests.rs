@@ -123,11 +123,12 @@ fn a_python_stack_cut_short_says_so_in_the_detail() {
     let (mut cut, mut whole) = (0, 0);
     for g in 0..8 {
         let title = lines(NodeRef::Group { p: 0, c: 0, g })[0].clone();
+        let first = m.index().items(m.report(), (0, 0, g))[0];
         let item = lines(NodeRef::Item {
             p: 0,
             c: 0,
             g,
-            i: 0,
+            item: first,
         });
         if title.contains("(stack cut short at") {
             assert!(item.iter().any(note), "{title}: {item:#?}");

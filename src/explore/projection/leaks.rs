@@ -3,13 +3,13 @@
 use super::totals::{Fig, Tot};
 use super::visibility::{Seen, Visibility};
 use super::{CatView, GroupView};
-use crate::explore::index::{facts, Category, Facts, ProcNode};
-use crate::model::Process;
+use crate::explore::index::{facts, Category, Facts, Index};
+use crate::model::Report;
 
 /// Counts a process's loss records into their groups' figures in one pass in
 /// record order, the order they lie in memory (groups list them in sort
 /// order, which scatters them: walking groups waited on a cache miss per
-/// record), through the index's record → group map.
+/// record), each record's group found from its stack (`Index::each_record`).
 ///
 /// `carried`: `cats` hold the process's last projection, of the same index
 /// and verdicts under another filter, sort or view (what a filter keystroke
@@ -20,12 +20,15 @@ use crate::model::Process;
 /// do not stay in cache); should a sum overflow, the records are counted
 /// again in full, in u128.
 pub(super) fn count_leaks(
-    proc_: &Process,
-    pn: &ProcNode,
+    report: &Report,
+    index: &Index,
+    p: usize,
     vis: &Visibility,
     cats: &mut [CatView],
     carried: bool,
 ) {
+    let pn = &index.procs[p];
+    let proc_ = &report.processes[pn.process];
     // A leak kind's category, by `LeakKind::index`.
     let mut cat_of = [usize::MAX; 4];
     for (c, cn) in pn.cats.iter().enumerate() {
@@ -33,7 +36,6 @@ pub(super) fn count_leaks(
             cat_of[k.index()] = c;
         }
     }
-    let records = proc_.loss_records();
     if carried {
         // Per leak kind, its groups' shown sums; `None`: no filter.
         let mut shown: [Vec<Acc>; 4] = Default::default();
@@ -44,7 +46,7 @@ pub(super) fn count_leaks(
                     shown[k] = vec![Acc::default(); cn.groups.len()];
                 }
             }
-            pn.record_group.each(records, |i, r, g| {
+            index.each_record(report, p, |i, r, g| {
                 let cat = Category::Leak(r.kind);
                 let f = facts(proc_, &cat, i as u32);
                 if vis
@@ -80,7 +82,7 @@ pub(super) fn count_leaks(
             }
         }
     }
-    pn.record_group.each(records, |i, r, g| {
+    index.each_record(report, p, |i, r, g| {
         let cat = Category::Leak(r.kind);
         let f = facts(proc_, &cat, i as u32);
         let seen = Seen::from(vis.cause_of(proc_, pn.process, &cat, i as u32, &f));

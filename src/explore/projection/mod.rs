@@ -47,7 +47,7 @@ pub struct CatView {
     /// Parallel to the index's groups.
     pub groups: Vec<GroupView>,
     /// The items of the groups listed so far (see [`Projection::list`]),
-    /// runs back to back (positions in the group's item list).
+    /// runs back to back (record or error indices).
     items: Vec<u32>,
     /// Per group, its growth, when groups are sorted by growth.
     pub growth: Option<Vec<i128>>,
@@ -72,7 +72,7 @@ impl GroupView {
 }
 
 impl CatView {
-    /// The items group `g` lists (positions in its item list), once the rows
+    /// The items group `g` lists (record or error indices), once the rows
     /// stage listed it: every expanded group is. Elsewhere use
     /// [`listed_items`], which lists a group on demand.
     pub fn shown_items(&self, g: u32) -> &[u32] {
@@ -141,7 +141,7 @@ pub fn project(
                 gv.listed = None;
             }
         }
-        count_leaks(proc_, pn, vis, &mut cats, is_carried);
+        count_leaks(report, index, p, vis, &mut cats, is_carried);
         let mut pv = ProcView::default();
         for (c, (cn, mut cv)) in pn.cats.iter().zip(cats).enumerate() {
             if !cn.category.is_leak() {
@@ -149,7 +149,7 @@ pub fn project(
                 cv.fig = Fig::default();
                 for (g, gv) in cn.groups.iter().zip(&mut cv.groups) {
                     gv.fig = Fig::default();
-                    for &item in &g.items {
+                    for &item in g.kept_items().unwrap_or_default() {
                         let f = facts(proc_, &cn.category, item);
                         let cause = vis.cause_of(proc_, pn.process, &cn.category, item, &f);
                         gv.fig.count(&Tot::from(&f), Seen::from(cause));
@@ -195,26 +195,26 @@ pub fn project(
     out
 }
 
-/// The items group `g`'s row lists, as positions in its item list: the
-/// shown ones, or every one when hidden items are shown. From the rows
-/// stage's list when the group has one, else decided now (the detail pane,
-/// `v`, match jumps on a collapsed group).
-pub fn listed_items<'a>(
-    report: &'a Report,
-    index: &'a Index,
-    proj: &'a Projection,
-    vis: &'a Visibility,
+/// The items group `g`'s row lists (record or error indices, in sort
+/// order): the shown ones, or every one when hidden items are shown. From
+/// the rows stage's list when the group has one, else decided now (the
+/// detail pane, `v`, match jumps on a collapsed group).
+pub fn listed_items(
+    report: &Report,
+    index: &Index,
+    proj: &Projection,
+    vis: &Visibility,
     (p, c, g): (usize, usize, u32),
-) -> Box<dyn Iterator<Item = u32> + 'a> {
+) -> Vec<u32> {
     let cv = &proj.procs[p].cats[c];
     if cv.groups[g as usize].listed.is_some() {
-        return Box::new(cv.shown_items(g).iter().copied());
+        return cv.shown_items(g).to_vec();
     }
-    let items = &index.procs[p].cats[c].groups[g as usize].items;
-    let show_hidden = proj.show_hidden;
-    Box::new((0..items.len() as u32).filter(move |&k| {
-        show_hidden || vis.cause(report, index, p, c, items[k as usize]).is_none()
-    }))
+    let mut items = index.items(report, (p, c, g)).into_owned();
+    if !proj.show_hidden {
+        items.retain(|&item| vis.cause(report, index, p, c, item).is_none());
+    }
+    items
 }
 
 pub fn item_tot(p: &crate::model::Process, cat: &Category, item: u32) -> Tot {
@@ -238,7 +238,7 @@ impl Projection {
         if gv.listed.is_some() {
             return;
         }
-        let items: Vec<u32> = listed_items(report, index, self, vis, (p, c, g)).collect();
+        let items = listed_items(report, index, self, vis, (p, c, g));
         let cv = &mut self.procs[p].cats[c];
         let start = cv.items.len() as u32;
         cv.items.extend_from_slice(&items);

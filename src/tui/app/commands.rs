@@ -207,9 +207,8 @@ impl App {
                     &gn.display,
                 ))
             }
-            NodeRef::Item { c, g, i, .. } => {
+            NodeRef::Item { c, item, .. } => {
                 let cn = &pn.cats[c as usize];
-                let item = cn.groups[g as usize].items[i as usize];
                 let stack = m
                     .index()
                     .item_stack(m.report(), node.proc_(), c as usize, item);
@@ -285,15 +284,13 @@ impl App {
     pub(crate) fn view_log(&mut self) -> Effect {
         let m = &self.model;
         let (p, c, item) = match self.selected_node() {
-            Some(NodeRef::Item { p, c, g, i }) => {
-                let gn = &m.index().procs[p as usize].cats[c as usize].groups[g as usize];
-                (p, c, gn.items[i as usize])
-            }
+            Some(NodeRef::Item { p, c, item, .. }) => (p, c, item),
             Some(NodeRef::Group { p, c, g }) => {
-                let gn = &m.index().procs[p as usize].cats[c as usize].groups[g as usize];
-                let first = m.listed_items(p as usize, c as usize, g).first().copied();
-                let first = first.unwrap_or(0);
-                (p, c, gn.items[first as usize])
+                let (pu, cu) = (p as usize, c as usize);
+                let first = m.first_listed(pu, cu, g);
+                let first =
+                    first.or_else(|| m.index().first_item(m.report(), (pu, cu, g), |_| true));
+                (p, c, first.unwrap_or(0))
             }
             _ => {
                 self.warn("Select a group or record: v opens the log at its line");

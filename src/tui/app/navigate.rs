@@ -284,17 +284,20 @@ impl App {
         let vis = m.visibility();
         let mut out = Vec::new();
         for (p, pn) in m.index().procs.iter().enumerate() {
-            for (c, cn) in pn.cats.iter().enumerate() {
+            for c in 0..pn.cats.len() {
                 let cv = &m.proj().procs[p].cats[c];
+                if cv.order.is_empty() {
+                    continue;
+                }
+                let lists = m.index().category_items(m.report(), p, c);
                 for &g in &cv.order {
-                    let gn = &cn.groups[g as usize];
-                    for (i, &item) in (0u32..).zip(&gn.items) {
+                    for &item in &lists[g as usize] {
                         if vis.cause(m.report(), m.index(), p, c, item).is_none() {
                             out.push(NodeRef::Item {
                                 p: p as u32,
                                 c: c as u32,
                                 g,
-                                i,
+                                item,
                             });
                         }
                     }

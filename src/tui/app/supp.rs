@@ -41,11 +41,12 @@ impl App {
         let (p, c, items, label) = match node {
             NodeRef::Group { p, c, g } => {
                 let gn = &index.procs[p as usize].cats[c as usize].groups[g as usize];
-                (p, c, gn.items.clone(), gn.display.clone())
+                let items = index.items(m.report(), (p as usize, c as usize, g));
+                (p, c, items.into_owned(), gn.display.clone())
             }
-            NodeRef::Item { p, c, g, i } => {
+            NodeRef::Item { p, c, g, item } => {
                 let gn = &index.procs[p as usize].cats[c as usize].groups[g as usize];
-                (p, c, vec![gn.items[i as usize]], gn.display.clone())
+                (p, c, vec![item], gn.display.clone())
             }
             _ => {
                 self.warn("Select a group or record to write a suppression for");

@@ -362,13 +362,12 @@ impl RowCells {
                     timeline,
                 }
             }
-            NodeRef::Item { p, c, g, i } => {
+            NodeRef::Item { p, c, g, item } => {
                 let pn = &index.procs[p as usize];
                 let cn = &pn.cats[c as usize];
                 let gn = &cn.groups[g as usize];
                 let gv = &proj.procs[p as usize].cats[c as usize].groups[g as usize];
                 let proc_ = &report.processes[pn.process];
-                let item = gn.items[i as usize];
                 let (t, hidden) = app.model.row_figures(row.node);
                 let leak = cn.category.is_leak();
                 let (stack, head) = match &cn.category {
