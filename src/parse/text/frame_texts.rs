@@ -82,6 +82,13 @@ impl FrameTexts {
         id
     }
 
+    /// The line read last was `id`, numbered without [`Self::id`] (a
+    /// repeated run, see `repeats`): the next guess follows it.
+    #[inline]
+    pub fn read_last(&mut self, id: FrameId) {
+        self.last = id.0;
+    }
+
     /// [`Self::id`] from the table.
     #[inline(never)]
     fn look_up(&mut self, text: &[u8]) -> FrameId {
@@ -168,7 +175,7 @@ const MAX_PROBES: usize = 64;
 /// bytes, for which a call to `memcmp` (and the registers saved around
 /// it) cost more than the compare.
 #[inline(always)]
-fn same_text(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same_text(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

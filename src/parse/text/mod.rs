@@ -12,6 +12,7 @@ mod grammar;
 mod items;
 mod newlines;
 mod pids;
+mod repeats;
 mod summaries;
 
 pub use chunked::{read_chunked, ChunkSizes, ReadEnd};
@@ -192,7 +193,7 @@ impl TextParser {
     /// Feeds line `no` (1-based), without its newline.
     #[inline]
     pub fn feed(&mut self, report: &mut Report, no: u64, line: &[u8]) {
-        if !self.stack_line(report, line) {
+        if self.stack_line(report, line).is_none() {
             self.feed_any(report, no, line);
         }
     }
@@ -239,30 +240,23 @@ impl TextParser {
     /// remembered, of the stack being read (a record's or an error's).
     /// Does exactly what [`Self::feed`] does with such a line, without the
     /// general path's steps (the prefix split, the suppression block, the
-    /// content's trims, the block's cases); false, having done nothing,
-    /// for any other line.
+    /// content's trims, the block's cases), and returns the frame's number;
+    /// `None`, having done nothing, for any other line.
     #[inline(always)]
-    fn stack_line(&mut self, report: &mut Report, line: &[u8]) -> bool {
+    fn stack_line(&mut self, report: &mut Report, line: &[u8]) -> Option<FrameId> {
         if self.supp.is_some() {
-            return false;
+            return None;
         }
         let (Some(prefix), Some(content)) = (self.prefix.prefix(), self.prefix.same(line)) else {
-            return false;
+            return None;
         };
         // `   at 0x` / `   by 0x`: a main stack's frame; other indents
         // (an auxiliary stack's) take the general path.
         if !matches!(content.first_chunk::<8>(), Some(b"   at 0x" | b"   by 0x")) {
-            return false;
+            return None;
         }
         let spaces = 3;
-        let Some(st) = self.pids.get_mut(&prefix.pid) else {
-            return false;
-        };
-        let aux = match &mut st.block {
-            Block::Record(..) => None,
-            Block::Error(e) => e.aux.last_mut(),
-            _ => return false,
-        };
+        let mut stack = stack_being_read(&mut self.pids, prefix.pid)?;
         self.seen_prefix = true;
         self.stamp_ms = prefix.stamp_ms;
         let text = content[spaces + 3..].trim_ascii_end();
@@ -270,11 +264,8 @@ impl TextParser {
             Some(t) => t.id(text),
             None => report.interner.intern_frame_text(text, frame_location),
         };
-        match aux {
-            Some(a) => a.1.push(id),
-            None => st.frames.push(id),
-        }
-        true
+        stack.push(id);
+        Some(id)
     }
 
     /// A chunk parser's frame texts and learned names (see [`ChunkFrames`]),
@@ -358,7 +349,7 @@ impl TextParser {
             return;
         }
 
-        let text: Cow<str> = String::from_utf8_lossy(trimmed);
+        let text = lossy(trimmed);
         let text = text.trim_end();
 
         // Blocks that read their own continuation lines.
@@ -524,10 +515,50 @@ impl TextParser {
     }
 }
 
+/// Where a PID's frame lines go while it reads a stack: the record's or
+/// error's own stack, or the error's last auxiliary stack once one began.
+enum StackSink<'a> {
+    Main(&'a mut StackBuilder),
+    Aux(&'a mut Vec<FrameId>),
+}
+
+impl StackSink<'_> {
+    #[inline(always)]
+    fn push(&mut self, id: FrameId) {
+        match self {
+            StackSink::Main(b) => b.push(id),
+            StackSink::Aux(v) => v.push(id),
+        }
+    }
+}
+
+/// The stack `pid` is reading, if it is in a record or an error.
+#[inline(always)]
+fn stack_being_read(pids: &mut pids::Pids<PidState>, pid: u32) -> Option<StackSink<'_>> {
+    let st = pids.get_mut(&pid)?;
+    match &mut st.block {
+        Block::Error(e) if !e.aux.is_empty() => e.aux.last_mut().map(|a| StackSink::Aux(&mut a.1)),
+        Block::Record(..) | Block::Error(_) => Some(StackSink::Main(&mut st.frames)),
+        _ => None,
+    }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced: `String::from_utf8_lossy`,
+/// with the check for valid text first (a log's lines nearly always are,
+/// and that check reads a word at a time where the lossy one reads
+/// byte by byte).
+#[inline]
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The location of a frame line's text (`0xADDR: location`), for the
 /// interner (which parses a location once, when first seen).
 pub(crate) fn frame_location(text: &[u8]) -> crate::model::Frame {
-    grammar::parse_frame(&String::from_utf8_lossy(text)).frame
+    grammar::parse_frame(&lossy(text)).frame
 }
 
 /// The warning for a leak header that cannot be read (numbers out of range,

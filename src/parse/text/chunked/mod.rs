@@ -329,20 +329,24 @@ fn parse_chunk(input: usize, job: Chunk) -> (Parsed, Option<Vec<u8>>) {
     // Lines straight from the chunk, no copy; the splitter already noted any
     // over-long line, which is cut to the same length LineReader keeps.
     let data = &job.data[..job.len];
-    let (mut start, mut no) = (0, job.line_base);
-    let last = (!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len());
-    let mut line = |end: usize| {
-        no += 1;
-        let line = &data[start..end.min(start + crate::parse::source::MAX_LINE)];
-        parser.feed(&mut report, no, line);
-        start = end + 1;
-    };
     match &job.ends {
-        Some(ends) => ends.iter().for_each(|&end| line(end as usize)),
-        None => NewLines::new(data, 0).for_each(&mut line),
-    }
-    if let Some(end) = last {
-        line(end);
+        // Lines the cutter scanned (a cut chunk ends with a whole line):
+        // repeated runs of frame lines are passed over whole (`repeats`).
+        Some(ends) => parser.feed_lines(&mut report, data, ends, job.line_base),
+        None => {
+            let (mut start, mut no) = (0, job.line_base);
+            let last = (!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len());
+            let mut line = |end: usize| {
+                no += 1;
+                let line = &data[start..end.min(start + crate::parse::source::MAX_LINE)];
+                parser.feed(&mut report, no, line);
+                start = end + 1;
+            };
+            NewLines::new(data, 0).for_each(&mut line);
+            if let Some(end) = last {
+                line(end);
+            }
+        }
     }
     parser.finish(&mut report);
     let parsed = Parsed {

@@ -107,6 +107,9 @@ pub struct PrefixCache {
     bytes: [u8; 24],
     len: usize,
     prefix: Option<Prefix>,
+    /// Counts the times the prefix remembered may have changed: lines
+    /// read under one generation were all answered by the same prefix.
+    generation: u32,
 }
 
 impl PrefixCache {
@@ -114,6 +117,14 @@ impl PrefixCache {
     #[inline]
     pub fn prefix(&self) -> Option<Prefix> {
         self.prefix
+    }
+
+    /// Which prefix is remembered, as a count that changes whenever it
+    /// may have: a line [`Self::same`] answered under one generation is
+    /// answered alike for as long as the generation lasts.
+    #[inline]
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// The PID of the prefix remembered, if any.
@@ -164,6 +175,7 @@ impl PrefixCache {
             }
         }
         let (p, content) = split_prefix(line)?;
+        self.generation = self.generation.wrapping_add(1);
         let mut head = line.len() - content.len();
         if line.get(head.wrapping_sub(1)) == Some(&b' ') {
             head -= 1;
