@@ -12,7 +12,9 @@
 //! Growing by a quarter from 64 Ki slots on cost 5–7% of the 1.1 GB log's CPU
 //! in re-hashes (each growth places every id again, at random, into a
 //! table larger than the cache); doubling to 1 Mi costs 0.5 MB of the 1 M
-//! small records' peak.
+//! small records' peak. An owner that can guess how many ids it will end
+//! with says so ([`IdIndex::expect`]: the text merge guesses from the share
+//! of the input read), and the index grows there in a step or two instead.
 //!
 //! Layout: a control byte per slot (`EMPTY`, or 7 bits of the id's hash)
 //! and the ids; slots come in groups of 8 read as one word, probed group
@@ -39,6 +41,9 @@ pub(super) struct IdIndex {
     width: usize,
     mask: u32,
     len: usize,
+    /// How many ids the owner expects to hold in the end (see
+    /// [`IdIndex::expect`]); 0 for no guess.
+    expected: usize,
     seed: Seed,
 }
 
@@ -119,30 +124,11 @@ impl IdIndex {
 
     /// The id hashed `hash` for which `eq` holds, if indexed.
     #[inline]
-    pub fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub fn find(&self, hash: u64, eq: impl FnMut(u32) -> bool) -> Option<u32> {
         if self.len == 0 {
             return None;
         }
-        let groups = self.ctrl.len() / GROUP;
-        let (mut g, tag) = self.probe(hash);
-        loop {
-            let word = self.group(g);
-            // Bytes equal to `tag` (a few false hits after a true one are
-            // possible, on full slots only: `eq` sorts them out).
-            let x = word ^ (LSB * u64::from(tag));
-            let mut hits = x.wrapping_sub(LSB) & !x & MSB;
-            while hits != 0 {
-                let id = self.id_at(g * GROUP + hits.trailing_zeros() as usize / 8);
-                if eq(id) {
-                    return Some(id);
-                }
-                hits &= hits - 1;
-            }
-            if word & MSB != 0 {
-                return None;
-            }
-            g = if g + 1 == groups { 0 } else { g + 1 };
-        }
+        self.seek(hash, eq).ok()
     }
 
     /// Indexes `id` (not indexed yet: the next id, `len`) under `hash`;
@@ -154,6 +140,60 @@ impl IdIndex {
             self.grow_for(self.len + 1, rehash);
         }
         self.place(hash, id);
+    }
+
+    /// The id hashed `hash` for which `eq` holds, if indexed (as
+    /// [`IdIndex::find`]); else indexes `id` (the next id, `len`) under
+    /// `hash` (as [`IdIndex::insert_next`]) and gives `None`. One probe
+    /// where a look-up and then an insertion make two: the slot taken is
+    /// the first empty one the look-up met.
+    #[inline]
+    pub fn find_or_insert_next(
+        &mut self,
+        hash: u64,
+        id: u32,
+        eq: impl FnMut(u32) -> bool,
+        rehash: impl Fn(u32) -> u64,
+    ) -> Option<u32> {
+        debug_assert_eq!(id as usize, self.len, "ids are indexed in order");
+        if (self.len + 1) * 8 > self.ctrl.len() * 7 {
+            self.grow_for(self.len + 1, rehash);
+        }
+        match self.seek(hash, eq) {
+            Ok(found) => Some(found),
+            Err((slot, tag)) => {
+                self.put(slot, tag, id);
+                None
+            }
+        }
+    }
+
+    /// Probes from where `hash` lands: the id for which `eq` holds, or
+    /// the first empty slot met (and the control byte an id hashed `hash`
+    /// takes there). The table must have slots.
+    #[inline]
+    fn seek(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Result<u32, (usize, u8)> {
+        let groups = self.ctrl.len() / GROUP;
+        let (mut g, tag) = self.probe(hash);
+        loop {
+            let word = self.group(g);
+            // Bytes equal to `tag` (a few false hits after a true one are
+            // possible, on full slots only: `eq` sorts them out).
+            let x = word ^ (LSB * u64::from(tag));
+            let mut hits = x.wrapping_sub(LSB) & !x & MSB;
+            while hits != 0 {
+                let id = self.id_at(g * GROUP + hits.trailing_zeros() as usize / 8);
+                if eq(id) {
+                    return Ok(id);
+                }
+                hits &= hits - 1;
+            }
+            let empty = word & MSB;
+            if empty != 0 {
+                return Err((g * GROUP + empty.trailing_zeros() as usize / 8, tag));
+            }
+            g = if g + 1 == groups { 0 } else { g + 1 };
+        }
     }
 
     /// An index of ids `0..n`, hashed by `hash`.
@@ -174,6 +214,15 @@ impl IdIndex {
         }
     }
 
+    /// Says how many ids the index will likely hold in the end: its next
+    /// growth goes straight there (up to [`EXPECT_REACH`] times the ids it
+    /// holds then), rather than by steps that each hash every id again.
+    /// Growing is the only thing a guess changes; a wrong one costs memory
+    /// only (a slot is 4 bytes), within that reach.
+    pub fn expect(&mut self, ids: usize) {
+        self.expected = ids;
+    }
+
     /// Grows to hold `want` ids.
     #[cold]
     fn grow_for(&mut self, want: usize, rehash: impl Fn(u32) -> u64) {
@@ -183,7 +232,12 @@ impl IdIndex {
         } else {
             now + now / 4
         };
-        self.rebuild(next.max(slots_for(want)), rehash);
+        let next = if self.expected > want {
+            slots_for(self.expected.min(want.saturating_mul(EXPECT_REACH)))
+        } else {
+            next.max(slots_for(want))
+        };
+        self.rebuild(next, rehash);
     }
 
     /// A table of `slots` slots (rounded up to whole groups) holding ids
@@ -209,17 +263,26 @@ impl IdIndex {
         loop {
             let empty = self.group(g) & MSB;
             if empty != 0 {
-                let i = g * GROUP + empty.trailing_zeros() as usize / 8;
-                self.ctrl[i] = tag;
-                let at = i * self.width;
-                self.ids[at..at + self.width].copy_from_slice(&id.to_le_bytes()[..self.width]);
-                self.len = self.len.max(id as usize + 1);
+                self.put(g * GROUP + empty.trailing_zeros() as usize / 8, tag, id);
                 return;
             }
             g = if g + 1 == groups { 0 } else { g + 1 };
         }
     }
+
+    /// Fills the empty slot `i` with `id`, tagged `tag`.
+    #[inline]
+    fn put(&mut self, i: usize, tag: u8, id: u32) {
+        self.ctrl[i] = tag;
+        let at = i * self.width;
+        self.ids[at..at + self.width].copy_from_slice(&id.to_le_bytes()[..self.width]);
+        self.len = self.len.max(id as usize + 1);
+    }
 }
+
+/// A growth sized by [`IdIndex::expect`] holds at most this many times the
+/// ids the index holds when it grows.
+const EXPECT_REACH: usize = 16;
 
 /// Bytes an id takes in a table of `slots` slots: every id is below the
 /// slot count (at most 7/8 of them are used).
@@ -343,6 +406,60 @@ mod tests {
             compared < 4 * n as usize,
             "{compared} compares for {n} look-ups"
         );
+    }
+
+    #[test]
+    fn one_probe_finds_what_is_indexed_and_places_what_is_not() {
+        let values: Vec<u64> = (0..50_000u64).map(|i| i * 7919 % 20_011).collect();
+        let mut index = IdIndex::default();
+        let mut firsts = Vec::new();
+        for (n, &v) in values.iter().enumerate() {
+            // Ids are the first position of each distinct value.
+            let id = firsts.len() as u32;
+            let got = index.find_or_insert_next(
+                hash_of(v),
+                id,
+                |i| values[firsts[i as usize]] == v,
+                |i| hash_of(values[firsts[i as usize]]),
+            );
+            let want = values[..n].iter().position(|&w| w == v);
+            assert_eq!(got.map(|i| firsts[i as usize]), want, "value {v}");
+            if got.is_none() {
+                firsts.push(n);
+            }
+        }
+        assert_eq!(firsts.len(), 20_011);
+        assert_eq!(index.len(), firsts.len());
+    }
+
+    #[test]
+    fn an_index_told_what_to_expect_grows_there_at_once() {
+        let real = |id: u32| u64::from(id).wrapping_mul(0x9e37_79b9);
+        let mut index = IdIndex::default();
+        index.expect(10_000);
+        let mut growths = 0;
+        let mut cap = index.capacity();
+        for id in 0..10_000u32 {
+            index.insert_next(real(id), id, real);
+            if index.capacity() != cap {
+                growths += 1;
+                cap = index.capacity();
+            }
+        }
+        // Each growth holds 16 times the ids held, up to the guess (24 →
+        // 408 → 6,552 → 11,432 slots): not the eleven doublings unaided.
+        assert_eq!(growths, 4);
+        assert_eq!(cap, slots_for(10_000).div_ceil(GROUP) * GROUP);
+        for id in 0..10_000u32 {
+            assert_eq!(index.find(real(id), |i| i == id), Some(id));
+        }
+        // A guess far too large costs at most 16 times the ids held.
+        let mut index = IdIndex::default();
+        index.expect(usize::MAX);
+        for id in 0..1_000u32 {
+            index.insert_next(real(id), id, real);
+        }
+        assert!(index.capacity() <= 16 * 1_000 * 8 / 7 + GROUP);
     }
 
     #[test]

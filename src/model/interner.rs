@@ -65,6 +65,16 @@ impl Interner {
         self.stacks.reserve(stacks, frames);
     }
 
+    /// Says how many stacks and frames the report will likely hold in the
+    /// end (a guess from the part of the input read so far), so that their
+    /// indices grow there in a step or two rather than doubling their way
+    /// up, hashing every stack's frames again each time (on the 1.1 GB
+    /// log, 95 M instructions of the main thread's 1,100 M went to that).
+    pub fn expect(&mut self, stacks: usize, frames: usize) {
+        self.stacks.expect(stacks);
+        self.frame_index.expect(frames);
+    }
+
     /// Interns the frame of a text-log line, `0xADDR: location`, parsing the
     /// location with `parse` only the first time it is seen.
     pub fn intern_frame_text(
@@ -214,22 +224,14 @@ impl Interner {
     /// held: a text chunk's stacks number its frame line texts), and says
     /// where each stack now lives.
     pub fn absorb_stacks(&mut self, other: &Interner, frames: &[FrameId]) -> Vec<StackId> {
-        let mut buf = Vec::new();
+        let renumber = |f: FrameId| frames[f.0 as usize];
         (0..other.stacks.len())
             .map(|i| {
                 if let Some(p) = other.stacks.packed(StackId(i as u32)) {
-                    return self.stacks.intern_packed(p.map(|f| frames[f.0 as usize]));
+                    return self.stacks.intern_packed(p.map(renumber));
                 }
-                buf.clear();
                 let theirs = other.stack(StackId(i as u32));
-                let renumber = |f: &FrameId| frames[f.0 as usize];
-                // A written-out stack as a slice: an exact-size copy, not
-                // a push per frame.
-                match theirs.as_slice() {
-                    Some(s) => buf.extend(s.iter().map(renumber)),
-                    None => buf.extend(theirs.iter().map(renumber)),
-                }
-                self.intern_stack(&buf)
+                self.stacks.intern_renumbered(theirs, renumber)
             })
             .collect()
     }

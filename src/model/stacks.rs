@@ -94,16 +94,67 @@ impl Stacks {
     }
 
     pub fn intern(&mut self, frames: &[FrameId]) -> StackId {
-        self.index_all();
         if frames.len() >= LONG {
+            self.index_all();
             return self.intern_packed(pack(frames));
         }
-        let hash = Frames::from(frames).hash();
-        if let Some(id) = self.find(hash, frames.into()) {
-            return id;
-        }
+        let start = self.frames.len();
         self.frames.extend_from_slice(frames);
-        self.push(hash, frames.len())
+        self.intern_appended(start)
+    }
+
+    /// Interns another interner's stack `theirs`, its frames renumbered by
+    /// `renumber`: written straight into the arena (most of a text chunk's
+    /// stacks are new to the log), not into a buffer first.
+    pub fn intern_renumbered(
+        &mut self,
+        theirs: Frames,
+        renumber: impl Fn(FrameId) -> FrameId,
+    ) -> StackId {
+        if theirs.len() >= LONG {
+            let frames: Vec<FrameId> = theirs.iter().map(|&f| renumber(f)).collect();
+            return self.intern(&frames);
+        }
+        let start = self.frames.len();
+        // A written-out stack as a slice: an exact-size copy, not a push
+        // per frame.
+        match theirs.as_slice() {
+            Some(s) => self.frames.extend(s.iter().map(|&f| renumber(f))),
+            None => self.frames.extend(theirs.iter().map(|&f| renumber(f))),
+        }
+        self.intern_appended(start)
+    }
+
+    /// Interns the short stack just written at the arena's end, from
+    /// `start`: kept there if new, taken off again if already held. One
+    /// probe of the index finds it or places it.
+    fn intern_appended(&mut self, start: usize) -> StackId {
+        self.index_all();
+        let Self {
+            frames,
+            spans,
+            index,
+            long,
+        } = self;
+        let new = Frames::from(&frames[start..]);
+        let hash = new.hash();
+        let id = spans.len() as u32;
+        let found = index.find_or_insert_next(
+            hash,
+            id,
+            |old| slice(frames, spans, long, StackId(old)) == new,
+            |old| slice(frames, spans, long, StackId(old)).hash(),
+        );
+        match found {
+            Some(old) => {
+                frames.truncate(start);
+                StackId(old)
+            }
+            None => {
+                spans.push(start as u32, (frames.len() - start) as u32);
+                StackId(id)
+            }
+        }
     }
 
     /// Interns the stack built in `frames` and leaves `frames` empty.
@@ -162,6 +213,12 @@ impl Stacks {
         let (f, spans, long) = (&self.frames, &self.spans, &self.long);
         self.index
             .reserve(stacks, |id| slice(f, spans, long, StackId(id)).hash());
+    }
+
+    /// Says how many stacks there will likely be in the end, so the index
+    /// grows there at once (see [`IdIndex::expect`]).
+    pub fn expect(&mut self, stacks: usize) {
+        self.index.expect(stacks);
     }
 
     /// Frees the index, which only interning reads: a loaded report keeps

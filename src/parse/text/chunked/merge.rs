@@ -45,6 +45,7 @@ impl Merger {
             merge(report, self.input, p);
             self.view = None;
             let pr = progress(report);
+            expect_growth(report, pr);
             on_progress(report, pr);
         }
         // A tail whose chunks are all merged is shown; one they overtook is
@@ -75,6 +76,23 @@ impl Merger {
         let pr = progress(shown);
         on_progress(shown, Progress { idle: true, ..pr });
     }
+}
+
+/// Tells the interner how many stacks and frames the input will likely
+/// give, from the share of it read so far, so that its indices grow there
+/// at once (see [`crate::model::Interner::expect`]). The reader runs a few
+/// chunks ahead of the merge, so the share read overstates the share
+/// merged: the guess is raised by an eighth to make up for it.
+fn expect_growth(report: &mut Report, pr: Progress) {
+    let Some(total) = pr.total.filter(|_| pr.read > 0) else {
+        return;
+    };
+    let guess = |n: usize| {
+        let g = n as u128 * u128::from(total) / u128::from(pr.read) * 9 / 8;
+        usize::try_from(g).unwrap_or(usize::MAX)
+    };
+    let i = &mut report.interner;
+    i.expect(guess(i.stack_count()), guess(i.frame_count()));
 }
 
 /// Moves a chunk's processes into the report, renumbering its frames and
