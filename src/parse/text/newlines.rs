@@ -26,39 +26,6 @@ impl<'a> NewLines<'a> {
     }
 }
 
-impl NewLines<'_> {
-    /// Calls `keep` with `first` (a newline already returned), then with
-    /// each next newline's offset, while it says true; returns the offset
-    /// it said false to (`None`: no newline is left). One loop over the
-    /// blocks with the mask in a register and `keep` inlined, for the
-    /// cutter's pass over an open item's lines.
-    #[inline(always)]
-    pub fn pass_while(
-        &mut self,
-        first: usize,
-        mut keep: impl FnMut(usize) -> bool,
-    ) -> Option<usize> {
-        let (mut block, mut m, mut at) = (self.block, self.mask, first);
-        let stop = loop {
-            if !keep(at) {
-                break Some(at);
-            }
-            while m == 0 {
-                block += 64;
-                if block >= self.data.len() {
-                    (self.block, self.mask) = (self.data.len(), 0);
-                    return None;
-                }
-                m = mask(&self.data[block..]);
-            }
-            at = block + m.trailing_zeros() as usize;
-            m &= m - 1;
-        };
-        (self.block, self.mask) = (block, m);
-        stop
-    }
-}
-
 impl Iterator for NewLines<'_> {
     type Item = usize;
 
@@ -80,7 +47,7 @@ impl Iterator for NewLines<'_> {
 
 /// Bit `i` set where `data[i]` is a newline, for the first 64 bytes.
 #[inline]
-fn mask(data: &[u8]) -> u64 {
+pub(super) fn mask(data: &[u8]) -> u64 {
     match data.first_chunk::<64>() {
         Some(block) => mask64(block),
         None => data
@@ -141,29 +108,6 @@ mod tests {
             );
         }
         assert_eq!(NewLines::new(b"", 0).next(), None);
-    }
-
-    /// `pass_while` sees the newlines `next` gives, stops where it is told
-    /// to, and leaves the iterator right after that newline.
-    #[test]
-    fn pass_while_goes_on_where_next_would() {
-        let data: Vec<u8> = (0..700)
-            .map(|i| if i % 7 == 0 || i == 130 { b'\n' } else { b'x' })
-            .collect();
-        let all = naive(&data, 0);
-        for stop_at in [0, 1, 5, 17, 18, 50, all.len() - 1, all.len()] {
-            let mut it = NewLines::new(&data, 0);
-            let first = it.next().expect("a newline");
-            let mut seen = Vec::new();
-            let stop = it.pass_while(first, |at| {
-                seen.push(at);
-                seen.len() <= stop_at
-            });
-            assert_eq!(stop, all.get(stop_at).copied());
-            assert_eq!(seen, all[..all.len().min(stop_at + 1)]);
-            let rest: Vec<usize> = it.collect();
-            assert_eq!(rest, all[all.len().min(stop_at + 1)..]);
-        }
     }
 
     proptest! {

@@ -1,7 +1,7 @@
 //! The reader thread: reads the input, finds clean cut points (every PID
 //! between two items) while it streams past, and sends chunks to the workers.
 
-use super::super::newlines::NewLines;
+use super::super::newlines::mask;
 use super::{Ahead, Chunk, ChunkSizes, Done, ReaderEnd, READ};
 use crate::parse::live;
 use rustc_hash::FxHashMap;
@@ -238,65 +238,53 @@ pub(super) struct Splitter {
     summary_seen: bool,
     pub(super) long_lines: Vec<u64>,
     prefix: super::super::PrefixCache,
-    /// Where each line scanned since the last cut ends (offsets in
-    /// `pending`), handed to the chunk's worker.
+    /// Where each line found since the last cut ends (offsets in
+    /// `pending`), handed to the chunk's worker: all the newlines up to
+    /// `found`, of which the first `examined` are the lines scanned.
     ends: Vec<u32>,
+    found: usize,
+    examined: usize,
     pub(super) chunk: usize,
 }
 
 impl Splitter {
     /// Scans newly arrived lines; returns a cut offset when one is due.
     fn scan(&mut self, data: &[u8]) -> Option<usize> {
-        let mut ends = NewLines::new(data, self.scanned);
-        while let Some(mut end) = ends.next() {
+        // Every newline first, in one tight loop; then the lines.
+        if self.found < data.len() {
+            // A vector of its own while it is filled: its length and
+            // capacity stay in registers.
+            let mut ends = std::mem::take(&mut self.ends);
+            push_ends(data, self.found, &mut ends);
+            self.ends = ends;
+            self.found = data.len();
+        }
+        while self.examined < self.ends.len() {
             // Most lines: the next line of an item already open (a stack),
             // which changes nothing here but the count. They are passed
-            // over in a loop of their own, with nothing but locals.
+            // over in a loop of their own.
             if !self.in_supp && self.busy_pid.is_some() && self.busy_pid == self.prefix.pid() {
-                let (mut start, mut count) = (self.scanned, 0u64);
-                // The prefix's words in registers, and the line ends in a
-                // vector of their own: nothing is read back from `self`.
-                let words = self.prefix.words();
-                let prefix = &self.prefix;
-                let out = &mut self.ends;
-                let pass = |end: usize| {
-                    let line = &data[start..end];
-                    let content = match (&words, line.first_chunk::<16>()) {
-                        (Some(w), Some(head)) => w.same(head, line),
-                        _ => prefix.same(line),
-                    };
-                    if !continues_item(content, line) {
-                        return false;
-                    }
-                    out.push(end as u32);
-                    (start, count) = (end + 1, count + 1);
-                    true
-                };
-                let stop = ends.pass_while(end, pass);
-                self.scanned = start;
-                self.lines_scanned += count;
-                match stop {
-                    Some(e) => end = e,
-                    None => break,
+                self.pass_item(data);
+                if self.examined == self.ends.len() {
+                    break;
                 }
             }
             let start = self.scanned;
+            let end = self.ends[self.examined] as usize;
             let line = &data[start..end];
             let clean_before = self.busy_count == 0 && !self.in_supp && !self.summary_seen;
             if line.len() > crate::parse::source::MAX_LINE {
                 self.long_lines.push(self.lines_scanned + 1);
             }
             if let Some((prefix, content)) = self.prefix.split(line) {
-                // Most lines: the next line of an item already open (a
-                // stack), which changes nothing here but the count.
+                // The next line of an item already open, under a prefix
+                // just read again (PIDs interleaved): only counted.
                 if self.busy_pid == Some(prefix.pid)
                     && !self.in_supp
-                    && content.last().is_some_and(|c| !c.is_ascii_whitespace())
-                    && content.first() != Some(&b'E')
-                    && line.len() <= crate::parse::source::MAX_LINE
+                    && continues_item(Some(content), line)
                 {
-                    self.ends.push(end as u32);
                     self.scanned = end + 1;
+                    self.examined += 1;
                     self.lines_scanned += 1;
                     continue;
                 }
@@ -335,25 +323,79 @@ impl Splitter {
                     self.in_supp = false;
                 }
             }
-            self.ends.push(end as u32);
             self.scanned = end + 1;
+            self.examined += 1;
             self.lines_scanned += 1;
         }
         self.partial_line = self.scanned < data.len();
         None
     }
 
+    /// Passes over the lines that go on with the item open under the
+    /// prefix remembered (see [`continues_item`]), from the next line to
+    /// examine, with the prefix's words in registers. Most lines are
+    /// answered by one masked compare of the prefix and its space, a byte
+    /// after it and the line's last byte; the rest by the exact test.
+    #[inline(always)]
+    fn pass_item(&mut self, data: &[u8]) {
+        let words = self.prefix.words();
+        let spaced = self.prefix.spaced_words();
+        let prefix = &self.prefix;
+        let (mut start, mut k) = (self.scanned, self.examined);
+        for &end in &self.ends[k..] {
+            let line = &data[start..end as usize];
+            let head = line.first_chunk::<16>();
+            let surely = match (&spaced, head) {
+                (Some(s), Some(head)) => {
+                    s.starts(head)
+                        && head[s.len()] != b'E'
+                        && line.len() <= crate::parse::source::MAX_LINE
+                        && line.last().is_some_and(|&c| c > b' ')
+                }
+                _ => false,
+            };
+            if !surely {
+                let content = match (&words, head) {
+                    (Some(w), Some(head)) => w.same(head, line),
+                    _ => prefix.same(line),
+                };
+                if !continues_item(content, line) {
+                    break;
+                }
+            }
+            (start, k) = (end as usize + 1, k + 1);
+        }
+        self.lines_scanned += (k - self.examined) as u64;
+        (self.scanned, self.examined) = (start, k);
+    }
+
     /// The first `cut` bytes were sent away: offsets now start after them.
     /// Returns the ends of the lines sent (offsets from the chunk's start).
     fn rebase(&mut self, cut: usize) -> Vec<u32> {
         self.scanned -= cut;
+        self.found -= cut;
         self.last_clean = 0;
         let sent = self.ends.partition_point(|&e| (e as usize) < cut);
-        let after: Vec<u32> = self.ends[sent..].iter().map(|&e| e - cut as u32).collect();
+        self.examined -= sent;
+        let after = self.ends[sent..].iter().map(|&e| e - cut as u32);
         // The next chunk's ends, in a vector as large as this one's.
         let mut next = Vec::with_capacity(self.ends.len());
         next.extend(after);
         self.ends.truncate(sent);
         std::mem::replace(&mut self.ends, next)
+    }
+}
+
+/// Pushes the offset of every newline of `data` from `from` on, found 64
+/// bytes at a time (see `newlines`), in a loop with nothing else in it.
+fn push_ends(data: &[u8], from: usize, ends: &mut Vec<u32>) {
+    let mut block = from;
+    while block < data.len() {
+        let mut m = mask(&data[block..]);
+        while m != 0 {
+            ends.push((block + m.trailing_zeros() as usize) as u32);
+            m &= m - 1;
+        }
+        block += 64;
     }
 }

@@ -159,6 +159,20 @@ impl PrefixCache {
         PrefixWords::new(&self.bytes[..self.len])
     }
 
+    /// The prefix remembered and the space after it, as words: a line
+    /// that starts with them carries the prefix and its content starts
+    /// after them. `None` unless the two are under 16 bytes.
+    #[inline]
+    pub fn spaced_words(&self) -> Option<PrefixWords> {
+        self.prefix?;
+        if self.len + 1 >= 16 {
+            return None;
+        }
+        let mut spaced = [b' '; 16];
+        spaced[..self.len].copy_from_slice(&self.bytes[..self.len]);
+        PrefixWords::new(&spaced[..self.len + 1])
+    }
+
     #[inline]
     pub fn split<'a>(&mut self, line: &'a [u8]) -> Option<(Prefix, &'a [u8])> {
         if let Some(p) = self.prefix {
@@ -215,6 +229,20 @@ impl PrefixWords {
             mask: u128::from_le_bytes(mask),
             len: p.len(),
         })
+    }
+
+    /// Whether a line whose first 16 bytes are `head` starts with these
+    /// bytes.
+    #[inline(always)]
+    pub fn starts(&self, head: &[u8; 16]) -> bool {
+        (u128::from_le_bytes(*head) ^ self.word) & self.mask == 0
+    }
+
+    /// How many bytes these words hold (under 16 when given by
+    /// [`PrefixCache::spaced_words`]).
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
     }
 
     /// Exactly [`PrefixCache::same`] for the prefix these words hold, for
