@@ -1,7 +1,7 @@
 //! The reader thread: reads the input, finds clean cut points (every PID
 //! between two items) while it streams past, and sends chunks to the workers.
 
-use super::super::newlines::mask;
+use super::super::newlines::push_ends;
 use super::{Ahead, Chunk, ChunkSizes, Done, ReaderEnd, READ};
 use crate::parse::live;
 use rustc_hash::FxHashMap;
@@ -383,19 +383,5 @@ impl Splitter {
         next.extend(after);
         self.ends.truncate(sent);
         std::mem::replace(&mut self.ends, next)
-    }
-}
-
-/// Pushes the offset of every newline of `data` from `from` on, found 64
-/// bytes at a time (see `newlines`), in a loop with nothing else in it.
-fn push_ends(data: &[u8], from: usize, ends: &mut Vec<u32>) {
-    let mut block = from;
-    while block < data.len() {
-        let mut m = mask(&data[block..]);
-        while m != 0 {
-            ends.push((block + m.trailing_zeros() as usize) as u32);
-            m &= m - 1;
-        }
-        block += 64;
     }
 }
