@@ -232,10 +232,9 @@ impl<'r> FrameMatcher<'r> {
             self.anchor_masks.resize(count * words, 0);
         }
         if !self.anchor_known[l] {
-            for (i, &(pid, pat)) in anchors.iter().enumerate() {
-                if self.matches_at(pid, pat, loc) != Tri::No {
-                    self.anchor_masks[l * words + i / 64] |= 1 << (i % 64);
-                }
+            for (w, part) in anchors.chunks(64).enumerate() {
+                let row = self.row(part.iter().copied(), loc, |v| v != Tri::No);
+                self.anchor_masks[l * words + w] = row;
             }
             self.anchor_known[l] = true;
         }
@@ -254,71 +253,146 @@ impl<'r> FrameMatcher<'r> {
     #[inline]
     pub fn matches_at(&mut self, pattern_id: u32, pattern: &FramePattern, loc: u32) -> Tri {
         // The verdict already known (nearly always): two loads, no call.
-        let (word, shift) = (loc as usize / 32, (loc as usize % 32) * 2);
-        let known = self
-            .verdicts
-            .get(pattern_id as usize)
-            .and_then(|t| t.get(word));
-        match known.map(|w| (w >> shift) & 3) {
-            Some(1) => Tri::Yes,
-            Some(2) => Tri::No,
-            Some(3) => Tri::Unknown,
-            _ => self.decide(pattern_id, pattern, loc),
+        match known_in(&self.verdicts, pattern_id, loc) {
+            Some(v) => v,
+            None => self.decide(pattern_id, pattern, loc),
         }
     }
 
     /// Tests `pattern` on location `loc` the first time, and keeps the verdict.
     #[inline(never)]
     fn decide(&mut self, pattern_id: u32, pattern: &FramePattern, loc: u32) -> Tri {
-        let loc = loc as usize;
-        let pid = pattern_id as usize;
-        if self.verdicts.len() <= pid {
-            self.verdicts.resize_with(pid + 1, Vec::new);
-        }
-        let table = &mut self.verdicts[pid];
-        if table.is_empty() {
-            table.resize(self.interner.location_count().div_ceil(32), 0);
-        }
-        let (word, shift) = (loc / 32, (loc % 32) * 2);
-        match table.get(word).map(|w| (w >> shift) & 3) {
-            Some(1) => return Tri::Yes,
-            Some(2) => return Tri::No,
-            Some(3) => return Tri::Unknown,
-            _ => {}
-        }
+        let mut verdict = Tri::No;
+        self.test_all(std::iter::once((pattern_id, pattern)), loc, |_, v| {
+            verdict = v
+        });
+        verdict
+    }
+
+    /// Tests each of `patterns` (ids and patterns) on location `loc`: bit
+    /// `i` of the result is set when pattern `i`'s verdict is one `keep`s
+    /// (at most 64 patterns). The location's frame and names are looked up
+    /// once for the whole row, not once per pattern; verdicts already known
+    /// are read, new ones kept.
+    pub fn row<'p>(
+        &mut self,
+        patterns: impl IntoIterator<Item = (u32, &'p FramePattern)>,
+        loc: u32,
+        keep: impl Fn(Tri) -> bool,
+    ) -> u64 {
+        let mut row = 0;
+        self.test_all(patterns, loc, |i, v| {
+            if keep(v) {
+                row |= 1 << i;
+            }
+        });
+        row
+    }
+
+    /// Tells `each` the verdict of each of `patterns` on location `loc`,
+    /// by its index (see [`Self::row`]).
+    fn test_all<'p>(
+        &mut self,
+        patterns: impl IntoIterator<Item = (u32, &'p FramePattern)>,
+        loc: u32,
+        mut each: impl FnMut(usize, Tri),
+    ) {
+        let l = loc as usize;
+        let interner = self.interner;
         // Rules see frames as valgrind printed them (`???` where a perf map
         // named one): valgrind runs them, and it never sees those names.
-        let logged = self.interner.location_frame(loc).as_logged();
+        let logged = interner.location_frame(l).as_logged();
         let frame = &*logged;
-        let v = match pattern {
-            FramePattern::Fun(p) => {
-                if self.names.len() >= NAMES_KEPT && !self.names.contains_key(&loc) {
-                    self.names.clear();
+        // The location's names, taken out of `names` while the row is
+        // tested: its function's text is hashed once per location, not for
+        // every pattern tested there.
+        let mut taken: Option<FrameNames> = None;
+        for (i, (pid, pattern)) in patterns.into_iter().enumerate() {
+            let v = match known_in(&self.verdicts, pid, loc) {
+                Some(v) => v,
+                None => {
+                    let (names, learned) = (&mut self.names, &self.learned);
+                    let v = verdict(pattern, frame, || {
+                        &*taken.get_or_insert_with(|| take_names(names, learned, frame, l))
+                    });
+                    remember(&mut self.verdicts, interner.location_count(), pid, loc, v);
+                    v
                 }
-                // The function's text is hashed once per location, when
-                // its names are made, not for every pattern tested there.
-                let learned = &self.learned;
-                let names = self.names.entry(loc).or_insert_with(|| {
-                    let function = frame.function.as_deref().unwrap_or("");
-                    FrameNames::of(frame, learned.get(function).copied().flatten())
-                });
-                p.matches(names).into()
-            }
-            FramePattern::Obj(w) => match object_name(frame) {
-                Some(obj) => w.matches(obj).into(),
-                None if w.matches_everything() => Tri::Yes,
-                None => Tri::Unknown,
-            },
-            FramePattern::Src(w, line) => match frame.file.as_deref() {
-                Some(file) => (w.matches(file) && (line.is_none() || frame.line == *line)).into(),
-                None => Tri::No,
-            },
-            FramePattern::Ellipsis => Tri::Yes,
-        };
-        if let Some(w) = self.verdicts[pid].get_mut(word) {
-            *w |= tri_code(v) << shift;
+            };
+            each(i, v);
         }
-        v
+        if let Some(n) = taken {
+            if self.names.len() >= NAMES_KEPT {
+                self.names.clear();
+            }
+            self.names.insert(l, n);
+        }
+    }
+}
+
+/// The verdict kept for pattern `pid` at `loc`, if any.
+#[inline]
+fn known_in(verdicts: &[Vec<u64>], pid: u32, loc: u32) -> Option<Tri> {
+    let (word, shift) = (loc as usize / 32, (loc as usize % 32) * 2);
+    let w = verdicts.get(pid as usize)?.get(word)?;
+    match (w >> shift) & 3 {
+        1 => Some(Tri::Yes),
+        2 => Some(Tri::No),
+        3 => Some(Tri::Unknown),
+        _ => None,
+    }
+}
+
+/// Keeps verdict `v` of pattern `pid` at `loc`, its table made (for
+/// `locations` locations) the first time.
+fn remember(verdicts: &mut Vec<Vec<u64>>, locations: usize, pid: u32, loc: u32, v: Tri) {
+    let pid = pid as usize;
+    if verdicts.len() <= pid {
+        verdicts.resize_with(pid + 1, Vec::new);
+    }
+    let table = &mut verdicts[pid];
+    if table.is_empty() {
+        table.resize(locations.div_ceil(32), 0);
+    }
+    let (word, shift) = (loc as usize / 32, (loc as usize % 32) * 2);
+    if let Some(w) = table.get_mut(word) {
+        *w |= tri_code(v) << shift;
+    }
+}
+
+/// Location `loc`'s names (of `frame`, as logged), taken out of `names`
+/// (those kept for the last [`NAMES_KEPT`] locations), or made.
+fn take_names(
+    names: &mut FxHashMap<usize, FrameNames>,
+    learned: &FxHashMap<&str, Option<&str>>,
+    frame: &Frame,
+    loc: usize,
+) -> FrameNames {
+    names.remove(&loc).unwrap_or_else(|| {
+        let function = frame.function.as_deref().unwrap_or("");
+        FrameNames::of(frame, learned.get(function).copied().flatten())
+    })
+}
+
+/// Whether `pattern` matches `frame`, whose names `names` gives (made only
+/// for a `fun:` pattern).
+fn verdict<'n>(
+    pattern: &FramePattern,
+    frame: &Frame,
+    names: impl FnOnce() -> &'n FrameNames,
+) -> Tri {
+    match pattern {
+        FramePattern::Fun(p) => p.matches(names()).into(),
+        FramePattern::Obj(w) => match object_name(frame) {
+            Some(obj) => w.matches(obj).into(),
+            None if w.matches_everything() => Tri::Yes,
+            None => Tri::Unknown,
+        },
+        FramePattern::Src(w, line) => match frame.file.as_deref() {
+            Some(file) => (w.matches(file) && (line.is_none() || frame.line == *line)).into(),
+            None => Tri::No,
+        },
+        FramePattern::Ellipsis => Tri::Yes,
     }
 }
 

@@ -19,6 +19,7 @@
 mod batch;
 mod parts;
 mod plan;
+mod rows;
 mod same_locations;
 mod set_ids;
 
@@ -160,7 +161,7 @@ impl Hiding {
     /// [`Self::update`], with stacks matched `size` at most at a time.
     fn update_in_batches(&mut self, rules: &RuleSet, report: &Report, size: usize) {
         self.enabled.resize(rules.len(), true);
-        let plan = Plan::new(rules);
+        let plan = Plan::new(rules, report.interner.location_count());
         // What is new is gathered in batches and matched on every core: this
         // is the expensive part of a run (every rule over every stack).
         // A batch is one process's: its kind of log and --num-callers are
@@ -177,7 +178,7 @@ impl Hiding {
                 self.procs.push(ProcessHiding::default());
             }
             let lsan = report.inputs.get(p.input).map(|i| i.format) == Some(Format::Lsan);
-            let limit = num_callers(report, p);
+            let limit = num_callers(report, p, plan.longest_rule());
             self.procs[pi]
                 .records
                 .resize_with(p.leak_searches.len(), SetIds::default);
@@ -506,14 +507,23 @@ enum Item<'r> {
 
 /// How many frame lines of a suppression valgrind uses: --num-callers where
 /// the log lists the options, else (a lower bound) the deepest stack shown,
-/// at least valgrind's default of 12.
-fn num_callers(report: &Report, p: &Process) -> usize {
+/// at least valgrind's default of 12. Rules of at most `longest` lines are
+/// cut the same by any number from `longest` up, so the stacks are not
+/// walked when no rule is longer than 12 lines (the built-in sets'), and
+/// only until one as deep as `longest` is found otherwise: a log of a
+/// million records that does not list its options cost a million stack
+/// look-ups here.
+fn num_callers(report: &Report, p: &Process, longest: usize) -> usize {
     let from_options = p.options.iter().rev().find_map(|o| {
         o.strip_prefix("--num-callers=")
             .and_then(|n| n.trim().parse::<usize>().ok())
     });
     if let Some(n) = from_options {
         return n;
+    }
+    const DEFAULT: usize = 12;
+    if longest <= DEFAULT {
+        return DEFAULT;
     }
     let deepest_records = p
         .leak_searches
@@ -524,9 +534,12 @@ fn num_callers(report: &Report, p: &Process) -> usize {
         .errors
         .iter()
         .map(|e| report.interner.stack(e.stack).len());
-    deepest_records
-        .chain(deepest_errors)
-        .max()
-        .unwrap_or(0)
-        .max(12)
+    let mut deepest = DEFAULT;
+    for depth in deepest_records.chain(deepest_errors) {
+        deepest = deepest.max(depth);
+        if deepest >= longest {
+            break;
+        }
+    }
+    deepest
 }

@@ -1,6 +1,7 @@
 //! Rules sorted by what they apply to, and the matching of one job (a
 //! record's stack and leak kind, or an error) against them.
 
+use super::rows::{LocationRows, TopLine, ANCHOR_BITS, LINE_BITS};
 use super::{Item, Job, Matches};
 use crate::model::{FrameId, Frames, LeakKind, Report};
 use crate::triage::rules::lsan_supp::{self, LsanSuppression};
@@ -37,6 +38,15 @@ pub(super) struct Plan<'a> {
     tops: Vec<Vec<(u32, &'a FramePattern, u64)>>,
     /// The rules of each leak kind as bits (with `tops`).
     kind_bits: [u64; 4],
+    /// `tops` in one list, position by position (with `rows`).
+    lines: Vec<TopLine<'a>>,
+    /// Per position, its lines in `lines` as bits, and the rules they open.
+    position_lines: Vec<u64>,
+    position_rules: Vec<u64>,
+    /// Each location's answers to `lines` and `anchors`, shared by every
+    /// thread: when there are at most 32 lines and 63 anchors (the built-in
+    /// sets have 15 and 24), else each matcher keeps its own.
+    rows: Option<LocationRows>,
     lsan: Vec<(RuleId, &'a LsanSuppression)>,
 }
 
@@ -75,7 +85,8 @@ impl<'a> Plan<'a> {
         }
     }
 
-    pub(super) fn new(rules: &'a RuleSet) -> Self {
+    /// The plan for `rules` on a report of `locations` locations.
+    pub(super) fn new(rules: &'a RuleSet, locations: usize) -> Self {
         let mut plan = Plan {
             valgrind: Vec::new(),
             needs: Vec::new(),
@@ -84,6 +95,10 @@ impl<'a> Plan<'a> {
             needs_of: Vec::new(),
             tops: Vec::new(),
             kind_bits: [0; 4],
+            lines: Vec::new(),
+            position_lines: Vec::new(),
+            position_rules: Vec::new(),
+            rows: None,
             lsan: Vec::new(),
         };
         for (id, r) in rules.ids().zip(rules.rules()) {
@@ -138,6 +153,10 @@ impl<'a> Plan<'a> {
         if plan.valgrind.len() <= 64 {
             plan.sort_tops();
         }
+        let (lines, anchors) = (plan.lines.len(), plan.anchors.len());
+        if !plan.tops.is_empty() && lines <= LINE_BITS && anchors <= ANCHOR_BITS {
+            plan.rows = Some(LocationRows::new(locations));
+        }
         plan
     }
 
@@ -162,6 +181,60 @@ impl<'a> Plan<'a> {
         for (k, ris) in self.kind_bits.iter_mut().zip(&self.by_kind) {
             *k = ris.iter().fold(0, |k, &ri| k | 1 << ri);
         }
+        for (p, lines) in self.tops.iter().enumerate() {
+            let (mut bits, mut rules) = (0u64, 0u64);
+            for &(pid, pat, r) in lines {
+                if self.lines.len() < 64 {
+                    bits |= 1 << self.lines.len();
+                }
+                self.lines.push((p, pid, pat, r));
+                rules |= r;
+            }
+            self.position_lines.push(bits);
+            self.position_rules.push(rules);
+        }
+    }
+
+    /// [`Self::top_survivors`] with each location's lines answered by
+    /// `rows`: a top frame costs one row, not a test per line.
+    fn top_survivors_by_rows(
+        &self,
+        rows: &LocationRows,
+        fm: &mut FrameMatcher,
+        stack: Frames,
+        limit: usize,
+        kind: LeakKind,
+    ) -> u64 {
+        let interner = fm.interner();
+        let mut alive = self.kind_bits[kind.index()];
+        // Lines past --num-callers are cut off the rule: not tested.
+        for p in 0..self.tops.len().min(limit.max(1)) {
+            if alive == 0 {
+                break;
+            }
+            let Some(&f) = stack.get(p) else {
+                // No frame here: every line at p says no.
+                alive &= !self.position_rules[p];
+                continue;
+            };
+            // The lines here that could rule out a rule still alive.
+            let mut want = 0;
+            let mut at_p = self.position_lines[p];
+            while at_p != 0 {
+                let k = at_p.trailing_zeros() as usize;
+                if self.lines[k].3 & alive != 0 {
+                    want |= 1 << k;
+                }
+                at_p &= at_p - 1;
+            }
+            let loc = interner.location_of(f) as u32;
+            let mut no = rows.no(fm, &self.lines, loc, want);
+            while no != 0 {
+                alive &= !self.lines[no.trailing_zeros() as usize].3;
+                no &= no - 1;
+            }
+        }
+        alive
     }
 
     /// The rules of `kind` (as bits, with `tops`) whose lines before their
@@ -198,6 +271,15 @@ impl<'a> Plan<'a> {
         alive
     }
 
+    /// The most frame lines (`...` included) a valgrind rule has: what
+    /// --num-callers cuts a rule at is the same for any number from there.
+    pub(super) fn longest_rule(&self) -> usize {
+        (self.valgrind.iter())
+            .map(|&(_, s, _)| s.frames.len())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Whether any rule could match a record of `kind` at all, whatever its
     /// stack: when none can, its match set is empty without a look at it.
     pub(super) fn any_for(&self, lsan: bool, kind: LeakKind) -> bool {
@@ -226,7 +308,10 @@ impl<'a> Plan<'a> {
         survivors.clear();
         let kind_bits = self.kind_bits[kind.index()];
         if kind_bits != 0 && !self.tops.is_empty() {
-            let mut alive = self.top_survivors(fm, stack, limit, kind);
+            let mut alive = match &self.rows {
+                Some(rows) => self.top_survivors_by_rows(rows, fm, stack, limit, kind),
+                None => self.top_survivors(fm, stack, limit, kind),
+            };
             while alive != 0 {
                 survivors.push(alive.trailing_zeros() as usize);
                 alive &= alive - 1;
@@ -251,7 +336,9 @@ impl<'a> Plan<'a> {
             }
         }
         let mut may = !survivors.is_empty();
-        if may && self.anchors.len() <= 64 {
+        if let (true, Some(rows)) = (may, &self.rows) {
+            may = self.needs_met_by_rows(rows, fm, stack, limit, &survivors);
+        } else if may && self.anchors.len() <= 64 {
             may = self.needs_met(fm, stack, limit, &survivors);
         } else if may && survivors.iter().all(|&ri| !self.needs_of[ri].is_empty()) {
             let mut present = std::mem::take(&mut fm.present);
@@ -309,6 +396,34 @@ impl<'a> Plan<'a> {
         met
     }
 
+    /// [`Self::needs_met`] with each location's anchors read from `rows`.
+    fn needs_met_by_rows(
+        &self,
+        rows: &LocationRows,
+        fm: &mut FrameMatcher,
+        stack: Frames,
+        limit: usize,
+        survivors: &[usize],
+    ) -> bool {
+        // Per rule, the anchors it needs (lines past --num-callers are cut
+        // off the rule, so not needed); at most 64 rules have `rows`.
+        let mut goals = [0u64; 64];
+        for (g, &ri) in goals.iter_mut().zip(survivors) {
+            *g = (self.needs_of[ri].iter())
+                .filter(|&&(_, at)| at < limit.max(1))
+                .fold(0u64, |g, &(a, _)| g | 1 << a);
+        }
+        let goals = &goals[..survivors.len()];
+        if goals.contains(&0) {
+            return true;
+        }
+        let anchors = &self.anchors[..];
+        match stack.as_slice() {
+            Some(frames) => goal_met(rows, anchors, fm, frames.iter(), goals),
+            None => goal_met(rows, anchors, fm, stack.listed_frames(), goals),
+        }
+    }
+
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
     /// `stack`, with patterns cut at the process's --num-callers as valgrind
     /// cuts them when it reads the file. Verdicts depend on the frames'
@@ -335,7 +450,12 @@ impl<'a> Plan<'a> {
         let mut locs = std::mem::take(&mut fm.scratch);
         locs.clear();
         let written = stack.as_slice().is_some();
-        if let Some(frames) = stack.as_slice() {
+        if let Some(rows) = &self.rows {
+            present.push(rows.anchors_in(fm, &self.anchors, stack));
+            if let Some(frames) = stack.as_slice() {
+                locs.extend(frames.iter().map(|&f| loc(f)));
+            }
+        } else if let Some(frames) = stack.as_slice() {
             locs.extend(frames.iter().map(|&f| loc(f)));
             fm.anchors_present(&self.anchors, locs.iter().copied(), &mut present);
         } else {
@@ -397,141 +517,30 @@ impl<'a> Plan<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::parse::parse_bytes;
-    use crate::triage::rules::{RuleSet, Source};
-
-    /// A log of one process with `--num-callers=N` listed and one definitely
-    /// lost record per stack (each stack a list of function names).
-    fn log(num_callers: usize, stacks: &[&[&str]]) -> Vec<u8> {
-        let records: Vec<_> = stacks.iter().map(|&s| ("definitely lost", s)).collect();
-        log_kinds(num_callers, &records)
-    }
-
-    /// As [`log`], each record of the given kind (`still reachable`…).
-    fn log_kinds(num_callers: usize, stacks: &[(&str, &[&str])]) -> Vec<u8> {
-        let mut s = String::from(
-            "==1== Memcheck, a memory error detector\n==1== Command: ./x\n==1== \n\
-             ==1== Valgrind options:\n==1==    --leak-check=full\n",
-        );
-        s += &format!("==1==    --num-callers={num_callers}\n==1== \n");
-        for (i, (kind, stack)) in stacks.iter().enumerate() {
-            s += &format!(
-                "==1== 8 bytes in 1 blocks are {kind} in loss record {} of {}\n",
-                i + 1,
-                stacks.len()
-            );
-            for (j, f) in stack.iter().enumerate() {
-                let at = if j == 0 { "at" } else { "by" };
-                s += &format!(
-                    "==1==    {at} 0x{:X}: {f} (a.c:{})\n",
-                    0x100 * (i + 1) + j,
-                    j + 1
-                );
+/// Whether one of `goals` (anchors as bits) is all found in `frames`, read
+/// from the top until one is.
+fn goal_met<'f>(
+    rows: &LocationRows,
+    anchors: &[(u32, &FramePattern)],
+    fm: &mut FrameMatcher,
+    frames: impl Iterator<Item = &'f FrameId>,
+    goals: &[u64],
+) -> bool {
+    let interner = fm.interner();
+    let mut present = 0u64;
+    for &f in frames {
+        let m = rows.anchors(fm, anchors, interner.location_of(f) as u32);
+        // A new anchor found: has a rule now all it needs?
+        if m & !present != 0 {
+            present |= m;
+            if goals.iter().any(|&g| g & !present == 0) {
+                return true;
             }
-            s += "==1== \n";
-        }
-        s.into_bytes()
-    }
-
-    /// Which records the rule `frames` hides, by record index.
-    fn hidden(frames: &str, num_callers: usize, stacks: &[&[&str]]) -> Vec<bool> {
-        hidden_in(frames, &log(num_callers, stacks), stacks.len())
-    }
-
-    /// Which of the `n` records of `log` the rule `frames` hides.
-    fn hidden_in(frames: &str, log: &[u8], n: usize) -> Vec<bool> {
-        let report = parse_bytes("t", log, None).unwrap();
-        let mut rules = RuleSet::new();
-        let supp = format!("{{\n   r\n   Memcheck:Leak\n{frames}}}\n");
-        rules.add_text("t.supp", &supp, Source::CommandLine);
-        assert!(rules.problems().is_empty(), "{:?}", rules.problems());
-        let hiding = rules.apply(&report);
-        (0..n).map(|i| hiding.record(0, i).is_some()).collect()
-    }
-
-    /// A rule's top lines past --num-callers are cut off too, and
-    /// rules sharing a top line are each ruled out or kept by it, with
-    /// more rules than a word of bits (tested rule by rule) as with few.
-    #[test]
-    fn top_lines_past_num_callers_and_shared_top_lines() {
-        let stacks: &[&[&str]] = &[&["malloc", "alpha", "gamma"], &["malloc", "beta", "gamma"]];
-        let rule = "   fun:malloc\n   fun:alpha\n   fun:beta\n";
-        assert_eq!(hidden(rule, 2, stacks), [true, false]);
-        assert_eq!(hidden(rule, 12, stacks), [false, false]);
-        let log = log(12, stacks);
-        for others in [3, 70] {
-            let mut supp = String::new();
-            for i in 0..others {
-                supp += &format!(
-                    "{{\n   r{i}\n   Memcheck:Leak\n   fun:malloc\n   fun:nowhere{i}\n}}\n"
-                );
-            }
-            supp += "{\n   last\n   Memcheck:Leak\n   fun:malloc\n   fun:beta\n}\n";
-            let report = parse_bytes("t", &log, None).unwrap();
-            let mut rules = RuleSet::new();
-            rules.add_text("t.supp", &supp, Source::CommandLine);
-            let hiding = rules.apply(&report);
-            let by: Vec<_> = (0..2).map(|i| hiding.record(0, i)).collect();
-            assert_eq!(
-                by,
-                [None, Some(crate::triage::rules::RuleId(others))],
-                "{others} others"
-            );
         }
     }
-
-    /// Stacks are ruled out before any full match by the rule's kinds, its
-    /// lines before the first `...` on the top frames, and its lines after
-    /// it anywhere: only a stack passing all three is hidden, and a stack
-    /// seen under two kinds gets each kind's verdict.
-    #[test]
-    fn kinds_top_lines_and_anchors_rule_stacks_out() {
-        let records: &[(&str, &[&str])] = &[
-            ("still reachable", &["malloc", "alpha", "beta", "main"]),
-            ("definitely lost", &["malloc", "alpha", "beta", "main"]),
-            ("indirectly lost", &["malloc", "alpha", "beta", "main"]),
-            ("still reachable", &["calloc", "alpha", "beta", "main"]),
-            ("still reachable", &["malloc", "gamma", "beta", "main"]),
-            ("still reachable", &["malloc", "alpha", "gamma", "main"]),
-            ("still reachable", &["malloc", "alpha"]),
-        ];
-        let rule =
-            "   match-leak-kinds: reachable\n   fun:malloc\n   fun:alpha\n   ...\n   fun:beta\n";
-        let log = log_kinds(12, records);
-        let want = [true, false, false, false, false, false, false];
-        assert_eq!(hidden_in(rule, &log, records.len()), want);
-        // A rule taking every kind hides the stack under each of them.
-        let rule = "   fun:malloc\n   fun:alpha\n   ...\n   fun:beta\n";
-        let want = [true, true, true, false, false, false, false];
-        assert_eq!(hidden_in(rule, &log, records.len()), want);
-    }
-
-    /// The prefilter rules a rule out only when one of its frame lines after
-    /// a `...` matches nowhere in the stack: lines present but not in the
-    /// rule's order still go to the full match, which says no.
-    #[test]
-    fn every_line_after_an_ellipsis_must_be_present() {
-        let stacks: &[&[&str]] = &[
-            &["malloc", "alpha", "beta", "main"],
-            &["malloc", "alpha", "gamma", "beta", "main"],
-            &["malloc", "alpha", "main"],
-            &["malloc", "gamma", "beta", "main"],
-        ];
-        let rule = "   ...\n   fun:alpha\n   fun:beta\n";
-        assert_eq!(hidden(rule, 12, stacks), [true, false, false, false]);
-        let rule = "   fun:malloc\n   ...\n   fun:beta\n   fun:main\n";
-        assert_eq!(hidden(rule, 12, stacks), [true, true, false, true]);
-    }
-
-    /// Lines past --num-callers are cut off the rule, as valgrind cuts them
-    /// when it reads the file: they are not needed in the stack either.
-    #[test]
-    fn lines_past_num_callers_are_not_needed() {
-        let stacks: &[&[&str]] = &[&["malloc", "alpha", "main"], &["calloc", "alpha", "main"]];
-        let rule = "   fun:malloc\n   ...\n   fun:absent\n";
-        assert_eq!(hidden(rule, 2, stacks), [true, false]);
-        assert_eq!(hidden(rule, 12, stacks), [false, false]);
-    }
+    false
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
