@@ -28,7 +28,6 @@ use crate::parse::source::LineReader;
 use crate::parse::Progress;
 use cutter::{split_input, Splitter};
 use merge::Merger;
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 
@@ -158,14 +157,7 @@ pub fn read_chunked<R: Read + Send>(
         unmerged: 0,
         most: workers + 2,
     };
-    let mut merger = Merger {
-        input,
-        next: 0,
-        waiting: BTreeMap::new(),
-        provisional: None,
-        view: None,
-        shown: 0,
-    };
+    let mut merger = Merger::new(input);
 
     let end = std::thread::scope(|scope| {
         let mut worker_threads = Vec::with_capacity(workers);
