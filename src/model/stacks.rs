@@ -48,6 +48,18 @@ impl StackBuilder {
         }
     }
 
+    /// [`Self::push`] of each of `ids`, in order; one copy while the stack
+    /// stays short (a worker's repeated run of frame lines, see
+    /// `parse::text::repeats`).
+    #[inline]
+    pub fn extend_from_slice(&mut self, ids: &[FrameId]) {
+        if self.packing.is_none() && self.flat.len() + ids.len() < LONG {
+            self.flat.extend_from_slice(ids);
+        } else {
+            ids.iter().for_each(|&id| self.push(id));
+        }
+    }
+
     #[cold]
     fn start_packing(&mut self) {
         let mut b = Box::<PackBuilder>::default();

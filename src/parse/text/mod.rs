@@ -530,6 +530,14 @@ impl StackSink<'_> {
             StackSink::Aux(v) => v.push(id),
         }
     }
+
+    #[inline(always)]
+    fn extend_from_slice(&mut self, ids: &[FrameId]) {
+        match self {
+            StackSink::Main(b) => b.extend_from_slice(ids),
+            StackSink::Aux(v) => v.extend_from_slice(ids),
+        }
+    }
 }
 
 /// The stack `pid` is reading, if it is in a record or an error.

@@ -22,12 +22,14 @@ use crate::model::{FrameId, Report};
 
 /// No frame number, no line.
 const NONE: u32 = u32::MAX;
+/// No frame: a line another path took.
+const NO_FRAME: FrameId = FrameId(NONE);
 
 /// A chunk's lines as the hot path read them.
 struct Repeats {
-    /// Per line: the frame number the hot path read it as ([`NONE`]: it
+    /// Per line: the frame the hot path read it as ([`NO_FRAME`]: it
     /// took another path).
-    lines: Vec<u32>,
+    lines: Vec<FrameId>,
     /// Per frame number: the last line read as it, and the prefix cache's
     /// generation then.
     last: Vec<(u32, u32)>,
@@ -46,7 +48,7 @@ impl TextParser {
         line_base: u64,
     ) {
         let mut repeats = Repeats {
-            lines: vec![NONE; ends.len()],
+            lines: vec![NO_FRAME; ends.len()],
             last: vec![(NONE, 0); 1024],
         };
         let mut i = 0;
@@ -78,7 +80,7 @@ impl TextParser {
         id: FrameId,
     ) -> usize {
         let generation = self.prefix.generation();
-        repeats.lines[i] = id.0;
+        repeats.lines[i] = id;
         let k = id.0 as usize;
         if repeats.last.len() <= k {
             repeats
@@ -101,10 +103,9 @@ impl TextParser {
         let (mut n, mut m) = (i + 1, j as usize + 1);
         let (after_i, after_j) = (ends[i] as usize + 1, ends[j as usize] as usize + 1);
         let mut equal = 0;
-        let mut read = id;
         while n < ends.len() {
             let id = repeats.lines[m];
-            if id == NONE {
+            if id == NO_FRAME {
                 break;
             }
             // Through the newline of line `m`, from `after_j`.
@@ -116,14 +117,17 @@ impl TextParser {
                 }
             }
             debug_assert_eq!(ends[n] as usize - after_i, ends[m] as usize - after_j);
-            read = FrameId(id);
-            stack.push(read);
             repeats.lines[n] = id;
-            repeats.last[id as usize] = (n as u32, generation);
             (n, m) = (n + 1, m + 1);
         }
-        if let Some(t) = &mut self.frame_texts {
-            t.read_last(read);
+        // The run, lines `i + 1..n`: its frames onto the stack at once.
+        let run = &repeats.lines[i + 1..n];
+        stack.extend_from_slice(run);
+        for (line, id) in (i + 1..n).zip(run) {
+            repeats.last[id.0 as usize] = (line as u32, generation);
+        }
+        if let (Some(t), Some(&last)) = (&mut self.frame_texts, run.last()) {
+            t.read_last(last);
         }
         n
     }
