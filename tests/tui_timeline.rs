@@ -25,7 +25,8 @@ fn run_app(w: u16, h: u16) -> App {
 fn group_row(app: &App, label: &str) -> usize {
     let idx = app.model.index();
     app.rows()
-        .iter()
+        .all()
+        .into_iter()
         .position(|r| match r.node {
             NodeRef::Group { p, c, g } => idx.procs[p as usize].cats[c as usize].groups[g as usize]
                 .label
@@ -88,7 +89,8 @@ fn sort_by_growth_and_only_growing_groups() {
     let idx = app.model.index();
     let labels: Vec<&str> = app
         .rows()
-        .iter()
+        .all()
+        .into_iter()
         .filter_map(|r| match r.node {
             NodeRef::Group { p, c, g } => Some(
                 idx.procs[p as usize].cats[c as usize].groups[g as usize]
@@ -237,7 +239,8 @@ fn start_up_growth_reads_flat_and_only_growing_leaves_it_out() {
     keys(&mut app, "o");
     let labels: Vec<String> = app
         .rows()
-        .iter()
+        .all()
+        .into_iter()
         .filter_map(|r| match r.node {
             NodeRef::Group { p, c, g } => Some(
                 app.model.index().procs[p as usize].cats[c as usize].groups[g as usize]

@@ -271,18 +271,36 @@ impl Index {
     pub fn first_item(
         &self,
         report: &Report,
+        at: (usize, usize, u32),
+        keep: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        self.first_kept(report, at, keep, |_| {})
+    }
+
+    /// As [`Index::first_item`], calling `kept` with every item `keep`
+    /// keeps (in no particular order) in the same pass.
+    pub fn first_kept(
+        &self,
+        report: &Report,
         (p, c, g): (usize, usize, u32),
         keep: impl Fn(u32) -> bool,
+        mut kept: impl FnMut(u32),
     ) -> Option<u32> {
         let pn = &self.procs[p];
         let cn = &pn.cats[c];
         if let Some(items) = &cn.groups[g as usize].items {
-            return items.iter().copied().find(|&i| keep(i));
+            let mut first = None;
+            for &i in items.iter().filter(|&&i| keep(i)) {
+                first = first.or(Some(i));
+                kept(i);
+            }
+            return first;
         }
         let recs = report.processes[pn.process].loss_records();
         let mut best: Option<(LeakOrder, u32)> = None;
         self.each_item(report, (p, c, g), |i| {
             if keep(i) {
+                kept(i);
                 let k = leak_order(&recs[i as usize], self.sort);
                 if best.map_or(true, |(b, _)| k < b) {
                     best = Some((k, i));
@@ -391,8 +409,23 @@ impl Index {
         }
     }
 
-    /// Lets go of the item lists of leak groups not expanded.
+    /// Lets go of the item lists of leak groups not expanded, unless they
+    /// hold at most [`KEEP_COLLAPSED`] items together (so expanding a group
+    /// again, or the next one, does not read every record again).
     pub fn drop_lists(&mut self) {
+        let mut collapsed = 0;
+        for pn in &self.procs {
+            for cn in pn.cats.iter().filter(|c| c.category.is_leak()) {
+                for g in &cn.groups {
+                    if !(g.expanded && cn.expanded && pn.expanded) {
+                        collapsed += g.items.as_ref().map_or(0, Vec::len);
+                    }
+                }
+            }
+        }
+        if collapsed <= KEEP_COLLAPSED {
+            return;
+        }
         for pn in &mut self.procs {
             for cn in pn.cats.iter_mut().filter(|c| c.category.is_leak()) {
                 for g in cn.groups.iter_mut() {
@@ -657,6 +690,10 @@ pub fn facts(p: &Process, cat: &Category, item: u32) -> Facts {
         }
     }
 }
+
+/// How many items the lists of collapsed leak groups may hold together
+/// before they are let go (4 MiB).
+const KEEP_COLLAPSED: usize = 1 << 20;
 
 /// A loss record's place in sort order (ascending).
 type LeakOrder = (std::cmp::Reverse<u64>, u32, u64);

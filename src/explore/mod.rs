@@ -6,7 +6,7 @@
 //!
 //! Everything that decides what the explorer shows lives here: the tree's
 //! shape (`index`), which items a rule or the filter hides and every node's
-//! totals (`projection`), the flat list of rows (`tree`), the detail pane's
+//! totals (`projection`), the rows (`tree`), the detail pane's
 //! content (`detail`). The terminal explorer (`crate::tui`) draws it and
 //! turns keys into calls on it; tests and benches drive it directly.
 
@@ -26,5 +26,5 @@ pub mod timeline;
 pub mod toggles;
 pub mod tree;
 
-pub use model::{EngineState, Explorer, Inputs, Stage};
+pub use model::{EngineState, Explorer, Inputs, RowsView, Stage};
 pub use toggles::Toggles;

@@ -101,8 +101,106 @@ impl NodeKey {
 /// shows is listed, in the one walk over the shown groups.
 pub type Lister<'a> = dyn FnMut(&mut Projection, usize, usize, u32) + 'a;
 
-pub fn build_rows(index: &Index, proj: &mut Projection, list: &mut Lister) -> Vec<Row> {
-    let mut rows = Vec::new();
+/// The tree's rows as runs: a node's row, or every item row of an expanded
+/// group, read from the group's list in the projection when asked for. So
+/// a group of 6.8 M records expanded is one run, not 6.8 M rows (160 MB).
+#[derive(Debug, Default, Clone)]
+pub struct Rows {
+    runs: Vec<Run>,
+    /// Per run, the position of the row after its last.
+    ends: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Run {
+    Node(Row),
+    Items {
+        p: u32,
+        c: u32,
+        g: u32,
+        depth: u8,
+        len: usize,
+    },
+}
+
+impl Rows {
+    fn push(&mut self, run: Run) {
+        let len = match run {
+            Run::Node(_) => 1,
+            Run::Items { len, .. } => len,
+        };
+        if len > 0 {
+            self.ends.push(self.len() + len);
+            self.runs.push(run);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Row `i`, its item (if one) read from `proj`'s lists.
+    pub fn get(&self, index: &Index, proj: &Projection, i: usize) -> Option<Row> {
+        let k = self.ends.partition_point(|&e| e <= i);
+        let run = *self.runs.get(k)?;
+        Some(match run {
+            Run::Node(row) => row,
+            Run::Items { p, c, g, depth, .. } => {
+                let start = if k == 0 { 0 } else { self.ends[k - 1] };
+                let (p, c) = (p as usize, c as usize);
+                let node = &index.procs[p].cats[c].groups[g as usize];
+                let item = proj.procs[p].cats[c].shown_items(g, node)[i - start];
+                let (p, c) = (p as u32, c as u32);
+                Row {
+                    node: NodeRef::Item { p, c, g, item },
+                    depth,
+                }
+            }
+        })
+    }
+
+    /// Where `node`'s row is, if shown.
+    pub fn position(&self, index: &Index, proj: &Projection, node: NodeRef) -> Option<usize> {
+        let mut start = 0;
+        for (run, &end) in self.runs.iter().zip(&self.ends) {
+            match (*run, node) {
+                (Run::Node(row), _) if row.node == node => return Some(start),
+                (
+                    Run::Items { p, c, g, .. },
+                    NodeRef::Item {
+                        p: q,
+                        c: d,
+                        g: h,
+                        item,
+                    },
+                ) if (p, c, g) == (q, d, h) => {
+                    let (p, c) = (p as usize, c as usize);
+                    let group = &index.procs[p].cats[c].groups[g as usize];
+                    let shown = proj.procs[p].cats[c].shown_items(g, group);
+                    let at = shown.iter().position(|&i| i == item)?;
+                    return Some(start + at);
+                }
+                _ => {}
+            }
+            start = end;
+        }
+        None
+    }
+
+    /// Every row in order (tests; the tree draws the rows on screen).
+    pub fn all(&self, index: &Index, proj: &Projection) -> Vec<Row> {
+        (0..self.len())
+            .filter_map(|i| self.get(index, proj, i))
+            .collect()
+    }
+}
+
+pub fn build_rows(index: &Index, proj: &mut Projection, list: &mut Lister) -> Rows {
+    let mut rows = Rows::default();
     let multi = index.multi_process();
     let base = multi as u8;
     for (p, pn) in index.procs.iter().enumerate() {
@@ -112,10 +210,10 @@ pub fn build_rows(index: &Index, proj: &mut Projection, list: &mut Lister) -> Ve
         }
         let p32 = p as u32;
         if multi {
-            rows.push(Row {
+            rows.push(Run::Node(Row {
                 node: NodeRef::Proc { p: p32 },
                 depth: 0,
-            });
+            }));
             if !pn.expanded {
                 continue;
             }
@@ -125,33 +223,31 @@ pub fn build_rows(index: &Index, proj: &mut Projection, list: &mut Lister) -> Ve
                 continue;
             }
             let c32 = c as u32;
-            rows.push(Row {
+            rows.push(Run::Node(Row {
                 node: NodeRef::Cat { p: p32, c: c32 },
                 depth: base,
-            });
+            }));
             if !cn.expanded {
                 continue;
             }
             for k in 0..proj.procs[p].cats[c].order.len() {
                 let g = proj.procs[p].cats[c].order[k];
-                rows.push(Row {
+                rows.push(Run::Node(Row {
                     node: NodeRef::Group { p: p32, c: c32, g },
                     depth: base + 1,
-                });
+                }));
                 if !cn.groups[g as usize].expanded {
                     continue;
                 }
                 list(proj, p, c, g);
-                let cv = &proj.procs[p].cats[c];
-                rows.extend(cv.shown_items(g).iter().map(|&item| Row {
-                    node: NodeRef::Item {
-                        p: p32,
-                        c: c32,
-                        g,
-                        item,
-                    },
+                let node = &cn.groups[g as usize];
+                rows.push(Run::Items {
+                    p: p32,
+                    c: c32,
+                    g,
                     depth: base + 2,
-                }));
+                    len: proj.procs[p].cats[c].shown_items(g, node).len(),
+                });
             }
         }
     }

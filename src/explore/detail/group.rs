@@ -3,6 +3,119 @@
 
 use super::process::process_header;
 use super::*;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// What a group's detail reads of its items: the first shown one in sort
+/// order (else the first), and the spread of the shown records' sizes
+/// when there are two or more.
+#[derive(Debug, Clone, Copy)]
+pub struct Read {
+    first: Option<u32>,
+    sizes: Option<(u64, u64, u64)>,
+}
+
+/// The last few groups' [`Read`]s and item lists, by model generation
+/// and group: a collapsed group's items are read from every record of its
+/// process (nothing per record is kept), so the detail of a group lists
+/// them once while the selection stays on it or returns to it (a filter
+/// keystroke reads only its list again), not at every draw.
+#[derive(Debug, Default)]
+pub struct GroupMemo {
+    reads: Mutex<VecDeque<(MemoKey, Read)>>,
+    lists: Mutex<VecDeque<(MemoKey, Arc<[u32]>)>>,
+}
+
+/// A generation of the model (see `Ctx::generation`) and the group.
+type MemoKey = (u64, (usize, usize, u32));
+
+/// How many groups' reads are kept.
+const READS: usize = 8;
+/// How many items the kept lists may hold together (4 MiB); a larger
+/// group is read from the records each time.
+const LISTED: usize = 1 << 20;
+
+impl GroupMemo {
+    fn read(&self, key: MemoKey, make: impl FnOnce() -> Read) -> Read {
+        let found = self
+            .reads
+            .lock()
+            .ok()
+            .and_then(|m| m.iter().find(|(k, _)| *k == key).map(|&(_, r)| r));
+        if let Some(r) = found {
+            return r;
+        }
+        let r = make();
+        if let Ok(mut m) = self.reads.lock() {
+            m.retain(|(k, _)| k.0 == key.0);
+            if m.len() == READS {
+                m.pop_front();
+            }
+            m.push_back((key, r));
+        }
+        r
+    }
+
+    /// Group `key.1`'s items in sort order, listed from the report once
+    /// per index generation `key.0`, if it has at most [`LISTED`].
+    fn list(&self, cx: &Ctx, key: MemoKey, len: u64) -> Option<Arc<[u32]>> {
+        if len > LISTED as u64 {
+            return None;
+        }
+        let mut m = self.lists.lock().ok()?;
+        if let Some((_, l)) = m.iter().find(|(k, _)| *k == key) {
+            return Some(l.clone());
+        }
+        let list: Arc<[u32]> = cx.index.items(cx.report, key.1).into_owned().into();
+        m.retain(|(k, _)| k.0 == key.0);
+        let mut total: usize = m.iter().map(|(_, l)| l.len()).sum();
+        while total + list.len() > LISTED {
+            let Some((_, l)) = m.pop_front() else { break };
+            total -= l.len();
+        }
+        m.push_back((key, list.clone()));
+        Some(list)
+    }
+}
+
+/// Reads group `at`'s items (see [`Read`]) in one pass: over the index's
+/// kept list or the memo's, else over the process's records.
+fn read(cx: &Ctx, (p, c, g): (usize, usize, u32)) -> Read {
+    let at = (p, c, g);
+    let shown = |it: u32| cx.vis.cause(cx.report, cx.index, p, c, it).is_none();
+    let cn = &cx.index.procs[p].cats[c];
+    let gn = &cn.groups[g as usize];
+    let records = cx.report.processes[cx.index.procs[p].process].loss_records();
+    let mut sizes = Spread::default();
+    let leak = cn.category.is_leak();
+    let mut add = |it: u32| {
+        if leak {
+            sizes.add(records[it as usize].direct_bytes());
+        }
+    };
+    let listed = match gn.kept_items() {
+        Some(_) => None,
+        None => cx.memo.list(cx, (cx.generation.1, at), gn.len),
+    };
+    let first = match &listed {
+        Some(items) => {
+            let mut first = None;
+            for &i in items.iter().filter(|&&i| shown(i)) {
+                first = first.or(Some(i));
+                add(i);
+            }
+            first.or(items.first().copied())
+        }
+        None => {
+            let first = cx.index.first_kept(cx.report, at, shown, add);
+            first.or_else(|| cx.index.first_item(cx.report, at, |_| true))
+        }
+    };
+    Read {
+        first,
+        sizes: (sizes.count() > 1).then(|| sizes.of()),
+    }
+}
 
 pub(super) fn category(cx: &Ctx, d: &mut Detail, p: usize, c: usize) {
     let pn = &cx.index.procs[p];
@@ -111,7 +224,6 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     let cn = &pn.cats[c];
     let gn = &cn.groups[g];
     let gv = &cx.proj.procs[p].cats[c].groups[g];
-    let proc_ = &cx.report.processes[pn.process];
     d.category = Some(cn.category.clone());
     d.push(Line::Title(sanitize(&gn.label).into_owned()));
     d.dim(format!(
@@ -121,8 +233,8 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
     ));
     // The shown items (not those a row lists with hidden items shown),
     // read from the report rather than listed.
-    let shown = |it: u32| cx.vis.cause(cx.report, cx.index, p, c, it).is_none();
     let at = (p, c, g as u32);
+    let read = cx.memo.read((cx.generation.0, at), || read(cx, at));
     let t = d.headline(gv.fig.shown_or_hidden());
     if cn.category.is_leak() {
         d.text(format!(
@@ -137,15 +249,7 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
                 bytes(gv.fig.vis.indirect)
             ));
         }
-        let mut sizes = Spread::default();
-        let records = proc_.loss_records();
-        cx.index.each_item(cx.report, at, |it| {
-            if shown(it) {
-                sizes.add(records[it as usize].direct_bytes());
-            }
-        });
-        if sizes.count() > 1 {
-            let (min, med, max) = sizes.of();
+        if let Some((min, med, max)) = read.sizes {
             d.text(format!(
                 "sizes per record: min {} · median {} · max {}",
                 bytes(min),
@@ -200,9 +304,7 @@ pub(super) fn group(cx: &Ctx, d: &mut Detail, p: usize, c: usize, g: usize) {
             bytes(gv.fig.out.bytes)
         ));
     }
-    let first = cx.index.first_item(cx.report, at, shown);
-    let first = first.or_else(|| cx.index.first_item(cx.report, at, |_| true));
-    let first = first.unwrap_or(0);
+    let first = read.first.unwrap_or(0);
     let stack = cx.index.item_stack(cx.report, p, c, first);
     let frames = cx.report.interner.stack(stack);
     let common = (gn.common as usize).min(frames.len());

@@ -16,6 +16,7 @@ use crate::report::human::{bytes, count, exact_bytes};
 use crate::sanitize::sanitize;
 use crate::triage::is_allocator;
 use crate::triage::rules::{self, RuleSet, Verdict};
+pub use group::GroupMemo;
 use group::{category, group};
 use item::item;
 use process::process;
@@ -273,6 +274,11 @@ pub struct Ctx<'a> {
     pub growth: Option<&'a super::growth::Growth>,
     /// Interpreter frames shown one by one (`i`), not folded.
     pub unfold_interpreter: bool,
+    /// Groups' reads of their items, kept for a few groups while
+    /// `generation` stays: the model's (what a group's shown items depend
+    /// on), and the index's and sort's (what its item list depends on).
+    pub memo: &'a GroupMemo,
+    pub generation: (u64, u64),
 }
 
 /// The detail of `node`, its prose wrapped to `width` columns (0: unwrapped),

@@ -9,7 +9,7 @@ use super::index::{Expansion, Index};
 use super::places::FrameInfo;
 use super::projection::{item_tot, listed_items, Fig, GrowthView, Projection, Tot, Visibility};
 use super::toggles::Toggles;
-use super::tree::{NodeRef, Row};
+use super::tree::{NodeRef, Row, Rows};
 use crate::model::Report;
 use crate::triage::rules::{self, RuleId};
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub struct Explorer {
     verdicts: Verdicts,
     growth: Option<Growth>,
     proj: Projection,
-    rows: Vec<Row>,
+    rows: Rows,
     dirty: Stage,
     /// How many times each stage was rebuilt (tests and benches check that a
     /// change recomputes only what follows it).
@@ -59,6 +59,8 @@ pub struct Explorer {
     /// An expansion to apply to the next index built (a background rebuild
     /// takes it from the model it was seeded from).
     carried: Option<Expansion>,
+    /// What the detail pane read of the last groups it showed.
+    group_memo: detail::GroupMemo,
 }
 
 impl Default for Explorer {
@@ -84,11 +86,12 @@ impl Explorer {
             verdicts: Verdicts::default(),
             growth: None,
             proj: Projection::default(),
-            rows: Vec::new(),
+            rows: Rows::default(),
             dirty: Stage::Clean,
             rebuilds: [0; 6],
             touched: false,
             carried: None,
+            group_memo: detail::GroupMemo::default(),
         }
     }
 
@@ -134,8 +137,13 @@ impl Explorer {
     pub fn proj(&self) -> &Projection {
         &self.proj
     }
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
+    /// The tree's rows (see [`Rows`]).
+    pub fn rows(&self) -> RowsView<'_> {
+        RowsView {
+            rows: &self.rows,
+            index: &self.index,
+            proj: &self.proj,
+        }
     }
     /// How many times `stage` was rebuilt.
     pub fn rebuilds(&self, stage: Stage) -> u32 {
@@ -148,7 +156,7 @@ impl Explorer {
     }
 
     pub fn position(&self, node: NodeRef) -> Option<usize> {
-        self.rows.iter().position(|r| r.node == node)
+        self.rows.position(&self.index, &self.proj, node)
     }
 
     pub fn visibility(&self) -> Visibility<'_> {
@@ -175,6 +183,11 @@ impl Explorer {
             engine: self.engine.as_deref(),
             growth: self.growth.as_ref(),
             unfold_interpreter: self.inputs.unfold_interpreter,
+            memo: &self.group_memo,
+            generation: (
+                u64::from(self.rebuilds[Stage::Projection as usize]),
+                u64::from(self.rebuilds[Stage::Index as usize]) << 8 | self.inputs.sort as u64,
+            ),
         }
     }
 
@@ -279,6 +292,33 @@ impl Explorer {
     /// Whether loaded rule `id` is on.
     pub fn rule_enabled(&self, id: RuleId) -> bool {
         self.inputs.toggles.wanted_on(&self.inputs.rule_set, id)
+    }
+}
+
+/// The tree's rows with the lists their item rows are read from.
+#[derive(Clone, Copy)]
+pub struct RowsView<'a> {
+    rows: &'a Rows,
+    index: &'a Index,
+    proj: &'a Projection,
+}
+
+impl RowsView<'_> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<Row> {
+        self.rows.get(self.index, self.proj, i)
+    }
+
+    /// Every row (tests; a tree draws only the rows on screen).
+    pub fn all(&self) -> Vec<Row> {
+        self.rows.all(self.index, self.proj)
     }
 }
 

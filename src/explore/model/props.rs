@@ -153,7 +153,7 @@ fn check(m: &Explorer) -> Result<(), TestCaseError> {
     }
     // Each expanded group's item rows: what it lists, in order.
     let mut listed: Vec<((u32, u32, u32), Vec<u32>)> = Vec::new();
-    for row in m.rows() {
+    for row in m.rows().all() {
         match row.node {
             NodeRef::Group { p, c, g } if m.expanded(row.node) == Some(true) => {
                 listed.push(((p, c, g), Vec::new()))
@@ -180,7 +180,7 @@ fn check(m: &Explorer) -> Result<(), TestCaseError> {
         prop_assert_eq!(&rows, &want, "items of group {}/{}/{}", p, c, g);
         prop_assert_eq!(m.listed_items(p as usize, c as usize, g), want);
     }
-    for row in m.rows() {
+    for row in m.rows().all() {
         let shown = m.row_figures(row.node);
         let said = m.detail(row.node, 0).figures;
         prop_assert_eq!(Some(shown), said, "row {:?}", row.node);

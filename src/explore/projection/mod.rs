@@ -11,7 +11,7 @@ mod visibility;
 pub use totals::{Fig, Tot};
 pub use visibility::{Cause, GrowthView, Visibility};
 
-use super::index::{facts, Category, Index, SortKey};
+use super::index::{facts, Category, GroupNode, Index, SortKey};
 use crate::model::Report;
 use leaks::count_leaks;
 use visibility::Seen;
@@ -56,9 +56,13 @@ pub struct CatView {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct GroupView {
     pub fig: Fig,
-    /// The group's run in `CatView::items`, once listed.
+    /// The group's run in `CatView::items`, once listed; ([`WHOLE`], n):
+    /// its whole kept list in the index (no copy of 6.8 M items).
     listed: Option<(u32, u32)>,
 }
+
+/// A group lists its whole kept list (see `GroupView::listed`).
+const WHOLE: u32 = u32::MAX;
 
 impl GroupView {
     /// How many items the group's row lists when expanded.
@@ -72,15 +76,25 @@ impl GroupView {
 }
 
 impl CatView {
-    /// The items group `g` lists (record or error indices), once the rows
-    /// stage listed it: every expanded group is. Elsewhere use
-    /// [`listed_items`], which lists a group on demand.
-    pub fn shown_items(&self, g: u32) -> &[u32] {
+    /// The items group `g` (`node` in the index) lists (record or error
+    /// indices), once the rows stage listed it: every expanded group is.
+    /// Elsewhere use [`listed_items`], which lists a group on demand.
+    pub fn shown_items<'a>(&'a self, g: u32, node: &'a GroupNode) -> &'a [u32] {
         let gv = &self.groups[g as usize];
         debug_assert!(gv.listed.is_some() || gv.fig.all().is_empty());
         match gv.listed {
+            Some((WHOLE, _)) => node.kept_items().unwrap_or_default(),
             Some((start, len)) => &self.items[start as usize..(start + len) as usize],
             None => &[],
+        }
+    }
+
+    /// Whether group `g`'s list is at hand (its whole kept list is only
+    /// while the index keeps it).
+    fn has_list(&self, g: u32, node: &GroupNode) -> bool {
+        match self.groups[g as usize].listed {
+            Some((WHOLE, _)) => node.kept_items().is_some(),
+            listed => listed.is_some(),
         }
     }
 
@@ -207,8 +221,9 @@ pub fn listed_items(
     (p, c, g): (usize, usize, u32),
 ) -> Vec<u32> {
     let cv = &proj.procs[p].cats[c];
-    if cv.groups[g as usize].listed.is_some() {
-        return cv.shown_items(g).to_vec();
+    let node = &index.procs[p].cats[c].groups[g as usize];
+    if cv.has_list(g, node) {
+        return cv.shown_items(g, node).to_vec();
     }
     let mut items = index.items(report, (p, c, g)).into_owned();
     if !proj.show_hidden {
@@ -235,8 +250,17 @@ impl Projection {
         g: u32,
     ) {
         let gv = &self.procs[p].cats[c].groups[g as usize];
-        if gv.listed.is_some() {
+        let node = &index.procs[p].cats[c].groups[g as usize];
+        if self.procs[p].cats[c].has_list(g, node) {
             return;
+        }
+        if let Some(kept) = node.kept_items() {
+            if gv.lists(self.show_hidden) == kept.len() as u64 {
+                // Every item shows: list the index's list, not a copy.
+                let whole = Some((WHOLE, kept.len() as u32));
+                self.procs[p].cats[c].groups[g as usize].listed = whole;
+                return;
+            }
         }
         let items = listed_items(report, index, self, vis, (p, c, g));
         let cv = &mut self.procs[p].cats[c];

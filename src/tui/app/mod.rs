@@ -19,7 +19,7 @@ use super::layout::{areas, Areas};
 use super::view::theme::Theme;
 use crate::explore::detail::Detail;
 use crate::explore::index::SortKey;
-use crate::explore::tree::{key_of, resolve, NodeKey, NodeRef, Row};
+use crate::explore::tree::{key_of, resolve, NodeKey, NodeRef};
 use crate::explore::{notices, Explorer, Inputs};
 use crate::parse::Progress;
 use crate::triage::rules::RuleSet;
@@ -170,7 +170,7 @@ impl App {
         }
     }
 
-    pub fn rows(&self) -> &[Row] {
+    pub fn rows(&self) -> crate::explore::RowsView<'_> {
         self.model.rows()
     }
 

@@ -142,7 +142,8 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
     let cells: Vec<RowCells> = if m.is_loaded() {
         let totals = ParentTotals::of(m.proj());
         (app.tree.offset..end)
-            .map(|ri| RowCells::of(app, m.report(), m.index(), m.proj(), &totals, m.rows()[ri]))
+            .filter_map(|ri| m.rows().get(ri))
+            .map(|row| RowCells::of(app, m.report(), m.index(), m.proj(), &totals, row))
             .collect()
     } else {
         Vec::new()
@@ -200,7 +201,7 @@ pub fn render(app: &App, buf: &mut Buffer, header: Rect, rows: Rect) {
         return;
     }
     for (y, (ri, cells)) in (app.tree.offset..end).zip(&cells).enumerate() {
-        let row = m.rows()[ri];
+        let Some(row) = m.rows().get(ri) else { break };
         let selected = ri == app.tree.selected;
         let line = cells.line(app, &cols, w, row.depth as usize, selected && !focused);
         let ry = rows.y + y as u16;
