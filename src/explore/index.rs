@@ -170,15 +170,35 @@ impl Index {
         let interner = &report.interner;
         let own = OwnCode::of(interner);
         let keys = StackKeys::of(interner, &own, by, true);
+        let tallies: Vec<Vec<Tally>> = report
+            .processes
+            .iter()
+            .map(|p| tallies(interner, &own, &keys, p.loss_records()))
+            .collect();
+        // Labels numbered over all processes (a stack's label is the same
+        // in each), by the groups' own texts.
+        let mut numbers: FxHashMap<&str, u32> = FxHashMap::default();
+        for t in tallies.iter().flatten() {
+            let n = numbers.len() as u32;
+            numbers.entry(&t.label).or_insert(n);
+        }
         let all = report.processes.iter().map(|p| p.loss_records());
-        let (labels, numbers) = StackLabels::of(interner, &own, &keys, all);
+        let count = numbers.len();
+        let number = |text: &str| numbers.get(text).copied();
+        let labels = StackLabels::of(interner, &own, &keys, all, count, number);
+        let numbered: Vec<Vec<u32>> = tallies
+            .iter()
+            .map(|ts| ts.iter().map(|t| numbers[t.label.as_str()]).collect())
+            .collect();
+        drop(numbers);
+        drop(keys);
         let mut procs = Vec::new();
-        for (pi, p) in report.processes.iter().enumerate() {
+        let each = tallies.into_iter().zip(numbered);
+        for ((pi, p), (tallies, numbers)) in report.processes.iter().enumerate().zip(each) {
             // Every process gets a node, even one with nothing to list (no
             // leak search ran, a clean run): it is part of what the log says.
             let records = p.loss_records();
-            let (mut cats, groups) =
-                leak_cats(interner, &own, &keys, &labels, &numbers, records, by);
+            let (mut cats, groups) = leak_cats(interner, &labels, tallies, &numbers, records, by);
             cats.retain(|c| !c.groups.is_empty());
             cats.extend(error_cats(interner, p, by));
             procs.push(ProcNode {
@@ -530,10 +550,9 @@ impl Index {
 /// and each label's group per kind.
 fn leak_cats(
     interner: &Interner,
-    own: &OwnCode,
-    keys: &StackKeys,
     labels: &StackLabels,
-    numbers: &FxHashMap<String, u32>,
+    tallies: Vec<Tally>,
+    numbers: &[u32],
     records: &[LossRecord],
     by: GroupBy,
 ) -> (Vec<CatNode>, LabelGroups) {
@@ -545,23 +564,12 @@ fn leak_cats(
             expanded: false,
         })
         .collect();
-    let mut tallies: Vec<Tally> = tally(interner, own, keys, records, |_| ())
-        .into_iter()
-        .map(|((), t)| t)
-        .collect();
-    tallies.sort_by(|a, b| {
-        b.totals
-            .total_bytes
-            .cmp(&a.totals.total_bytes)
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.label.cmp(&b.label))
-    });
     let mut groups = LabelGroups::new(labels, records.len());
     // Per category, each group's origin.
     let mut origins: [Vec<Option<FrameId>>; 4] = Default::default();
-    for t in tallies {
+    for (t, &number) in tallies.into_iter().zip(numbers) {
         let cat = &mut cats[t.kind.index()];
-        groups.set(numbers[&t.label], t.kind.index(), cat.groups.len() as u32);
+        groups.set(number, t.kind.index(), cat.groups.len() as u32);
         origins[t.kind.index()].push(t.origin);
         cat.groups.push(GroupNode {
             label: t.label,
@@ -598,6 +606,28 @@ fn leak_cats(
         }
     }
     (cats, groups)
+}
+
+/// A process's leak groups as `summary` tallies them, in the order
+/// `group_records` gives (total bytes, kind, label).
+fn tallies(
+    interner: &Interner,
+    own: &OwnCode,
+    keys: &StackKeys,
+    records: &[LossRecord],
+) -> Vec<Tally> {
+    let mut tallies: Vec<Tally> = tally(interner, own, keys, records, |_| ())
+        .into_iter()
+        .map(|((), t)| t)
+        .collect();
+    tallies.sort_by(|a, b| {
+        b.totals
+            .total_bytes
+            .cmp(&a.totals.total_bytes)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    tallies
 }
 
 /// A leak group's row text: its origin's, or its first record's stack's.

@@ -63,17 +63,19 @@ impl Default for StackLabels {
 }
 
 impl StackLabels {
-    /// Numbers the labels of the stacks `records` name, each label once
-    /// (keys with one label share its number); with each label's number by
-    /// its text, for the index to number its groups.
+    /// Numbers the stacks `records` name by their labels: `number` gives
+    /// a label's number (below `count`), so keys with one label share it.
+    /// Each key is labelled once and its text let go at once (the groups
+    /// hold the labels).
     pub fn of<'a>(
         interner: &Interner,
         own: &OwnCode,
         keys: &StackKeys,
         records: impl Iterator<Item = &'a [LossRecord]>,
-    ) -> (StackLabels, FxHashMap<String, u32>) {
+        count: usize,
+        number: impl Fn(&str) -> Option<u32>,
+    ) -> StackLabels {
         let mut by_key: FxHashMap<Key, u32> = FxHashMap::default();
-        let mut numbers: FxHashMap<String, u32> = FxHashMap::default();
         let mut last = None;
         for r in records.flat_map(|rs| rs.iter()) {
             if last == Some(r.stack) {
@@ -81,20 +83,18 @@ impl StackLabels {
             }
             last = Some(r.stack);
             let key = keys.get(r.stack);
-            by_key.entry(key).or_insert_with(|| {
-                let n = numbers.len() as u32;
-                *numbers.entry(keys.label(interner, own, key)).or_insert(n)
-            });
+            by_key
+                .entry(key)
+                .or_insert_with(|| number(&keys.label(interner, own, key)).unwrap_or(0));
         }
         let stacks = interner.stack_count();
-        let mut table = Narrow::new(stacks, numbers.len());
+        let mut table = Narrow::new(stacks, count);
         for s in 0..stacks {
             if let Some(&n) = by_key.get(&keys.get(StackId(s as u32))) {
                 table.set(s, n);
             }
         }
-        let count = numbers.len();
-        (StackLabels { table, count }, numbers)
+        StackLabels { table, count }
     }
 }
 
