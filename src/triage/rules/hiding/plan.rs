@@ -31,6 +31,9 @@ pub(super) struct Plan<'a> {
     by_kind: [Vec<usize>; 4],
     /// Per valgrind rule, its `needs` as (anchor, position in the rule).
     needs_of: Vec<Vec<(usize, usize)>>,
+    /// Per valgrind rule (with `rows`), its needs as bits, and how many of
+    /// its lines --num-callers must leave for all of them to count.
+    needs_bits: Vec<(u64, usize)>,
     /// For at most 64 valgrind rules (else empty): per position from the
     /// top, each distinct line rules have there before their first `...`
     /// (a pattern id, the pattern, the rules as bits): `fun:malloc` opens
@@ -93,6 +96,7 @@ impl<'a> Plan<'a> {
             anchors: Vec::new(),
             by_kind: Default::default(),
             needs_of: Vec::new(),
+            needs_bits: Vec::new(),
             tops: Vec::new(),
             kind_bits: [0; 4],
             lines: Vec::new(),
@@ -144,6 +148,12 @@ impl<'a> Plan<'a> {
         for &(rule, anchor, at) in &plan.needs {
             plan.needs_of[rule].push((anchor, at));
         }
+        plan.needs_bits = (plan.needs_of.iter())
+            .map(|needs| {
+                let bits = needs.iter().fold(0u64, |g, &(a, _)| g | 1u64 << (a % 64));
+                (bits, needs.iter().map(|&(_, at)| at + 1).max().unwrap_or(0))
+            })
+            .collect();
         for kind in LeakKind::ALL {
             plan.by_kind[kind.index()] = (plan.valgrind.iter().enumerate())
                 .filter(|(_, (_, s, _))| s.kind.matches_leak(kind))
@@ -302,16 +312,17 @@ impl<'a> Plan<'a> {
         if lsan && !self.lsan.is_empty() {
             return true;
         }
+        if let Some(rows) = &self.rows {
+            let alive = self.top_survivors_by_rows(rows, fm, stack, limit, kind);
+            return alive != 0 && self.needs_met_by_rows(rows, fm, stack, limit, alive);
+        }
         let interner = fm.interner();
         let loc = |i: usize| interner.location_of(stack[i]) as u32;
         let mut survivors = std::mem::take(&mut fm.survivors);
         survivors.clear();
         let kind_bits = self.kind_bits[kind.index()];
         if kind_bits != 0 && !self.tops.is_empty() {
-            let mut alive = match &self.rows {
-                Some(rows) => self.top_survivors_by_rows(rows, fm, stack, limit, kind),
-                None => self.top_survivors(fm, stack, limit, kind),
-            };
+            let mut alive = self.top_survivors(fm, stack, limit, kind);
             while alive != 0 {
                 survivors.push(alive.trailing_zeros() as usize);
                 alive &= alive - 1;
@@ -336,9 +347,7 @@ impl<'a> Plan<'a> {
             }
         }
         let mut may = !survivors.is_empty();
-        if let (true, Some(rows)) = (may, &self.rows) {
-            may = self.needs_met_by_rows(rows, fm, stack, limit, &survivors);
-        } else if may && self.anchors.len() <= 64 {
+        if may && self.anchors.len() <= 64 {
             may = self.needs_met(fm, stack, limit, &survivors);
         } else if may && survivors.iter().all(|&ri| !self.needs_of[ri].is_empty()) {
             let mut present = std::mem::take(&mut fm.present);
@@ -396,32 +405,61 @@ impl<'a> Plan<'a> {
         met
     }
 
-    /// [`Self::needs_met`] with each location's anchors read from `rows`.
+    /// [`Self::needs_met`] for the rules `alive` (as bits), each
+    /// location's anchors read from `rows`.
     fn needs_met_by_rows(
         &self,
         rows: &LocationRows,
         fm: &mut FrameMatcher,
         stack: Frames,
         limit: usize,
-        survivors: &[usize],
+        alive: u64,
     ) -> bool {
-        // Per rule, the anchors it needs (lines past --num-callers are cut
-        // off the rule, so not needed); at most 64 rules have `rows`.
-        let mut goals = [0u64; 64];
-        for (g, &ri) in goals.iter_mut().zip(survivors) {
-            *g = (self.needs_of[ri].iter())
-                .filter(|&&(_, at)| at < limit.max(1))
-                .fold(0u64, |g, &(a, _)| g | 1 << a);
-        }
-        let goals = &goals[..survivors.len()];
-        if goals.contains(&0) {
+        if bits(alive).any(|ri| self.goal(ri, limit) == 0) {
             return true;
         }
-        let anchors = &self.anchors[..];
         match stack.as_slice() {
-            Some(frames) => goal_met(rows, anchors, fm, frames.iter(), goals),
-            None => goal_met(rows, anchors, fm, stack.listed_frames(), goals),
+            Some(frames) => self.goal_met(rows, fm, frames.iter(), limit, alive),
+            None => self.goal_met(rows, fm, stack.listed_frames(), limit, alive),
         }
+    }
+
+    /// The anchors rule `ri` needs, as bits: lines past --num-callers are
+    /// cut off the rule, so not needed.
+    #[inline]
+    fn goal(&self, ri: usize, limit: usize) -> u64 {
+        let (all, reach) = self.needs_bits[ri];
+        if limit.max(1) >= reach {
+            return all;
+        }
+        (self.needs_of[ri].iter())
+            .filter(|&&(_, at)| at < limit.max(1))
+            .fold(0u64, |g, &(a, _)| g | 1 << a)
+    }
+
+    /// Whether one of the rules `alive` finds all its anchors in `frames`,
+    /// read from the top until one does.
+    fn goal_met<'f>(
+        &self,
+        rows: &LocationRows,
+        fm: &mut FrameMatcher,
+        frames: impl Iterator<Item = &'f FrameId>,
+        limit: usize,
+        alive: u64,
+    ) -> bool {
+        let interner = fm.interner();
+        let mut present = 0u64;
+        for &f in frames {
+            let m = rows.anchors(fm, &self.anchors, interner.location_of(f) as u32);
+            // A new anchor found: has a rule now all it needs?
+            if m & !present != 0 {
+                present |= m;
+                if bits(alive).any(|ri| self.goal(ri, limit) & !present == 0) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Valgrind rules whose kind fits (`kind_fits`) and whose frames match
@@ -517,28 +555,15 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// Whether one of `goals` (anchors as bits) is all found in `frames`, read
-/// from the top until one is.
-fn goal_met<'f>(
-    rows: &LocationRows,
-    anchors: &[(u32, &FramePattern)],
-    fm: &mut FrameMatcher,
-    frames: impl Iterator<Item = &'f FrameId>,
-    goals: &[u64],
-) -> bool {
-    let interner = fm.interner();
-    let mut present = 0u64;
-    for &f in frames {
-        let m = rows.anchors(fm, anchors, interner.location_of(f) as u32);
-        // A new anchor found: has a rule now all it needs?
-        if m & !present != 0 {
-            present |= m;
-            if goals.iter().any(|&g| g & !present == 0) {
-                return true;
-            }
-        }
-    }
-    false
+/// The indices of the bits set in `b`, lowest first.
+fn bits(mut b: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (b != 0).then(|| {
+            let i = b.trailing_zeros() as usize;
+            b &= b - 1;
+            i
+        })
+    })
 }
 
 #[cfg(test)]
