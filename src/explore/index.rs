@@ -9,7 +9,7 @@ use super::members::{self, LabelGroups, StackLabels};
 use crate::model::{ErrorKind, FrameId, Interner, LeakKind, LossRecord, Process, Report, StackId};
 use crate::sanitize::sanitize;
 use crate::triage::own::OwnCode;
-use crate::triage::tally::{tally, StackKeys, Tally};
+use crate::triage::tally::{tally_numbered, Key, StackKeys, Tally};
 use crate::triage::{group_errors, top_frame, GroupBy};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::borrow::Cow;
@@ -170,30 +170,38 @@ impl Index {
         let interner = &report.interner;
         let own = OwnCode::of(interner);
         let keys = StackKeys::of(interner, &own, by, true);
-        let tallies: Vec<Vec<Tally>> = report
+        let tallies: Vec<(Vec<(Tally, u32)>, Vec<(Key, u32)>)> = report
             .processes
             .iter()
             .map(|p| tallies(interner, &own, &keys, p.loss_records()))
             .collect();
         // Labels numbered over all processes (a stack's label is the same
-        // in each), by the groups' own texts.
+        // in each) by the groups' own texts, each key by its tally's number.
         let mut numbers: FxHashMap<&str, u32> = FxHashMap::default();
-        for t in tallies.iter().flatten() {
-            let n = numbers.len() as u32;
-            numbers.entry(&t.label).or_insert(n);
+        let mut by_key: FxHashMap<Key, u32> = FxHashMap::default();
+        let mut numbered: Vec<Vec<u32>> = Vec::with_capacity(tallies.len());
+        for (ts, key_labels) in &tallies {
+            // The tally's numbers are below its keys' count.
+            let mut global = vec![0; key_labels.len()];
+            let mut of_groups = Vec::with_capacity(ts.len());
+            for (t, l) in ts {
+                let n = numbers.len() as u32;
+                let n = *numbers.entry(&t.label).or_insert(n);
+                global[*l as usize] = n;
+                of_groups.push(n);
+            }
+            by_key.extend(key_labels.iter().map(|&(k, l)| (k, global[l as usize])));
+            numbered.push(of_groups);
         }
-        let all = report.processes.iter().map(|p| p.loss_records());
         let count = numbers.len();
-        let number = |text: &str| numbers.get(text).copied();
-        let labels = StackLabels::of(interner, &own, &keys, all, count, number);
-        let numbered: Vec<Vec<u32>> = tallies
-            .iter()
-            .map(|ts| ts.iter().map(|t| numbers[t.label.as_str()]).collect())
-            .collect();
         drop(numbers);
-        drop(keys);
+        let labels = StackLabels::of(interner, &keys, &by_key, count);
+        drop((by_key, keys));
         let mut procs = Vec::new();
-        let each = tallies.into_iter().zip(numbered);
+        let tallies = tallies
+            .into_iter()
+            .map(|(ts, _)| ts.into_iter().map(|(t, _)| t));
+        let each = tallies.map(Vec::from_iter).zip(numbered);
         for ((pi, p), (tallies, numbers)) in report.processes.iter().enumerate().zip(each) {
             // Every process gets a node, even one with nothing to list (no
             // leak search ran, a clean run): it is part of what the log says.
@@ -609,25 +617,29 @@ fn leak_cats(
 }
 
 /// A process's leak groups as `summary` tallies them, in the order
-/// `group_records` gives (total bytes, kind, label).
+/// `group_records` gives (total bytes, kind, label), each with its label's
+/// number in the tally; and each key its records name, with its number.
 fn tallies(
     interner: &Interner,
     own: &OwnCode,
     keys: &StackKeys,
     records: &[LossRecord],
-) -> Vec<Tally> {
-    let mut tallies: Vec<Tally> = tally(interner, own, keys, records, |_| ())
+) -> (Vec<(Tally, u32)>, Vec<(Key, u32)>) {
+    let numbered = tally_numbered(interner, own, keys, records, |_| ());
+    let mut tallies: Vec<(Tally, u32)> = numbered
+        .groups
         .into_iter()
         .map(|((), t)| t)
+        .zip(numbered.labels)
         .collect();
-    tallies.sort_by(|a, b| {
+    tallies.sort_by(|(a, _), (b, _)| {
         b.totals
             .total_bytes
             .cmp(&a.totals.total_bytes)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.label.cmp(&b.label))
     });
-    tallies
+    (tallies, numbered.keys)
 }
 
 /// A leak group's row text: its origin's, or its first record's stack's.

@@ -7,7 +7,6 @@
 //! record): the explorer needs no more than `summary` plus what it shows.
 
 use crate::model::{Interner, LossRecord, StackId};
-use crate::triage::own::OwnCode;
 use crate::triage::tally::{Key, StackKeys};
 use rustc_hash::FxHashMap;
 
@@ -63,30 +62,16 @@ impl Default for StackLabels {
 }
 
 impl StackLabels {
-    /// Numbers the stacks `records` name by their labels: `number` gives
-    /// a label's number (below `count`), so keys with one label share it.
-    /// Each key is labelled once and its text let go at once (the groups
-    /// hold the labels).
-    pub fn of<'a>(
+    /// Numbers every stack by its key's label: `by_key` gives the number
+    /// (below `count`) of each key the loss records name, as the tally
+    /// numbered it (`triage::tally::tally_numbered`), so no label is
+    /// written again here.
+    pub fn of(
         interner: &Interner,
-        own: &OwnCode,
         keys: &StackKeys,
-        records: impl Iterator<Item = &'a [LossRecord]>,
+        by_key: &FxHashMap<Key, u32>,
         count: usize,
-        number: impl Fn(&str) -> Option<u32>,
     ) -> StackLabels {
-        let mut by_key: FxHashMap<Key, u32> = FxHashMap::default();
-        let mut last = None;
-        for r in records.flat_map(|rs| rs.iter()) {
-            if last == Some(r.stack) {
-                continue;
-            }
-            last = Some(r.stack);
-            let key = keys.get(r.stack);
-            by_key
-                .entry(key)
-                .or_insert_with(|| number(&keys.label(interner, own, key)).unwrap_or(0));
-        }
         let stacks = interner.stack_count();
         let mut table = Narrow::new(stacks, count);
         for s in 0..stacks {

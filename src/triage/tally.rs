@@ -113,13 +113,21 @@ impl StackKeys {
             _ => self.table[s.0 as usize],
         }
     }
+}
 
-    /// The label of `key` (one [`StackKeys::get`] gave), as [`tally`]
-    /// labels groups: for callers that number stacks by label (the
-    /// explorer finds a record's group from its stack's).
-    pub fn label(&self, interner: &Interner, own: &OwnCode, key: Key) -> String {
-        label_of(interner, own, self.keys, key)
-    }
+/// A tally's groups and how their labels are numbered, for callers that
+/// number stacks by label (the explorer finds a record's group from its
+/// stack's) without writing a label again: keys with one label, and the
+/// groups with it, share its number.
+#[derive(Debug, Clone)]
+pub struct Numbered<P> {
+    /// As [`tally`] gives them.
+    pub groups: Vec<(P, Tally)>,
+    /// Per group, its label's number.
+    pub labels: Vec<u32>,
+    /// Each key the records name (see [`StackKeys::get`]) with its
+    /// label's number.
+    pub keys: Vec<(Key, u32)>,
 }
 
 /// Groups `records` by (`part(index)`, kind, label) as
@@ -132,6 +140,17 @@ pub fn tally<P: Copy + Eq + Hash + Send + Sync>(
     records: &[LossRecord],
     part: impl Fn(usize) -> P + Sync,
 ) -> Vec<(P, Tally)> {
+    tally_split(interner, own, stacks, records, part, SPLIT_AT).groups
+}
+
+/// [`tally`], with its labels' numbers.
+pub fn tally_numbered<P: Copy + Eq + Hash + Send + Sync>(
+    interner: &Interner,
+    own: &OwnCode,
+    stacks: &StackKeys,
+    records: &[LossRecord],
+    part: impl Fn(usize) -> P + Sync,
+) -> Numbered<P> {
     tally_split(interner, own, stacks, records, part, SPLIT_AT)
 }
 
@@ -142,7 +161,7 @@ fn tally_split<P: Copy + Eq + Hash + Send + Sync>(
     records: &[LossRecord],
     part: impl Fn(usize) -> P + Sync,
     split_at: usize,
-) -> Vec<(P, Tally)> {
+) -> Numbered<P> {
     let key = |s: StackId| stacks.get(s);
     let halves = on_halves(records.len(), split_at, |span| {
         tally_span(records, span, &key, &part)
@@ -152,8 +171,12 @@ fn tally_split<P: Copy + Eq + Hash + Send + Sync>(
     for later in halves {
         parts.join(later);
     }
-    let (texts, groups) = by_label(interner, own, stacks.keys, parts.parts, split_at);
-    finish(interner, own, records, &texts, &groups, split_at)
+    let (texts, groups, keys) = by_label(interner, own, stacks.keys, parts.parts, split_at);
+    Numbered {
+        groups: finish(interner, own, records, &texts, &groups, split_at),
+        labels: groups.iter().map(|g| g.2).collect(),
+        keys,
+    }
 }
 
 /// Every stack's key, in stack order (see the module's doc).
@@ -307,14 +330,15 @@ type Labelled<P> = (P, LeakKind, u32, Count);
 
 /// The labels, each written once (half of them on each core), and the
 /// counts of keys with one label joined: the groups, their top frame and
-/// origin still to find.
+/// origin still to find; and each key's label number (the position of
+/// the label's first text).
 fn by_label<P: Copy + Eq + Hash>(
     interner: &Interner,
     own: &OwnCode,
     keys: Keys,
     parts: Vec<((P, LeakKind, Key), Count)>,
     split_at: usize,
-) -> (Vec<String>, Vec<Labelled<P>>) {
+) -> (Vec<String>, Vec<Labelled<P>>, Vec<(Key, u32)>) {
     let mut slot: FxHashMap<Key, u32> = FxHashMap::default();
     let mut distinct: Vec<Key> = Vec::new();
     for ((_, _, key), _) in &parts {
@@ -352,7 +376,8 @@ fn by_label<P: Copy + Eq + Hash>(
             }
         }
     }
-    (texts, groups)
+    let keys = distinct.into_iter().zip(label).collect();
+    (texts, groups, keys)
 }
 
 /// Each group's tally: its label, totals, largest record, top frame (of
@@ -438,12 +463,39 @@ mod tests {
                 want.sort_by_key(by_key);
                 for split_at in [0, 7, usize::MAX] {
                     let stacks = StackKeys::split(i, &own, by, split_at);
-                    let mut got = tally_split(i, &own, &stacks, records, rule, split_at);
+                    let numbered = tally_split(i, &own, &stacks, records, rule, split_at);
+                    assert_numbered(i, &own, &stacks, records, &numbered);
+                    let mut got = numbered.groups;
                     got.sort_by_key(by_key);
                     assert_eq!(got, want, "{fixture} {by:?} split at {split_at}");
                 }
             }
         }
+    }
+
+    /// Every record's stack's key is numbered, as its label is: keys
+    /// and groups share a number exactly when they share a label.
+    fn assert_numbered<P>(
+        interner: &Interner,
+        own: &OwnCode,
+        stacks: &StackKeys,
+        records: &[LossRecord],
+        n: &Numbered<P>,
+    ) {
+        assert_eq!(n.labels.len(), n.groups.len());
+        let mut text: FxHashMap<u32, &str> = FxHashMap::default();
+        for ((_, t), &l) in n.groups.iter().zip(&n.labels) {
+            assert_eq!(*text.entry(l).or_insert(&t.label), t.label);
+        }
+        let keys: FxHashMap<Key, u32> = n.keys.iter().copied().collect();
+        assert_eq!(keys.len(), n.keys.len(), "each key once");
+        for r in records {
+            let key = stacks.get(r.stack);
+            let l = keys[&key];
+            assert_eq!(text[&l], label_of(interner, own, stacks.keys, key));
+        }
+        let distinct: std::collections::HashSet<&str> = text.values().copied().collect();
+        assert_eq!(distinct.len(), text.len(), "one number a label");
     }
 
     fn first_largest(records: &[LossRecord], group: &[u32]) -> usize {
