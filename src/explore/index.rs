@@ -9,7 +9,7 @@ use super::members::{self, LabelGroups, StackLabels};
 use crate::model::{ErrorKind, FrameId, Interner, LeakKind, LossRecord, Process, Report, StackId};
 use crate::sanitize::sanitize;
 use crate::triage::own::OwnCode;
-use crate::triage::tally::{tally_numbered, Key, StackKeys, Tally};
+use crate::triage::tally::{tally_numbered, Key, KeyLabels, StackKeys, Tally};
 use crate::triage::{group_errors, top_frame, GroupBy};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::borrow::Cow;
@@ -170,7 +170,7 @@ impl Index {
         let interner = &report.interner;
         let own = OwnCode::of(interner);
         let keys = StackKeys::of(interner, &own, by, true);
-        let tallies: Vec<(Vec<(Tally, u32)>, Vec<(Key, u32)>)> = report
+        let tallies: Vec<Tallied> = report
             .processes
             .iter()
             .map(|p| tallies(interner, &own, &keys, p.loss_records()))
@@ -616,6 +616,9 @@ fn leak_cats(
     (cats, groups)
 }
 
+/// A process's leak groups with their labels' numbers, and its keys'.
+type Tallied = (Vec<(Tally, u32)>, KeyLabels);
+
 /// A process's leak groups as `summary` tallies them, in the order
 /// `group_records` gives (total bytes, kind, label), each with its label's
 /// number in the tally; and each key its records name, with its number.
@@ -624,7 +627,7 @@ fn tallies(
     own: &OwnCode,
     keys: &StackKeys,
     records: &[LossRecord],
-) -> (Vec<(Tally, u32)>, Vec<(Key, u32)>) {
+) -> Tallied {
     let numbered = tally_numbered(interner, own, keys, records, |_| ());
     let mut tallies: Vec<(Tally, u32)> = numbered
         .groups

@@ -115,6 +115,9 @@ impl StackKeys {
     }
 }
 
+/// Each key the records name with its label's number.
+pub type KeyLabels = Vec<(Key, u32)>;
+
 /// A tally's groups and how their labels are numbered, for callers that
 /// number stacks by label (the explorer finds a record's group from its
 /// stack's) without writing a label again: keys with one label, and the
@@ -127,7 +130,7 @@ pub struct Numbered<P> {
     pub labels: Vec<u32>,
     /// Each key the records name (see [`StackKeys::get`]) with its
     /// label's number.
-    pub keys: Vec<(Key, u32)>,
+    pub keys: KeyLabels,
 }
 
 /// Groups `records` by (`part(index)`, kind, label) as
@@ -338,7 +341,7 @@ fn by_label<P: Copy + Eq + Hash>(
     keys: Keys,
     parts: Vec<((P, LeakKind, Key), Count)>,
     split_at: usize,
-) -> (Vec<String>, Vec<Labelled<P>>, Vec<(Key, u32)>) {
+) -> (Vec<String>, Vec<Labelled<P>>, KeyLabels) {
     let mut slot: FxHashMap<Key, u32> = FxHashMap::default();
     let mut distinct: Vec<Key> = Vec::new();
     for ((_, _, key), _) in &parts {
