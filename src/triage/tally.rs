@@ -23,9 +23,12 @@ use super::group::{group_label, origin_label, GroupBy, TopFrames, CUT_SHORT};
 use super::halves::on_halves;
 use super::own::{cut_short_at, OwnCode};
 use super::totals::Totals;
+use crate::model::TextKeyed;
 use crate::model::{FrameId, Interner, LeakKind, LossRecord, StackId};
+use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -176,7 +179,7 @@ fn tally_split<P: Copy + Eq + Hash + Send + Sync>(
     }
     let (texts, groups, keys) = by_label(interner, own, stacks.keys, parts.parts, split_at);
     Numbered {
-        groups: finish(interner, own, records, &texts, &groups, split_at),
+        groups: finish(interner, own, records, texts, &groups, split_at),
         labels: groups.iter().map(|g| g.2).collect(),
         keys,
     }
@@ -350,22 +353,26 @@ fn by_label<P: Copy + Eq + Hash>(
             distinct.len() as u32 - 1
         });
     }
-    let texts: Vec<String> = on_halves(distinct.len(), split_at / 8, |span| {
-        distinct[span]
-            .iter()
-            .map(|&key| label_of(interner, own, keys, key))
-            .collect::<Vec<String>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    // Keys with one label (locations that differ only where a label does
-    // not look) share the first one's.
-    let mut first: FxHashMap<&str, u32> = FxHashMap::default();
-    let label: Vec<u32> = (0..texts.len() as u32)
-        .map(|i| *first.entry(texts[i as usize].as_str()).or_insert(i))
-        .collect();
-    drop(first);
+    // Each distinct label is kept once, as it is written: grouped by
+    // stack, a label is up to eight frames and many stacks share one, so
+    // keeping every key's text cost the explorer ~300 MB on the 1.1 GB log.
+    let hasher = TextKeyed::default();
+    let halves = on_halves(distinct.len(), split_at / 8, |span| {
+        Unique::of(
+            &hasher,
+            distinct[span]
+                .iter()
+                .map(|&key| label_of(interner, own, keys, key)),
+        )
+    });
+    let mut all = Unique::default();
+    let mut label: Vec<u32> = Vec::with_capacity(distinct.len());
+    for half in halves {
+        let (texts, of) = (half.texts, half.of);
+        let moved: Vec<u32> = texts.into_iter().map(|t| all.number(&hasher, t)).collect();
+        label.extend(of.iter().map(|&i| moved[i as usize]));
+    }
+    let texts = all.texts;
     let mut at: FxHashMap<(P, LeakKind, u32), usize> = FxHashMap::default();
     at.reserve(parts.len());
     let mut groups: Vec<Labelled<P>> = Vec::with_capacity(parts.len());
@@ -383,6 +390,40 @@ fn by_label<P: Copy + Eq + Hash>(
     (texts, groups, keys)
 }
 
+/// Label texts numbered as they come, each distinct text kept once.
+#[derive(Default)]
+struct Unique {
+    texts: Vec<String>,
+    /// Each text given, its number.
+    of: Vec<u32>,
+    table: HashTable<u32>,
+}
+
+impl Unique {
+    fn of(hasher: &TextKeyed, labels: impl Iterator<Item = String>) -> Unique {
+        let mut u = Unique::default();
+        for t in labels {
+            let n = u.number(hasher, t);
+            u.of.push(n);
+        }
+        u
+    }
+
+    /// `t`'s number: the one an equal text got, or the next.
+    fn number(&mut self, hasher: &TextKeyed, t: String) -> u32 {
+        let h = hasher.hash_one(t.as_str());
+        let texts = &mut self.texts;
+        if let Some(&i) = self.table.find(h, |&i| texts[i as usize] == t) {
+            return i;
+        }
+        let n = texts.len() as u32;
+        texts.push(t);
+        self.table
+            .insert_unique(h, n, |&i| hasher.hash_one(texts[i as usize].as_str()));
+        n
+    }
+}
+
 /// Each group's tally: its label, totals, largest record, top frame (of
 /// its first record) and origin (of its largest), half of the groups on
 /// each core.
@@ -390,19 +431,19 @@ fn finish<P: Copy + Send + Sync>(
     interner: &Interner,
     own: &OwnCode,
     records: &[LossRecord],
-    texts: &[String],
+    mut texts: Vec<String>,
     groups: &[Labelled<P>],
     split_at: usize,
 ) -> Vec<(P, Tally)> {
     // Each group costs two stack walks: split well below `split_at` groups.
-    on_halves(groups.len(), split_at / 8, |span| {
+    let mut tallies: Vec<(P, Tally)> = on_halves(groups.len(), split_at / 8, |span| {
         let mut tops = TopFrames::new(interner);
         groups[span]
             .iter()
-            .map(|&(p, kind, label, c)| {
+            .map(|&(p, kind, _, c)| {
                 let tally = Tally {
                     kind,
-                    label: texts[label as usize].clone(),
+                    label: String::new(),
                     top: tops.of(interner, records[c.first].stack),
                     origin: own.origin(interner, records[c.largest].stack),
                     totals: c.totals,
@@ -414,7 +455,22 @@ fn finish<P: Copy + Send + Sync>(
     })
     .into_iter()
     .flatten()
-    .collect()
+    .collect();
+    // Labels move into their groups, copied only for a label that more
+    // than one group (another kind or process) bears: grouped by stack,
+    // labels are whole stacks, and a second copy of them all doubled the
+    // explorer's peak on the 1.1 GB log.
+    let mut uses = vec![0u32; texts.len()];
+    groups.iter().for_each(|g| uses[g.2 as usize] += 1);
+    for ((_, tally), g) in tallies.iter_mut().zip(groups) {
+        let l = g.2 as usize;
+        uses[l] -= 1;
+        tally.label = match uses[l] {
+            0 => std::mem::take(&mut texts[l]),
+            _ => texts[l].clone(),
+        };
+    }
+    tallies
 }
 
 #[cfg(test)]
